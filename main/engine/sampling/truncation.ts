@@ -1,0 +1,94 @@
+// The truncation trick (paper §3.1) and the per-truncation BatchNorm statistics of the released BigGAN-deep weights.
+//
+// Two conventions exist and both are first-class here:
+// - 'paper':    z ~ N(0, I) truncated at ±threshold, values outside RESAMPLED (never clipped: clipping piles mass
+//               on the bounds). The threshold only shapes z.
+// - 'released': TF-Hub / pytorch-pretrained-BigGAN: z = ψ · TN(−2, 2) and ψ also selects the BatchNorm statistics
+//               rows the generator normalises with. The same z with another ψ gives another image.
+import type { StatsMode } from '../config'
+import type { Random } from './random'
+
+export type Truncation =
+  | { kind: 'none' }
+  | { kind: 'paper'; threshold: number }
+  | { kind: 'released'; psi: number }
+
+/** Standard normals truncated to (−threshold, threshold) by resampling. */
+export function truncatedNormal(rng: Random, n: number, threshold: number): Float32Array {
+  if (!(threshold > 0)) throw new Error(`truncation threshold must be > 0, got ${threshold}`)
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    let x = rng.normal()
+    while (Math.abs(x) >= threshold) x = rng.normal()
+    out[i] = x
+  }
+  return out
+}
+
+/** Latents [batch, zDim] (row-major) under a truncation convention. */
+export function sampleLatents(rng: Random, batch: number, zDim: number, truncation: Truncation): Float32Array {
+  const n = batch * zDim
+  switch (truncation.kind) {
+    case 'none':
+      return rng.normals(n)
+    case 'paper':
+      return truncatedNormal(rng, n, truncation.threshold)
+    case 'released': {
+      checkPsi(truncation.psi)
+      const z = truncatedNormal(rng, n, 2)
+      for (let i = 0; i < n; i++) z[i] *= truncation.psi
+      return z
+    }
+  }
+}
+
+/** The ψ that selects BatchNorm statistics for a truncation (1 = the untruncated statistics). */
+export function statisticsTruncation(truncation: Truncation): number {
+  return truncation.kind === 'released' ? truncation.psi : 1
+}
+
+export interface StatsRow {
+  row: number
+  weight: number
+}
+
+/** Which rows of per-truncation statistics (nStats rows on the grid 0, 1/(n−1), …, 1) a truncation ψ uses, and with
+ *  what weights. ψ must stay a double: HF's rule is sensitive to its rounding (0.02 as float32 picks another row).
+ *
+ *  'hf' reproduces pytorch-pretrained-BigGAN exactly: q = ψ / (1/(n−1)), i = ⌊q⌋, f = frac(q); f = 0 → row i,
+ *  else row_i·f + row_{i+1}·(1 − f). The weights are swapped against a true interpolation (the closer row gets less
+ *  weight) and float error makes some grid values (0.14, 0.28, 0.56 …) land just below the grid point.
+ *  'lerp' interpolates correctly: row_i·(1 − f) + row_{i+1}·f with q = ψ·(n − 1). */
+export function statsRows(psi: number, nStats: number, mode: StatsMode): StatsRow[] {
+  if (nStats <= 1) return [{ row: 0, weight: 1 }]
+  checkPsi(psi, mode === 'lerp')
+  if (mode === 'hf') {
+    const step = 1.0 / (nStats - 1)
+    const q = psi / step
+    const i = Math.trunc(q)
+    const f = q - i
+    if (f === 0) return [{ row: i, weight: 1 }]
+    return [
+      { row: i, weight: f },
+      { row: i + 1, weight: 1 - f },
+    ]
+  }
+  const q = psi * (nStats - 1)
+  const i = Math.min(Math.floor(q), nStats - 2)
+  const f = q - i
+  if (f === 0) return [{ row: i, weight: 1 }]
+  if (f === 1) return [{ row: i + 1, weight: 1 }]
+  return [
+    { row: i, weight: 1 - f },
+    { row: i + 1, weight: f },
+  ]
+}
+
+function checkPsi(psi: number, allowZero = false): void {
+  const ok = Number.isFinite(psi) && psi <= 1 && (allowZero ? psi >= 0 : psi > 0)
+  if (!ok) {
+    throw new Error(
+      `truncation ψ must be in ${allowZero ? '[0, 1]' : '(0, 1]'}, got ${psi}: the released weights only have statistics on that range`,
+    )
+  }
+}

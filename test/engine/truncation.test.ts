@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { Random } from '../../main/engine/sampling/random'
+import { sampleLatents, statsRows, truncatedNormal } from '../../main/engine/sampling/truncation'
+
+describe('truncation trick', () => {
+  it('resamples values beyond the threshold instead of clipping them', () => {
+    const z = truncatedNormal(new Random(1), 20000, 0.5)
+    expect(Math.max(...z.map(Math.abs))).toBeLessThan(0.5)
+    // clipping would pile mass at ±0.5; resampling leaves the edge bin thin
+    const atEdge = z.filter((v) => Math.abs(v) > 0.49).length / z.length
+    expect(atEdge).toBeLessThan(0.03)
+  })
+
+  it('scales TN(−2, 2) by ψ in the released-weights convention', () => {
+    const z = sampleLatents(new Random(2), 8, 128, { kind: 'released', psi: 0.4 })
+    expect(Math.max(...z.map(Math.abs))).toBeLessThan(0.8)
+    const std = Math.sqrt(z.reduce((s, v) => s + v * v, 0) / z.length)
+    expect(std).toBeGreaterThan(0.3) // N(0, .4²) truncated at ±2σ has std ≈ 0.88·0.4
+    expect(std).toBeLessThan(0.4)
+  })
+
+  it('regenerates the same latents from the same seed and saved state', () => {
+    const a = new Random(42)
+    a.normals(3)
+    const state = a.state()
+    const next = a.normals(5)
+    expect(Random.fromState(state).normals(5)).toEqual(next)
+    expect(new Random(42).normals(4)).toEqual(new Random(42).normals(4))
+  })
+})
+
+describe('per-truncation BatchNorm statistics', () => {
+  it('uses the exact row on grid points that HF hits exactly', () => {
+    expect(statsRows(1.0, 51, 'hf')).toEqual([{ row: 50, weight: 1 }])
+    expect(statsRows(0.4, 51, 'hf')).toEqual([{ row: 20, weight: 1 }])
+  })
+
+  it("reproduces HF's rounding quirk: 0.14 lands on row 8 (0.16), not row 7", () => {
+    const rows = statsRows(0.14, 51, 'hf')
+    expect(rows[0].row).toBe(7)
+    expect(rows[0].weight).toBeLessThan(1e-12)
+    expect(rows[1]).toEqual({ row: 8, weight: expect.closeTo(1, 12) })
+  })
+
+  it('weights the rows the other way round in HF mode than a true interpolation', () => {
+    const hf = statsRows(0.03, 51, 'hf') // q = 1.5 (± float error)
+    const lerp = statsRows(0.025, 51, 'lerp') // q = 1.25
+    expect(hf.map((r) => r.row)).toEqual([1, 2])
+    expect(lerp).toEqual([
+      { row: 1, weight: expect.closeTo(0.75, 12) },
+      { row: 2, weight: expect.closeTo(0.25, 12) },
+    ])
+    const hfQuarter = statsRows(0.025, 51, 'hf')
+    expect(hfQuarter[0].weight).toBeCloseTo(0.25, 12) // the closer row (1) gets the smaller weight
+  })
+
+  it('interpolates to the exact rows at the ends in lerp mode', () => {
+    expect(statsRows(1, 51, 'lerp')).toEqual([{ row: 50, weight: 1 }])
+    expect(statsRows(0, 51, 'lerp')).toEqual([{ row: 0, weight: 1 }])
+  })
+
+  it('keeps the single row of models without per-truncation statistics', () => {
+    expect(statsRows(0.3, 1, 'hf')).toEqual([{ row: 0, weight: 1 }])
+  })
+
+  it('refuses a ψ outside (0, 1] with a message that says the range', () => {
+    expect(() => statsRows(1.5, 51, 'hf')).toThrow(/\(0, 1\]/)
+    expect(() => statsRows(0, 51, 'hf')).toThrow(/\(0, 1\]/)
+  })
+})
