@@ -1,0 +1,45 @@
+// Three programs, no src/: main (Node), preload (sandboxed, CommonJS), renderer (Svelte in Chromium).
+import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { defineConfig } from 'electron-vite'
+import { resolve } from 'node:path'
+import type { Plugin } from 'vite'
+
+const r = (p: string): string => resolve(import.meta.dirname, p)
+
+// In `electron-vite dev`, Vite and Svelte inject component CSS as <style> elements, which the renderer's strict
+// CSP blocks. Relax style-src for the dev server only; the built index.html keeps the strict policy.
+const devStyles: Plugin = {
+  name: 'biggan:dev-inline-styles',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+}
+
+export default defineConfig({
+  main: {
+    build: {
+      lib: { entry: { index: r('main/index.ts') } },
+      externalizeDeps: {
+        // tfjs is bundled (feasibility §2): the ESM build registers gradients and chained ops only when bundled.
+        exclude: [
+          '@tensorflow/tfjs',
+          '@tensorflow/tfjs-core',
+          '@tensorflow/tfjs-backend-cpu',
+          '@tensorflow/tfjs-backend-wasm',
+        ],
+        // The native backends are optional and usually absent: left as run-time imports that may fail.
+        include: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+      },
+    },
+  },
+  preload: {
+    build: {
+      // CommonJS: Electron runs an ESM preload only with the sandbox off (reliability.md §1, item 4).
+      lib: { entry: { index: r('preload/index.ts') }, formats: ['cjs'] },
+    },
+  },
+  renderer: {
+    root: r('renderer'),
+    plugins: [svelte({ configFile: false }), devStyles],
+    build: { rollupOptions: { input: { index: r('renderer/index.html') } } },
+  },
+})

@@ -1,0 +1,70 @@
+// A few lines of runtime schema, so that every value crossing the IPC boundary is checked where it lands and its
+// TypeScript type is inferred from the same declaration (the idea of zod, without the dependency).
+// `parse` returns the value (a fresh copy of objects, holding only the declared keys) or throws SchemaError.
+
+export interface Schema<T> {
+  readonly describe: string
+  parse(value: unknown, path?: string): T
+}
+
+export type Infer<S> = S extends Schema<infer T> ? T : never
+
+// An object schema's type: keys whose schema admits undefined become optional (`error?: string`).
+type Shape = Record<string, Schema<unknown>>
+type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S]
+type Flat<T> = { [K in keyof T]: T[K] }
+export type ObjectOf<S extends Shape> = Flat<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>
+
+export class SchemaError extends Error {
+  override readonly name = 'SchemaError'
+}
+
+function fail(path: string, expected: string, value: unknown): never {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+  throw new SchemaError(`${path || 'value'}: expected ${expected}, got ${got}`)
+}
+
+export const s = {
+  string: (): Schema<string> => ({
+    describe: 'a string',
+    parse: (v, path = '') => (typeof v === 'string' ? v : fail(path, 'a string', v)),
+  }),
+  number: (): Schema<number> => ({
+    describe: 'a finite number',
+    parse: (v, path = '') => (typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'a finite number', v)),
+  }),
+  boolean: (): Schema<boolean> => ({
+    describe: 'a boolean',
+    parse: (v, path = '') => (typeof v === 'boolean' ? v : fail(path, 'a boolean', v)),
+  }),
+  // No argument at all: what an `invoke(channel)` without a payload delivers.
+  none: (): Schema<undefined> => ({
+    describe: 'nothing',
+    parse: (v, path = '') => (v === undefined ? undefined : fail(path, 'nothing', v)),
+  }),
+  optional: <T>(inner: Schema<T>): Schema<T | undefined> => ({
+    describe: `${inner.describe} or nothing`,
+    parse: (v, path = '') => (v === undefined ? undefined : inner.parse(v, path)),
+  }),
+  array: <T>(item: Schema<T>): Schema<T[]> => ({
+    describe: `an array of ${item.describe}`,
+    parse: (v, path = '') =>
+      Array.isArray(v) ? v.map((x, i) => item.parse(x, `${path}[${i}]`)) : fail(path, 'an array', v),
+  }),
+  object: <S extends Shape>(shape: S): Schema<ObjectOf<S>> => ({
+    describe: 'an object',
+    parse: (v, path = '') => {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'an object', v)
+      const record = v as Record<string, unknown>
+      const out: Record<string, unknown> = {}
+      for (const key of Object.keys(shape)) {
+        const value = Object.hasOwn(record, key) ? record[key] : undefined
+        const parsed = shape[key].parse(value, path ? `${path}.${key}` : key)
+        if (parsed !== undefined) out[key] = parsed
+      }
+      return out as ObjectOf<S>
+    },
+  }),
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest'
+import { importSpecifiers, isNodeBuiltin, readSource, resolveRelative, sourceFiles } from './imports.ts'
+
+// One entry per import that crosses a fence: 'file → specifier'.
+type Violation = string
+
+interface Imports {
+  file: string
+  specifier: string
+  target: string | null // repository-relative path for relative imports
+}
+
+function importsUnder(...dirs: string[]): Imports[] {
+  return dirs.flatMap((dir) =>
+    sourceFiles(dir).flatMap((file) =>
+      importSpecifiers(readSource(file)).map((specifier) => ({
+        file,
+        specifier,
+        target: resolveRelative(file, specifier),
+      })),
+    ),
+  )
+}
+
+const under = (path: string | null, ...prefixes: string[]): boolean =>
+  path !== null && prefixes.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`))
+
+const show = (i: Imports): Violation => `${i.file} → ${i.specifier}`
+
+const ALL = importsUnder('main', 'preload', 'renderer', 'bin')
+
+describe('architecture fences', () => {
+  it('scans the source tree', () => {
+    const files = new Set(ALL.map((i) => i.file))
+    expect(files).toContain('main/index.ts')
+    expect(files).toContain('main/cli/index.ts')
+  })
+
+  // The preload is a program of Electron's own kind; bin/start.mjs asks the electron package only for the path
+  // of its binary.
+  const ELECTRON_ALLOWED = (file: string): boolean =>
+    file === 'main/index.ts' || under(file, 'main/ipc') || file === 'preload/index.ts' || file === 'bin/start.mjs'
+
+  it("only main/index.ts, main/ipc/ and the preload import 'electron'", () => {
+    const bad = ALL.filter(
+      (i) => (i.specifier === 'electron' || i.specifier.startsWith('electron/')) && !ELECTRON_ALLOWED(i.file),
+    )
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('main/checkpoints/ imports no TensorFlow.js: its readers turn bytes into plain arrays', () => {
+    const bad = ALL.filter((i) => under(i.file, 'main/checkpoints') && i.specifier.startsWith('@tensorflow/'))
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('the engine and the checkpoint readers import nothing from ipc, main/index, preload or renderer', () => {
+    const bad = ALL.filter(
+      (i) =>
+        under(i.file, 'main/engine', 'main/checkpoints') &&
+        (under(i.target, 'main/ipc', 'preload', 'renderer') || /^main\/index(\.ts)?$/.test(i.target ?? '')),
+    )
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('the renderer imports no Node built-in and nothing from main/', () => {
+    const bad = ALL.filter((i) => under(i.file, 'renderer') && (isNodeBuiltin(i.specifier) || under(i.target, 'main')))
+    expect(bad.map(show)).toEqual([])
+  })
+})
+
+describe('the import scanner used by the fences', () => {
+  it('finds static, type-only, re-export, side-effect, dynamic and require imports, and ignores comments', () => {
+    const code = [
+      "import { a } from './a.ts'",
+      "import type {\n  B,\n} from '../b.ts'",
+      "export { c } from 'c'",
+      "import 'd'",
+      "const e = await import('e')",
+      "const f = require('node:fs')",
+      "// import g from 'g'",
+      "/* import('h') */",
+      "const url = 'app://studio' // not a comment start inside the string",
+    ].join('\n')
+    expect(importSpecifiers(code).sort()).toEqual(['../b.ts', './a.ts', 'c', 'd', 'e', 'node:fs'])
+  })
+
+  it('resolves relative imports to repository paths and recognises Node built-ins', () => {
+    expect(resolveRelative('main/engine/x.ts', '../ipc/index.ts')).toBe('main/ipc/index.ts')
+    expect(resolveRelative('main/engine/x.ts', '@tensorflow/tfjs')).toBeNull()
+    expect(isNodeBuiltin('node:path')).toBe(true)
+    expect(isNodeBuiltin('fs/promises')).toBe(true)
+    expect(isNodeBuiltin('svelte')).toBe(false)
+  })
+})
