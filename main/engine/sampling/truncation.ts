@@ -57,8 +57,10 @@ export interface StatsRow {
  *
  *  'hf' reproduces pytorch-pretrained-BigGAN exactly: q = ψ / (1/(n−1)), i = ⌊q⌋, f = frac(q); f = 0 → row i,
  *  else row_i·f + row_{i+1}·(1 − f). The weights are swapped against a true interpolation (the closer row gets less
- *  weight) and float error makes some grid values (0.14, 0.28, 0.56 …) land just below the grid point.
- *  'lerp' interpolates correctly: row_i·(1 − f) + row_{i+1}·f with q = ψ·(n − 1). */
+ *  weight) and float error puts some grid values a hair off the grid, where the swap picks a neighbour: a hair above
+ *  gives the next row (0.14, 0.28, 0.56 → rows of 0.16, 0.30, 0.58), a hair below the previous (0.58, 0.94 → 0.56, 0.92).
+ *  'lerp' interpolates correctly: row_i·(1 − f) + row_{i+1}·f with q = ψ·(n − 1), and a ψ within float error of a
+ *  grid point (q within 1e-9 of an integer) is that grid point's row alone. */
 export function statsRows(psi: number, nStats: number, mode: StatsMode): StatsRow[] {
   if (nStats <= 1) return [{ row: 0, weight: 1 }]
   checkPsi(psi, mode === 'lerp')
@@ -74,10 +76,10 @@ export function statsRows(psi: number, nStats: number, mode: StatsMode): StatsRo
     ]
   }
   const q = psi * (nStats - 1)
+  const nearest = Math.round(q)
+  if (Math.abs(q - nearest) <= 1e-9) return [{ row: nearest, weight: 1 }]
   const i = Math.min(Math.floor(q), nStats - 2)
   const f = q - i
-  if (f === 0) return [{ row: i, weight: 1 }]
-  if (f === 1) return [{ row: i + 1, weight: 1 }]
   return [
     { row: i, weight: 1 - f },
     { row: i + 1, weight: f },
