@@ -42,3 +42,13 @@ export function checkedNumel(shape: readonly unknown[]): number | null {
   }
   return zero ? 0 : n
 }
+
+/**
+ * A plain Uint8Array view of the same bytes. Node's Buffer is a Uint8Array whose `slice` returns a view instead of a
+ * copy; readers normalise their input so that every `slice` below really copies.
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
