@@ -1,5 +1,6 @@
 // The architecture of one model, as data. It mirrors what a checkpoint's config.json records; everything else
 // (block tables, parameter names and shapes) is derived from it in arch.ts and the networks.
+import { CheckpointError } from '../checkpoints/errors'
 
 export type Arch = 'biggan' | 'biggan-deep'
 
@@ -45,3 +46,95 @@ export const bigganDefaults = {
   snEps: 1e-6,
   sharedDim: 128,
 } as const
+
+const archs: readonly Arch[] = ['biggan', 'biggan-deep']
+
+/** A config read from a file, checked field by field: a hostile or hand-edited config.json gets a clear error
+ *  naming the field, never a half-built model. */
+export function parseModelConfig(value: unknown, file?: string): ModelConfig {
+  const fail = (field: string, want: string): never => {
+    throw new CheckpointError('bad-header', `config field '${field}' must be ${want}`, file)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(root)', 'an object')
+  const o = value as Record<string, unknown>
+  const int = (k: string, min: number, max: number): number => {
+    const v = o[k]
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(k, `an integer in [${min}, ${max}]`)
+    return v as number
+  }
+  const num = (k: string, min: number, max: number): number => {
+    const v = o[k]
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(k, `a number in [${min}, ${max}]`)
+    return v as number
+  }
+  const resolutions = (k: string): number[] => {
+    const v = o[k]
+    if (!Array.isArray(v) || v.length > 8 || !v.every((r) => Number.isInteger(r) && r >= 4 && r <= 1024)) {
+      fail(k, 'a list of resolutions between 4 and 1024')
+    }
+    return [...(v as number[])]
+  }
+  const oneOf = <T extends string>(k: string, allowed: readonly T[]): T => {
+    const v = o[k]
+    if (!allowed.includes(v as T)) fail(k, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`)
+    return v as T
+  }
+  const config: ModelConfig = {
+    arch: oneOf('arch', archs),
+    resolution: int('resolution', 32, 1024),
+    gChannels: int('gChannels', 1, 4096),
+    dChannels: int('dChannels', 0, 4096),
+    zDim: int('zDim', 1, 4096),
+    sharedDim: int('sharedDim', 1, 4096),
+    numClasses: int('numClasses', 1, 100_000),
+    hierarchical: o.hierarchical === true,
+    gAttention: resolutions('gAttention'),
+    dAttention: resolutions('dAttention'),
+    bnEps: num('bnEps', 0, 1),
+    snEps: num('snEps', 0, 1),
+    nStats: int('nStats', 1, 1001),
+    toRgbChannels: int('toRgbChannels', 3, 4096),
+    spectralNormInference: oneOf('spectralNormInference', ['stored', 'power-step'] as const),
+    statsMode: oneOf('statsMode', ['hf', 'lerp'] as const),
+  }
+  if (typeof o.hierarchical !== 'boolean') fail('hierarchical', 'true or false')
+  if (o.classNames !== undefined) {
+    const names = o.classNames
+    if (!Array.isArray(names) || names.length !== config.numClasses || !names.every((n) => typeof n === 'string')) {
+      fail('classNames', `a list of ${config.numClasses} strings (one per class)`)
+    }
+    config.classNames = [...(names as string[])]
+  }
+  return config
+}
+
+/** The config `biggan init` builds: the paper's choices scaled by `ch`. BigGAN: hierarchical z of 20 per chunk
+ *  (one chunk per G block plus one for the first linear), BigGAN-deep: z = 128; shared embedding 128; self-attention
+ *  at `attention` (default 64) where the resolution reaches it; BigGAN-PyTorch's epsilons. */
+export function defaultConfig(arch: Arch, resolution: number, ch: number, numClasses: number, attention = 64): ModelConfig {
+  const known = [32, 64, 128, 256, 512]
+  if (!known.includes(resolution)) throw new Error(`--res must be one of ${known.join(', ')} for ${arch}, not ${resolution}`)
+  if (!(Number.isInteger(ch) && ch >= 1)) throw new Error(`--ch must be a whole number ≥ 1, not ${ch}`)
+  if (!(Number.isInteger(numClasses) && numClasses >= 1)) throw new Error(`--classes must be a whole number ≥ 1, not ${numClasses}`)
+  if (arch === 'biggan-deep' && ch % 4 !== 0) throw new Error('BigGAN-deep needs --ch divisible by 4 (its bottlenecks are ch/4 wide)')
+  const blocks = Math.log2(resolution / 4)
+  const withAttention = attention > 0 && attention <= resolution && attention >= 8 ? [attention] : []
+  return {
+    arch,
+    resolution,
+    gChannels: ch,
+    dChannels: arch === 'biggan-deep' && resolution === 512 ? 0 : ch, // BigGAN-PyTorch defines no deep D at 512
+    zDim: arch === 'biggan' ? 20 * (blocks + 1) : 128,
+    sharedDim: bigganDefaults.sharedDim,
+    numClasses,
+    hierarchical: arch === 'biggan',
+    gAttention: withAttention,
+    dAttention: withAttention,
+    bnEps: bigganDefaults.bnEps,
+    snEps: bigganDefaults.snEps,
+    nStats: 1,
+    toRgbChannels: 3,
+    spectralNormInference: 'stored',
+    statsMode: 'lerp',
+  }
+}

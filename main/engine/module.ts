@@ -1,6 +1,7 @@
 // How networks own their parameters. A network is a tree of modules built from the config; each module declares
 // its parameters (name, shape, role) when it is constructed, without allocating anything, so the architecture
 // tables alone give parameter names, shapes and counts. Tensors live in a ParamStore, the one owner that disposes them.
+import type { StatsMode } from './config'
 import { tf } from './tf'
 
 /** What a parameter is for: decides trainability, initialisation and whether orthogonal regularisation applies. */
@@ -91,12 +92,20 @@ export interface ForwardContext {
   mode: Mode
   /** ψ in double precision: selects per-truncation BatchNorm statistics where the model has them */
   truncation?: number
+  /** how ψ picks those statistics rows; absent: the model config's statsMode */
+  statsMode?: StatsMode
   /** new values for state parameters, kept (tf.keep) until applyUpdates */
   updates: Map<string, tf.Tensor>
 }
 
 export function forwardContext(params: ParamStore, mode: Mode, truncation?: number): ForwardContext {
   return { params, mode, truncation, updates: new Map() }
+}
+
+/** Records a new value for a state parameter (kept past the caller's tidy); a second record replaces the first. */
+export function recordUpdate(ctx: ForwardContext, name: string, value: tf.Tensor): void {
+  ctx.updates.get(name)?.dispose()
+  ctx.updates.set(name, tf.keep(value))
 }
 
 /** Writes the state updates a training forward recorded, and frees them. */

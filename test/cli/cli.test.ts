@@ -60,10 +60,11 @@ describe('the biggan command line', () => {
     expect(r.stdout).toMatch(/^backend +cpu /m)
   })
 
-  it('info --model says model info is not available yet and exits 2', () => {
-    const r = biggan('info', '--model', 'some/dir')
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain('model info: not yet available')
+  it('info --model on a folder that is not a model says what to do instead', () => {
+    const r = biggan('info', '--model', 'test/fixtures/hf-biggan-deep')
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('not a BigGAN Studio model folder')
+    expect(r.stderr).toContain('biggan import')
   })
 
   it('refuses an unknown command on stderr, saying what to run', () => {
@@ -93,9 +94,9 @@ describe('the biggan command line', () => {
     expect(r.stderr).toContain("unknown backend 'tpu'")
   })
 
-  it('says plainly that a command is not implemented yet', () => {
-    const r = biggan('init', '--arch', 'biggan', '--res', '32', '--ch', '64', '--classes', '10', '--out', 'x')
-    expect(r.code).toBe(1)
-    expect(r.stderr).toContain("'biggan init' is not implemented yet")
+  it('refuses an init it cannot build, naming the option', () => {
+    const r = biggan('init', '--arch', 'biggan', '--res', '48', '--ch', '64', '--classes', '10', '--out', 'x')
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('--res must be one of 32, 64, 128, 256, 512')
   })
 })

@@ -1,4 +1,5 @@
-import { notImplementedYet, type Command } from '../args.ts'
+import type { Command } from '../args.ts'
+import { startBackend } from '../engine.ts'
 
 export const importCommand: Command = {
   name: 'import',
@@ -7,10 +8,29 @@ export const importCommand: Command = {
   description: `
 Reads any supported checkpoint, a folder or a single file, checks every tensor's name and shape against the
 architecture its config describes, and writes a native model folder to DIR. Checkpoints are parsed as data only:
-a pickle that asks for code is refused, never run.`,
+a pickle that asks for code is refused, never run.
+Supported: pytorch-pretrained-BigGAN (config.json + pytorch_model.bin: biggan-deep-128/256/512) and
+BigGAN-PyTorch (G.pth and/or G_ema.pth, optional D.pth, state_dict.pth or config.json), in both PyTorch formats.`,
   positionals: [{ name: 'SRC', help: 'the checkpoint: a folder or a single file', required: true }],
   options: [{ name: 'out', value: 'DIR', help: 'the native model folder to write', required: true }],
-  async run() {
-    notImplementedYet('import')
+  async run({ args, backend, out, err }) {
+    const [src] = args.positionals
+    const dir = args.options.out as string
+    const { importCheckpoint } = await import('../../checkpoints/import.ts')
+    const { BigGANModel } = await import('../../engine/model.ts')
+    const imported = await importCheckpoint(src, (message) => err(message))
+    await startBackend(backend)
+    const model = BigGANModel.fromTensors(imported.config, imported, src)
+    try {
+      err(`writing ${dir}`)
+      const manifest = await model.save(dir, imported.provenance)
+      const counts = model.parameterCounts()
+      out(`imported ${imported.family} → ${dir}`)
+      out(`  ${manifest.config.arch}-${manifest.config.resolution}, G ${counts.G.toLocaleString('en')} parameters` +
+        (model.D ? `, D ${counts.D.toLocaleString('en')}` : ', no discriminator') + (model.ema ? ', with EMA' : ''))
+      out(`  content hash ${manifest.contentHash}`)
+    } finally {
+      model.dispose()
+    }
   },
 }

@@ -1,23 +1,44 @@
 import { stringOption, switchOption, type Command } from '../args.ts'
 
-// EXTENSION POINT: the engine will supply describeModel(dir) (architecture, resolution, classes, parameter
-// count) and this function will forward to it. Until then it reports "not available" and `info --model` exits 2.
-async function describeModel(_dir: string): Promise<string[] | null> {
-  return null
+// The model part of `info`: architecture, parameter counts, classes, provenance, hash. Reads the folder's
+// config.json and builds the networks' tables; no weights are loaded.
+async function describeModel(dir: string): Promise<string[]> {
+  const { readManifest } = await import('../../checkpoints/native.ts')
+  const { buildDiscriminator, buildGenerator } = await import('../../engine/networks/index.ts')
+  const { countParameters } = await import('../../engine/module.ts')
+  const { classNames } = await import('../../engine/classes.ts')
+  const m = await readManifest(dir)
+  const c = m.config
+  const G = countParameters(buildGenerator(c).specs())
+  const D = buildDiscriminator(c)
+  const names = classNames(c)
+  const fmt = (n: number): string => n.toLocaleString('en')
+  return [
+    `model     ${dir}`,
+    `arch      ${c.arch}-${c.resolution}, ch ${c.gChannels}${c.dChannels ? ` (D ch ${c.dChannels})` : ''}`,
+    `latent    z ${c.zDim}${c.hierarchical ? ' (hierarchical)' : ''}, shared embedding ${c.sharedDim}`,
+    `attention G ${c.gAttention.join(', ') || 'none'}; D ${c.dAttention.join(', ') || 'none'}`,
+    `params    G ${fmt(G)}${D ? `, D ${fmt(countParameters(D.specs()))}` : ', no discriminator'}`,
+    `contents  ${Object.entries(m.contents ?? {}).filter(([, v]) => v).map(([k]) => k).join(', ')}`,
+    `BN stats  ${c.nStats} row${c.nStats > 1 ? `s (per truncation, '${c.statsMode}' rule)` : ''}; eps BN ${c.bnEps}, SN ${c.snEps}`,
+    `classes   ${c.numClasses}: ${names.slice(0, 5).join('; ')}${c.numClasses > 5 ? '; …' : ''}`,
+    `source    ${m.provenance.source}${m.provenance.from ? ` (${m.provenance.from})` : ''}, ${m.provenance.createdAt ?? ''}`,
+    `hash      ${m.contentHash}`,
+  ]
 }
 
 export const info: Command = {
   name: 'info',
-  summary: 'show the TensorFlow.js backend this machine computes on (and, later, a model)',
+  summary: 'show the TensorFlow.js backend this machine computes on, and a model',
   usage: 'info [--model DIR] [--json]',
   description: `
 Loads the fastest TensorFlow.js backend that works here, or the one --backend or BIGGAN_BACKEND forces, and
 prints its name, its compute threads, whether the wasm SIMD build runs, and every backend it tried on the way.`,
   options: [
-    { name: 'model', value: 'DIR', help: 'also describe the model in DIR (not available yet: exits with code 2)' },
+    { name: 'model', value: 'DIR', help: 'also describe the model in DIR: architecture, parameter counts, classes, provenance, hash' },
     { name: 'json', help: 'print the backend info as JSON' },
   ],
-  async run({ args, backend, out, err }) {
+  async run({ args, backend, out }) {
     // Loaded here, not at the top, so that `biggan --help` does not wait for TensorFlow.js.
     const { initBackend } = await import('../../engine/backend.ts')
     const b = await initBackend(backend !== undefined ? { backend } : {})
@@ -34,12 +55,8 @@ prints its name, its compute threads, whether the wasm SIMD build runs, and ever
     }
     const dir = stringOption(args, 'model')
     if (dir !== undefined) {
-      const lines = await describeModel(dir)
-      if (lines === null) {
-        err('model info: not yet available')
-        return 2
-      }
-      lines.forEach((line) => out(line))
+      out('')
+      for (const line of await describeModel(dir)) out(line)
     }
     return 0
   },

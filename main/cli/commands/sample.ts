@@ -1,4 +1,6 @@
-import { notImplementedYet, type Command } from '../args.ts'
+import { writeFile } from 'node:fs/promises'
+import { intOption, numberOption, stringOption, UsageError, type Command } from '../args.ts'
+import { oneHot, openModel } from '../engine.ts'
 
 export const sample: Command = {
   name: 'sample',
@@ -6,25 +8,71 @@ export const sample: Command = {
   usage: 'sample --model DIR --class N|NAME --truncation T --seed S --n K --out grid.png',
   description: `
 Draws K truncated latents from seed S, generates K images of one class with the model in DIR, and writes them
-as one PNG grid. The same model, class, truncation, seed and K give the same grid.`,
+as one PNG grid. The same model, class, truncation, seed and K give the same grid.
+Truncation has the semantics the model needs: models with per-truncation BatchNorm statistics (the released
+BigGAN-deep weights) take z = T · TN(−2, 2) and T also selects the statistics, T in (0, 1]; other models take
+the paper's truncated normal, values beyond ±T resampled. Without --truncation: none (T = 1 for the former).`,
   options: [
-    {
-      name: 'model',
-      value: 'DIR',
-      help: "a native model folder (from 'biggan import' or 'biggan init')",
-      required: true,
-    },
+    { name: 'model', value: 'DIR', help: "a native model folder (from 'biggan import' or 'biggan init')", required: true },
     { name: 'class', value: 'N|NAME', help: "a class index, or a name from the model's class list", required: true },
-    {
-      name: 'truncation',
-      value: 'T',
-      help: 'truncation of the latents, in (0, 1]: smaller gives more typical, less varied images',
-    },
-    { name: 'seed', value: 'S', help: 'random seed (an integer)' },
-    { name: 'n', value: 'K', help: 'number of samples in the grid' },
+    { name: 'truncation', value: 'T', help: 'truncation of the latents: smaller gives more typical, less varied images' },
+    { name: 'seed', value: 'S', help: 'random seed (an integer, default 0)' },
+    { name: 'n', value: 'K', help: 'number of samples in the grid (default 16)' },
+    { name: 'columns', value: 'C', help: 'grid columns (default ⌈√K⌉)' },
     { name: 'out', value: 'FILE', help: 'the PNG to write, e.g. grid.png', required: true },
   ],
-  async run() {
-    notImplementedYet('sample')
+  async run({ args, backend, out }) {
+    const { findClass, classNames } = await import('../../engine/classes.ts')
+    const { Random } = await import('../../engine/sampling/random.ts')
+    const { sampleLatents, statisticsTruncation, truncationFor } = await import('../../engine/sampling/truncation.ts')
+    const { encodePng } = await import('../../images/png.ts')
+    const { tileGrid, toPixels } = await import('../../images/pixels.ts')
+    const n = intOption(args, 'n') ?? 16
+    if (n < 1 || n > 1024) throw new UsageError(`--n must be between 1 and 1024, not ${n}`)
+    const seed = intOption(args, 'seed') ?? 0
+    const t = numberOption(args, 'truncation')
+    if (t !== undefined && !(t > 0)) throw new UsageError(`--truncation must be > 0, not ${t}`)
+    const model = await openModel(stringOption(args, 'model')!, backend)
+    try {
+      const { config } = model
+      let cls: number
+      try {
+        cls = findClass(config, stringOption(args, 'class')!)
+      } catch (e) {
+        throw new UsageError((e as Error).message)
+      }
+      const truncation = truncationFor(config.nStats, t)
+      if (truncation.kind === 'released' && truncation.psi > 1) {
+        throw new UsageError(`this model's truncation selects BatchNorm statistics and must be in (0, 1], not ${t}`)
+      }
+      const z = sampleLatents(new Random(seed), n, config.zDim, truncation)
+      const y = oneHot(new Array<number>(n).fill(cls), config.numClasses)
+      const images: Float32Array[] = []
+      const batch = 16 // bounded batches keep memory flat for large K
+      for (let i = 0; i < n; i += batch) {
+        const k = Math.min(batch, n - i)
+        images.push(
+          await model.generate(z.subarray(i * config.zDim, (i + k) * config.zDim), y.subarray(i * config.numClasses, (i + k) * config.numClasses), {
+            truncation: statisticsTruncation(truncation),
+          }),
+        )
+      }
+      const all = new Float32Array(images.reduce((s, a) => s + a.length, 0))
+      images.reduce((o, a) => (all.set(a, o), o + a.length), 0)
+      const columns = intOption(args, 'columns') ?? Math.ceil(Math.sqrt(n))
+      const grid = tileGrid(toPixels(all), n, config.resolution, columns)
+      const record = {
+        model: model.manifest?.contentHash,
+        class: cls,
+        truncation,
+        seed,
+        n,
+      }
+      const file = stringOption(args, 'out')!
+      await writeFile(file, encodePng(grid.rgb, grid.width, grid.height, { 'biggan-sample': JSON.stringify(record) }))
+      out(`wrote ${file}: ${n} samples of class ${cls} (${classNames(config)[cls]}), ${grid.width}×${grid.height}`)
+    } finally {
+      model.dispose()
+    }
   },
 }

@@ -94,3 +94,11 @@ function checkPsi(psi: number, allowZero = false): void {
     )
   }
 }
+
+/** The truncation a model needs for a user's value t: models with per-truncation statistics (the released
+ *  BigGAN-deep weights) take ψ = t in the released convention; others the paper's resampled threshold t.
+ *  No t: no truncation (ψ = 1 for the released convention). */
+export function truncationFor(nStats: number, t: number | undefined): Truncation {
+  if (nStats > 1) return { kind: 'released', psi: t ?? 1 }
+  return t === undefined ? { kind: 'none' } : { kind: 'paper', threshold: t }
+}

@@ -1,0 +1,218 @@
+// A loaded model: its config, its networks, and the parameter stores that own their weights. The one object the
+// CLI, the worker and the tests hold. Tensors never leave through this API: inputs and outputs are typed arrays,
+// so every public call leaves tf.memory().numTensors as it found it.
+import { CheckpointError } from '../checkpoints/errors'
+import type { LazyTensor } from '../checkpoints/files'
+import {
+  groups, openNativeModel, streamTensors, writeNativeModel, type NativeManifest, type Provenance,
+} from '../checkpoints/native'
+import type { RawTensor, TensorMap } from '../checkpoints/tensor'
+import { toFloat32 } from '../checkpoints/convert'
+import type { ModelConfig } from './config'
+import { exportParameters, initialise, loadParameters } from './init'
+import { countParameters, forwardContext, ParamStore } from './module'
+import { buildDiscriminator, buildGenerator, type Discriminator, type Generator } from './networks'
+import { tf } from './tf'
+import { engineVersion } from './version'
+
+export interface GenerateOptions {
+  /** ψ that selects per-truncation BatchNorm statistics (double); default 1. z is used exactly as given. */
+  truncation?: number
+  /** sample from the EMA of G where the model has one (default true) */
+  useEma?: boolean
+}
+
+export interface ModelTensors {
+  G: TensorMap
+  D?: TensorMap
+  /** EMA of G, by G's engine names */
+  ema?: TensorMap
+}
+
+export class BigGANModel {
+  private constructor(
+    readonly config: ModelConfig,
+    readonly G: Generator,
+    readonly D: Discriminator | undefined,
+    /** G's and D's weights and state */
+    readonly params: ParamStore,
+    /** the EMA of G's weights (same names as G), where the model has one */
+    readonly ema: ParamStore | undefined,
+    readonly manifest?: NativeManifest,
+  ) {}
+
+  /** A model from engine tensors (an importer's output or a saved folder's). Checks every tensor against the
+   *  architecture (missing, unknown, shape, NaN/Inf) before anything is allocated for it. */
+  static fromTensors(config: ModelConfig, tensors: ModelTensors, source?: string, manifest?: NativeManifest): BigGANModel {
+    const G = buildGenerator(config)
+    const D = tensors.D ? buildDiscriminator(config) : undefined
+    if (tensors.D && !D) throw new CheckpointError('unknown-key', 'the config has no discriminator (dChannels 0) but the checkpoint has D tensors', source)
+    const params = new ParamStore()
+    let ema: ParamStore | undefined
+    try {
+      checkFinite(tensors.G, source)
+      loadParameters(G, params, tensors.G, source)
+      if (D && tensors.D) {
+        checkFinite(tensors.D, source)
+        loadParameters(D, params, tensors.D, source)
+      }
+      if (tensors.ema) {
+        checkFinite(tensors.ema, source)
+        ema = new ParamStore()
+        loadParameters(G, ema, tensors.ema, source)
+      }
+    } catch (err) {
+      params.dispose()
+      ema?.dispose()
+      throw err
+    }
+    return new BigGANModel(config, G, D, params, ema, manifest)
+  }
+
+  /** A randomly initialised model (orthogonal init), deterministic in `seed`. */
+  static initialise(config: ModelConfig, seed: number): BigGANModel {
+    const G = buildGenerator(config)
+    const D = buildDiscriminator(config)
+    const params = new ParamStore()
+    initialise(G, params, seed)
+    if (D) initialise(D, params, seed + 1)
+    return new BigGANModel(config, G, D, params, undefined)
+  }
+
+  /** Opens a native model folder, streaming its tensors one at a time and checking the content hash. */
+  static async load(dir: string): Promise<BigGANModel> {
+    const native = await openNativeModel(dir)
+    try {
+      const { config } = native.manifest
+      const G: TensorMap = new Map()
+      const D: TensorMap = new Map()
+      const ema: TensorMap = new Map()
+      for await (const { name, tensor } of streamTensors(native)) {
+        if (name.startsWith(groups.ema)) ema.set(name.slice(groups.ema.length), tensor)
+        else if (name.startsWith(groups.generator)) G.set(name, tensor)
+        else if (name.startsWith(groups.discriminator)) D.set(name, tensor)
+      }
+      const tensors: ModelTensors = { G, ...(D.size ? { D } : {}), ...(ema.size ? { ema } : {}) }
+      return BigGANModel.fromTensors(config, tensors, native.file.path, native.manifest)
+    } finally {
+      await native.file.close()
+    }
+  }
+
+  /** Writes the model as a native folder (config.json + model.safetensors). */
+  async save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>, state?: Record<string, unknown>): Promise<NativeManifest> {
+    const tensors: LazyTensor[] = [
+      ...lazy(exportParameters(this.G, this.params)),
+      ...(this.D ? lazy(exportParameters(this.D, this.params)) : []),
+      ...(this.ema ? lazy(exportParameters(this.G, this.ema), groups.ema) : []),
+    ]
+    return writeNativeModel(
+      dir,
+      {
+        config: this.config,
+        provenance: { ...provenance, createdAt: new Date().toISOString(), engineVersion },
+        ...(state ? { state } : {}),
+      },
+      tensors,
+    )
+  }
+
+  get hasDiscriminator(): boolean {
+    return this.D !== undefined
+  }
+
+  get hasEma(): boolean {
+    return this.ema !== undefined
+  }
+
+  parameterCounts(): { G: number; D: number } {
+    const D = this.D ?? buildDiscriminator(this.config)
+    return { G: countParameters(this.G.specs()), D: D ? countParameters(D.specs()) : 0 }
+  }
+
+  /** Images [batch, R, R, 3] in [−1, 1], NHWC row-major, for z [batch·zDim] and y [batch·numClasses]. */
+  async generate(z: Float32Array, y: Float32Array, options: GenerateOptions = {}): Promise<Float32Array> {
+    const images = this.generateTensor(z, y, options)
+    try {
+      return (await images.data()) as Float32Array
+    } finally {
+      images.dispose()
+    }
+  }
+
+  /** As generate, but the caller owns (and must dispose) the returned tensor. */
+  generateTensor(z: Float32Array, y: Float32Array, options: GenerateOptions = {}): tf.Tensor4D {
+    const batch = this.batchOf(z, this.config.zDim, 'z')
+    this.checkBatch(y, batch, this.config.numClasses, 'y')
+    const store = options.useEma !== false && this.ema ? this.ema : this.params
+    return tf.tidy(() => {
+      const ctx = forwardContext(store, 'eval', options.truncation ?? 1)
+      return this.G.apply(ctx, tf.tensor2d(z, [batch, this.config.zDim]), tf.tensor2d(y, [batch, this.config.numClasses]))
+    })
+  }
+
+  /** D's logits [batch] for images x [batch·R·R·3] in [−1, 1] with class vectors y. */
+  async discriminate(x: Float32Array, y: Float32Array): Promise<Float32Array> {
+    if (!this.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none)')
+    const D = this.D
+    const r = this.config.resolution
+    const batch = this.batchOf(x, r * r * 3, 'x')
+    this.checkBatch(y, batch, this.config.numClasses, 'y')
+    const logits = tf.tidy(() =>
+      D.apply(forwardContext(this.params, 'eval'), tf.tensor4d(x, [batch, r, r, 3]), tf.tensor2d(y, [batch, this.config.numClasses])),
+    )
+    try {
+      return (await logits.data()) as Float32Array
+    } finally {
+      logits.dispose()
+    }
+  }
+
+  /** Every tensor by engine name (G, D, ema.G), for export. */
+  tensors(): ModelTensors {
+    return {
+      G: exportParameters(this.G, this.params),
+      ...(this.D ? { D: exportParameters(this.D, this.params) } : {}),
+      ...(this.ema ? { ema: exportParameters(this.G, this.ema) } : {}),
+    }
+  }
+
+  dispose(): void {
+    this.params.dispose()
+    this.ema?.dispose()
+  }
+
+  private batchOf(values: Float32Array, width: number, what: string): number {
+    if (values.length === 0 || values.length % width !== 0) {
+      throw new Error(`${what} has ${values.length} values, not a whole number of rows of ${width}`)
+    }
+    return values.length / width
+  }
+
+  private checkBatch(values: Float32Array, batch: number, width: number, what: string): void {
+    if (values.length !== batch * width) {
+      throw new Error(`${what} has ${values.length} values; ${batch} rows of ${width} were expected`)
+    }
+  }
+}
+
+function lazy(tensors: TensorMap, prefix = ''): LazyTensor[] {
+  return [...tensors].map(([name, t]) => ({ name: prefix + name, dtype: t.dtype, shape: t.shape, data: () => t.data }))
+}
+
+/** NaN or Inf in a weight is refused at load, naming the tensor: such a model can only render noise. */
+function checkFinite(tensors: TensorMap, source?: string): void {
+  for (const [name, raw] of tensors) {
+    if (!isFloat(raw)) continue
+    const values = toFloat32(raw)
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new CheckpointError('non-finite', `${Number.isNaN(values[i]) ? 'NaN' : 'Inf'} at element ${i}; the checkpoint is damaged or the run diverged`, source, name)
+      }
+    }
+  }
+}
+
+function isFloat(raw: RawTensor): boolean {
+  return raw.dtype === 'F32' || raw.dtype === 'F64' || raw.dtype === 'F16' || raw.dtype === 'BF16'
+}

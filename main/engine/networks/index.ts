@@ -1,0 +1,26 @@
+// Which network classes a config builds. The one place that dispatches on the architecture family.
+import type { ModelConfig } from '../config'
+import type { ForwardContext, Module } from '../module'
+import type { tf } from '../tf'
+import { BigGANDiscriminator, BigGANGenerator } from './biggan'
+import { BigGANDeepDiscriminator, BigGANDeepGenerator } from './bigganDeep'
+
+export interface Generator extends Module {
+  /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft mix) → images [batch, R, R, 3] in [−1, 1] */
+  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D
+}
+
+export interface Discriminator extends Module {
+  /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] → logits [batch] */
+  apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D
+}
+
+export function buildGenerator(config: ModelConfig): Generator {
+  return config.arch === 'biggan' ? new BigGANGenerator(config) : new BigGANDeepGenerator(config)
+}
+
+/** The discriminator a config describes, or undefined for a generator-only model (dChannels 0). */
+export function buildDiscriminator(config: ModelConfig): Discriminator | undefined {
+  if (config.dChannels === 0) return undefined
+  return config.arch === 'biggan' ? new BigGANDiscriminator(config) : new BigGANDeepDiscriminator(config)
+}

@@ -1,0 +1,126 @@
+// The model commands end to end, in process (main() with captured output): import the shared fixtures, run
+// `eval` on the reference inputs and compare with what the reference PyTorch code computed.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
+import { readSafetensors, writeSafetensors } from '../../main/checkpoints/safetensors'
+import type { RawTensor } from '../../main/checkpoints/tensor'
+import { main } from '../../main/cli/index'
+import { readPngText } from '../../main/images/png'
+
+const fixtures = resolve(import.meta.dirname, '../fixtures')
+let work: string
+
+async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+function reference(family: string): Map<string, RawTensor> {
+  return readSafetensors(new Uint8Array(readFileSync(join(fixtures, family, 'reference.safetensors')))).tensors
+}
+
+/** NCHW [b, 3, r, r] → NHWC */
+function nhwc(t: RawTensor): Float32Array {
+  const [b, c, h, w] = t.shape
+  const src = toFloat32(t)
+  const out = new Float32Array(src.length)
+  for (let n = 0; n < b; n++)
+    for (let k = 0; k < c; k++)
+      for (let i = 0; i < h * w; i++) out[((n * h * w + i) * c) + k] = src[(n * c + k) * h * w + i]
+  return out
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length)
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]))
+  return m
+}
+
+async function evalFile(model: string, inputs: Map<string, RawTensor>): Promise<Map<string, RawTensor>> {
+  const inPath = join(work, `in-${Math.random().toString(36).slice(2)}.safetensors`)
+  const outPath = inPath.replace('in-', 'out-')
+  writeFileSync(inPath, writeSafetensors(inputs))
+  const r = await biggan('eval', '--model', model, '--in', inPath, '--out', outPath)
+  expect(r.err).toBe('')
+  expect(r.code).toBe(0)
+  return readSafetensors(new Uint8Array(readFileSync(outPath))).tensors
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'biggan-cli-'))
+})
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('biggan import + eval reproduce the reference outputs', () => {
+  it('imports the HF BigGAN-deep fixture and evals every truncation within 1e-4', async () => {
+    const model = join(work, 'hf')
+    const imported = await biggan('import', join(fixtures, 'hf-biggan-deep'), '--out', model)
+    expect(imported.code).toBe(0)
+    expect(imported.out).toContain('G 1,437,129 parameters')
+    const ref = reference('hf-biggan-deep')
+    for (let i = 0; i < 4; i++) {
+      const out = await evalFile(
+        model,
+        new Map([
+          ['z', ref.get(`t${i}.z`)!],
+          ['y', ref.get(`t${i}.y`)!],
+          ['truncation', ref.get(`t${i}.truncation`)!], // float64, as the reference was called
+        ]),
+      )
+      expect(out.get('image')!.shape).toEqual([4, 128, 128, 3])
+      expect(maxAbsDiff(toFloat32(out.get('image')!), nhwc(ref.get(`t${i}.image_nchw`)!))).toBeLessThan(1e-4)
+      expect(out.has('d_logits_fake')).toBe(false) // the released weights have no D
+    }
+  })
+
+  it('imports the BigGAN-PyTorch fixture (zip format, G_ema + D) and evals images and D logits within 1e-4', async () => {
+    const model = join(work, 'bp')
+    const imported = await biggan('import', join(fixtures, 'biggan-pytorch'), '--out', model)
+    expect(imported.code).toBe(0)
+    const ref = reference('biggan-pytorch')
+    const x = nhwc(ref.get('eval.x_real_nchw')!)
+    const out = await evalFile(
+      model,
+      new Map([
+        ['z', ref.get('eval.z')!],
+        ['classes', ref.get('eval.classes')!], // int64 class indices
+        ['x', fromFloat32([4, 128, 128, 3], x)],
+      ]),
+    )
+    expect(maxAbsDiff(toFloat32(out.get('image')!), nhwc(ref.get('eval.image_nchw')!))).toBeLessThan(1e-4)
+    expect(maxAbsDiff(toFloat32(out.get('d_logits')!), toFloat32(ref.get('eval.d_real')!))).toBeLessThan(1e-4)
+    expect(maxAbsDiff(toFloat32(out.get('d_logits_fake')!), toFloat32(ref.get('eval.d_fake')!))).toBeLessThan(1e-4)
+  })
+})
+
+describe('biggan init, info and sample', () => {
+  it('initialises a small model, describes it and samples a reproducible PNG grid', async () => {
+    const model = join(work, 'small')
+    const init = await biggan('init', '--arch', 'biggan', '--res', '32', '--ch', '8', '--classes', '10', '--out', model, '--seed', '3')
+    expect(init.code).toBe(0)
+    const info = await biggan('info', '--model', model)
+    expect(info.out).toMatch(/arch +biggan-32, ch 8/)
+    expect(info.out).toMatch(/classes +10: class 0; class 1/)
+    const a = join(work, 'a.png')
+    const b = join(work, 'b.png')
+    expect((await biggan('sample', '--model', model, '--class', '3', '--truncation', '0.5', '--seed', '7', '--n', '6', '--out', a)).code).toBe(0)
+    expect((await biggan('sample', '--model', model, '--class', '3', '--truncation', '0.5', '--seed', '7', '--n', '6', '--out', b)).code).toBe(0)
+    const png = new Uint8Array(readFileSync(a))
+    expect(Buffer.from(png).equals(readFileSync(b))).toBe(true)
+    const record = JSON.parse(readPngText(png)['biggan-sample'])
+    expect(record).toMatchObject({ class: 3, seed: 7, n: 6, truncation: { kind: 'paper', threshold: 0.5 } })
+  })
+
+  it('refuses an ambiguous class name, listing the matches', async () => {
+    const model = join(work, 'hf')
+    const r = await biggan('sample', '--model', model, '--class', 'terrier', '--out', join(work, 'x.png'))
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/'terrier' matches \d+ classes: .*\(.*terrier/)
+  })
+})
