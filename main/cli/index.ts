@@ -12,12 +12,13 @@ import {
   type CommandContext,
 } from './args.ts'
 import { evalCommand } from './commands/eval.ts'
+import { exportCommand } from './commands/export.ts'
 import { importCommand } from './commands/import.ts'
 import { info } from './commands/info.ts'
 import { init } from './commands/init.ts'
 import { sample } from './commands/sample.ts'
 
-export const COMMANDS: readonly Command[] = [info, importCommand, sample, evalCommand, init]
+export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init]
 
 export interface Io {
   out: (line: string) => void
