@@ -1,0 +1,143 @@
+// One BigGAN training step as BigGAN-PyTorch's train_fns.GAN_training_function takes it (one D step, one G step,
+// no accumulation). Both networks run in train mode: batch-statistic BatchNorm and one spectral-norm power step per
+// forward, whose new u (and BN running statistics) land right after that forward, as PyTorch writes them in place.
+//
+//   D step: fake = G(z, y) without gradient; logits = D([fake; x], [y; y_x]) in ONE call (the two halves share the
+//           same u); L_D = hinge(real half, fake half); ∂L_D/∂D.
+//   (the caller's D optimiser may step here: BigGAN-PyTorch updates D before the G step)
+//   G step: L_G = −mean D(G(z', y'), y'); ∂L_G/∂G, plus the orthogonal-regularisation gradient if β > 0.
+//
+// The step returns losses and gradients; applying them (Adam, EMA) is the loop's business.
+import { applyUpdates, forwardContext, trainableRoles, type ForwardContext, type Module, type ParamStore } from '../module'
+import { tf } from '../tf'
+import { discriminatorHingeLoss, generatorHingeLoss } from './hingeLoss'
+import { orthogonalRegularisationGradients } from './orthogonalRegularisation'
+
+/** Any generator: BigGAN or BigGAN-deep. */
+export interface GeneratorNetwork extends Module {
+  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D
+}
+
+/** Any projection discriminator. */
+export interface DiscriminatorNetwork extends Module {
+  apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D
+}
+
+export interface Trainee<N extends Module> {
+  net: N
+  params: ParamStore
+}
+
+export interface TrainingBatch {
+  /** latents [batch, zDim] and class vectors [batch, numClasses] of the fakes in the D step */
+  z: tf.Tensor2D
+  y: tf.Tensor2D
+  /** real images [batchReal, R, R, 3] in [−1, 1] and their class vectors [batchReal, numClasses] */
+  x: tf.Tensor4D
+  yReal: tf.Tensor2D
+  /** latents and classes for the G step (BigGAN-PyTorch samples new ones); default z and y */
+  zG?: tf.Tensor2D
+  yG?: tf.Tensor2D
+}
+
+export interface StepOptions {
+  /** β of the orthogonal regularisation added to G's gradients; 0 (default) = off, as the released run. Paper 1e-4. */
+  orthogonalRegularisation?: number
+  /** runs between the D step and the G step with D's gradients, e.g. the D optimiser */
+  afterDiscriminatorStep?: (dGrads: ReadonlyMap<string, tf.Tensor>) => void
+}
+
+export interface Gradients {
+  loss: tf.Scalar
+  /** by parameter name */
+  grads: Map<string, tf.Tensor>
+}
+
+export interface StepResult {
+  dLoss: tf.Scalar
+  gLoss: tf.Scalar
+  dGrads: Map<string, tf.Tensor>
+  gGrads: Map<string, tf.Tensor>
+  /** frees the losses and gradients */
+  dispose(): void
+}
+
+/** Differentiates `loss` with respect to the trainable parameters of `trainee`, by parameter name. */
+function gradientsOf(trainee: Trainee<Module>, loss: () => tf.Scalar): Gradients {
+  const names = trainee.net.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name)
+  const variables = names.map((n) => trainee.params.get(n))
+  const { value, grads } = tf.variableGrads(() => tf.tidy(loss), variables)
+  const byName = new Map<string, tf.Tensor>()
+  names.forEach((name, i) => {
+    const g = grads[variables[i].name]
+    if (g) byName.set(name, g)
+  })
+  return { loss: value, grads: byName }
+}
+
+/** ∂L_D/∂D on [fakes; reals] in one D call; G's and D's state updates land. */
+export function discriminatorStep(
+  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch,
+): Gradients {
+  const gCtx = forwardContext(G.params, 'train')
+  const fake = G.net.apply(gCtx, batch.z, batch.y) // outside any gradient tape: detached
+  applyUpdates(gCtx)
+  const dCtx = forwardContext(D.params, 'train')
+  try {
+    const [fakes] = batch.z.shape
+    const step = gradientsOf(D, () => {
+      const logits = D.net.apply(dCtx, tf.concat([fake, batch.x], 0), tf.concat([batch.y, batch.yReal], 0))
+      const [fakeLogits, realLogits] = tf.split(logits, [fakes, logits.shape[0] - fakes]) as tf.Tensor1D[]
+      return discriminatorHingeLoss(realLogits, fakeLogits)
+    })
+    applyUpdates(dCtx)
+    return step
+  } finally {
+    fake.dispose()
+  }
+}
+
+/** ∂L_G/∂G through D (D's weights fixed); G's and D's state updates land. Adds the orthogonal-regularisation
+ *  gradient of strength β when β > 0 (after the backward pass, on the current weights, as BigGAN-PyTorch). */
+export function generatorStep(
+  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, beta = 0,
+): Gradients {
+  const z = batch.zG ?? batch.z
+  const y = batch.yG ?? batch.y
+  const gCtx = forwardContext(G.params, 'train')
+  const dCtx = forwardContext(D.params, 'train')
+  const step = gradientsOf(G, () => generatorHingeLoss(D.net.apply(dCtx, G.net.apply(gCtx, z, y), y)))
+  applyUpdates(gCtx)
+  applyUpdates(dCtx)
+  if (beta > 0) {
+    for (const [name, ortho] of orthogonalRegularisationGradients(G.net, G.params, beta)) {
+      const g = step.grads.get(name)
+      step.grads.set(name, g ? tf.add(g, ortho) : ortho.clone())
+      g?.dispose()
+      ortho.dispose()
+    }
+  }
+  return step
+}
+
+/** One D step then one G step; the caller owns (and disposes) the result. */
+export function trainingStep(
+  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, options: StepOptions = {},
+): StepResult {
+  const d = discriminatorStep(G, D, batch)
+  let g: Gradients
+  try {
+    options.afterDiscriminatorStep?.(d.grads)
+    g = generatorStep(G, D, batch, options.orthogonalRegularisation ?? 0)
+  } catch (e) {
+    tf.dispose([d.loss, ...d.grads.values()])
+    throw e
+  }
+  return {
+    dLoss: d.loss,
+    gLoss: g.loss,
+    dGrads: d.grads,
+    gGrads: g.grads,
+    dispose: () => tf.dispose([d.loss, g.loss, ...d.grads.values(), ...g.grads.values()]),
+  }
+}
