@@ -72,25 +72,34 @@ export function orthogonal(rng: Random, rows: number, cols: number): Float32Arra
     sign[k] = -s
     for (let i = 0; i < x.length; i++) v[(k + i) * n + k] = x[i]
   }
-  return tf.tidy(() => {
-    const V = tf.tensor2d(v, [m, n])
-    const gram = tf.matMul(tf.transpose(V), V).dataSync() // VᵀV [n, n]
+  const V = tf.tensor2d(v, [m, n])
+  try {
+    const vTv = tf.tidy(() => tf.matMul(tf.transpose(V), V))
+    const gram = vTv.dataSync() // VᵀV [n, n], symmetric
+    vTv.dispose()
     // T upper triangular [n, n]: T[k, k] = τ_k, T[0:k, k] = −τ_k · T[0:k, 0:k] · (VᵀV)[0:k, k]  (dlarft)
     const t = new Float64Array(n * n)
     for (let k = 0; k < n; k++) {
       t[k * n + k] = tau[k]
       for (let j = 0; j < k; j++) {
         let sum = 0
-        for (let l = j; l < k; l++) sum += t[j * n + l] * gram[l * n + k]
+        for (let l = j; l < k; l++) sum += t[j * n + l] * gram[k * n + l]
         t[j * n + k] = -tau[k] * sum
       }
     }
     // Q[:, 0:n] = I[:, 0:n] − V · T · V[0:n, :]ᵀ, column k times sign(R[k, k])
-    const vTop = tf.slice(V, [0, 0], [n, n])
-    const q = tf.sub(tf.eye(m, n), tf.matMul(V, tf.matMul(tf.tensor2d(Float32Array.from(t), [n, n]), tf.transpose(vTop))))
-    const signed = tf.mul(q, tf.tensor1d(Float32Array.from(sign)))
-    return (rows >= cols ? signed : tf.transpose(signed)).dataSync() as Float32Array
-  })
+    const q = tf.tidy(() => {
+      const vTop = tf.slice(V, [0, 0], [n, n])
+      const vtv = tf.matMul(tf.tensor2d(Float32Array.from(t), [n, n]), tf.transpose(vTop))
+      const signed = tf.mul(tf.sub(tf.eye(m, n), tf.matMul(V, vtv)), tf.tensor1d(Float32Array.from(sign)))
+      return rows >= cols ? signed : tf.transpose(signed)
+    })
+    const out = q.dataSync() as Float32Array
+    q.dispose()
+    return out
+  } finally {
+    V.dispose()
+  }
 }
 
 function norm(x: ArrayLike<number>): number {

@@ -95,7 +95,9 @@ describe('initialisation', () => {
     const G = new BigGANGenerator(tiny)
     const a = new ParamStore()
     const b = new ParamStore()
+    const before = tf.memory().numTensors
     initialise(G, a, 7)
+    expect(tf.memory().numTensors).toBe(before + G.specs().length) // the variables, nothing else
     initialise(G, b, 7)
     expect(a.names()).toEqual(G.specs().map((s) => s.name))
     for (const name of a.names()) expect(Array.from(a.get(name).dataSync())).toEqual(Array.from(b.get(name).dataSync()))

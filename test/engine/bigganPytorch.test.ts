@@ -167,7 +167,10 @@ describe('BigGAN-PyTorch checkpoints', () => {
     // Biases whose per-channel shift the next train-mode BatchNorm removes have a gradient of exactly 0 in exact
     // arithmetic: conv1 (→ bn2) in every block, and the last block's outputs (→ the output BN). Both sides hold
     // float noise there (‖ref‖ ≈ 1e-8), so these are held to noise level instead of a relative error.
-    const last = model.config.resolution === 128 ? 4 : -1
+    // For the rest, float32 itself limits the match: the fixture's own G gradients are ~7e-4 (weights) and up to
+    // 2e-3 (biases seen only through self-attention) from a float64 run of the same BigGAN-PyTorch step; ours on
+    // wasm are 2e-4 to 1.5e-3 from that float64 run, and within 1e-3 of the fixture (worst ≈ 9e-4).
+    const last = G.rows.length - 1
     const vanishing = (torch: string): boolean =>
       /^blocks\.\d+\.0\.conv1\.bias$/.test(torch) || new RegExp(`^blocks\\.${last}\\.0\\.(conv2|conv_sc)\\.bias$`).test(torch)
     let gWorst = 0
@@ -193,7 +196,9 @@ describe('BigGAN-PyTorch checkpoints', () => {
     expect(gWorst).toBeLessThanOrEqual(1e-3)
     expect(orthoWorst).toBeLessThanOrEqual(1e-3)
 
-    tf.dispose([d.loss, g.loss, ...d.grads.values(), ...g.grads.values()])
+    // (the D step may also hand back D's logits, for adaptive augmentation: the caller owns those too)
+    const logits = (d as { logits?: { real: tf.Tensor; fake: tf.Tensor } }).logits
+    tf.dispose([d.loss, g.loss, ...d.grads.values(), ...g.grads.values(), ...(logits ? [logits.real, logits.fake] : [])])
     expect(tf.memory().numTensors).toBe(before)
     Gt.params.dispose()
     Dt.params.dispose()

@@ -215,10 +215,13 @@ export function generatorTensors(config: ModelConfig): NetworkTable {
     torch: 'shared.weight', engine: 'G.sharedEmbedding.weight', torchShape: [config.numClasses, config.sharedDim],
     layout: { kind: 'reshape', engineShape: [config.numClasses, config.sharedDim] },
   })
+  // BigGAN-PyTorch views the linear's outputs as NCHW [C, 4, 4], the engine as NHWC [4, 4, C]
+  const nhwcRows: Layout = { kind: 'linearToNhwc', channels: first, width: bottomWidth }
+  const nhwcVector: Layout = { kind: 'vectorToNhwc', channels: first, width: bottomWidth }
   t.rows.push(
-    { torch: 'linear.weight', engine: 'G.linear.weight', torchShape: [linearOut, zChunk], layout: { kind: 'linearToNhwc', channels: first, width: bottomWidth } },
-    { torch: 'linear.bias', engine: 'G.linear.bias', torchShape: [linearOut], layout: { kind: 'vectorToNhwc', channels: first, width: bottomWidth } },
-    { torch: 'linear.u0', engine: 'G.linear.u', torchShape: [1, linearOut], layout: { kind: 'vectorToNhwc', channels: first, width: bottomWidth } },
+    { torch: 'linear.weight', engine: 'G.linear.weight', torchShape: [linearOut, zChunk], layout: nhwcRows },
+    { torch: 'linear.bias', engine: 'G.linear.bias', torchShape: [linearOut], layout: nhwcVector },
+    { torch: 'linear.u0', engine: 'G.linear.u', torchShape: [1, linearOut], layout: nhwcVector },
     { torch: 'linear.sv0', engine: 'G.linear.sigma', torchShape: [1], layout: vector(1) },
   )
   t.derived.push({ engine: 'G.linear.v', weight: 'G.linear.weight', u: 'G.linear.u', outputsFirst: false, out: linearOut, fanIn: zChunk })

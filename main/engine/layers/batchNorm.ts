@@ -39,6 +39,7 @@ abstract class Standardisation extends Module {
   /** [batch, h, w, C] → x̂ [batch, h, w, C] */
   protected standardise(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor4D {
     if (ctx.mode === 'train') {
+      // the running statistics take their own pass over x: off the loss's path, so no backward pass for them
       if (this.settings.nStats === 1) recordRunningStatistics(ctx, this.name, x)
       return standardiseByBatch(x, this.settings.bnEps)
     }

@@ -1,10 +1,11 @@
 // BigGAN (Brock et al. 2018), the original (non-deep) generator and discriminator, built from the tables in arch.ts.
 //
-// G(z, y): e = sharedEmbedding(y); z splits into one chunk per block plus one (hierarchical latents, "skip-z"); chunk 0 goes
-// through a linear to a 4×4×16ch map, chunk i ≥ 1 joins e as the conditioning c_i = [z_i, e] of block i's two BNs
-// (the TF-Hub order; BigGAN-PyTorch's [e, z_i] columns are permuted at import). Without hierarchy, z feeds the
-// linear whole and c = e (BigGAN-PyTorch). ResBlocks up, attention after the block at its resolution, then
-// BN → ReLU → conv3×3 → tanh. D(x, y): ResBlocks down, ReLU, global sum pool → h; logit = w·h + b + ⟨E y, h⟩.
+// G(z, y): e = sharedEmbedding(y); z splits into one chunk per block plus one (hierarchical latents, "skip-z");
+// chunk 0 goes through a linear to a 4×4×16ch map, chunk i ≥ 1 joins e as the conditioning c_i = [z_i, e] of block
+// i's two BNs (the TF-Hub order; BigGAN-PyTorch's [e, z_i] columns are permuted at import). Without hierarchy, z
+// feeds the linear whole and c = e, as in BigGAN-PyTorch. ResBlocks up, attention after the block at its
+// resolution, then BN → ReLU → conv3×3 → tanh.
+// D(x, y): ResBlocks down, ReLU, global sum pool → h; logit = w·h + b + ⟨E y, h⟩ (the projection discriminator).
 import { bigganDiscriminatorTable, bigganGeneratorTable, type DiscriminatorRow, type GeneratorRow } from '../arch'
 import type { ModelConfig } from '../config'
 import { SelfAttention } from '../layers/attention'
@@ -64,6 +65,7 @@ export class BigGANGenerator extends Module {
   constructor(readonly config: ModelConfig) {
     super('G')
     if (config.arch !== 'biggan') throw new Error(`BigGAN networks need arch 'biggan', got '${config.arch}'`)
+    if (config.toRgbChannels !== 3) throw new Error(`BigGAN's last conv makes RGB: toRgbChannels must be 3, got ${config.toRgbChannels}`)
     const table = bigganGeneratorTable(config)
     this.rows = table.rows
     this.bottomWidth = table.bottomWidth

@@ -28,26 +28,23 @@ export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: t
 
 /** x̂ = (x − μ) / √(σ² + ε) with the batch's μ and biased σ²: [batch, h, w, c] → [batch, h, w, c]. */
 export function standardiseByBatch(x: tf.Tensor4D, eps: number): tf.Tensor4D {
-  return standardise(x, tf.scalar(eps))
+  const standardise = tf.customGrad((input, save) => {
+    const { mean, variance } = channelMoments(input as tf.Tensor4D)
+    const inverseStd = tf.rsqrt(tf.add(variance, eps)) // [c]
+    const normalised = tf.mul<tf.Tensor4D>(tf.sub(input as tf.Tensor4D, mean), inverseStd)
+    ;(save as tf.GradSaveFunc)([normalised, inverseStd])
+    return {
+      value: normalised,
+      gradFunc: (dy, saved) => {
+        const [xHat, invStd] = saved as [tf.Tensor4D, tf.Tensor1D]
+        const g = dy as tf.Tensor4D
+        const [batch, h, w] = g.shape
+        const n = batch * h * w
+        const meanDy = tf.div(channelSums(g), n)
+        const meanDyXHat = tf.div(channelSums(tf.mul(g, xHat)), n)
+        return tf.mul(tf.sub(tf.sub(g, meanDy), tf.mul(xHat, meanDyXHat)), invStd)
+      },
+    }
+  }) as (input: tf.Tensor4D) => tf.Tensor4D
+  return standardise(x)
 }
-
-const standardise = tf.customGrad((x, eps, save) => {
-  const input = x as tf.Tensor4D
-  const { mean, variance } = channelMoments(input)
-  const inverseStd = tf.rsqrt(tf.add(variance, eps as tf.Scalar)) // [c]
-  const normalised = tf.mul<tf.Tensor4D>(tf.sub(input, mean), inverseStd)
-  ;(save as tf.GradSaveFunc)([normalised, inverseStd])
-  return {
-    value: normalised,
-    gradFunc: (dy, saved) => {
-      const [xHat, invStd] = saved as [tf.Tensor4D, tf.Tensor1D]
-      const g = dy as tf.Tensor4D
-      const [batch, h, w] = g.shape
-      const n = batch * h * w
-      const meanDy = tf.div(channelSums(g), n)
-      const meanDyXHat = tf.div(channelSums(tf.mul(g, xHat)), n)
-      const dx = tf.mul(tf.sub(tf.sub(g, meanDy), tf.mul(xHat, meanDyXHat)), invStd)
-      return [dx, tf.zerosLike(eps as tf.Scalar)]
-    },
-  }
-}) as (x: tf.Tensor4D, eps: tf.Scalar) => tf.Tensor4D
