@@ -96,6 +96,14 @@ export interface ForwardContext {
   statsMode?: StatsMode
   /** new values for state parameters, kept (tf.keep) until applyUpdates */
   updates: Map<string, tf.Tensor>
+  /** set while standing statistics are accumulated: train-mode BatchNorms report their batch moments here
+   *  instead of moving their running statistics */
+  standing?: BatchMomentsSink
+}
+
+/** Receives one BatchNorm layer's batch moments (mean, unbiased variance [C]) per forward. */
+export interface BatchMomentsSink {
+  add(layer: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void
 }
 
 export function forwardContext(params: ParamStore, mode: Mode, truncation?: number): ForwardContext {

@@ -160,3 +160,16 @@ describe('biggan init, info and sample', () => {
     expect(r.err).toMatch(/'terrier' matches \d+ classes: .*\(.*terrier/)
   })
 })
+
+describe('biggan standing', () => {
+  it('accumulates standing statistics into a copy of the model and leaves the original as it was', async () => {
+    const model = join(work, 'small')
+    const out = join(work, 'small-standing')
+    const r = await biggan('standing', '--model', model, '--out', out, '--accumulations', '2', '--batch', '4')
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('standing statistics written')
+    const before = (await biggan('info', '--model', model)).out.match(/hash +(\w+)/)![1]
+    const after = (await biggan('info', '--model', out)).out.match(/hash +(\w+)/)![1]
+    expect(after).not.toBe(before)
+  })
+})

@@ -4,10 +4,10 @@
 //   eval:  μ, σ² come from the statistics rows [nStats, C]. One row: running (or standing) statistics. Several
 //          rows (the released BigGAN-deep weights: one per truncation ψ): blended as statsRows(ψ) says, and never
 //          updated in training, since they are standing statistics of a finished model.
-// Standing statistics (paper App. C.1) would be accumulated from the same batch statistics (ops/moments
-// channelMoments) by a helper that averages them over many forwards and writes the rows; not part of a forward pass.
+// Standing statistics (paper App. C.1) come from the same batch moments: with ctx.standing set, a train-mode
+// forward reports them to that sink instead of moving the running statistics (train/standingStatistics.ts).
 import type { StatsMode } from '../config'
-import { Module, recordUpdate, type ForwardContext } from '../module'
+import { Module, recordUpdate, type BatchMomentsSink, type ForwardContext } from '../module'
 import { channelMoments, standardiseByBatch } from '../ops/moments'
 import { statsRows } from '../sampling/truncation'
 import { tf } from '../tf'
@@ -40,7 +40,8 @@ abstract class Standardisation extends Module {
   protected standardise(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor4D {
     if (ctx.mode === 'train') {
       // the running statistics take their own pass over x: off the loss's path, so no backward pass for them
-      if (this.settings.nStats === 1) recordRunningStatistics(ctx, this.name, x)
+      if (ctx.standing) reportBatchMoments(ctx.standing, this.name, x)
+      else if (this.settings.nStats === 1) recordRunningStatistics(ctx, this.name, x)
       return standardiseByBatch(x, this.settings.bnEps)
     }
     const { mean, variance } = storedStatistics(ctx, this.name, this.settings)
@@ -83,6 +84,14 @@ export class BatchNorm extends Standardisation {
     const bias = ctx.params.get(`${this.name}.bias`)
     return tf.add(tf.mul(this.standardise(ctx, x), gain), bias)
   }
+}
+
+/** The batch's mean and unbiased variance [C], for standing statistics (paper App. C.1). */
+function reportBatchMoments(sink: BatchMomentsSink, layer: string, x: tf.Tensor4D): void {
+  const [b, h, w] = x.shape
+  const n = b * h * w
+  const { mean, variance } = channelMoments(x)
+  sink.add(layer, mean, tf.mul<tf.Tensor1D>(variance, n / Math.max(n - 1, 1)))
 }
 
 /** r ← (1 − momentum)·r + momentum·batch for the one statistics row, the variance unbiased, as torch's BatchNorm. */
