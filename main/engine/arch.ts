@@ -2,6 +2,38 @@
 // sits. Pure data derived from a ModelConfig; the networks are built from these rows and nothing else.
 import type { ModelConfig } from './config'
 
+// ───────────────────────────────────────────── shared ─────────────────────────────────────────────
+
+/** G starts from a bottomWidth × bottomWidth map, doubled by every upsampling block. */
+const bottomWidth = 4
+
+/** The paper's generator widths per output resolution, as multipliers of ch: one entry per doubling of the
+ *  resolution. BigGAN makes each entry one ResBlock-up; BigGAN-deep two bottleneck blocks (in→in, then in→out ×2). */
+const generatorWidths: Record<number, { in: number; out: number }[]> = {
+  32: [{ in: 4, out: 4 }, { in: 4, out: 4 }, { in: 4, out: 4 }],
+  64: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }],
+  128: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }, { in: 2, out: 1 }],
+  256: [
+    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
+    { in: 2, out: 1 },
+  ],
+  512: [
+    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
+    { in: 2, out: 1 }, { in: 1, out: 1 },
+  ],
+}
+
+/** The rows a table has for a resolution, or an error naming the resolutions it knows. */
+function tableRows<S>(table: Record<number, S[]>, resolution: number, family: string, what: string): S[] {
+  const rows = table[resolution]
+  if (!rows) {
+    throw new Error(
+      `${family} has no ${what} table for ${resolution}×${resolution}; known resolutions: ${Object.keys(table).join(', ')}`,
+    )
+  }
+  return rows
+}
+
 // ───────────────────────────────────────────── BigGAN-deep ─────────────────────────────────────────────
 // Paper §1.3 / Appendix B: two bottleneck blocks per resolution (the first keeps channels and size, the second
 // upsamples and may halve channels), ch = 128, attention at 64×64. Stages below are multipliers of ch, as in
@@ -57,23 +89,6 @@ interface DeepDStage extends DeepStage {
   downsample: boolean
 }
 
-const deepBottomWidth = 4
-
-/** G stages per output resolution: each becomes (in→in, same size), (in→out, upsample ×2). */
-const deepGeneratorStages: Record<number, DeepStage[]> = {
-  32: [{ in: 4, out: 4 }, { in: 4, out: 4 }, { in: 4, out: 4 }],
-  64: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }],
-  128: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }, { in: 2, out: 1 }],
-  256: [
-    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
-    { in: 2, out: 1 },
-  ],
-  512: [
-    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
-    { in: 2, out: 1 }, { in: 1, out: 1 },
-  ],
-}
-
 /** D stages per input resolution: each becomes (in→out, downsample?), (out→out). */
 const deepDiscriminatorStages: Record<number, DeepDStage[]> = {
   32: [
@@ -93,16 +108,6 @@ const deepDiscriminatorStages: Record<number, DeepDStage[]> = {
   ],
 }
 
-function stagesFor<S>(table: Record<number, S[]>, resolution: number, what: string): S[] {
-  const stages = table[resolution]
-  if (!stages) {
-    throw new Error(
-      `BigGAN-deep has no ${what} table for ${resolution}×${resolution}; known resolutions: ${Object.keys(table).join(', ')}`,
-    )
-  }
-  return stages
-}
-
 function checkAttentionPlaced(
   wanted: readonly number[],
   rows: { resolution: number; attention: boolean }[],
@@ -118,8 +123,8 @@ function checkAttentionPlaced(
 export function bigganDeepGeneratorTable(config: ModelConfig): DeepGeneratorTable {
   const ch = config.gChannels
   const rows: DeepGeneratorRow[] = []
-  let resolution = deepBottomWidth
-  for (const stage of stagesFor(deepGeneratorStages, config.resolution, 'generator')) {
+  let resolution = bottomWidth
+  for (const stage of tableRows(generatorWidths, config.resolution, 'BigGAN-deep', 'generator')) {
     rows.push({ inChannels: stage.in * ch, outChannels: stage.in * ch, upsample: false, resolution, attention: false })
     resolution *= 2
     rows.push({
@@ -131,12 +136,12 @@ export function bigganDeepGeneratorTable(config: ModelConfig): DeepGeneratorTabl
     })
   }
   checkAttentionPlaced(config.gAttention, rows, 'generator')
-  return { bottomWidth: deepBottomWidth, rows, outChannels: rows[rows.length - 1].outChannels }
+  return { bottomWidth: bottomWidth, rows, outChannels: rows[rows.length - 1].outChannels }
 }
 
 export function bigganDeepDiscriminatorTable(config: ModelConfig): DeepDiscriminatorTable {
   const ch = config.dChannels
-  const stages = stagesFor(deepDiscriminatorStages, config.resolution, 'discriminator')
+  const stages = tableRows(deepDiscriminatorStages, config.resolution, 'BigGAN-deep', 'discriminator')
   const rows: DeepDiscriminatorRow[] = []
   let resolution = config.resolution
   for (const stage of stages) {
@@ -185,28 +190,6 @@ export interface GeneratorTable {
   rows: GeneratorRow[]
 }
 
-interface Multipliers {
-  in: number
-  out: number
-}
-
-const bottomWidth = 4
-
-/** G blocks per output resolution, multipliers of ch. */
-const generatorBlocks: Record<number, Multipliers[]> = {
-  32: [{ in: 4, out: 4 }, { in: 4, out: 4 }, { in: 4, out: 4 }],
-  64: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }],
-  128: [{ in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 }, { in: 2, out: 1 }],
-  256: [
-    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
-    { in: 2, out: 1 },
-  ],
-  512: [
-    { in: 16, out: 16 }, { in: 16, out: 8 }, { in: 8, out: 8 }, { in: 8, out: 4 }, { in: 4, out: 2 },
-    { in: 2, out: 1 }, { in: 1, out: 1 },
-  ],
-}
-
 /** D blocks per input resolution: output multipliers of ch (the input of block i is block i−1's output, RGB first). */
 const discriminatorBlocks: Record<number, { out: number; downsample: boolean }[]> = {
   32: [
@@ -233,16 +216,6 @@ const discriminatorBlocks: Record<number, { out: number; downsample: boolean }[]
   ],
 }
 
-function bigganBlocksFor<S>(table: Record<number, S[]>, resolution: number, what: string): S[] {
-  const blocks = table[resolution]
-  if (!blocks) {
-    throw new Error(
-      `BigGAN has no ${what} table for ${resolution}×${resolution}; known resolutions: ${Object.keys(table).join(', ')}`,
-    )
-  }
-  return blocks
-}
-
 /** Attention goes after the first block whose output has an attention resolution (the 32-px D has several). */
 function placeAttention<R extends { resolution: number; attention: boolean }>(rows: R[], wanted: readonly number[], what: string): R[] {
   for (const r of wanted) {
@@ -256,7 +229,7 @@ function placeAttention<R extends { resolution: number; attention: boolean }>(ro
 export function bigganGeneratorTable(config: ModelConfig): GeneratorTable {
   const ch = config.gChannels
   let resolution = bottomWidth
-  const rows = bigganBlocksFor(generatorBlocks, config.resolution, 'generator').map((m) => {
+  const rows = tableRows(generatorWidths, config.resolution, 'BigGAN', 'generator').map((m) => {
     resolution *= 2
     return { inChannels: m.in * ch, outChannels: m.out * ch, resolution, attention: false }
   })
@@ -267,7 +240,7 @@ export function bigganDiscriminatorTable(config: ModelConfig): DiscriminatorRow[
   const ch = config.dChannels
   let resolution = config.resolution
   let inChannels = 3
-  const rows = bigganBlocksFor(discriminatorBlocks, config.resolution, 'discriminator').map((m) => {
+  const rows = tableRows(discriminatorBlocks, config.resolution, 'BigGAN', 'discriminator').map((m) => {
     if (m.downsample) resolution /= 2
     const row = { inChannels, outChannels: m.out * ch, downsample: m.downsample, resolution, attention: false }
     inChannels = row.outChannels
