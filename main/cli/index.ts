@@ -13,12 +13,15 @@ import {
 } from './args.ts'
 import { evalCommand } from './commands/eval.ts'
 import { exportCommand } from './commands/export.ts'
+import { finetune } from './commands/finetune.ts'
 import { importCommand } from './commands/import.ts'
 import { info } from './commands/info.ts'
 import { init } from './commands/init.ts'
 import { sample } from './commands/sample.ts'
+import { standing } from './commands/standing.ts'
+import { train } from './commands/train.ts'
 
-export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init]
+export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init, standing, train, finetune]
 
 export interface Io {
   out: (line: string) => void

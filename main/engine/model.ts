@@ -36,10 +36,24 @@ export class BigGANModel {
     readonly D: Discriminator | undefined,
     /** G's and D's weights and state */
     readonly params: ParamStore,
-    /** the EMA of G's weights (same names as G), where the model has one */
-    readonly ema: ParamStore | undefined,
+    private emaStore: ParamStore | undefined,
     readonly manifest?: NativeManifest,
   ) {}
+
+  /** the EMA of G's weights (same names as G), where the model has one */
+  get ema(): ParamStore | undefined {
+    return this.emaStore
+  }
+
+  /** Gives the model an EMA of G, a copy of G's current weights, where it has none (training keeps one). */
+  ensureEma(): ParamStore {
+    if (!this.emaStore) {
+      const ema = new ParamStore()
+      for (const spec of this.G.specs()) ema.set(spec.name, this.params.get(spec.name), false)
+      this.emaStore = ema
+    }
+    return this.emaStore
+  }
 
   /** A model from engine tensors (an importer's output or a saved folder's). Checks every tensor against the
    *  architecture (missing, unknown, shape, NaN/Inf) before anything is allocated for it. */
@@ -81,30 +95,46 @@ export class BigGANModel {
 
   /** Opens a native model folder, streaming its tensors one at a time and checking the content hash. */
   static async load(dir: string): Promise<BigGANModel> {
+    return (await BigGANModel.read(dir, false)).model
+  }
+
+  /** Opens a training checkpoint: the model, and its optimiser tensors (`opt.…` in the file) by name without the
+   *  `opt.` prefix, e.g. `G.linear.weight.m`; empty where the folder has none. */
+  static async loadCheckpoint(dir: string): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
+    return BigGANModel.read(dir, true)
+  }
+
+  private static async read(dir: string, withOptimiser: boolean): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
     const native = await openNativeModel(dir)
     try {
       const { config } = native.manifest
       const G: TensorMap = new Map()
       const D: TensorMap = new Map()
       const ema: TensorMap = new Map()
+      const optimiser: TensorMap = new Map()
       for await (const { name, tensor } of streamTensors(native)) {
         if (name.startsWith(groups.ema)) ema.set(name.slice(groups.ema.length), tensor)
         else if (name.startsWith(groups.generator)) G.set(name, tensor)
         else if (name.startsWith(groups.discriminator)) D.set(name, tensor)
+        else if (withOptimiser && name.startsWith(groups.optimiser)) optimiser.set(name.slice(groups.optimiser.length), tensor)
       }
       const tensors: ModelTensors = { G, ...(D.size ? { D } : {}), ...(ema.size ? { ema } : {}) }
-      return BigGANModel.fromTensors(config, tensors, native.file.path, native.manifest)
+      return { model: BigGANModel.fromTensors(config, tensors, native.file.path, native.manifest), optimiser }
     } finally {
       await native.file.close()
     }
   }
 
-  /** Writes the model as a native folder (config.json + model.safetensors). */
-  async save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>, state?: Record<string, unknown>): Promise<NativeManifest> {
+  /** Writes the model as a native folder (config.json + model.safetensors). A training checkpoint adds its free-form
+   *  `state` and its optimiser tensors, named as `loadCheckpoint` returns them (stored under `opt.`). */
+  async save(
+    dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>, state?: Record<string, unknown>, optimiser?: TensorMap,
+  ): Promise<NativeManifest> {
     const tensors: LazyTensor[] = [
       ...lazy(exportParameters(this.G, this.params)),
       ...(this.D ? lazy(exportParameters(this.D, this.params)) : []),
       ...(this.ema ? lazy(exportParameters(this.G, this.ema), groups.ema) : []),
+      ...(optimiser ? lazy(optimiser, groups.optimiser) : []),
     ]
     return writeNativeModel(
       dir,
@@ -179,7 +209,7 @@ export class BigGANModel {
 
   dispose(): void {
     this.params.dispose()
-    this.ema?.dispose()
+    this.emaStore?.dispose()
   }
 
   private batchOf(values: Float32Array, width: number, what: string): number {

@@ -8,6 +8,8 @@
 //   G step: L_G = −mean D(G(z', y'), y'); ∂L_G/∂G, plus the orthogonal-regularisation gradient if β > 0.
 //
 // The step returns losses and gradients; applying them (Adam, EMA) is the loop's business.
+// An optional `augment` (DiffAugment) transforms every image D sees, reals and fakes, in both steps, inside the
+// gradient tape, so G's gradient flows back through it; the D step also hands back D's logits for ADA's r_t.
 import { applyUpdates, forwardContext, trainableRoles, type ForwardContext, type Module, type ParamStore } from '../module'
 import { tf } from '../tf'
 import { discriminatorHingeLoss, generatorHingeLoss } from './hingeLoss'
@@ -45,12 +47,25 @@ export interface StepOptions {
   orthogonalRegularisation?: number
   /** runs between the D step and the G step with D's gradients, e.g. the D optimiser */
   afterDiscriminatorStep?: (dGrads: ReadonlyMap<string, tf.Tensor>) => void
+  /** applied to every image D sees, in both steps (DiffAugment); default none */
+  augment?: Augment
+}
+
+/** A differentiable transform of D's input images [batch, R, R, 3] (DiffAugment); returns a new tensor. */
+export type Augment = (x: tf.Tensor4D) => tf.Tensor4D
+
+/** D's logits in the D step (after augmentation), owned with the gradients. */
+export interface DiscriminatorLogits {
+  real: tf.Tensor1D
+  fake: tf.Tensor1D
 }
 
 export interface Gradients {
   loss: tf.Scalar
   /** by parameter name */
   grads: Map<string, tf.Tensor>
+  /** D's logits, from the D step only */
+  logits?: DiscriminatorLogits
 }
 
 export interface StepResult {
@@ -77,21 +92,24 @@ function gradientsOf(trainee: Trainee<Module>, loss: () => tf.Scalar): Gradients
 
 /** ∂L_D/∂D on [fakes; reals] in one D call; G's and D's state updates land. */
 export function discriminatorStep(
-  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch,
-): Gradients {
+  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, augment?: Augment,
+): Gradients & { logits: DiscriminatorLogits } {
   const gCtx = forwardContext(G.params, 'train')
   const fake = G.net.apply(gCtx, batch.z, batch.y) // outside any gradient tape: detached
   applyUpdates(gCtx)
   const dCtx = forwardContext(D.params, 'train')
   try {
     const [fakes] = batch.z.shape
+    let kept: DiscriminatorLogits | undefined
     const step = gradientsOf(D, () => {
-      const logits = D.net.apply(dCtx, tf.concat([fake, batch.x], 0), tf.concat([batch.y, batch.yReal], 0))
+      const images = tf.concat([fake, batch.x], 0)
+      const logits = D.net.apply(dCtx, augment ? augment(images) : images, tf.concat([batch.y, batch.yReal], 0))
       const [fakeLogits, realLogits] = tf.split(logits, [fakes, logits.shape[0] - fakes]) as tf.Tensor1D[]
+      kept = { real: tf.keep(realLogits.clone()), fake: tf.keep(fakeLogits.clone()) }
       return discriminatorHingeLoss(realLogits, fakeLogits)
     })
     applyUpdates(dCtx)
-    return step
+    return { ...step, logits: kept! }
   } finally {
     fake.dispose()
   }
@@ -100,13 +118,17 @@ export function discriminatorStep(
 /** ∂L_G/∂G through D (D's weights fixed); G's and D's state updates land. Adds the orthogonal-regularisation
  *  gradient of strength β when β > 0 (after the backward pass, on the current weights, as BigGAN-PyTorch). */
 export function generatorStep(
-  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, beta = 0,
+  G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: Pick<TrainingBatch, 'z' | 'y' | 'zG' | 'yG'>, beta = 0,
+  augment?: Augment,
 ): Gradients {
   const z = batch.zG ?? batch.z
   const y = batch.yG ?? batch.y
   const gCtx = forwardContext(G.params, 'train')
   const dCtx = forwardContext(D.params, 'train')
-  const step = gradientsOf(G, () => generatorHingeLoss(D.net.apply(dCtx, G.net.apply(gCtx, z, y), y)))
+  const step = gradientsOf(G, () => {
+    const fake = G.net.apply(gCtx, z, y)
+    return generatorHingeLoss(D.net.apply(dCtx, augment ? augment(fake) : fake, y))
+  })
   applyUpdates(gCtx)
   applyUpdates(dCtx)
   if (beta > 0) {
@@ -124,11 +146,12 @@ export function generatorStep(
 export function trainingStep(
   G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, options: StepOptions = {},
 ): StepResult {
-  const d = discriminatorStep(G, D, batch)
+  const d = discriminatorStep(G, D, batch, options.augment)
+  tf.dispose([d.logits.real, d.logits.fake])
   let g: Gradients
   try {
     options.afterDiscriminatorStep?.(d.grads)
-    g = generatorStep(G, D, batch, options.orthogonalRegularisation ?? 0)
+    g = generatorStep(G, D, batch, options.orthogonalRegularisation ?? 0, options.augment)
   } catch (e) {
     tf.dispose([d.loss, ...d.grads.values()])
     throw e

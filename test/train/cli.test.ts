@@ -1,0 +1,113 @@
+// `biggan train` and `biggan finetune` end to end, in process: a tiny folder of images made with sharp, two
+// steps, and the run folder every other command can read.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../main/cli/index'
+import { initBackend } from '../../main/engine/backend'
+import { BigGANModel } from '../../main/engine/model'
+import { put } from '../data/images'
+import { tinyConfig } from './helpers'
+
+let work: string
+let data: string
+
+async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+/** A 40×40 PNG of one colour with seeded speckles. */
+async function image(rgb: [number, number, number], seed: number): Promise<Buffer> {
+  const raw = Buffer.alloc(40 * 40 * 3)
+  let x = seed
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    raw[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((x >>> 24) % 41) - 20))
+  }
+  return sharp(raw, { raw: { width: 40, height: 40, channels: 3 } }).png().toBuffer()
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'biggan-train-cli-'))
+  data = join(work, 'flowers')
+  for (let i = 0; i < 5; i++) {
+    await put(join(data, 'red', `${i}.png`), await image([200, 30, 30], i + 1))
+    await put(join(data, 'blue', `${i}.png`), await image([30, 30, 200], i + 11))
+  }
+})
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('biggan train', () => {
+  it('trains a tiny folder for 2 steps into a run folder whose latest/ and best/ the other commands open', async () => {
+    const run = join(work, 'run')
+    const r = await biggan('train', '--data', data, '--arch', 'biggan', '--res', '32', '--ch', '4', '--steps', '2', '--out', run, '--batch', '4', '--preview-n', '4')
+    expect(r.code, r.err).toBe(0)
+    expect(r.out).toMatch(/trained 2\/2 steps \(completed\)/)
+    expect(r.err).toMatch(/\[#+\]\s+2\/2\s+D \d+\.\d+ .* G -?\d+\.\d+ .* img\/s\s+ETA/)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ kind: 'train', status: 'completed', step: 2, bestStep: 2, data: { classes: ['blue', 'red'], classMap: [0, 1] } })
+    expect(info.data.train + info.data.heldOut).toBe(10)
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.step)).toEqual([2]) // log every 10 steps, and at every checkpoint
+    expect(Number.isFinite(lines[0].dLoss) && Number.isFinite(lines[0].gLoss)).toBe(true)
+    expect(readdirSync(join(run, 'previews')).sort()).toEqual(['step-000000.png', 'step-000002.png'])
+    for (const folder of ['latest', 'best']) {
+      const shown = await biggan('info', '--model', join(run, folder))
+      expect(shown.code, shown.err).toBe(0)
+      expect(shown.out).toMatch(/classes\s+2: blue; red/)
+      expect(shown.out).toMatch(/source\s+train/)
+    }
+    const sampled = await biggan('sample', '--model', join(run, 'latest'), '--class', 'red', '--n', '2', '--out', join(work, 'red.png'))
+    expect(sampled.code, sampled.err).toBe(0)
+  })
+
+  it('--resume continues the run to a new --steps total, and refuses changed settings', async () => {
+    const run = join(work, 'run')
+    const refused = await biggan('train', '--resume', '--out', run, '--batch', '8')
+    expect(refused.code).toBe(2)
+    expect(refused.err).toMatch(/keeps the settings it started with; drop --batch/)
+    const r = await biggan('train', '--resume', '--out', run, '--steps', '3')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/resuming .* at step 2 of 3/)
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))).toMatchObject({ status: 'completed', step: 3 })
+  })
+
+  it('says what a new run is missing', async () => {
+    const r = await biggan('train', '--data', data, '--out', join(work, 'x'))
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/a new run needs --arch, --res, --ch, --steps/)
+  })
+})
+
+describe('biggan finetune', () => {
+  it('fine-tunes a trained model on a folder whose classes it knows', async () => {
+    const run = join(work, 'ft')
+    const r = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '4')
+    expect(r.code, r.err).toBe(0)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ kind: 'finetune', status: 'completed', settings: { freezeD: 3, orthogonalRegularisation: 0 } })
+    expect(info.parent.contentHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(existsSync(join(run, 'latest', 'config.json'))).toBe(true)
+  })
+
+  it('maps a one-class folder with --class, and refuses --class for a folder of several classes', async () => {
+    const refused = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '1', '--out', join(work, 'ft2'), '--class', 'red')
+    expect(refused.code).toBe(2)
+    expect(refused.err).toMatch(/--class maps a one-class folder .* has 2 classes/)
+  })
+
+  it('explains that a model without a discriminator cannot be fine-tuned adversarially yet', async () => {
+    await initBackend({ backend: 'wasm' })
+    const gOnly = BigGANModel.initialise({ ...tinyConfig(2), dChannels: 0 }, 1)
+    await gOnly.save(join(work, 'g-only'), { source: 'test' })
+    gOnly.dispose()
+    const r = await biggan('finetune', '--model', join(work, 'g-only'), '--data', data, '--steps', '1', '--out', join(work, 'ft3'))
+    expect(r.code).toBe(2)
+    expect(r.err).toMatch(/has no discriminator .* Generator-only adaptation is the next mode/)
+  })
+})
