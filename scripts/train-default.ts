@@ -1,0 +1,83 @@
+// `npm run train:default`: reproduces the bundled default model, resources/default-model/, a class-conditional
+// BigGAN trained with this project's own loop on Fashion-MNIST (Debian package dataset-fashion-mnist).
+//
+//   1. exports the 60 000 training images once as 32×32 RGB PNGs (28×28 centred on black), one folder per class,
+//      so the run trains through the same image-folder path a user's data takes;
+//   2. trains (or, when the run folder exists, resumes: the run is exact across interruptions) with `biggan train`;
+//   3. publishes the run's best checkpoint (G, D and the EMA of G; no optimiser state) to resources/default-model.
+//
+// Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only.
+import { existsSync } from 'node:fs'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { main as biggan } from '../main/cli/index.ts'
+import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../main/data/fashionMnist.ts'
+import { encodePng } from '../main/images/png.ts'
+
+const root = resolve(import.meta.dirname, '..')
+const args = process.argv.slice(2)
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback
+}
+const steps = option('steps', '20000')
+const run = resolve(option('run', join(root, '.cache/default-model-run')))
+const images = join(root, '.cache/fashion-mnist-png')
+const target = join(root, 'resources/default-model')
+
+/** The bundled model's architecture: BigGAN at 32×32, ch 16 (G 0.37M, D 0.27M parameters), 10 classes. */
+const architecture = ['--arch', 'biggan', '--res', '32', '--ch', '16', '--attention', '16']
+
+async function exportImages(): Promise<void> {
+  const done = join(images, '.complete')
+  if (existsSync(done)) return
+  const train = await loadFashionMnist('train')
+  await rm(images, { recursive: true, force: true })
+  // folder names are the class names, so the model's classes carry them
+  const folders = FASHION_MNIST_CLASSES.map((name) => join(images, name.replace(/\//g, '-')))
+  for (const f of folders) await mkdir(f, { recursive: true })
+  const rgb = new Uint8Array(32 * 32 * 3)
+  for (let n = 0; n < train.count; n++) {
+    rgb.fill(0)
+    for (let y = 0; y < 28; y++) {
+      for (let x = 0; x < 28; x++) {
+        const v = train.images[(n * 28 + y) * 28 + x]
+        rgb.fill(v, ((y + 2) * 32 + x + 2) * 3, ((y + 2) * 32 + x + 3) * 3)
+      }
+    }
+    await writeFile(join(folders[train.labels[n]], `${String(n).padStart(5, '0')}.png`), encodePng(rgb, 32, 32))
+    if (n % 10000 === 0) process.stderr.write(`exporting Fashion-MNIST ${n}/${train.count}\n`)
+  }
+  await writeFile(done, '')
+}
+
+async function publish(): Promise<void> {
+  const { BigGANModel } = await import('../main/engine/model.ts')
+  const { initBackend } = await import('../main/engine/backend.ts')
+  await initBackend()
+  const source = existsSync(join(run, 'best')) ? join(run, 'best') : join(run, 'latest')
+  const model = await BigGANModel.load(source)
+  try {
+    await rm(target, { recursive: true, force: true })
+    const manifest = await model.save(target, {
+      source: 'train',
+      from: `scripts/train-default.ts (${source}, step ${String(model.manifest?.state?.step ?? '?')})`,
+      notes: 'Fashion-MNIST (Debian dataset-fashion-mnist), 28×28 padded to 32×32 RGB; BigGAN ch 16; npm run train:default reproduces it',
+    })
+    console.log(`published ${source} → ${target} (content hash ${manifest.contentHash})`)
+  } finally {
+    model.dispose()
+  }
+}
+
+if (!args.includes('--publish-only')) {
+  await exportImages()
+  const resume = existsSync(join(run, 'run.json'))
+  const code = await biggan(
+    resume
+      ? ['train', '--resume', '--out', run, '--steps', steps]
+      : ['train', '--data', images, ...architecture, '--steps', steps, '--out', run, '--checkpoint-every', '100', '--preview-every', '100', '--keep', '2'],
+  )
+  if (code !== 0 && code !== 130) process.exit(code)
+}
+await publish()
