@@ -131,7 +131,8 @@ async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Makes a folder's entries (a rename into it) durable. */
+export async function fsyncDir(dir: string): Promise<void> {
   let fh: FileHandle | undefined
   try {
     fh = await open(dir, 'r')

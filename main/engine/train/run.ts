@@ -18,6 +18,7 @@ import {
   copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle,
 } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fsyncDir } from '../../checkpoints/files'
 import { readManifest } from '../../checkpoints/native'
 import type { TrainingSink } from './loop'
 import { train, type TrainLoopOptions, type TrainOutcome } from './loop'
@@ -291,20 +292,6 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
   } catch (err) {
     await rm(tmp, { force: true })
     throw new RunError(`cannot write ${path}: ${(err as Error).message}`)
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined
-  try {
-    fh = await open(dir, 'r')
-    await fh.sync()
-  } catch (err) {
-    // Windows cannot open or fsync a folder; the renames are still atomic there, only not yet durable.
-    const code = (err as NodeJS.ErrnoException).code
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EACCES') throw err
-  } finally {
-    await fh?.close()
   }
 }
 
