@@ -8,7 +8,7 @@
 //   sn-u, sn-v         random unit vectors (the first power steps align them)
 import { CheckpointError } from '../checkpoints/errors'
 import { fromFloat32, toFloat32 } from '../checkpoints/convert'
-import type { TensorMap } from '../checkpoints/tensor'
+import type { RawTensor, TensorMap } from '../checkpoints/tensor'
 import { trainableRoles, type Module, type ParamSpec, type ParamStore } from './module'
 import { Random } from './sampling/random'
 import { tf } from './tf'
@@ -129,14 +129,25 @@ export function loadParameters(module: Module, store: ParamStore, tensors: Tenso
   for (const spec of specs) {
     const raw = tensors.get(spec.name)
     if (!raw) throw new CheckpointError('missing-key', `${module.name} needs it but the checkpoint lacks it`, source, spec.name)
-    if (raw.shape.length !== spec.shape.length || raw.shape.some((d, i) => d !== spec.shape[i])) {
+    loadParameter(store, spec, raw, source)
+  }
+}
+
+/** One tensor into `store` as the parameter `spec` declares, after checking its shape and that every value is
+ *  finite (a NaN or Inf in a weight can only render noise). */
+export function loadParameter(store: ParamStore, spec: ParamSpec, raw: RawTensor, source?: string, fileName = spec.name): void {
+  if (raw.shape.length !== spec.shape.length || raw.shape.some((d, i) => d !== spec.shape[i])) {
+    throw new CheckpointError('shape-mismatch', `shape [${raw.shape}] where the architecture needs [${spec.shape}]`, source, fileName)
+  }
+  const values = toFloat32(raw)
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
       throw new CheckpointError(
-        'shape-mismatch', `shape [${raw.shape}] where the architecture needs [${spec.shape}]`, source, spec.name,
+        'non-finite', `${Number.isNaN(values[i]) ? 'NaN' : 'Inf'} at element ${i}; the checkpoint is damaged or the run diverged`, source, fileName,
       )
     }
-    const values = toFloat32(raw)
-    tf.tidy(() => store.set(spec.name, tf.tensor(values, spec.shape, 'float32'), trainableRoles.has(spec.role)))
   }
+  tf.tidy(() => store.set(spec.name, tf.tensor(values, spec.shape, 'float32'), trainableRoles.has(spec.role)))
 }
 
 /** Every parameter `module` declares, read back from `store` as float32 tensors by engine name. */

@@ -6,11 +6,10 @@ import type { LazyTensor } from '../checkpoints/files'
 import {
   groups, openNativeModel, streamTensors, writeNativeModel, type NativeManifest, type Provenance,
 } from '../checkpoints/native'
-import type { RawTensor, TensorMap } from '../checkpoints/tensor'
-import { toFloat32 } from '../checkpoints/convert'
+import type { TensorMap } from '../checkpoints/tensor'
 import type { ModelConfig } from './config'
-import { exportParameters, initialise, loadParameters } from './init'
-import { countParameters, forwardContext, ParamStore } from './module'
+import { exportParameters, initialise, loadParameter, loadParameters } from './init'
+import { countParameters, forwardContext, ParamStore, type Module, type ParamSpec } from './module'
 import { buildDiscriminator, buildGenerator, type Discriminator, type Generator } from './networks'
 import { tf } from './tf'
 import { engineVersion } from './version'
@@ -55,8 +54,8 @@ export class BigGANModel {
     return this.emaStore
   }
 
-  /** A model from engine tensors (an importer's output or a saved folder's). Checks every tensor against the
-   *  architecture (missing, unknown, shape, NaN/Inf) before anything is allocated for it. */
+  /** A model from engine tensors (an importer's output). Checks every tensor against the architecture (missing,
+   *  unknown, shape, NaN/Inf); on an error nothing stays allocated. */
   static fromTensors(config: ModelConfig, tensors: ModelTensors, source?: string, manifest?: NativeManifest): BigGANModel {
     const G = buildGenerator(config)
     const D = tensors.D ? buildDiscriminator(config) : undefined
@@ -64,14 +63,11 @@ export class BigGANModel {
     const params = new ParamStore()
     let ema: ParamStore | undefined
     try {
-      checkFinite(tensors.G, source)
       loadParameters(G, params, tensors.G, source)
       if (D && tensors.D) {
-        checkFinite(tensors.D, source)
         loadParameters(D, params, tensors.D, source)
       }
       if (tensors.ema) {
-        checkFinite(tensors.ema, source)
         ema = new ParamStore()
         loadParameters(G, ema, tensors.ema, source)
       }
@@ -104,25 +100,51 @@ export class BigGANModel {
     return BigGANModel.read(dir, true)
   }
 
+  /** Streams a native folder into parameter stores one tensor at a time, so loading never holds more than the
+   *  tensor being read beside the weights already placed; the content hash is checked when the stream ends. */
   private static async read(dir: string, withOptimiser: boolean): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
     const native = await openNativeModel(dir)
+    const { config } = native.manifest
+    const source = native.file.path
+    const G = buildGenerator(config)
+    const gSpecs = new Map(G.specs().map((s) => [s.name, s]))
+    let D: Discriminator | undefined
+    let dSpecs = new Map<string, ParamSpec>()
+    const params = new ParamStore()
+    let ema: ParamStore | undefined
+    const optimiser: TensorMap = new Map()
     try {
-      const { config } = native.manifest
-      const G: TensorMap = new Map()
-      const D: TensorMap = new Map()
-      const ema: TensorMap = new Map()
-      const optimiser: TensorMap = new Map()
       for await (const { name, tensor } of streamTensors(native)) {
-        if (name.startsWith(groups.ema)) ema.set(name.slice(groups.ema.length), tensor)
-        else if (name.startsWith(groups.generator)) G.set(name, tensor)
-        else if (name.startsWith(groups.discriminator)) D.set(name, tensor)
-        else if (withOptimiser && name.startsWith(groups.optimiser)) optimiser.set(name.slice(groups.optimiser.length), tensor)
+        if (name.startsWith(groups.optimiser)) {
+          if (withOptimiser) optimiser.set(name.slice(groups.optimiser.length), tensor)
+          continue
+        }
+        const isEma = name.startsWith(groups.ema)
+        const engineName = isEma ? name.slice(groups.ema.length) : name
+        if (!isEma && engineName.startsWith(groups.discriminator) && !D) {
+          D = buildDiscriminator(config)
+          if (!D) throw new CheckpointError('unknown-key', 'the config has no discriminator (dChannels 0) but the file has D tensors', source, name)
+          dSpecs = new Map(D.specs().map((s) => [s.name, s]))
+        }
+        const spec = (isEma || !engineName.startsWith(groups.discriminator) ? gSpecs : dSpecs).get(engineName)
+        if (!spec) throw new CheckpointError('unknown-key', 'the architecture in config.json has no parameter of this name', source, name)
+        loadParameter(isEma ? (ema ??= new ParamStore()) : params, spec, tensor, source, name)
       }
-      const tensors: ModelTensors = { G, ...(D.size ? { D } : {}), ...(ema.size ? { ema } : {}) }
-      return { model: BigGANModel.fromTensors(config, tensors, native.file.path, native.manifest), optimiser }
+      const requireAll = (net: Module, store: ParamStore, prefix = ''): void => {
+        const missing = net.specs().find((s) => !store.has(s.name))
+        if (missing) throw new CheckpointError('missing-key', `${net.name} needs it but the file lacks it`, source, prefix + missing.name)
+      }
+      requireAll(G, params)
+      if (D) requireAll(D, params)
+      if (ema) requireAll(G, ema, groups.ema)
+    } catch (err) {
+      params.dispose()
+      ema?.dispose()
+      throw err
     } finally {
       await native.file.close()
     }
+    return { model: new BigGANModel(config, G, D, params, ema, native.manifest), optimiser }
   }
 
   /** Writes the model as a native folder (config.json + model.safetensors). A training checkpoint adds its free-form
@@ -228,21 +250,4 @@ export class BigGANModel {
 
 function lazy(tensors: TensorMap, prefix = ''): LazyTensor[] {
   return [...tensors].map(([name, t]) => ({ name: prefix + name, dtype: t.dtype, shape: t.shape, data: () => t.data }))
-}
-
-/** NaN or Inf in a weight is refused at load, naming the tensor: such a model can only render noise. */
-function checkFinite(tensors: TensorMap, source?: string): void {
-  for (const [name, raw] of tensors) {
-    if (!isFloat(raw)) continue
-    const values = toFloat32(raw)
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) {
-        throw new CheckpointError('non-finite', `${Number.isNaN(values[i]) ? 'NaN' : 'Inf'} at element ${i}; the checkpoint is damaged or the run diverged`, source, name)
-      }
-    }
-  }
-}
-
-function isFloat(raw: RawTensor): boolean {
-  return raw.dtype === 'F32' || raw.dtype === 'F64' || raw.dtype === 'F16' || raw.dtype === 'BF16'
 }
