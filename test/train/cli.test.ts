@@ -87,10 +87,10 @@ describe('biggan train', () => {
 describe('biggan finetune', () => {
   it('fine-tunes a trained model on a folder whose classes it knows', async () => {
     const run = join(work, 'ft')
-    const r = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '4')
+    const r = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '4', '--method', 'adversarial')
     expect(r.code, r.err).toBe(0)
     const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
-    expect(info).toMatchObject({ kind: 'finetune', status: 'completed', settings: { freezeD: 3, orthogonalRegularisation: 0 } })
+    expect(info).toMatchObject({ kind: 'finetune', method: 'adversarial', status: 'completed', settings: { freezeD: 3, orthogonalRegularisation: 0 } })
     expect(info.parent.contentHash).toMatch(/^[0-9a-f]{64}$/)
     expect(existsSync(join(run, 'latest', 'config.json'))).toBe(true)
   })
@@ -101,13 +101,13 @@ describe('biggan finetune', () => {
     expect(refused.err).toMatch(/--class maps a one-class folder .* has 2 classes/)
   })
 
-  it('explains that a model without a discriminator cannot be fine-tuned adversarially yet', async () => {
+  it('explains that a model without a discriminator cannot be fine-tuned adversarially', async () => {
     await initBackend({ backend: 'wasm' })
     const gOnly = BigGANModel.initialise({ ...tinyConfig(2), dChannels: 0 }, 1)
     await gOnly.save(join(work, 'g-only'), { source: 'test' })
     gOnly.dispose()
-    const r = await biggan('finetune', '--model', join(work, 'g-only'), '--data', data, '--steps', '1', '--out', join(work, 'ft3'))
+    const r = await biggan('finetune', '--model', join(work, 'g-only'), '--data', data, '--steps', '1', '--out', join(work, 'ft3'), '--method', 'adversarial')
     expect(r.code).toBe(2)
-    expect(r.err).toMatch(/has no discriminator .* Generator-only adaptation is the next mode/)
+    expect(r.err).toMatch(/has no discriminator .* Use --method fresh-d .* or --method bsa/)
   })
 })

@@ -1,60 +1,251 @@
-import { intOption, stringOption, switchOption, UsageError, type Command } from '../args.ts'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { intOption, numberOption, stringOption, switchOption, UsageError, type Command, type CommandContext } from '../args.ts'
 import { startBackend } from '../engine.ts'
-import { loadData, resumeRun, startRun, trainingOptions, trainOptionsFromArgs } from './train.ts'
+import { asUsage, loadData, resumeRun, startRun, trainingOptions, trainOptionsFromArgs } from './train.ts'
+import type { FinetuneMethod } from '../../engine/finetune/chooseMethod.ts'
+import type { BigGANModel } from '../../engine/model.ts'
+import type { ImageDataset } from '../../data/types.ts'
+
+const methods: readonly FinetuneMethod[] = ['adversarial', 'new-class', 'fresh-d', 'bsa']
 
 export const finetune: Command = {
   name: 'finetune',
-  summary: 'fine-tune a model with its discriminator on an image folder (FreezeD, DiffAugment + ADA, EMA)',
-  usage: 'finetune --model DIR --data FOLDER --steps N --out RUN [--class N|NAME] [options]',
+  summary: 'fine-tune a model on an image folder (adversarial with FreezeD + DiffAugment/ADA, a new class, a fresh D, or BSA)',
+  usage: 'finetune --model DIR --data FOLDER --steps N --out RUN [--method M] [--class N|NAME | --new-class NAME] [options]',
   description: `
-Adversarial fine-tuning of a model folder that has a discriminator (finetune-metrics §2): the lowest --freeze-d
-D blocks stay fixed (FreezeD), DiffAugment runs on everything D sees with ADA adapting its strength towards
-r_t = 0.6, G and D train with Adam at a quarter of BigGAN's rates, and the EMA of G is what latest/ and best/
-render. The folder's classes must be the model's class names (one subfolder per class), or --class maps a
-one-class folder onto one existing class. Models without a discriminator (the released BigGAN-deep weights)
-cannot be fine-tuned this way yet: generator-only adaptation comes next.
-RUN is laid out as for 'biggan train'; --resume continues it from its newest checkpoint.`,
+Fine-tunes a model folder on an image folder (finetune-metrics §0, §2). The method follows from the model and the
+folder (printed with its reason), or --method picks it:
+  adversarial  the model has a D and knows the folder's classes: the lowest --freeze-d D blocks stay fixed (FreezeD),
+               DiffAugment runs on everything D sees with ADA adapting its strength towards r_t = 0.6, G and D train
+               with Adam at a quarter of BigGAN's rates, and the EMA of G is what latest/ and best/ render.
+  new-class    as adversarial, after adding a class row for each folder class the model lacks (started from the
+               nearest class by D's projection evidence); latest/ then has the new class names.
+  fresh-d      for a generator-only model (the released BigGAN-deep weights): a new D is first trained alone against
+               the frozen G (--warmup G steps, default 10% of --steps, 100 to 2 000), then G and D train together for
+               --steps more.
+  bsa          no D at all (chosen under 100 images): G's BatchNorm projections and a latent per image learn to
+               reconstruct the images (--steps, --lr-g, --batch); latest/ and best/ hold the adapted model.
+The folder's classes are matched to the model's class names (one subfolder per class); --class maps a one-class
+folder onto one existing class, --new-class names the new class a one-class folder becomes.
+RUN is laid out as for 'biggan train'; --resume continues it from its newest checkpoint (not for bsa runs).`,
   options: [
     { name: 'model', value: 'DIR', help: 'the native model folder to start from (new runs)' },
+    { name: 'method', value: 'adversarial|new-class|fresh-d|bsa', help: "how to fine-tune (default: chosen from the model and the folder)" },
     { name: 'class', value: 'N|NAME', help: 'train a one-class folder as this model class (index or name)' },
+    { name: 'new-class', value: 'NAME', help: 'train a one-class folder as a new class of this name' },
+    { name: 'warmup', value: 'N', help: "fresh-d: G steps of D's warm-up against the frozen G (default 10% of --steps, 100–2000)" },
     ...trainingOptions,
   ],
   async run(ctx) {
     const { args } = ctx
     if (switchOption(args, 'resume')) {
-      const fixed = ['model', 'class'].filter((n) => n in args.options)
+      const fixed = ['model', 'class', 'method', 'new-class', 'warmup'].filter((n) => n in args.options)
       if (fixed.length > 0) throw new UsageError(`a resumed run keeps its model and classes; drop ${fixed.map((n) => `--${n}`).join(', ')}`)
+      const info = await readFile(join(stringOption(args, 'out')!, 'run.json'), 'utf8').then((t) => JSON.parse(t) as { method?: string }, () => undefined)
+      if (info?.method === 'bsa') throw new UsageError('a bsa run cannot be resumed yet; start a new one with more --steps')
       return resumeRun(ctx)
     }
     const missing = ['model', 'data', 'steps'].filter((n) => !(n in args.options))
     if (missing.length > 0) {
       throw new UsageError(`a new fine-tune needs ${missing.map((n) => `--${n}`).join(', ')}. Run 'biggan finetune --help' for usage.`)
     }
+    const requested = stringOption(args, 'method')
+    if (requested !== undefined && !methods.includes(requested as FinetuneMethod)) {
+      throw new UsageError(`--method must be one of ${methods.join(', ')}, not '${requested}'`)
+    }
+    const newName = stringOption(args, 'new-class')
+    if (newName !== undefined && 'class' in args.options) throw new UsageError('give --class (an existing class) or --new-class (a new one), not both')
     const { BigGANModel } = await import('../../engine/model.ts')
-    const { matchClasses } = await import('../../engine/train/session.ts')
     const options = trainOptionsFromArgs(ctx, intOption(args, 'steps')!)
     const dir = stringOption(args, 'model')!
     await startBackend(ctx.backend)
     const model = await BigGANModel.load(dir)
+    let dataset: ImageDataset
     try {
-      if (!model.D) {
-        throw new UsageError(
-          `${dir} has no discriminator (a generator-only model, like the released BigGAN-deep weights): adversarial ` +
-            'fine-tuning needs one. Generator-only adaptation is the next mode to come; for now, import a checkpoint ' +
-            "that includes D (BigGAN-PyTorch's G+D release) or train with 'biggan train'",
-        )
+      dataset = await loadData(ctx, stringOption(args, 'data')!, model.config.resolution, options.seed ?? 0)
+      if (newName !== undefined && dataset.classes.length !== 1) {
+        throw new UsageError(`--new-class names the class of a one-class folder, but this folder has ${dataset.classes.length} classes (${dataset.classes.join(', ')})`)
       }
-      const dataset = await loadData(ctx, stringOption(args, 'data')!, model.config.resolution, options.seed ?? 0)
-      let classMap: number[]
-      try {
-        classMap = matchClasses(model.config, dataset.classes, stringOption(args, 'class'))
-      } catch (e) {
-        throw new UsageError((e as Error).message)
-      }
-      return await startRun(ctx, 'finetune', model, dataset, classMap, options, { dir, contentHash: model.manifest!.contentHash })
     } catch (e) {
       model.dispose()
       throw e
     }
+    return finetuneWith(ctx, model, dataset, requested as FinetuneMethod | undefined, newName, options, { dir, contentHash: model.manifest!.contentHash })
   },
+}
+
+type Options = ReturnType<typeof trainOptionsFromArgs>
+
+/** Picks the method, prepares the model for it (fresh D, new class rows) and runs it. Owns `model` (and whatever
+ *  replaces it) from here on: every path disposes it. */
+async function finetuneWith(
+  ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, requested: FinetuneMethod | undefined, newName: string | undefined,
+  options: Options, parent: { dir: string; contentHash: string },
+): Promise<number> {
+  let trained = model
+  const replace = (next: BigGANModel): void => {
+    trained.dispose()
+    trained = next
+  }
+  try {
+    const { chooseMethod, matchFolderClasses } = await import('../../engine/finetune/chooseMethod.ts')
+    const { classNames, findClass } = await import('../../engine/classes.ts')
+    const { discriminatorBlocks } = await import('../../engine/train/settings.ts')
+    const { freshDiscriminatorProblem, withFreshDiscriminator, discriminatorWarmup } = await import('../../engine/finetune/freshDiscriminator.ts')
+    const classQuery = stringOption(ctx.args, 'class')
+    if (classQuery !== undefined && dataset.classes.length !== 1) {
+      throw new UsageError(
+        `--class maps a one-class folder onto a model class, but this folder has ${dataset.classes.length} classes ` +
+          `(${dataset.classes.join(', ')}); name its subfolders after the model's classes instead`,
+      )
+    }
+    // the folder's classes as the model should know them: --class and --new-class rename a one-class folder's class
+    const folderClasses = newName !== undefined
+      ? [newName]
+      : classQuery !== undefined
+        ? [classNames(model.config)[await asUsage(() => findClass(model.config, classQuery))]]
+        : dataset.classes
+    const choice = await asUsage(() => chooseMethod({
+      hasDiscriminator: model.D !== undefined,
+      imageCount: dataset.train.count,
+      folderClasses,
+      modelClasses: classNames(model.config),
+      canAddDiscriminator: freshDiscriminatorProblem(model.config) === undefined,
+      ...(model.D ? { discriminatorBlocks: discriminatorBlocks(model.D.specs().map((s) => s.name)) } : {}),
+    }))
+    let method = requested ?? choice.method
+    if (requested === undefined) ctx.err(choice.reason)
+    else ctx.err(`--method ${requested}${requested === choice.method ? '' : ` (the model and folder alone would call for ${choice.method}: ${choice.reason})`}`)
+    if (method === 'adversarial' && choice.newClasses.length > 0) method = 'new-class' // a class the model lacks needs its row
+    if ((method === 'adversarial' || method === 'new-class') && !model.D) {
+      throw new UsageError(
+        `${parent.dir} has no discriminator (a generator-only model, like the released BigGAN-deep weights): adversarial ` +
+          'fine-tuning needs one. Use --method fresh-d (a new D, warmed up against the frozen G) or --method bsa (no D)',
+      )
+    }
+    if (method === 'fresh-d' && model.D) throw new UsageError(`${parent.dir} already has a discriminator: fine-tune it with --method adversarial or new-class`)
+
+    // the model the run trains: a fresh D first (fresh-d), then a row per new class
+    if (method === 'fresh-d') replace(await asUsage(() => withFreshDiscriminator(trained, { seed: options.seed ?? 0 })))
+    const { indices, newClasses } = matchFolderClasses(folderClasses, classNames(trained.config))
+    if (newClasses.length > 0) {
+      const { addClass, nearestClass } = await import('../../engine/finetune/newClass.ts')
+      const askD = method !== 'fresh-d' && trained.D !== undefined // a fresh D's class evidence would be noise
+      for (const name of newClasses) {
+        const { pixels, count } = imagesOfClass(dataset, folderClasses.indexOf(name))
+        const initFrom = askD && count > 0 ? await nearestClass(trained, pixels, count) : 'mean'
+        const start = initFrom === 'mean' ? 'the mean of all classes' : `class ${initFrom} (${classNames(trained.config)[initFrom]})`
+        replace(await asUsage(() => addClass(trained, { name, initFrom })))
+        ctx.err(`new class ${trained.config.numClasses - 1} '${name}', started from ${start}`)
+      }
+    }
+    // existing classes by name, new ones to their new indices
+    const after = matchFolderClasses(folderClasses, classNames(trained.config)).indices
+    const classMap = after.map((i, k) => (i ?? indices[k]) as number)
+
+    if (method === 'bsa') return await bsaRun(ctx, trained, dataset, classMap, options, parent)
+    let runOptions: Options = options
+    if (method === 'fresh-d') {
+      const warmup = await asUsage(() => discriminatorWarmup(options.steps, intOption(ctx.args, 'warmup')))
+      runOptions = { ...options, steps: options.steps + warmup.steps, warmupSteps: warmup.steps, freezeD: options.freezeD ?? 0 }
+      ctx.err(`D warms up for ${warmup.steps} steps against the frozen G, then G and D train together for ${options.steps}`)
+    } else if (options.freezeD === undefined && choice.freezeDBlocks > 0) {
+      runOptions = { ...options, freezeD: choice.freezeDBlocks }
+    }
+    return await startRun(ctx, 'finetune', trained, dataset, classMap, runOptions, parent, method)
+  } catch (e) {
+    trained.dispose() // disposing twice is harmless: startRun and bsaRun dispose what they were given
+    throw e
+  }
+}
+
+/** The training images of one folder class, as the uint8 [count, R, R, 3] the engine's helpers take. */
+function imagesOfClass(dataset: ImageDataset, label: number): { pixels: Uint8Array; count: number } {
+  const { train } = dataset
+  const size = train.resolution * train.resolution * 3
+  const picked: number[] = []
+  for (let i = 0; i < train.count; i++) if (train.labels[i] === label) picked.push(i)
+  const pixels = new Uint8Array(picked.length * size)
+  picked.forEach((i, k) => pixels.set(train.pixels.subarray(i * size, (i + 1) * size), k * size))
+  return { pixels, count: picked.length }
+}
+
+/** BSA: no D, no run loop; the adapted model becomes RUN/latest and RUN/best, and run.json records the run. */
+async function bsaRun(
+  ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, classMap: number[], options: Options,
+  parent: { dir: string; contentHash: string },
+): Promise<number> {
+  const { runBsa, bsaDefaults } = await import('../../engine/finetune/batchStatisticsAdaptation.ts')
+  const { runFormat, runPaths } = await import('../../engine/train/run.ts')
+  const out = stringOption(ctx.args, 'out')!
+  const existing = await readFile(join(out, runPaths.info), 'utf8').then(() => true, () => false)
+  if (existing) throw new UsageError(`${out} already holds a run: choose another --out`)
+  const { train } = dataset
+  const settings = {
+    steps: options.steps,
+    lr: numberOption(ctx.args, 'lr-g') ?? bsaDefaults.lr,
+    batch: Math.min(options.batchSize ?? bsaDefaults.batch, train.count),
+    seed: options.seed ?? 0,
+  }
+  const labels = Int32Array.from(train.labels, (l) => classMap[l])
+  const c = model.config
+  const now = new Date().toISOString()
+  const info = {
+    format: runFormat, version: 1, kind: 'finetune', method: 'bsa', status: 'running', createdAt: now, updatedAt: now,
+    bsa: settings,
+    data: { dir: dataset.dir, contentHash: dataset.contentHash, classes: dataset.classes, classMap, train: train.count, heldOut: dataset.heldOut.count },
+    parent,
+    model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses, classNames: c.classNames },
+    step: 0, bestStep: null as number | null, reasons: [] as string[],
+  }
+  await mkdir(out, { recursive: true })
+  const writeInfo = (patch: Partial<typeof info>): Promise<void> =>
+    writeFile(join(out, runPaths.info), `${JSON.stringify(Object.assign(info, patch, { updatedAt: new Date().toISOString() }), null, 2)}\n`)
+  await writeInfo({})
+  ctx.err(`bsa ${c.arch}-${c.resolution} ch ${c.gChannels} on ${train.count} images, ${dataset.classes.length} class(es); batch ${settings.batch}, ${settings.steps} steps → ${out}`)
+  const controller = new AbortController()
+  const interrupt = (): void => {
+    ctx.err('finishing the current step and saving (Ctrl-C again quits at once)…')
+    controller.abort()
+    process.once('SIGINT', () => process.exit(130))
+  }
+  process.once('SIGINT', interrupt)
+  let shown = 0
+  try {
+    const result = await runBsa(model, { pixels: train.pixels, labels, count: train.count }, {
+      ...settings,
+      signal: controller.signal,
+      onProgress: ({ step, steps, losses }) => {
+        if (step === steps || Date.now() - shown >= 1000) {
+          shown = Date.now()
+          const width = 20
+          const filled = Math.round((width * step) / steps)
+          ctx.err(`[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]  ${String(step).padStart(String(steps).length)}/${steps}  ` +
+            `loss ${losses.total.toFixed(4)} (L1 ${losses.l1.toFixed(4)}, multi-scale ${losses.multiScaleL1.toFixed(4)}, z² ${losses.latentPrior.toFixed(3)})`)
+        }
+      },
+    })
+    try {
+      const notes = `bsa, ${result.steps} of ${settings.steps} steps`
+      for (const folder of [runPaths.latest, runPaths.best]) {
+        await rm(join(out, folder), { recursive: true, force: true })
+        await result.model.save(join(out, folder), { source: 'finetune', notes })
+      }
+    } finally {
+      result.model.dispose()
+    }
+    const status = result.cancelled ? 'cancelled' : 'completed'
+    await writeInfo({ status, step: result.steps, bestStep: result.steps })
+    ctx.out(`adapted ${result.steps}/${settings.steps} steps (bsa, ${status}) → ${out}`)
+    ctx.out(`latest    ${out}/latest (step ${result.steps})`)
+    ctx.out(`best      ${out}/best (step ${result.steps})`)
+    return result.cancelled ? 130 : 0
+  } catch (e) {
+    await writeInfo({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
+    throw e
+  } finally {
+    process.off('SIGINT', interrupt)
+    model.dispose()
+  }
 }

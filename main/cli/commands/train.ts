@@ -108,7 +108,7 @@ export async function loadData(ctx: CommandContext, dir: string, resolution: num
 /** Starts a new run in --out and trains it. */
 export async function startRun(
   ctx: CommandContext, mode: TrainMode, model: BigGANModel, dataset: ImageDataset, classMap: number[], options: TrainOptions,
-  parent: NewRunInfo['parent'],
+  parent: NewRunInfo['parent'], method?: NewRunInfo['method'],
 ): Promise<number> {
   const { resolveTrainSettings, discriminatorBlocks } = await import('../../engine/train/settings.ts')
   const { RunFolder } = await import('../../engine/train/run.ts')
@@ -119,6 +119,7 @@ export async function startRun(
   const run = await asUsage(() =>
     RunFolder.create(stringOption(ctx.args, 'out')!, {
       kind: mode,
+      ...(method ? { method } : {}),
       settings,
       data: { dir: dataset.dir, contentHash: dataset.contentHash, classes: dataset.classes, classMap, train: dataset.train.count, heldOut: dataset.heldOut.count },
       parent,

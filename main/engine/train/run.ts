@@ -44,6 +44,8 @@ export interface RunInfo {
   format: typeof runFormat
   version: 1
   kind: TrainMode
+  /** how a fine-tune adapted its model (finetune/chooseMethod.ts); absent for 'train' and older runs */
+  method?: 'adversarial' | 'new-class' | 'fresh-d' | 'bsa'
   status: RunStatus
   createdAt: string
   updatedAt: string

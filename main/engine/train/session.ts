@@ -207,7 +207,7 @@ export class TrainingSession {
   }
 
   /** One G optimiser step (fresh z and y per micro-batch), the orthogonal-regularisation gradient added after
-   *  accumulation as BigGAN-PyTorch does, then the EMA update. Advances `step`. */
+   *  accumulation as BigGAN-PyTorch does, then the EMA update; during `warmupSteps` neither. Advances `step`. */
   generatorStep(): GeneratorStepResult {
     const { accumulation: k, orthogonalRegularisation: beta } = this.settings
     let gLoss = 0
@@ -222,6 +222,12 @@ export class TrainingSession {
         tf.dispose([z, y])
       }
     })
+    if (this.step < (this.settings.warmupSteps ?? 0)) {
+      // D's warm-up: G's loss is measured (and the latent stream advances as ever) but G and its EMA stay fixed
+      tf.dispose([...grads.values()])
+      this.step++
+      return { gLoss: gLoss / k }
+    }
     if (beta > 0) {
       // after accumulation, on the current weights, undivided: BigGAN-PyTorch's utils.ortho
       for (const [name, ortho] of orthogonalRegularisationGradients(this.model.G, this.model.params, beta)) {

@@ -68,6 +68,9 @@ export interface TrainSettings {
   /** images per side (train, held-out) for the held-out D gap */
   gapImages: number
   seed: number
+  /** the first N G steps train D alone against a frozen G (no G optimiser step, EMA untouched): a fresh D's
+   *  warm-up (finetune/freshDiscriminator.ts); absent or 0: none */
+  warmupSteps?: number
 }
 
 /** What a user may set; everything else comes from the mode's defaults. */
@@ -97,6 +100,8 @@ export interface TrainOptions {
   logEvery?: number
   spectraEvery?: number
   seed?: number
+  /** G steps at the start whose G update is skipped (D warms up against the frozen G) */
+  warmupSteps?: number
 }
 
 /** What the defaults depend on: the training images and the discriminator's depth. */
@@ -161,6 +166,7 @@ export function resolveTrainSettings(mode: TrainMode, o: TrainOptions, context: 
     spectraEvery: o.spectraEvery ?? 5 * logEvery,
     gapImages: 16,
     seed: o.seed ?? 0,
+    ...(o.warmupSteps ? { warmupSteps: o.warmupSteps } : {}),
   }
   checkTrainSettings(settings, context)
   return settings
@@ -217,6 +223,7 @@ export function checkTrainSettings(s: TrainSettings, context?: Partial<TrainCont
   if (s.spectraEvery % s.logEvery !== 0) fail('spectraEvery', s.spectraEvery, `a multiple of logEvery (${s.logEvery})`)
   int('gapImages', s.gapImages, 1, 1024)
   int('seed', s.seed, -(2 ** 31), 2 ** 32 - 1)
+  if (s.warmupSteps !== undefined) int('warmupSteps', s.warmupSteps, 0, Math.max(0, s.steps - 1))
 }
 
 /** Trainable D parameters that FreezeD keeps fixed: every one declared before the first parameter of D.blocks.k

@@ -1,0 +1,146 @@
+// `biggan finetune` picks its method from the model and the folder (or --method): a new class row for a class the
+// model lacks, a fresh D warmed up against a frozen G for a generator-only model, and BSA without any D. Tiny models
+// and folders of flat-colour PNGs made with sharp; one or two steps each.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../../main/cli/index'
+import { initBackend } from '../../main/engine/backend'
+import { BigGANModel } from '../../main/engine/model'
+import { trainableRoles } from '../../main/engine/module'
+import { bsaTrainableNames } from '../../main/engine/finetune/batchStatisticsAdaptation'
+import { put } from '../data/images'
+import { convergeSpectralNorm } from '../finetune/helpers'
+import { differing, tinyConfig } from './helpers'
+
+let work: string
+let withD: string
+let gOnly: string
+let small: string
+
+async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = []
+  const err: string[] = []
+  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
+  return { code, out: out.join('\n'), err: err.join('\n') }
+}
+
+/** A 32×32 PNG of one colour with seeded speckles. */
+async function image(rgb: [number, number, number], seed: number): Promise<Buffer> {
+  const raw = Buffer.alloc(32 * 32 * 3)
+  let x = seed
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    raw[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((x >>> 24) % 41) - 20))
+  }
+  return sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer()
+}
+
+/** G's trainable parameters (not spectral-norm vectors or BatchNorm statistics, which every forward moves). */
+function gWeights(model: BigGANModel): Map<string, ReturnType<BigGANModel['tensors']>['G'] extends Map<string, infer T> ? T : never> {
+  const names = new Set(model.G.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name))
+  return new Map([...model.tensors().G].filter(([name]) => names.has(name)))
+}
+
+/** A fresh model with converged spectral norms (a fresh one's random u, v make its images blow up). */
+function converged(config: ReturnType<typeof tinyConfig>): BigGANModel {
+  const fresh = BigGANModel.initialise(config, 1)
+  const t = fresh.tensors()
+  fresh.dispose()
+  convergeSpectralNorm(t.G)
+  if (t.D) convergeSpectralNorm(t.D)
+  return BigGANModel.fromTensors(config, { G: t.G, ...(t.D ? { D: t.D } : {}) })
+}
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' })
+  work = mkdtempSync(join(tmpdir(), 'biggan-finetune-methods-'))
+  withD = join(work, 'with-d')
+  gOnly = join(work, 'g-only')
+  await converged(tinyConfig(2)).save(withD, { source: 'test' }) // classes c0, c1
+  await converged({ ...tinyConfig(2), dChannels: 0 }).save(gOnly, { source: 'test' })
+  small = join(work, 'small')
+  for (let i = 0; i < 5; i++) {
+    await put(join(small, 'c0', `${i}.png`), await image([200, 30, 30], i + 1))
+    await put(join(small, 'c1', `${i}.png`), await image([30, 30, 200], i + 11))
+  }
+})
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('biggan finetune methods', () => {
+  it('adds a class row for a folder class the model lacks and fine-tunes the enlarged model', async () => {
+    const data = join(work, 'tulips')
+    for (let i = 0; i < 60; i++) {
+      await put(join(data, 'c1', `${i}.png`), await image([30, 30, 200], i + 100))
+      await put(join(data, 'tulip', `${i}.png`), await image([230, 200, 40], i + 200))
+    }
+    const run = join(work, 'ft-new')
+    const r = await biggan('finetune', '--model', withD, '--data', data, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '2')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/'tulip' is not a class of this model/)
+    expect(r.err).toMatch(/new class 2 'tulip', started from class \d/)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ kind: 'finetune', method: 'new-class', status: 'completed', data: { classes: ['c1', 'tulip'], classMap: [1, 2] } })
+    const latest = await BigGANModel.load(join(run, 'latest'))
+    try {
+      expect(latest.config.numClasses).toBe(3)
+      expect(latest.config.classNames).toEqual(['c0', 'c1', 'tulip'])
+    } finally {
+      latest.dispose()
+    }
+  })
+
+  it('--method fresh-d gives a generator-only model a D, warms it up against the frozen G, then trains both', async () => {
+    const run = join(work, 'ft-fresh')
+    const r = await biggan(
+      'finetune', '--model', gOnly, '--data', small, '--steps', '1', '--warmup', '2', '--method', 'fresh-d', '--out', run,
+      '--batch', '4', '--preview-n', '2', '--checkpoint-every', '1', '--keep', '5',
+    )
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/D warms up for 2 steps against the frozen G/)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ method: 'fresh-d', status: 'completed', step: 3, settings: { steps: 3, warmupSteps: 2, freezeD: 0 } })
+    const original = await BigGANModel.load(gOnly)
+    const warmed = await BigGANModel.loadCheckpoint(join(run, 'checkpoints', 'step-000002'))
+    const joint = await BigGANModel.loadCheckpoint(join(run, 'checkpoints', 'step-000003'))
+    try {
+      expect(warmed.model.D).toBeDefined()
+      expect(differing(gWeights(original), gWeights(warmed.model))).toEqual([])
+      expect(differing(gWeights(warmed.model), gWeights(joint.model)).length).toBeGreaterThan(0)
+    } finally {
+      original.dispose()
+      warmed.model.dispose()
+      joint.model.dispose()
+    }
+  })
+
+  it('--method bsa adapts only G\'s BatchNorm projections and writes latest/ and best/', async () => {
+    const run = join(work, 'ft-bsa')
+    const r = await biggan('finetune', '--model', withD, '--data', small, '--steps', '2', '--method', 'bsa', '--out', run, '--batch', '4')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/2\/2\s+loss \d/)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ kind: 'finetune', method: 'bsa', status: 'completed', step: 2 })
+    const original = await BigGANModel.load(withD)
+    const adapted = await BigGANModel.load(join(run, 'latest'))
+    try {
+      const changed = differing(original.tensors().G, adapted.tensors().G)
+      expect(changed.length).toBeGreaterThan(0)
+      const allowed = new Set(bsaTrainableNames(original.G))
+      expect(changed.filter((n) => !allowed.has(n))).toEqual([])
+    } finally {
+      original.dispose()
+      adapted.dispose()
+    }
+    const refused = await biggan('finetune', '--resume', '--out', run)
+    expect(refused.code).toBe(2)
+  })
+
+  it('chooses BSA for a folder of under 100 images, and says why', async () => {
+    const r = await biggan('finetune', '--model', gOnly, '--data', small, '--steps', '1', '--out', join(work, 'ft-auto'), '--batch', '2')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/too few for adversarial fine-tuning .* \(BSA\)/)
+  })
+})
