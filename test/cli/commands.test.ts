@@ -7,19 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
 import { readSafetensors, writeSafetensors } from '../../main/checkpoints/safetensors'
 import type { RawTensor } from '../../main/checkpoints/tensor'
-import { main } from '../../main/cli/index'
+import { biggan } from './inProcess'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 import { readPngText } from '../../main/images/png'
 
 const fixtures = resolve(import.meta.dirname, '../fixtures')
 let work: string
-
-async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
 
 function reference(family: string): Map<string, RawTensor> {
   return readSafetensors(new Uint8Array(readFileSync(join(fixtures, family, 'reference.safetensors')))).tensors

@@ -3,41 +3,22 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../main/cli/index'
+import { biggan } from '../cli/inProcess'
 import { initBackend } from '../../main/engine/backend'
 import { BigGANModel } from '../../main/engine/model'
 import { put } from '../data/images'
-import { tinyConfig } from './helpers'
+import { speckledPng, tinyConfig } from './helpers'
 
 let work: string
 let data: string
-
-async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
-
-/** A 40×40 PNG of one colour with seeded speckles. */
-async function image(rgb: [number, number, number], seed: number): Promise<Buffer> {
-  const raw = Buffer.alloc(40 * 40 * 3)
-  let x = seed
-  for (let i = 0; i < raw.length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    raw[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((x >>> 24) % 41) - 20))
-  }
-  return sharp(raw, { raw: { width: 40, height: 40, channels: 3 } }).png().toBuffer()
-}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'biggan-train-cli-'))
   data = join(work, 'flowers')
   for (let i = 0; i < 5; i++) {
-    await put(join(data, 'red', `${i}.png`), await image([200, 30, 30], i + 1))
-    await put(join(data, 'blue', `${i}.png`), await image([30, 30, 200], i + 11))
+    await put(join(data, 'red', `${i}.png`), await speckledPng([200, 30, 30], i + 1, 40))
+    await put(join(data, 'blue', `${i}.png`), await speckledPng([30, 30, 200], i + 11, 40))
   }
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))

@@ -4,39 +4,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../main/cli/index'
+import { biggan } from '../cli/inProcess'
 import { initBackend } from '../../main/engine/backend'
 import { BigGANModel } from '../../main/engine/model'
 import { trainableRoles } from '../../main/engine/module'
 import { bsaTrainableNames } from '../../main/engine/finetune/batchStatisticsAdaptation'
 import { put } from '../data/images'
 import { convergeSpectralNorm } from '../finetune/helpers'
-import { differing, tinyConfig } from './helpers'
+import { differing, speckledPng, tinyConfig } from './helpers'
 
 let work: string
 let withD: string
 let gOnly: string
 let small: string
-
-async function biggan(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(['--backend', 'wasm', ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) })
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
-
-/** A 32×32 PNG of one colour with seeded speckles. */
-async function image(rgb: [number, number, number], seed: number): Promise<Buffer> {
-  const raw = Buffer.alloc(32 * 32 * 3)
-  let x = seed
-  for (let i = 0; i < raw.length; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0
-    raw[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((x >>> 24) % 41) - 20))
-  }
-  return sharp(raw, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer()
-}
 
 /** G's trainable parameters (not spectral-norm vectors or BatchNorm statistics, which every forward moves). */
 function gWeights(model: BigGANModel): Map<string, ReturnType<BigGANModel['tensors']>['G'] extends Map<string, infer T> ? T : never> {
@@ -63,8 +44,8 @@ beforeAll(async () => {
   await converged({ ...tinyConfig(2), dChannels: 0 }).save(gOnly, { source: 'test' })
   small = join(work, 'small')
   for (let i = 0; i < 5; i++) {
-    await put(join(small, 'c0', `${i}.png`), await image([200, 30, 30], i + 1))
-    await put(join(small, 'c1', `${i}.png`), await image([30, 30, 200], i + 11))
+    await put(join(small, 'c0', `${i}.png`), await speckledPng([200, 30, 30], i + 1, 32))
+    await put(join(small, 'c1', `${i}.png`), await speckledPng([30, 30, 200], i + 11, 32))
   }
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -73,8 +54,8 @@ describe('biggan finetune methods', () => {
   it('adds a class row for a folder class the model lacks and fine-tunes the enlarged model', async () => {
     const data = join(work, 'tulips')
     for (let i = 0; i < 60; i++) {
-      await put(join(data, 'c1', `${i}.png`), await image([30, 30, 200], i + 100))
-      await put(join(data, 'tulip', `${i}.png`), await image([230, 200, 40], i + 200))
+      await put(join(data, 'c1', `${i}.png`), await speckledPng([30, 30, 200], i + 100, 32))
+      await put(join(data, 'tulip', `${i}.png`), await speckledPng([230, 200, 40], i + 200, 32))
     }
     const run = join(work, 'ft-new')
     const r = await biggan('finetune', '--model', withD, '--data', data, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '2')

@@ -1,5 +1,6 @@
 // Small training fixtures: a 32 px BigGAN of width 4 with a narrow shared embedding, and image splits made in
 // memory (one colour per class plus seeded noise), so the training tests need no files and finish in seconds.
+import sharp from 'sharp'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import type { ImageSplit } from '../../main/data/types'
 import { BigGANModel } from '../../main/engine/model'
@@ -78,4 +79,15 @@ function sameBytes(x: RawTensor, y: RawTensor): boolean {
   if (x.dtype !== y.dtype || x.data.length !== y.data.length || x.shape.join() !== y.shape.join()) return false
   for (let i = 0; i < x.data.length; i++) if (x.data[i] !== y.data[i]) return false
   return true
+}
+
+/** A size×size PNG of one colour with seeded speckles: distinct, decodable training images. */
+export async function speckledPng(rgb: [number, number, number], seed: number, size: number): Promise<Buffer> {
+  const raw = Buffer.alloc(size * size * 3)
+  let x = seed
+  for (let i = 0; i < raw.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    raw[i] = Math.max(0, Math.min(255, rgb[i % 3] + ((x >>> 24) % 41) - 20))
+  }
+  return sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer()
 }
