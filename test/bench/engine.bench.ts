@@ -28,8 +28,7 @@ import { countParameters, type ParamSpec } from '../../main/engine/module'
 import { buildDiscriminator, buildGenerator } from '../../main/engine/networks'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
-import { Adam, bigganAdam } from '../../main/engine/train/optimiser'
-import { trainingStep, type TrainingBatch } from '../../main/engine/train/step'
+import { median, oneHot, trainer } from './trainer'
 
 // ─── what to run ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -376,40 +375,6 @@ function forward(model: BigGANModel, batch: number, seed: number): () => Promise
   }
 }
 
-/** One training step as the loop takes it: D step, D's Adam, G step, G's Adam (BigGAN-PyTorch's settings). */
-function trainer(model: BigGANModel, batch: number, seed: number): { step: () => Promise<void>; dispose: () => void } {
-  const { zDim, numClasses, resolution: r } = model.config
-  if (!model.D) throw new Error(`${model.config.arch} has no discriminator: it cannot be trained`)
-  const G = { net: model.G, params: model.params }
-  const D = { net: model.D, params: model.params }
-  const gAdam = new Adam(model.params, bigganAdam.G)
-  const dAdam = new Adam(model.params, bigganAdam.D)
-  const rng = new Random(seed)
-  const data: TrainingBatch = {
-    z: tf.tensor2d(rng.normals(batch * zDim), [batch, zDim]),
-    y: tf.tensor2d(oneHot(batch, numClasses), [batch, numClasses]),
-    x: tf.tidy(() => tf.randomUniform([batch, r, r, 3], -1, 1, 'float32', seed)) as tf.Tensor4D,
-    yReal: tf.tensor2d(oneHot(batch, numClasses, 1), [batch, numClasses]),
-  }
-  const step = async (): Promise<void> => {
-    const result = trainingStep(G, D, data, { afterDiscriminatorStep: (grads) => dAdam.apply(grads) })
-    try {
-      gAdam.apply(result.gGrads)
-      // Reading a parameter Adam just wrote waits for every update, on backends that compute asynchronously too.
-      const last = [...result.gGrads.keys()].pop()
-      await Promise.all([result.dLoss.data(), result.gLoss.data(), last ? model.params.get(last).data() : null])
-    } finally {
-      result.dispose()
-    }
-  }
-  const dispose = (): void => {
-    tf.dispose([data.z, data.y, data.x, data.yReal])
-    gAdam.dispose()
-    dAdam.dispose()
-  }
-  return { step, dispose }
-}
-
 // ─── models ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Small models get the real (orthogonal) initialisation; paper-sized ones the cheap one below, because the
@@ -501,23 +466,11 @@ function powerSteps(w: Float32Array, outputsFirst: boolean, u: Float32Array, v: 
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────────────────────
 
-function oneHot(batch: number, numClasses: number, offset = 0): Float32Array {
-  const y = new Float32Array(batch * numClasses)
-  for (let i = 0; i < batch; i++) y[i * numClasses + ((i + offset) % numClasses)] = 1
-  return y
-}
-
 function normalise(x: Float32Array): void {
   let sum = 0
   for (let i = 0; i < x.length; i++) sum += x[i] * x[i]
   const length = Math.max(Math.sqrt(sum), 1e-12)
   for (let i = 0; i < x.length; i++) x[i] /= length
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
 }
 
 function list(value: string, flag: string): string[] {

@@ -19,9 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { initBackend } from '../../main/engine/backend'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
-import { tf } from '../../main/engine/tf'
-import { Adam, bigganAdam } from '../../main/engine/train/optimiser'
-import { trainingStep, type TrainingBatch } from '../../main/engine/train/step'
+import { median, trainer } from './trainer'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const python = '/usr/bin/python3' // Debian's interpreter: the one python3-torch imports under
@@ -52,18 +50,6 @@ function argValue(flag: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
-}
-
-function oneHot(batch: number, numClasses: number, offset = 0): Float32Array {
-  const y = new Float32Array(batch * numClasses)
-  for (let i = 0; i < batch; i++) y[i * numClasses + ((i + offset) % numClasses)] = 1
-  return y
-}
-
 function progress(message: string): void {
   process.stderr.write(`${message}\n`)
 }
@@ -76,28 +62,7 @@ function configOf(s: Subject): ModelConfig {
 async function engineStep(s: Subject, runs: number, counts: Map<Subject, { G: number; D: number }>): Promise<number> {
   const model = BigGANModel.initialise(configOf(s), 1)
   counts.set(s, model.parameterCounts())
-  const { zDim, numClasses, resolution: r } = model.config
-  const G = { net: model.G, params: model.params }
-  const D = { net: model.D!, params: model.params }
-  const gAdam = new Adam(model.params, bigganAdam.G)
-  const dAdam = new Adam(model.params, bigganAdam.D)
-  const b = s.batch
-  const data: TrainingBatch = {
-    z: tf.tidy(() => tf.randomNormal([b, zDim], 0, 1, 'float32', 7)) as tf.Tensor2D,
-    y: tf.tensor2d(oneHot(b, numClasses), [b, numClasses]),
-    x: tf.tidy(() => tf.randomUniform([b, r, r, 3], -1, 1, 'float32', 11)) as tf.Tensor4D,
-    yReal: tf.tensor2d(oneHot(b, numClasses, 1), [b, numClasses]),
-  }
-  const step = async (): Promise<void> => {
-    const result = trainingStep(G, D, data, { afterDiscriminatorStep: (grads) => dAdam.apply(grads) })
-    try {
-      gAdam.apply(result.gGrads)
-      const last = [...result.gGrads.keys()].pop()
-      await Promise.all([result.dLoss.data(), result.gLoss.data(), last ? model.params.get(last).data() : null])
-    } finally {
-      result.dispose()
-    }
-  }
+  const { step, dispose } = trainer(model, s.batch, 7)
   try {
     await step()
     const times: number[] = []
@@ -108,10 +73,8 @@ async function engineStep(s: Subject, runs: number, counts: Map<Subject, { G: nu
     }
     return median(times)
   } finally {
-    tf.dispose([data.z, data.y, data.x, data.yReal])
-    gAdam.dispose()
-    dAdam.dispose()
-    model.params.dispose()
+    dispose()
+    model.dispose()
   }
 }
 
