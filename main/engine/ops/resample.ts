@@ -38,20 +38,23 @@ export const maxPool2x2 = tf.customGrad((x, save) => {
   }
 }) as (x: tf.Tensor4D) => tf.Tensor4D
 
-/** ∂x [batch, h, w, c] from ∂y [batch, h/2, w/2, c]: each window's ∂y to its first maximal element. */
+/**
+ * ∂x [batch, h, w, c] from ∂y [batch, h/2, w/2, c]: each window's ∂y to its first maximal element. Everything stays
+ * rank 4: tfjs-backend-wasm slices ranks ≤ 4 natively and falls back to a generic path ~20× slower above that.
+ */
 function maxPoolGradient(x: tf.Tensor4D, y: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
   const [batch, h, w, c] = x.shape
-  // windows as [batch·h/2, 2 (row in window), w/2, 2 (column in window), c]
-  const windows = tf.reshape(x, [batch * (h / 2), 2, w / 2, 2, c])
-  const max = tf.reshape(y, [batch * (h / 2), 1, w / 2, 1, c])
-  const grad = tf.reshape(dy, [batch * (h / 2), 1, w / 2, 1, c])
+  // windows as [batch·h/2, 2 (row in window), w/2, 2 (column in window) · c]
+  const windows = tf.reshape(x, [batch * (h / 2), 2, w / 2, 2 * c])
+  const max = tf.reshape(y, [batch * (h / 2), 1, w / 2, c])
+  const grad = tf.reshape(dy, [batch * (h / 2), 1, w / 2, c])
   const zero = tf.zerosLike(grad)
   let taken = tf.cast(zero, 'bool')
   const rows: tf.Tensor[] = []
   for (const i of [0, 1]) {
     const columns: tf.Tensor[] = []
     for (const j of [0, 1]) {
-      const element = tf.slice(windows, [0, i, 0, j, 0], [-1, 1, -1, 1, -1])
+      const element = tf.slice(windows, [0, i, 0, j * c], [-1, 1, -1, c])
       const first = tf.logicalAnd(tf.equal(element, max), tf.logicalNot(taken))
       columns.push(tf.where(first, grad, zero))
       taken = tf.logicalOr(taken, first)
