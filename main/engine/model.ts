@@ -204,6 +204,20 @@ export class BigGANModel {
   }
 
   /** D's logits [batch] for images x [batch·R·R·3] in [−1, 1] with class vectors y. */
+  /** D's pooled features φ(x) [batch, C] for images x [batch, R, R, 3] in [−1, 1] (eval mode: no SN power step). */
+  async discriminatorFeatures(x: Float32Array): Promise<Float32Array> {
+    if (!this.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none)')
+    const D = this.D
+    const r = this.config.resolution
+    const batch = this.batchOf(x, r * r * 3, 'x')
+    const features = tf.tidy(() => D.features(forwardContext(this.params, 'eval'), tf.tensor4d(x, [batch, r, r, 3])))
+    try {
+      return (await features.data()) as Float32Array
+    } finally {
+      features.dispose()
+    }
+  }
+
   async discriminate(x: Float32Array, y: Float32Array): Promise<Float32Array> {
     if (!this.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none)')
     const D = this.D

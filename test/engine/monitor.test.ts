@@ -134,6 +134,17 @@ describe('the training monitor', () => {
     expect(inf.decision!.reasons[0]).toMatch(/G 'G\.blocks\.0\.conv1' spectrum/)
   })
 
+  it('warns, without stopping, when the preview samples copy training images far above the chance level', () => {
+    const records = history(300)
+    records[99].copyFraction = { pixels: 0.0625, features: 0 } // one sample in 16: chance territory
+    records[199].copyFraction = { pixels: 0.0625, features: 0.5 }
+    const { stopAt, decisions } = run(records)
+    expect(stopAt).toBeUndefined()
+    expect(decisions[99].warnings.join()).not.toMatch(/copied/)
+    expect(decisions[199].warnings.join()).toMatch(/samples look copied: 50 %/)
+    expect(metricsLine(records[199]).copyFraction).toEqual({ pixels: 0.0625, features: 0.5 })
+  })
+
   it('picks the best record by the FID proxy once one is given', () => {
     const fid = (s: number): number | undefined => (s % 100 === 0 ? 50 - s / 100 + (s === 700 ? -20 : 0) : undefined)
     const monitor = TrainingMonitor.create()

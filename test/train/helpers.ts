@@ -6,6 +6,7 @@ import type { ImageSplit } from '../../main/data/types'
 import { BigGANModel } from '../../main/engine/model'
 import type { TrainingSink } from '../../main/engine/train/loop'
 import type { JsonValue } from '../../main/engine/train/monitor'
+import type { MemorisationResult } from '../../main/engine/train/memorisation'
 import { Random } from '../../main/engine/sampling/random'
 import type { RawTensor, TensorMap } from '../../main/checkpoints/tensor'
 import type { TrainingData } from '../../main/engine/train/session'
@@ -46,7 +47,9 @@ export function memorySink(): TrainingSink & {
   previews: number[]
   checkpoints: number[]
   best: number[]
+  memorisations: MemorisationResult[]
 } {
+  const memorisations: MemorisationResult[] = []
   const lines: { [key: string]: JsonValue }[] = []
   const previews: number[] = []
   const checkpoints: number[] = []
@@ -57,7 +60,9 @@ export function memorySink(): TrainingSink & {
     checkpoints,
     best,
     metrics: async (line) => void lines.push(line),
+    memorisations,
     preview: async (step) => void previews.push(step),
+    memorisation: async (_, result) => void memorisations.push(result),
     checkpoint: async (step, _, options) => {
       checkpoints.push(step)
       if (options.best) best.push(step)

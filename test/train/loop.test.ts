@@ -53,6 +53,28 @@ describe('the training loop', () => {
     s.model.dispose()
   })
 
+  it('checks the preview samples for copying at each evaluation: nearest training images by path, copy shares in the log', async () => {
+    const s = session({ previewEvery: 2 })
+    const sink = memorySink()
+    await train(s, sink)
+    expect(sink.memorisations.map((m) => m.step)).toEqual([2, 4])
+    const m = sink.memorisations[1]
+    expect(m).toMatchObject({ references: 12, heldOut: 4 })
+    expect(m.samples).toHaveLength(4)
+    for (const sample of m.samples) {
+      expect(sample.pixels).toHaveLength(3)
+      expect(sample.features).toHaveLength(3)
+      for (const n of sample.pixels) expect(n.relPath).toMatch(/^c[01]\/\d+\.png$/)
+      const d = sample.pixels.map((n) => n.distance)
+      expect(d).toEqual([...d].sort((a, b) => a - b))
+    }
+    const logged = sink.lines.find((l) => l.step === 4)!.copyFraction as { pixels: number; features: number }
+    expect(logged.pixels).toBe(m.pixels.copyFraction)
+    expect(logged.features).toBe(m.features!.copyFraction)
+    s.dispose()
+    s.model.dispose()
+  })
+
   it('stops early when the monitor sees collapse, keeping the best checkpoint from before it', async () => {
     const model = tinyModel()
     const dBlocks = discriminatorBlocks(model.D!.specs().map((p) => p.name))

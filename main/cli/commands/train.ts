@@ -35,6 +35,7 @@ export const trainingOptions: OptionSpec[] = [
   { name: 'preview-n', value: 'K', help: 'samples in the preview grid (default 16)' },
   { name: 'log-every', value: 'N', help: 'metrics record every N steps (default 10)' },
   { name: 'spectra-every', value: 'N', help: 'singular values and held-out D gap every N steps (default 5 × log-every)' },
+  { name: 'memorisation-every', value: 'N', help: 'copying check of the preview samples against the training images every N steps (a multiple of --preview-every; default: at each preview; 0 = off)' },
   { name: 'seed', value: 'S', help: 'seed of initialisation, data order, latents, augmentation and held-out split (default 0)' },
 ]
 
@@ -71,6 +72,7 @@ export function trainOptionsFromArgs(ctx: CommandContext, steps: number): TrainO
     previewCount: int('preview-n'),
     logEvery: int('log-every'),
     spectraEvery: int('spectra-every'),
+    memorisationEvery: int('memorisation-every'),
     seed: int('seed'),
   }
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as TrainOptions
@@ -267,7 +269,7 @@ step with orthogonal regularisation, Adam (β1 0, β2 0.999) on both, and an exp
 Classes are the folder's subfolders (their names become the model's class names). DiffAugment with ADA's
 adaptive strength guards D against overfitting small folders; a collapse monitor (σ0 of G's layers, D's loss,
 r_t) stops the run early and keeps the best checkpoint.
-RUN gets run.json, metrics.jsonl, previews/step-N.png, checkpoints/step-N/ (the newest --keep), and latest/ and
+RUN gets run.json, metrics.jsonl, previews/step-N.png, memorisation/step-N.json (each preview sample's nearest training images), checkpoints/step-N/ (the newest --keep), and latest/ and
 best/, model folders that 'biggan info', 'sample' and 'eval' open. Ctrl-C finishes the current step, writes a
 checkpoint and stops; --resume continues exactly where the checkpoint left off.`,
   options: [

@@ -198,15 +198,26 @@ export class BigGANDeepDiscriminator extends Module {
     this.embedding = this.add(new SNEmbedding('D.embedding', config.numClasses, table.outChannels, sn))
   }
 
-  /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] → logits [batch] */
-  apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D {
+  /** Pooled features h = Σ_{x,y} ReLU(blocks(stem(x))): [batch, R, R, 3] → [batch, C] (global sum pool) */
+  features(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
       let h = this.stem.apply(ctx, x)
       for (const layer of this.layers) h = layer.apply(ctx, h)
-      const pooled = tf.sum(relu(h), [1, 2]) as tf.Tensor2D // [batch, C], global sum pool
-      const unconditional = tf.reshape(this.linear.apply(ctx, pooled), [-1]) // [batch]
-      const projection = tf.sum(tf.mul(this.embedding.apply(ctx, y), pooled), 1) // [batch]
+      return tf.sum(relu(h), [1, 2]) as tf.Tensor2D
+    })
+  }
+
+  /** The projection head: w·h + b + ⟨E y, h⟩; h [batch, C], y [batch, numClasses] → [batch] */
+  head(ctx: ForwardContext, h: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const unconditional = tf.reshape(this.linear.apply(ctx, h), [-1]) // [batch]
+      const projection = tf.sum(tf.mul(this.embedding.apply(ctx, y), h), 1) // [batch]
       return tf.add(unconditional, projection) as tf.Tensor1D
     })
+  }
+
+  /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] → logits [batch] */
+  apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => this.head(ctx, this.features(ctx, x), y))
   }
 }

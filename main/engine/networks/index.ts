@@ -13,6 +13,10 @@ export interface Generator extends Module {
 export interface Discriminator extends Module {
   /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] → logits [batch] */
   apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D
+  /** φ(x): the pooled features the projection head scores, [batch, C] */
+  features(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D
+  /** the projection head (Miyato & Koyama 2018) on features h [batch, C]: w·h + b + ⟨E y, h⟩ → [batch] */
+  head(ctx: ForwardContext, h: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D
 }
 
 export function buildGenerator(config: ModelConfig): Generator {

@@ -6,8 +6,10 @@
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
 import { encodePng } from '../../images/png'
 import { tileGrid, toPixels } from '../../images/pixels'
+import { memorisationAt, type MemorisationResult } from './memorisation'
 import { metricsLine, type JsonValue, type MonitorDecision, type TrainingRecord } from './monitor'
 import type { TrainingSession } from './session'
+import { memorisationSettings } from './settings'
 
 /** Where a run's products go. run.ts writes them to a run folder; a test may keep them in memory. */
 export interface TrainingSink {
@@ -15,6 +17,8 @@ export interface TrainingSink {
   metrics(line: { [key: string]: JsonValue }): Promise<void>
   /** a PNG grid of the fixed preview latents rendered by the EMA generator */
   preview(step: number, png: Uint8Array): Promise<void>
+  /** the copying check of those samples: each one's nearest training images */
+  memorisation?(step: number, result: MemorisationResult): Promise<void>
   /** a checkpoint: the sink picks a folder, `write` fills it; `best` also keeps it as the best so far */
   checkpoint(step: number, write: (dir: string) => Promise<unknown>, options: { best: boolean }): Promise<void>
 }
@@ -75,16 +79,24 @@ export async function train(session: TrainingSession, sink: TrainingSink, option
     options.onProgress?.(progress(session, losses, clock))
 
     const scheduled = step % s.checkpointEvery === 0 || step === s.steps
+    // the preview first: the copying check of its samples goes into this step's record
+    const previewed = step % s.previewEvery === 0 || step === s.steps ? await preview(session, sink) : undefined
+    const memorisation = previewed && isDue(memorisationSettings(s).every, step, s.steps) ? await copyingCheck(session, sink, previewed) : undefined
     let best = false
     if (step % s.logEvery === 0 || scheduled) {
       const record = await measure(session, losses, clock, step % s.spectraEvery === 0)
+      if (memorisation) {
+        record.copyFraction = {
+          pixels: memorisation.pixels.copyFraction,
+          ...(memorisation.features ? { features: memorisation.features.copyFraction } : {}),
+        }
+      }
       const decision = session.monitor.observe(record)
       await sink.metrics(metricsLine(record, decision))
       options.onLog?.(record, decision)
       if (decision.action === 'stop') return finish('stopped', decision.reasons)
       best = decision.best
     }
-    if (step % s.previewEvery === 0 || step === s.steps) await preview(session, sink)
     if (scheduled) {
       await checkpoint(session, sink, best || session.bestStep === null) // the first one is the best so far
       saved = step
@@ -115,7 +127,8 @@ async function checkpoint(session: TrainingSession, sink: TrainingSink, best: bo
   await sink.checkpoint(step, (dir) => session.save(dir, { source: mode, notes: `step ${step} of ${steps}` }), { best })
 }
 
-async function preview(session: TrainingSession, sink: TrainingSink): Promise<void> {
+/** Writes the preview grid; returns its images [n, R, R, 3] in [−1, 1] and their classes. */
+async function preview(session: TrainingSession, sink: TrainingSink): Promise<{ images: Float32Array; classes: number[] }> {
   const { z, y, classes } = session.previewInputs()
   const { zDim, numClasses, resolution } = session.model.config
   const n = classes.length
@@ -128,6 +141,19 @@ async function preview(session: TrainingSession, sink: TrainingSink): Promise<vo
   const grid = tileGrid(toPixels(images), n, resolution, Math.ceil(Math.sqrt(n)))
   const text = { 'biggan-preview': JSON.stringify({ step: session.step, seed: session.settings.seed, classes }) }
   await sink.preview(session.step, encodePng(grid.rgb, grid.width, grid.height, text))
+  return { images, classes }
+}
+
+const isDue = (every: number, step: number, last: number): boolean => every > 0 && (step % every === 0 || step === last)
+
+async function copyingCheck(
+  session: TrainingSession, sink: TrainingSink, samples: { images: Float32Array; classes: number[] },
+): Promise<MemorisationResult | undefined> {
+  const result = await memorisationAt(
+    session.step, session.model, session.data, samples.images, samples.classes, memorisationSettings(session.settings),
+  )
+  if (result) await sink.memorisation?.(session.step, result)
+  return result
 }
 
 function progress(session: TrainingSession, losses: { dLossReal: number; dLossFake: number; gLoss: number }, clock: Clock): TrainProgress {

@@ -43,6 +43,8 @@ export interface TrainingRecord {
   imagesPerSecond?: number
   /** a lower-is-better sample quality score (proxy FID, KID), on the records where it was evaluated */
   fidProxy?: number
+  /** share of preview samples flagged as copies of training images (memorisation.ts), where a check ran */
+  copyFraction?: { pixels: number; features?: number }
 }
 
 export interface MonitorDecision {
@@ -161,6 +163,7 @@ export class TrainingMonitor {
     this.dLossRule(record.dLossReal + record.dLossFake, graced, reasons, warnings)
     this.rtRule(record, graced, reasons, warnings)
     if (record.spectra) this.sigmaRule(record.spectra.G, reasons, warnings)
+    copyingRule(record, warnings)
 
     const stop = reasons.length > 0
     const best = !stop && this.updateBest(record)
@@ -288,6 +291,10 @@ export function metricsLine(record: TrainingRecord, decision?: MonitorDecision):
     const x = record[key]
     if (x !== undefined) line[key] = num(key, x)
   }
+  if (record.copyFraction) {
+    const { pixels, features } = record.copyFraction
+    line.copyFraction = { pixels: num('copyFraction.pixels', pixels), ...(features !== undefined ? { features: num('copyFraction.features', features) } : {}) }
+  }
   if (record.spectra) {
     const spectra: { [net: string]: JsonValue } = {}
     for (const [net, layers] of Object.entries(record.spectra)) {
@@ -312,6 +319,20 @@ export function metricsLine(record: TrainingRecord, decision?: MonitorDecision):
 }
 
 /** Names of the losses, singular values and norms of a record that are NaN or ±Inf. */
+/** Novel samples are flagged as copies ~1 % of the time by construction (the threshold is the held-out 1st
+ *  percentile); ten times that is memorisation worth a look. A warning, not a stop: the user judges the images. */
+function copyingRule(record: TrainingRecord, warnings: string[]): void {
+  const c = record.copyFraction
+  if (!c) return
+  const worst = Math.max(c.pixels, c.features ?? 0)
+  if (worst >= 0.1) {
+    warnings.push(
+      `samples look copied: ${(100 * worst).toFixed(0)} % of the preview samples sit closer to a training image than 99 % of ` +
+        'held-out images do (novel samples: ~1 %); see memorisation/ in the run folder',
+    )
+  }
+}
+
 function nonFiniteSignals(record: TrainingRecord): string[] {
   const bad: string[] = []
   for (const key of ['dLossReal', 'dLossFake', 'gLoss'] as const) {

@@ -4,6 +4,7 @@
 //   RUN/run.json                   settings, data folder + content hash + classes, parent model, status, times
 //   RUN/metrics.jsonl              one metricsLine per logged step (appended; fsync'd at every checkpoint)
 //   RUN/previews/step-NNNNNN.png   the fixed-latent grid of the EMA generator
+//   RUN/memorisation/step-NNNNNN.json  the copying check of those samples: nearest training images by path
 //   RUN/checkpoints/step-NNNNNN/   native model folders: G, D, EMA, optimiser moments, manifest.state = the session
 //   RUN/checkpoints/LATEST         the newest checkpoint's name (informational: resume scans for the newest)
 //   RUN/latest/  RUN/best/         native model folders every command opens (hard links to a checkpoint's files)
@@ -32,6 +33,7 @@ export const runPaths = {
   info: 'run.json',
   metrics: 'metrics.jsonl',
   previews: 'previews',
+  memorisation: 'memorisation',
   checkpoints: 'checkpoints',
   pointer: 'LATEST',
   latest: 'latest',
@@ -181,6 +183,10 @@ export class RunFolder {
       },
       preview: async (step, png) => {
         await writeAtomic(join(this.dir, runPaths.previews, `${stepName(step)}.png`), png)
+      },
+      memorisation: async (step, result) => {
+        await mkdir(join(this.dir, runPaths.memorisation), { recursive: true })
+        await writeAtomic(join(this.dir, runPaths.memorisation, `${stepName(step)}.json`), `${JSON.stringify(result)}\n`)
       },
       checkpoint: async (step, write, { best }) => {
         await this.metricsFile!.sync()

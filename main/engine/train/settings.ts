@@ -18,6 +18,7 @@
 import { AUGMENT_POLICIES, type AugmentPolicy } from './augment'
 import { adaSpeedForRun } from './adaptiveAugment'
 import type { EmaSettings } from './ema'
+import { defaultMemorisation, type MemorisationSettings } from './memorisation'
 import type { AdamSettings } from './optimiser'
 
 export type TrainMode = 'train' | 'finetune'
@@ -71,6 +72,8 @@ export interface TrainSettings {
   /** the first N G steps train D alone against a frozen G (no G optimiser step, EMA untouched): a fresh D's
    *  warm-up (finetune/freshDiscriminator.ts); absent or 0: none */
   warmupSteps?: number
+  /** the copying check of the preview samples (memorisation.ts); absent (runs from before it): its defaults */
+  memorisation?: MemorisationSettings
 }
 
 /** What a user may set; everything else comes from the mode's defaults. */
@@ -102,6 +105,8 @@ export interface TrainOptions {
   seed?: number
   /** G steps at the start whose G update is skipped (D warms up against the frozen G) */
   warmupSteps?: number
+  /** a copying check every N steps (a multiple of previewEvery; 0 = none) */
+  memorisationEvery?: number
 }
 
 /** What the defaults depend on: the training images and the discriminator's depth. */
@@ -168,6 +173,7 @@ export function resolveTrainSettings(mode: TrainMode, o: TrainOptions, context: 
     seed: o.seed ?? 0,
     ...(o.warmupSteps ? { warmupSteps: o.warmupSteps } : {}),
   }
+  settings.memorisation = { ...defaultMemorisation(settings.previewEvery), ...(o.memorisationEvery !== undefined ? { every: o.memorisationEvery } : {}) }
   checkTrainSettings(settings, context)
   return settings
 }
@@ -224,6 +230,19 @@ export function checkTrainSettings(s: TrainSettings, context?: Partial<TrainCont
   int('gapImages', s.gapImages, 1, 1024)
   int('seed', s.seed, -(2 ** 31), 2 ** 32 - 1)
   if (s.warmupSteps !== undefined) int('warmupSteps', s.warmupSteps, 0, Math.max(0, s.steps - 1))
+  if (s.memorisation !== undefined) {
+    int('memorisation.every', s.memorisation.every, 0)
+    if (s.memorisation.every % s.previewEvery !== 0) {
+      fail('memorisation.every', s.memorisation.every, `0 or a multiple of previewEvery (${s.previewEvery}): the check runs on the preview samples`)
+    }
+    int('memorisation.references', s.memorisation.references, 1, 1_000_000)
+    int('memorisation.k', s.memorisation.k, 1, 100)
+  }
+}
+
+/** The copying check's settings, for runs from before it too. */
+export function memorisationSettings(s: TrainSettings): MemorisationSettings {
+  return s.memorisation ?? defaultMemorisation(s.previewEvery)
 }
 
 /** Trainable D parameters that FreezeD keeps fixed: every one declared before the first parameter of D.blocks.k
