@@ -75,6 +75,35 @@ describe('the training loop', () => {
     s.model.dispose()
   })
 
+  it("steps a new class's embedding rows 10× as far as the optimiser says, and every other row exactly as far", () => {
+    const rows = (m: TrainingSession, name: string): Float32Array => m.model.params.get(name).dataSync() as Float32Array
+    const names = ['G.sharedEmbedding.weight', 'D.embedding.weight']
+    const plain = session({ steps: 1 })
+    const scaled = session({ steps: 1, classStepScale: { classes: [1], factor: 10 } })
+    const before = names.map((n) => rows(plain, n).slice())
+    for (const s of [plain, scaled]) {
+      s.discriminatorStep()
+      s.generatorStep()
+    }
+    names.forEach((name, i) => {
+      const width = plain.model.params.get(name).shape[1]
+      const a = rows(plain, name)
+      const b = rows(scaled, name)
+      const delta = (x: Float32Array, j: number): number => x[j] - before[i][j]
+      for (let j = 0; j < width; j++) expect(delta(b, j)).toBe(delta(a, j)) // class 0: untouched by the scale
+      let moved = 0
+      for (let j = width; j < 2 * width; j++) {
+        expect(delta(b, j)).toBeCloseTo(10 * delta(a, j), 5)
+        if (delta(a, j) !== 0) moved++
+      }
+      expect(moved).toBeGreaterThan(0)
+    })
+    for (const s of [plain, scaled]) {
+      s.dispose()
+      s.model.dispose()
+    }
+  })
+
   it('stops early when the monitor sees collapse, keeping the best checkpoint from before it', async () => {
     const model = tinyModel()
     const dBlocks = discriminatorBlocks(model.D!.specs().map((p) => p.name))

@@ -34,13 +34,14 @@ RUN is laid out as for 'biggan train'; --resume continues it from its newest che
     { name: 'method', value: 'adversarial|new-class|fresh-d|bsa', help: "how to fine-tune (default: chosen from the model and the folder)" },
     { name: 'class', value: 'N|NAME', help: 'train a one-class folder as this model class (index or name)' },
     { name: 'new-class', value: 'NAME', help: 'train a one-class folder as a new class of this name' },
+    { name: 'class-step', value: 'F', help: "a new class's embedding rows take F× the optimiser's step (default 10)" },
     { name: 'warmup', value: 'N', help: "fresh-d: G steps of D's warm-up against the frozen G (default 10% of --steps, 100–2000)" },
     ...trainingOptions,
   ],
   async run(ctx) {
     const { args } = ctx
     if (switchOption(args, 'resume')) {
-      const fixed = ['model', 'class', 'method', 'new-class', 'warmup'].filter((n) => n in args.options)
+      const fixed = ['model', 'class', 'method', 'new-class', 'warmup', 'class-step'].filter((n) => n in args.options)
       if (fixed.length > 0) throw new UsageError(`a resumed run keeps its model and classes; drop ${fixed.map((n) => `--${n}`).join(', ')}`)
       const info = await readFile(join(stringOption(args, 'out')!, 'run.json'), 'utf8').then((t) => JSON.parse(t) as { method?: string }, () => undefined)
       if (info?.method === 'bsa') throw new UsageError('a bsa run cannot be resumed yet; start a new one with more --steps')
@@ -152,6 +153,13 @@ async function finetuneWith(
       ctx.err(`D warms up for ${warmup.steps} steps against the frozen G, then G and D train together for ${options.steps}`)
     } else if (options.freezeD === undefined && choice.freezeDBlocks > 0) {
       runOptions = { ...options, freezeD: choice.freezeDBlocks }
+    }
+    if (newClasses.length > 0) {
+      // the new rows learn faster than the rest (the recipe's "class row ×10 lr")
+      const factor = numberOption(ctx.args, 'class-step') ?? 10
+      const added = newClasses.map((name) => classNames(trained.config).indexOf(name))
+      runOptions = { ...runOptions, classStepScale: { classes: added, factor } }
+      ctx.err(`the new class row${added.length > 1 ? 's' : ''} ${added.join(', ')} step ${factor}× faster than the others`)
     }
     return await startRun(ctx, 'finetune', trained, dataset, classMap, runOptions, parent, method)
   } catch (e) {

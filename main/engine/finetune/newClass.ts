@@ -99,14 +99,17 @@ function respectralise(tensors: TensorMap, layer: string, eps: number): void {
  * on a row's gradient cancels (up to ε). "×10 lr for the class row" under Adam means ×10 on the row's STEP:
  * wrap the optimiser call in withScaledUpdates(params, scales, () => adam.apply(grads)).
  */
-export function newClassGradientScale(model: BigGANModel, classIndex: number, factor: number): Map<string, tf.Tensor> {
+export function newClassGradientScale(model: BigGANModel, classIndex: number | number[], factor: number): Map<string, tf.Tensor> {
   const { numClasses } = model.config
-  if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < numClasses)) {
-    throw new Error(`newClassGradientScale: class ${classIndex} does not exist (0–${numClasses - 1})`)
+  const classes = Array.isArray(classIndex) ? classIndex : [classIndex]
+  for (const c of classes) {
+    if (!(Number.isInteger(c) && c >= 0 && c < numClasses)) {
+      throw new Error(`newClassGradientScale: class ${c} does not exist (0–${numClasses - 1})`)
+    }
   }
   if (!(Number.isFinite(factor) && factor > 0)) throw new Error(`newClassGradientScale: factor must be > 0, got ${factor}`)
   const rows = new Float32Array(numClasses).fill(1)
-  rows[classIndex] = factor
+  for (const c of classes) rows[c] = factor
   const scale = (width: number): tf.Tensor =>
     tf.tidy(() => tf.mul(tf.ones([numClasses, width]), tf.tensor2d(rows, [numClasses, 1])))
   const scales = new Map<string, tf.Tensor>([[sharedEmbeddingWeight, scale(model.config.sharedDim)]])

@@ -14,6 +14,7 @@ import { batches, type BatchStream, type BatchStreamState } from '../../data/bat
 import type { ImageDataset, ImageSplit } from '../../data/types'
 import { classNames, findClass } from '../classes'
 import type { ModelConfig } from '../config'
+import { newClassGradientScale, withScaledUpdates } from '../finetune/newClass'
 import { spectra, SpectralTracker, type LayerSpectrum } from '../inspect/singularValues'
 import type { BigGANModel } from '../model'
 import { trainableRoles, type ParamStore } from '../module'
@@ -108,6 +109,8 @@ export class TrainingSession {
   /** model classes that have training images: the classes fakes are drawn from */
   readonly classes: number[]
   private readonly ema: ParamStore
+  /** per-element step scales of the class embeddings (new classes step faster), by parameter name */
+  private readonly stepScales: Map<string, tf.Tensor>
   bestStep: number | null = null
 
   private constructor(
@@ -132,6 +135,8 @@ export class TrainingSession {
     this.frozen = new Set(frozenDiscriminatorParameters(dNames, settings.freezeD))
     const present = new Set(data.train.labels)
     this.classes = [...present].sort((a, b) => a - b)
+    const scale = settings.classStepScale
+    this.stepScales = scale ? newClassGradientScale(model, scale.classes, scale.factor) : new Map()
   }
 
   /** A new run at step 0. */
@@ -199,7 +204,7 @@ export class TrainingSession {
         tf.dispose(Object.values(batch))
       }
     }, this.frozen)
-    step(this.adamD, grads)
+    step(this.adamD, grads, this.model.params, this.stepScales)
     this.ada.observe(realLogits)
     let realHinge = 0
     for (const v of realLogits) realHinge += Math.max(0, 1 - v)
@@ -236,7 +241,7 @@ export class TrainingSession {
         tf.dispose(g ? [g, ortho] : [ortho])
       }
     }
-    step(this.adamG, grads)
+    step(this.adamG, grads, this.model.params, this.stepScales)
     this.step++
     updateEmaGenerator(this.model.G, this.model.params, this.ema, this.step, this.settings.ema)
     return { gLoss: gLoss / k }
@@ -306,6 +311,7 @@ export class TrainingSession {
   dispose(): void {
     this.adamG.dispose()
     this.adamD.dispose()
+    tf.dispose([...this.stepScales.values()])
   }
 
   private augment(): Augment | undefined {
@@ -370,10 +376,12 @@ export function meanGradients(
   }
 }
 
-/** One optimiser update, then the gradients are freed. */
-function step(adam: Adam, grads: Map<string, tf.Tensor>): void {
+/** One optimiser update (with the class rows' step scales, where a run has them), then the gradients are freed. */
+function step(adam: Adam, grads: Map<string, tf.Tensor>, params: ParamStore, scales: ReadonlyMap<string, tf.Tensor>): void {
   try {
-    adam.apply(grads)
+    const own = new Map([...scales].filter(([name]) => grads.has(name)))
+    if (own.size > 0) withScaledUpdates(params, own, () => adam.apply(grads))
+    else adam.apply(grads)
   } finally {
     tf.dispose([...grads.values()])
   }

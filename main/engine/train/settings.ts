@@ -74,6 +74,9 @@ export interface TrainSettings {
   warmupSteps?: number
   /** the copying check of the preview samples (memorisation.ts); absent (runs from before it): its defaults */
   memorisation?: MemorisationSettings
+  /** new classes' embedding rows (G's shared embedding, D's projection) take `factor`× the optimiser's step:
+   *  the "class row ×10 lr" of the new-class recipe (finetune/newClass.ts); absent: every row alike */
+  classStepScale?: { classes: number[]; factor: number }
 }
 
 /** What a user may set; everything else comes from the mode's defaults. */
@@ -107,6 +110,8 @@ export interface TrainOptions {
   warmupSteps?: number
   /** a copying check every N steps (a multiple of previewEvery; 0 = none) */
   memorisationEvery?: number
+  /** these classes' embedding rows step `factor`× faster (new classes) */
+  classStepScale?: { classes: number[]; factor: number }
 }
 
 /** What the defaults depend on: the training images and the discriminator's depth. */
@@ -172,6 +177,7 @@ export function resolveTrainSettings(mode: TrainMode, o: TrainOptions, context: 
     gapImages: 16,
     seed: o.seed ?? 0,
     ...(o.warmupSteps ? { warmupSteps: o.warmupSteps } : {}),
+    ...(o.classStepScale ? { classStepScale: o.classStepScale } : {}),
   }
   settings.memorisation = { ...defaultMemorisation(settings.previewEvery), ...(o.memorisationEvery !== undefined ? { every: o.memorisationEvery } : {}) }
   checkTrainSettings(settings, context)
@@ -237,6 +243,12 @@ export function checkTrainSettings(s: TrainSettings, context?: Partial<TrainCont
     }
     int('memorisation.references', s.memorisation.references, 1, 1_000_000)
     int('memorisation.k', s.memorisation.k, 1, 100)
+  }
+  if (s.classStepScale !== undefined) {
+    const { classes, factor } = s.classStepScale
+    if (!Array.isArray(classes) || classes.length === 0) fail('classStepScale.classes', classes, 'a non-empty list of class indices')
+    for (const c of classes) int('classStepScale.classes[]', c, 0)
+    num('classStepScale.factor', factor, (x) => x > 0 && x <= 1000, 'in (0, 1000] (the recipe: 10)')
   }
 }
 
