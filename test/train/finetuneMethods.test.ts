@@ -64,6 +64,8 @@ describe('biggan finetune methods', () => {
     expect(r.err).toMatch(/new class 2 'tulip', started from class \d/)
     const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
     expect(info).toMatchObject({ kind: 'finetune', method: 'new-class', status: 'completed', data: { classes: ['c1', 'tulip'], classMap: [1, 2] } })
+    expect(info.settings.classStepScale).toEqual({ classes: [2], factor: 10 }) // kept for a resume
+    expect(r.err).toMatch(/new class row 2 steps? 10× faster/)
     const latest = await BigGANModel.load(join(run, 'latest'))
     try {
       expect(latest.config.numClasses).toBe(3)
