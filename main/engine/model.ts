@@ -11,6 +11,7 @@ import type { ModelConfig } from './config'
 import { exportParameters, initialise, loadParameter, loadParameters } from './init'
 import { countParameters, forwardContext, ParamStore, type Module, type ParamSpec } from './module'
 import { buildDiscriminator, buildGenerator, type Discriminator, type Generator } from './networks'
+import { settleSpectralNorms } from './layers/spectralNorm'
 import { tf } from './tf'
 import { engineVersion } from './version'
 
@@ -79,13 +80,16 @@ export class BigGANModel {
     return new BigGANModel(config, G, D, params, ema, manifest)
   }
 
-  /** A randomly initialised model (orthogonal init), deterministic in `seed`. */
+  /** A randomly initialised model (orthogonal init), deterministic in `seed`, with its spectral-norm vectors
+   *  converged so that it samples sensibly before any training. */
   static initialise(config: ModelConfig, seed: number): BigGANModel {
     const G = buildGenerator(config)
     const D = buildDiscriminator(config)
     const params = new ParamStore()
     initialise(G, params, seed)
     if (D) initialise(D, params, seed + 1)
+    settleSpectralNorms(G, params)
+    if (D) settleSpectralNorms(D, params)
     return new BigGANModel(config, G, D, params, undefined)
   }
 

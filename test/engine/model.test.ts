@@ -50,6 +50,21 @@ describe.each([
     expect(tf.memory().numTensors).toBe(before)
   })
 
+  it('samples finite, unsaturated images straight after initialisation (spectral-norm vectors converged)', async () => {
+    // with the random u, v of initialisation, σ = uᵀWv is far too small and a deep generator overflowed to NaN
+    for (const attention of [0, 16]) {
+      const model = BigGANModel.initialise(defaultConfig(arch, 32, 2 * ch, 5, attention), 3)
+      const { z, y } = inputs(model, 2)
+      const images = await model.generate(z, y)
+      expect(images.every(Number.isFinite)).toBe(true)
+      const saturated = images.filter((v) => Math.abs(v) > 0.999).length / images.length
+      expect(saturated).toBeLessThan(0.5)
+      const logits = await model.discriminate(images, y)
+      expect(logits.every((v) => Number.isFinite(v) && Math.abs(v) < 1e4)).toBe(true)
+      model.dispose()
+    }
+  })
+
   it('leaves the tensor count unchanged around generate and discriminate', async () => {
     const model = BigGANModel.initialise(defaultConfig(arch, 32, ch, 5), 2)
     const { z, y } = inputs(model, 2)

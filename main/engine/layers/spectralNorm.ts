@@ -4,7 +4,7 @@
 //   v' = normalize(W_matᵀ u);  u' = normalize(W_mat v');  σ = u'ᵀ W_mat v';  W_SN = W / σ
 // u' and v' are constants for the gradient (BigGAN-PyTorch computes them under no_grad), so ∂σ/∂W = u' v'ᵀ.
 import type { SpectralNormInference } from '../config'
-import { Module, recordUpdate, type ForwardContext, type ParamRole } from '../module'
+import { Module, recordUpdate, type ForwardContext, type ParamRole, type ParamStore } from '../module'
 import { stopGradient } from '../ops/stopGradient'
 import { tf } from '../tf'
 
@@ -106,4 +106,34 @@ function normalize(x: tf.Tensor1D, eps: number): tf.Tensor1D {
 
 function dot(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.mul(a, b))
+}
+
+/**
+ * Power iteration to convergence on every spectrally normalised layer under `root`, storing u, v, σ. Initialisation
+ * draws u and v at random, and the 'stored' inference σ = uᵀ W v of random unit vectors is a tiny fraction of the
+ * true σ: a freshly initialised generator would divide its weights by it and overflow within a few blocks. Training
+ * converges the pair one step per forward; a model that is sampled before any training needs it done here.
+ */
+export function settleSpectralNorms(root: Module, params: ParamStore, iterations = 30): void {
+  const layers: SpectrallyNormalisedLayer[] = []
+  const visit = (m: Module): void => {
+    if (m instanceof SpectrallyNormalisedLayer) layers.push(m)
+    m.children.forEach(visit)
+  }
+  visit(root)
+  for (const layer of layers) {
+    const name = layer.name
+    tf.tidy(() => {
+      const w = weightMatrix(params.get(`${name}.weight`), layer.layout, layer.outputs)
+      let u = params.get(`${name}.u`) as tf.Tensor1D
+      let v = params.get(`${name}.v`) as tf.Tensor1D
+      for (let i = 0; i < iterations; i++) {
+        v = normalize(w.transposeTimes(u), layer.sn.eps)
+        u = normalize(w.times(v), layer.sn.eps)
+      }
+      params.get(`${name}.u`).assign(u)
+      params.get(`${name}.v`).assign(v)
+      params.get(`${name}.sigma`).assign(tf.reshape(dot(u, w.times(v)), [1]))
+    })
+  }
 }
