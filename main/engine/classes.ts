@@ -3,15 +3,27 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ModelConfig } from './config'
 
-let imagenet: string[] | undefined
+let imagenet: { names: string[]; ids: string[] } | undefined
+
+function imagenetClasses(): { names: string[]; ids: string[] } {
+  if (!imagenet) {
+    const path = fileURLToPath(new URL('../../resources/imagenet-classes.json', import.meta.url))
+    imagenet = JSON.parse(readFileSync(path, 'utf8')) as { names: string[]; ids: string[] }
+  }
+  return imagenet
+}
 
 /** The 1000 ImageNet class names (resources/imagenet-classes.json), index = class. */
 export function imagenetClassNames(): string[] {
-  if (!imagenet) {
-    const path = fileURLToPath(new URL('../../resources/imagenet-classes.json', import.meta.url))
-    imagenet = (JSON.parse(readFileSync(path, 'utf8')) as { names: string[] }).names
-  }
-  return imagenet
+  return imagenetClasses().names
+}
+
+/** The model's ImageNet synset ids (n01440764, …) where its classes are ImageNet's; undefined otherwise. */
+export function classIds(config: ModelConfig): string[] | undefined {
+  if (config.numClasses !== 1000) return undefined
+  const { names, ids } = imagenetClasses()
+  if (config.classNames && config.classNames.some((n, i) => n !== names[i])) return undefined
+  return ids
 }
 
 /** The model's own names, else ImageNet's for a 1000-class model, else "class N". */
