@@ -1,0 +1,149 @@
+// The library: one SQLite file holding favourites, sessions and recently used models. Synchronous by design: it
+// belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
+import path from 'node:path'
+import type Database from 'better-sqlite3'
+import type { Favourite, RecentModel, SessionState, SessionSummary } from '../../preload/contract.ts'
+import { LibraryError, toLibraryError } from './errors.ts'
+import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
+import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite } from './favourites.ts'
+import { userVersion } from './migrations.ts'
+import { RecentModels, type UsedModel } from './models.ts'
+import { openDatabase, quarantine, type OpenOptions } from './open.ts'
+import { Sessions, type NewHistoryEntry } from './sessions.ts'
+
+export class Library {
+  private readonly favourites: Favourites
+  private readonly sessions: Sessions
+  private readonly models: RecentModels
+
+  private constructor(
+    readonly file: string,
+    private readonly db: Database.Database,
+    options: OpenOptions,
+  ) {
+    this.favourites = new Favourites(db, file)
+    this.sessions = new Sessions(db, file, options.historyLimit)
+    this.models = new RecentModels(db)
+  }
+
+  /** Opens (creating the folder and file if need be) and migrates the library at `file`. A damaged file throws
+   *  LibraryError('corrupt'): `Library.quarantine(file)` moves it aside, after which `open` starts a fresh one. */
+  static open(file: string, options: OpenOptions = {}): Library {
+    const resolved = path.resolve(file)
+    const db = openDatabase(resolved, options)
+    try {
+      return new Library(resolved, db, options)
+    } catch (error) {
+      db.close()
+      throw toLibraryError(error, resolved, 'open the library')
+    }
+  }
+
+  /** Renames a damaged library and its -wal/-shm to `<file>.corrupt-<time>`; returns the new path. */
+  static quarantine(file: string): string {
+    return quarantine(path.resolve(file))
+  }
+
+  schemaVersion(): number {
+    return this.guard('read the schema version', () => userVersion(this.db))
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+
+  /** Runs `fn`'s library calls as one transaction: all of their writes, or none. `fn` must be synchronous. */
+  transaction<T>(fn: () => T): T {
+    return this.guard('write to the library', () => this.db.transaction(fn)())
+  }
+
+  // ——— favourites ———
+
+  saveFavourite(f: NewFavourite): Favourite {
+    return this.guard('save the favourite', () => this.favourites.save(f))
+  }
+
+  getFavourite(id: number): Favourite {
+    return this.guard('read the favourite', () => this.favourites.get(id))
+  }
+
+  /** Newest first, DEFAULT_PAGE at a time; `total` counts every match. */
+  listFavourites(filter?: FavouriteFilter): { items: Favourite[]; total: number } {
+    return this.guard('list favourites', () => this.favourites.list(filter))
+  }
+
+  updateFavourite(id: number, patch: FavouritePatch): Favourite {
+    return this.guard('update the favourite', () => this.favourites.update(id, patch))
+  }
+
+  /** Its children stay, with parentId null. */
+  deleteFavourite(id: number): boolean {
+    return this.guard('delete the favourite', () => this.favourites.delete(id))
+  }
+
+  lineage(id: number): { ancestors: Favourite[]; self: Favourite; descendants: Favourite[] } {
+    return this.guard('read the lineage', () => this.favourites.lineage(id))
+  }
+
+  tags(): { tag: string; count: number }[] {
+    return this.guard('count tags', () => this.favourites.tags())
+  }
+
+  /** A favourites file (JSON, UTF-8) of the ids given, or of all favourites. */
+  exportFavourites(ids?: number[]): Uint8Array {
+    return this.guard('export favourites', () => this.db.transaction(() => exportFavourites(this.favourites, ids))())
+  }
+
+  importFavourites(bytes: Uint8Array): ImportResult {
+    return this.guard('import favourites', () => importFavourites(this.db, this.favourites, bytes))
+  }
+
+  // ——— sessions ———
+
+  currentSession(): SessionState {
+    return this.guard('read the session', () => this.sessions.current())
+  }
+
+  listSessions(): SessionSummary[] {
+    return this.guard('list sessions', () => this.sessions.list())
+  }
+
+  openSession(id: number): SessionState {
+    return this.guard('open the session', () => this.sessions.open(id))
+  }
+
+  newSession(name?: string): SessionState {
+    return this.guard('start a session', () => this.sessions.create(name))
+  }
+
+  push(entry: NewHistoryEntry): SessionState {
+    return this.guard('record the point', () => this.sessions.push(entry))
+  }
+
+  undo(): SessionState {
+    return this.guard('undo', () => this.sessions.undo())
+  }
+
+  redo(): SessionState {
+    return this.guard('redo', () => this.sessions.redo())
+  }
+
+  // ——— recently used models ———
+
+  touchModel(m: UsedModel): void {
+    this.guard('record the model', () => this.models.touch(m))
+  }
+
+  recentModels(limit?: number): RecentModel[] {
+    return this.guard('list recent models', () => this.models.list(limit))
+  }
+
+  private guard<T>(action: string, fn: () => T): T {
+    if (!this.db.open) throw new LibraryError('io', `Could not ${action}: the library ${this.file} is closed.`, this.file)
+    try {
+      return fn()
+    } catch (error) {
+      throw toLibraryError(error, this.file, action)
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// The library's schema as numbered migrations. `PRAGMA user_version` records the last one applied; it lives in the
+// database header, so it changes in the same transaction as the migration's tables: a crash mid-migration leaves
+// the previous version whole, never half of the next. Append new migrations; never edit one that has shipped.
+import type Database from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  /** what it adds, in words */
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'favourites, their tags, recently used models',
+    sql: `
+      CREATE TABLE favourites (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        notes TEXT NOT NULL,
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 0 AND 5),
+        parent_id INTEGER REFERENCES favourites(id) ON DELETE SET NULL,
+        model_hash TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        engine_version TEXT NOT NULL,
+        semantics TEXT NOT NULL CHECK (semantics IN ('paper', 'released')),
+        z BLOB NOT NULL,            -- float32 little-endian, [zDim]
+        y BLOB NOT NULL,            -- float32 little-endian, [numClasses]
+        truncation REAL NOT NULL,
+        seed INTEGER,
+        thumbnail BLOB NOT NULL,    -- PNG
+        search TEXT NOT NULL,       -- lower-cased name, notes and tags, one per line
+        created_at TEXT NOT NULL,   -- ISO 8601, UTC
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX favourites_created ON favourites(created_at, id);
+      CREATE INDEX favourites_parent ON favourites(parent_id);
+      CREATE INDEX favourites_model ON favourites(model_hash);
+
+      CREATE TABLE favourite_tags (
+        favourite_id INTEGER NOT NULL REFERENCES favourites(id) ON DELETE CASCADE,
+        tag TEXT NOT NULL,          -- as the user spelled it
+        tag_key TEXT NOT NULL,      -- lower-cased, for filtering and counting
+        position INTEGER NOT NULL,
+        PRIMARY KEY (favourite_id, tag_key)
+      );
+      CREATE INDEX favourite_tags_key ON favourite_tags(tag_key);
+
+      CREATE TABLE recent_models (
+        path TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        resolution INTEGER NOT NULL,
+        num_classes INTEGER NOT NULL,
+        last_opened TEXT NOT NULL,
+        touched INTEGER NOT NULL    -- a counter, not the clock: order survives clock changes
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'sessions: the history of explored points with an undo cursor',
+    sql: `
+      CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        cursor INTEGER NOT NULL DEFAULT -1, -- index of the current entry (by id order); -1 when empty
+        touched INTEGER NOT NULL,           -- the current session is the one touched last
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX sessions_touched ON sessions(touched);
+
+      CREATE TABLE history_entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        view TEXT NOT NULL,
+        label TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        z BLOB NOT NULL,
+        y BLOB NOT NULL,
+        truncation REAL NOT NULL,
+        seed INTEGER,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX history_entries_session ON history_entries(session_id, id);
+    `,
+  },
+]
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
+
+export function userVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number
+}
+
+/** Applies the migrations above the database's version, each in its own IMMEDIATE transaction (so a second
+ *  process opening the same file waits, then finds the work done). Returns the versions applied. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const applied: number[] = []
+  for (const migration of migrations) {
+    const apply = db.transaction(() => {
+      if (userVersion(db) >= migration.version) return false
+      db.exec(migration.sql)
+      db.pragma(`user_version = ${Math.trunc(migration.version)}`)
+      return true
+    })
+    if (apply.immediate()) applied.push(migration.version)
+  }
+  return applied
+}
