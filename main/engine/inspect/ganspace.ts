@@ -7,8 +7,9 @@
 // paper does. The directions come out unit length, strongest first, with their explained-variance ratios.
 //
 // Where the first layer sees only part of z (BigGAN's hierarchical chunks), the directions lie in that part: the
-// regression finds no relation between the activations and the rest. With a fixed class the layer is affine in z,
-// so at most (the width of its z input) components carry variance; the rest are not returned.
+// regression runs on that part alone (the activations cannot depend on the rest, and finite samples would only add
+// noise there). With a fixed class the layer is affine in z, so at most (the width of its z input) components carry
+// variance; the rest are not returned.
 import type { BigGANModel } from '../model'
 import { forwardContext } from '../module'
 import { BigGANGenerator } from '../networks/biggan'
@@ -63,7 +64,7 @@ export async function ganspace(model: BigGANModel, options: GanspaceOptions): Pr
   const xc = await centredActivations(model, z, y, batch, check, progress) // [N, D]
   try {
     const [n, d] = xc.shape
-    const totalVariance = (await tf.tidy(() => tf.sum(tf.square(xc))).array()) as number / (n - 1)
+    const totalVariance = (await dataAndDispose(tf.tidy(() => tf.sum(tf.square(xc)))))[0] / (n - 1)
     const width = Math.min(options.components + 10, d, n - 1)
     // a random orthonormal start, rows [width, D]
     const rng = new Random(options.seed ^ 0x5bd1e995)
@@ -111,7 +112,7 @@ export async function ganspace(model: BigGANModel, options: GanspaceOptions): Pr
       }
     }
     const explained = Float32Array.from({ length: k }, (_, c) => values[order[c]] / totalVariance)
-    const directions = regressToLatents(coords, z, n, k, config.zDim)
+    const directions = regressToLatents(coords, z, n, k, config.zDim, firstLayerReads(model))
     return { directions, explained, count: k }
   } finally {
     xc.dispose()
@@ -164,19 +165,26 @@ async function centredActivations(
   }
 }
 
+/** How many leading values of z the first layer reads: the first chunk with hierarchical latents, else all of z. */
+function firstLayerReads(model: BigGANModel): number {
+  const G = model.G
+  return G instanceof BigGANGenerator && G.chunks > 1 ? model.config.zDim / G.chunks : model.config.zDim
+}
+
 /** Least squares U [k, zDim] for (z − z̄) ≈ coords · U, rows normalised to unit length and signed so that each
- *  row's largest entry is positive. */
-function regressToLatents(coords: Float64Array, z: Float32Array, n: number, k: number, zDim: number): Float32Array {
+ *  row's largest entry is positive. Only the first `reads` values of z are regressed: the activations cannot depend
+ *  on the rest, whose sample coefficients would be pure noise; they stay 0. */
+function regressToLatents(coords: Float64Array, z: Float32Array, n: number, k: number, zDim: number, reads: number): Float32Array {
   const mean = new Float64Array(zDim)
-  for (let i = 0; i < n; i++) for (let j = 0; j < zDim; j++) mean[j] += z[i * zDim + j]
-  for (let j = 0; j < zDim; j++) mean[j] /= n
+  for (let i = 0; i < n; i++) for (let j = 0; j < reads; j++) mean[j] += z[i * zDim + j]
+  for (let j = 0; j < reads; j++) mean[j] /= n
   const gram = new Float64Array(k * k) // coordsᵀ coords
   const rhs = new Float64Array(k * zDim) // coordsᵀ (z − z̄)
   for (let i = 0; i < n; i++) {
     for (let a = 0; a < k; a++) {
       const ca = coords[i * k + a]
       for (let b = 0; b < k; b++) gram[a * k + b] += ca * coords[i * k + b]
-      for (let j = 0; j < zDim; j++) rhs[a * zDim + j] += ca * (z[i * zDim + j] - mean[j])
+      for (let j = 0; j < reads; j++) rhs[a * zDim + j] += ca * (z[i * zDim + j] - mean[j])
     }
   }
   const u = choleskySolve(gram, rhs, k, zDim)

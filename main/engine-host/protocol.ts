@@ -1,0 +1,80 @@
+// The messages between the main thread (client.ts) and the engine worker (worker.ts). The client sends one request
+// at a time, numbered by `seq`; the worker answers each with exactly one reply and, while it works, any number of
+// progress messages. Cancellation does not go through the message queue (the worker is busy computing): the client
+// writes the running request's seq into a shared Int32Array that the worker reads between batches.
+// Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
+import type { ModelInfo, ReplyError } from '../../preload/contract.ts'
+
+/** Points packed for the crossing: count rows of z, y and truncation. */
+export interface PackedPoints {
+  count: number
+  z: Float32Array // [count, zDim]
+  y: Float32Array // [count, numClasses]
+  truncation: Float64Array // [count]
+}
+
+/** One point with what its latent record needs. */
+export interface PackedPoint {
+  z: Float32Array
+  y: Float32Array
+  truncation: number
+  seed?: number
+}
+
+export interface EngineBackend {
+  backend: string
+  tfBackend: string
+  threads: number
+  simd: boolean
+  version: string
+  tried: { name: string; ok: boolean; error?: string }[]
+  notes: string[]
+}
+
+/** Each operation: what the request carries and what the reply's value is. */
+export interface Operations {
+  info: { request: Record<never, never>; result: EngineBackend }
+  /** tensors the worker holds (tf.memory()): the model's, and any a request leaked */
+  memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } }
+  /** a native model folder, or a checkpoint to import into modelsDir first */
+  open: { request: { path: string; modelsDir: string }; result: ModelInfo }
+  /** resourcesDir/default-model, else the random stand-in saved once under modelsDir/random-default */
+  openDefault: { request: { resourcesDir: string; modelsDir: string }; result: ModelInfo }
+  sample: { request: { seed: number; count: number; truncation: number }; result: { z: Float32Array } }
+  /** RGBA pixels [count, R, R, 4] */
+  render: { request: { points: PackedPoints }; result: { width: number; height: number; count: number; pixels: Uint8Array } }
+  directions: {
+    request: { kind: 'random' | 'pca'; count: number; seed: number; y?: Float32Array }
+    result: { directions: Float32Array; explained: Float32Array }
+  }
+  /** a PNG of one point: with its latent record, or a thumbnail (no record, at most maxSize px) */
+  png: { request: { point: PackedPoint; purpose: 'export' | 'thumbnail'; maxSize?: number }; result: { bytes: Uint8Array } }
+  /** an animated GIF, or a zip of PNG frames */
+  sequence: {
+    request: { points: PackedPoints; format: 'gif' | 'png-zip'; fps: number; baseName: string }
+    result: { bytes: Uint8Array }
+  }
+}
+
+export type Op = keyof Operations
+export type RequestOf<O extends Op> = { op: O } & Operations[O]['request']
+export type ResultOf<O extends Op> = Operations[O]['result']
+export type AnyRequest = { [O in Op]: RequestOf<O> }[Op]
+
+/** main → worker */
+export type ToWorker =
+  | { type: 'request'; seq: number; request: AnyRequest }
+  /** ends the worker the way an uncaught error would: lets tests and diagnostics exercise crash recovery */
+  | { type: 'crash' }
+
+/** worker → main */
+export type FromWorker =
+  | { type: 'reply'; seq: number; ok: true; value: unknown }
+  | { type: 'reply'; seq: number; ok: false; error: ReplyError }
+  | { type: 'progress'; seq: number; label: string; done: number; total: number }
+
+/** What the worker is started with. */
+export interface WorkerData {
+  /** Int32Array(1) over it: the seq of the request to cancel */
+  cancel: SharedArrayBuffer
+}

@@ -1,0 +1,143 @@
+// The engine worker: the one thread where TensorFlow.js runs. It holds one model and serves the client's requests
+// one at a time (protocol.ts), checking the shared cancel flag between batches. Built as out/main/engineWorker.js.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { ReplyError } from '../../preload/contract.ts'
+import { initBackend } from '../engine/backend.ts'
+import { Random } from '../engine/sampling/random.ts'
+import { tf } from '../engine/tf.ts'
+import { sampleLatents, truncationFor } from '../engine/sampling/truncation.ts'
+import { rgbToRgba } from '../images/raster.ts'
+import { directions } from './directions.ts'
+import { pointPng, sequenceFile } from './exports.ts'
+import { HostError, type Job } from './job.ts'
+import { openDefault, openPath, type OpenModel } from './models.ts'
+import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
+import { renderRgb } from './render.ts'
+
+if (!parentPort) throw new Error('engine-host/worker.ts runs as a worker thread; start it through EngineClient')
+const port = parentPort
+const cancelled = new Int32Array((workerData as WorkerData).cancel)
+const backend = initBackend()
+backend.catch(() => undefined) // each request reports a failed backend itself
+let current: OpenModel | undefined
+let queue: Promise<void> = Promise.resolve()
+
+port.on('message', (message: ToWorker) => {
+  // thrown from the handler: uncaught, it ends the worker before the next message is read
+  if (message.type === 'crash') throw new Error('the engine worker was asked to crash (crash recovery check)')
+  const { seq, request } = message
+  queue = queue.then(() => serve(seq, request))
+})
+
+async function serve(seq: number, request: AnyRequest): Promise<void> {
+  const job: Job = {
+    check: () => {
+      if (Atomics.load(cancelled, 0) === seq) throw new HostError('cancelled', `${request.op} was cancelled`)
+    },
+    progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
+  }
+  try {
+    await backend
+    job.check()
+    const value = await handle(request, job)
+    post({ type: 'reply', seq, ok: true, value }, transferables(value))
+  } catch (err) {
+    post({ type: 'reply', seq, ok: false, error: replyError(err) })
+  }
+}
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer)
+}
+
+type Handlers = { [O in Op]: (request: RequestOf<O>, job: Job) => Promise<ResultOf<O>> }
+
+const handlers: Handlers = {
+  async info() {
+    const b = await backend
+    return {
+      backend: b.name,
+      tfBackend: b.tfBackend,
+      threads: b.threads,
+      simd: b.simd,
+      version: b.version,
+      tried: b.tried.map((t) => ({ ...t })),
+      notes: [...b.notes],
+    }
+  },
+  async memory() {
+    const { numTensors, numBytes } = tf.memory()
+    return { numTensors, numBytes }
+  },
+  async open(request, job) {
+    return replaceModel(await openPath(request.path, request.modelsDir, job))
+  },
+  async openDefault(request, job) {
+    return replaceModel(await openDefault(request.resourcesDir, request.modelsDir, job))
+  },
+  async sample(request) {
+    const { config } = model()
+    const truncation = truncationFor(config.nStats, request.truncation)
+    if (truncation.kind === 'released' && !(truncation.psi <= 1)) {
+      throw new HostError('bad-input', `${modelOpen().info.name} selects BatchNorm statistics by truncation: use a value in (0, 1], not ${request.truncation}`)
+    }
+    return { z: sampleLatents(new Random(request.seed), request.count, config.zDim, truncation) }
+  },
+  async render(request, job) {
+    const open = modelOpen()
+    const r = open.model.config.resolution
+    const rgb = await renderRgb(open, request.points, job)
+    return { width: r, height: r, count: request.points.count, pixels: rgbToRgba(rgb) }
+  },
+  async directions(request, job) {
+    return directions(modelOpen(), request, job)
+  },
+  async png(request, job) {
+    return { bytes: await pointPng(modelOpen(), request.point, request.purpose, request.maxSize ?? 128, job) }
+  },
+  async sequence(request, job) {
+    return { bytes: await sequenceFile(modelOpen(), request.points, request.format, request.fps, request.baseName, job) }
+  },
+}
+
+function handle(request: AnyRequest, job: Job): Promise<unknown> {
+  const handler = handlers[request.op] as (request: AnyRequest, job: Job) => Promise<unknown>
+  if (!handler) throw new HostError('bad-input', `the engine has no operation '${String(request.op)}'`)
+  return handler(request, job)
+}
+
+/** The newly opened model replaces the old one, which is freed only now: a failed open keeps the old model. */
+function replaceModel(next: OpenModel) {
+  const previous = current
+  current = next
+  if (previous && previous.model !== next.model) previous.model.dispose()
+  return next.info
+}
+
+function modelOpen(): OpenModel {
+  if (!current) throw new HostError('failed', 'no model is open: open a model (or the default model) first')
+  return current
+}
+
+function model() {
+  return modelOpen().model
+}
+
+/** The buffers of every typed array in a reply: handed over, not copied. Replies build their own arrays. */
+function transferables(value: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>()
+  const visit = (v: unknown): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer)
+    } else if (Array.isArray(v)) v.forEach(visit)
+    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(visit)
+  }
+  visit(value)
+  return [...out]
+}
+
+function replyError(err: unknown): ReplyError {
+  if (err instanceof HostError) return { code: err.code, message: err.message }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'failed', message, ...(err instanceof Error && err.stack ? { detail: err.stack } : {}) }
+}
