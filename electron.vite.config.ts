@@ -17,7 +17,11 @@ const devStyles: Plugin = {
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: { index: r('main/index.ts') } },
+      // index: Electron's main process; web: web mode's server (plain Node, no Electron); engineWorker: the worker
+      // thread that owns the model in both.
+      lib: {
+        entry: { index: r('main/index.ts'), web: r('main/web/main.ts'), engineWorker: r('main/engine-host/worker.ts') },
+      },
       externalizeDeps: {
         // tfjs is bundled (feasibility §2): the ESM build registers gradients and chained ops only when bundled.
         exclude: [

@@ -1,10 +1,13 @@
-// Electron bootstrap: one instance, one locked-down window showing the bundled renderer from app://studio, and
-// the IPC wiring. It assembles and decides nothing; the studio's work lives in main/ipc and main/engine.
+// Electron bootstrap: one instance, one locked-down window showing the bundled renderer from app://studio, the app
+// menu, the app data folder, and the wiring of the library (main/store), the studio's services (main/services, whose
+// engine runs in a worker thread) and IPC (main/ipc). It decides nothing about the studio itself.
 // Follows the Electron security checklist (shared/reference/reliability.md §1).
-import { app, BrowserWindow, net, protocol, session } from 'electron'
+import { app, BrowserWindow, dialog, Menu, net, protocol, session, type MenuItemConstructorOptions } from 'electron'
 import { extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { registerIpc } from './ipc/index.ts'
+import { createStudio, type Studio } from './services/studio.ts'
+import { Library, LibraryError } from './store/index.ts'
 
 const APP_ORIGIN = 'app://studio'
 const RENDERER_DIR = join(import.meta.dirname, '../renderer')
@@ -12,6 +15,12 @@ const RENDERER_DIR = join(import.meta.dirname, '../renderer')
 const PRELOAD = join(import.meta.dirname, '../preload/index.cjs')
 // `electron-vite dev` serves the renderer itself; never honoured in a packaged app.
 const DEV_URL = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL
+// resources/ sits beside out/: at the project root, or packaged inside the app (unpacked from the asar archive,
+// package.json's build.asarUnpack, so the engine worker reads it as plain files).
+const RESOURCES_DIR = join(import.meta.dirname, '../../resources')
+// better-sqlite3 built for Electron's ABI. A packaged app has it rebuilt by electron-builder; `npm start` builds
+// one beside the Node build the tests use (bin/electron-native.mjs) and passes its path here.
+const SQLITE_BINDING = app.isPackaged ? undefined : process.env.BIGGAN_SQLITE_BINDING
 // The same policy as the meta tag in renderer/index.html (a test keeps the two equal).
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; font-src 'self'; " +
@@ -50,8 +59,26 @@ if (!app.requestSingleInstanceLock()) {
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(() => ({ action: 'deny' }))
   })
+  let studio: Studio | null = null
+  let library: Library | null = null
+  let closeIpc: (() => void) | null = null
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit()
+  })
+  app.on('will-quit', (event) => {
+    if (!studio) return
+    // close the engine worker and the library cleanly before the process ends
+    event.preventDefault()
+    const closing = studio
+    studio = null
+    closeIpc?.()
+    void closing
+      .close()
+      .finally(() => {
+        library?.close()
+        library = null
+        app.quit()
+      })
   })
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
@@ -60,9 +87,66 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
     session.defaultSession.setPermissionCheckHandler(() => false)
     protocol.handle('app', serveRenderer)
-    registerIpc(DEV_URL ? [APP_ORIGIN, new URL(DEV_URL).origin] : [APP_ORIGIN])
+    const dataDir = app.getPath('userData')
+    library = openLibrary(join(dataDir, 'library.sqlite'))
+    studio = createStudio({ dataDir, resourcesDir: RESOURCES_DIR, shell: 'electron', library })
+    closeIpc = registerIpc(studio.handlers, studio.subscribe, DEV_URL ? [APP_ORIGIN, new URL(DEV_URL).origin] : [APP_ORIGIN])
+    Menu.setApplicationMenu(Menu.buildFromTemplate(menu(studio)))
     createWindow()
   })
+}
+
+// A library that will not open (not a database, damaged) is moved aside, never deleted, and a fresh one starts.
+function openLibrary(file: string): Library {
+  try {
+    return Library.open(file, { nativeBinding: SQLITE_BINDING })
+  } catch (e) {
+    if (!(e instanceof LibraryError) || e.code !== 'corrupt') throw e
+    const kept = Library.quarantine(file)
+    dialog.showErrorBox('BigGAN Studio: library damaged', `${e.message}\n\nIt was moved to ${kept}; a new library starts empty.`)
+    return Library.open(file, { nativeBinding: SQLITE_BINDING })
+  }
+}
+
+// The menu's model commands use the system's file dialogs, then the same handlers the renderer calls; the
+// renderer learns of the new model from the 'model' event.
+function menu(studio: Studio): MenuItemConstructorOptions[] {
+  const open = async (properties: ('openDirectory' | 'openFile')[], title: string): Promise<void> => {
+    const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+    const choice = win ? await dialog.showOpenDialog(win, { title, properties }) : await dialog.showOpenDialog({ title, properties })
+    const path = choice.filePaths[0]
+    if (choice.canceled || !path) return
+    try {
+      await studio.handlers['models:open']({ path })
+    } catch (e) {
+      dialog.showErrorBox('BigGAN Studio: could not open the model', e instanceof Error ? e.message : String(e))
+    }
+  }
+  return [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Model Folder…', accelerator: 'CmdOrCtrl+O', click: () => void open(['openDirectory'], 'Open a model folder') },
+        { label: 'Import Checkpoint…', accelerator: 'CmdOrCtrl+I', click: () => void open(['openFile'], 'Import a checkpoint') },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [
+        ...(app.isPackaged ? [] : [{ role: 'reload' as const }, { role: 'toggleDevTools' as const }, { type: 'separator' as const }]),
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+      ],
+    },
+    { role: 'windowMenu' },
+  ]
 }
 
 function createWindow(): void {

@@ -1,21 +1,31 @@
-// The preload: builds window.studio from the contract and nothing more. It runs sandboxed, so it is bundled to
-// CommonJS (an ESM preload would force sandbox off) and may require only 'electron'.
+// The preload: exposes the contract's transport and nothing more — `invoke` for the contract's channels (any
+// other name is refused here, and main parses every input again) and `subscribe` for the back end's events. The
+// renderer builds the typed StudioApi over it (renderer/lib/studio.ts), exactly as it does over web mode's
+// WebSocket. It runs sandboxed, so it is bundled to CommonJS (an ESM preload would force sandbox off) and may
+// require only 'electron'.
 import { contextBridge, ipcRenderer } from 'electron'
-import { contract, type Channel, type Input, type Output, type Reply, type StudioApi } from './contract.ts'
+import { EVENT_CHANNEL, isChannel, type Reply } from './contract.ts'
 
-async function invoke<C extends Channel>(channel: C, input: Input<C>): Promise<Output<C>> {
-  const reply = (await (input === undefined
-    ? ipcRenderer.invoke(channel)
-    : ipcRenderer.invoke(channel, input))) as Reply<unknown> | undefined
-  if (typeof reply !== 'object' || reply === null) throw new Error(`${channel}: no reply from the main process`)
-  if (!reply.ok) throw new Error(reply.error.message)
-  return contract[channel].output.parse(reply.value, channel) as Output<C>
+export interface StudioBridge {
+  invoke(channel: string, input: unknown): Promise<Reply<unknown>>
+  subscribe(listener: (event: unknown) => void): () => void
 }
 
-const studio: StudioApi = {
-  engine: {
-    info: () => invoke('engine:info', undefined),
+const bridge: StudioBridge = {
+  async invoke(channel, input) {
+    if (!isChannel(channel)) return { ok: false, error: { code: 'bad-input', message: `unknown channel '${String(channel)}'` } }
+    const reply = (await (input === undefined ? ipcRenderer.invoke(channel) : ipcRenderer.invoke(channel, input))) as
+      | Reply<unknown>
+      | undefined
+    return reply ?? { ok: false, error: { code: 'failed', message: `${channel}: no reply from the main process` } }
+  },
+  subscribe(listener) {
+    const handler = (_event: Electron.IpcRendererEvent, payload: unknown): void => listener(payload)
+    ipcRenderer.on(EVENT_CHANNEL, handler)
+    return () => {
+      ipcRenderer.removeListener(EVENT_CHANNEL, handler)
+    }
   },
 }
 
-contextBridge.exposeInMainWorld('studio', studio)
+contextBridge.exposeInMainWorld('studioBridge', bridge)

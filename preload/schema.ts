@@ -67,4 +67,58 @@ export const s = {
       return out as ObjectOf<S>
     },
   }),
+  // A string of bounded length (names, queries, paths): nothing unbounded crosses the boundary.
+  text: (maxLength: number): Schema<string> => ({
+    describe: `a string of at most ${maxLength} characters`,
+    parse: (v, path = '') =>
+      typeof v === 'string' && v.length <= maxLength ? v : fail(path, `a string of at most ${maxLength} characters`, v),
+  }),
+  // A finite number in [min, max].
+  range: (min: number, max: number): Schema<number> => ({
+    describe: `a number in [${min}, ${max}]`,
+    parse: (v, path = '') =>
+      typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fail(path, `a number in [${min}, ${max}]`, v),
+  }),
+  // An integer in [min, max].
+  integer: (min: number, max: number): Schema<number> => ({
+    describe: `an integer in [${min}, ${max}]`,
+    parse: (v, path = '') =>
+      Number.isInteger(v) && (v as number) >= min && (v as number) <= max
+        ? (v as number)
+        : fail(path, `an integer in [${min}, ${max}]`, v),
+  }),
+  // One of a fixed set of strings.
+  oneOf: <const T extends readonly string[]>(...values: T): Schema<T[number]> => ({
+    describe: `one of ${values.join(', ')}`,
+    parse: (v, path = '') =>
+      typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T[number]) : fail(path, `one of ${values.join(', ')}`, v),
+  }),
+  nullable: <T>(inner: Schema<T>): Schema<T | null> => ({
+    describe: `${inner.describe} or null`,
+    parse: (v, path = '') => (v === null ? null : inner.parse(v, path)),
+  }),
+  // Raw bytes (PNG files, pixels): a Uint8Array of at most maxLength bytes, passed through as it is.
+  bytes: (maxLength: number): Schema<Uint8Array> => ({
+    describe: `a Uint8Array of at most ${maxLength} bytes`,
+    parse: (v, path = '') =>
+      v instanceof Uint8Array && v.length <= maxLength ? v : fail(path, `a Uint8Array of at most ${maxLength} bytes`, v),
+  }),
+  // Latents and class vectors: a Float32Array of at most maxLength finite values.
+  floats: (maxLength: number): Schema<Float32Array> => ({
+    describe: `a Float32Array of at most ${maxLength} finite values`,
+    parse: (v, path = '') => {
+      if (!(v instanceof Float32Array) || v.length > maxLength) fail(path, `a Float32Array of at most ${maxLength} values`, v)
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) fail(`${path}[${i}]`, 'a finite number', v[i])
+      return v
+    },
+  }),
+  // An array of at most maxLength items.
+  list: <T>(item: Schema<T>, maxLength: number): Schema<T[]> => ({
+    describe: `an array of at most ${maxLength} ${item.describe}`,
+    parse: (v, path = '') =>
+      Array.isArray(v) && v.length <= maxLength
+        ? v.map((x, i) => item.parse(x, `${path}[${i}]`))
+        : fail(path, `an array of at most ${maxLength} items`, v),
+  }),
 }
+

@@ -1,16 +1,16 @@
 // The only ipcMain user. Every channel of the contract is registered here; each call is refused unless it comes
-// from a trusted frame, then routed (input parsed, handler run, Reply returned).
-import { ipcMain, type IpcMainInvokeEvent } from 'electron'
-import { CHANNELS } from '../../preload/contract.ts'
-import { engineInfo } from './engine.ts'
+// from a trusted frame, then routed (input parsed, handler run, Reply returned). The back end's events go to
+// every window on the one event channel.
+import { BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron'
+import { CHANNELS, EVENT_CHANNEL, type StudioEvent } from '../../preload/contract.ts'
 import { createRouter, type Handlers } from './router.ts'
 import { isTrustedSender } from './sender.ts'
 
-export const handlers: Handlers = {
-  'engine:info': engineInfo,
-}
-
-export function registerIpc(trustedOrigins: readonly string[]): void {
+export function registerIpc(
+  handlers: Handlers,
+  subscribe: (listener: (event: StudioEvent) => void) => () => void,
+  trustedOrigins: readonly string[],
+): () => void {
   const router = createRouter(handlers)
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event: IpcMainInvokeEvent, input: unknown) => {
@@ -21,5 +21,14 @@ export function registerIpc(trustedOrigins: readonly string[]): void {
       }
       return router.handle(channel, input)
     })
+  }
+  const unsubscribe = subscribe((event) => {
+    for (const win of BrowserWindow.getAllWindows()) {
+      if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event)
+    }
+  })
+  return () => {
+    unsubscribe()
+    for (const channel of CHANNELS) ipcMain.removeHandler(channel)
   }
 }

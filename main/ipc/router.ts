@@ -2,6 +2,7 @@
 // of the contract (the type checker holds it to that), each input is parsed with the contract's schema before a
 // handler sees it, and each answer is a Reply — never a thrown error, which Electron would flatten to a string.
 import {
+  StudioError,
   contract,
   isChannel,
   type Channel,
@@ -22,7 +23,9 @@ export function createRouter(handlers: Handlers): Router {
       if (!isChannel(channel)) {
         return { ok: false, error: { code: 'bad-input', message: `unknown channel '${channel}'` } }
       }
-      return dispatch(channel, handlers[channel], input)
+      const handler = handlers[channel] as ((input: Input<Channel>) => Promise<Output<Channel>>) | undefined
+      if (!handler) return { ok: false, error: { code: 'failed', message: `${channel}: not available in this shell` } }
+      return dispatch(channel, handler, input)
     },
   }
 }
@@ -43,6 +46,7 @@ async function dispatch<C extends Channel>(
     const value = schemas.output.parse(await handler(input), 'output') as Output<C>
     return { ok: true, value }
   } catch (e) {
+    if (e instanceof StudioError) return { ok: false, error: { code: e.code, message: e.message } }
     const detail = e instanceof Error ? e.stack : undefined
     return { ok: false, error: { code: 'failed', message: messageOf(e), ...(detail ? { detail } : {}) } }
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { importSpecifiers, isNodeBuiltin, readSource, resolveRelative, sourceFiles } from './imports.ts'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { importSpecifiers, isNodeBuiltin, readSource, resolveRelative, ROOT, sourceFiles, stripComments } from './imports.ts'
 
 // One entry per import that crosses a fence: 'file → specifier'.
 type Violation = string
@@ -91,4 +93,38 @@ describe('the import scanner used by the fences', () => {
     expect(isNodeBuiltin('fs/promises')).toBe(true)
     expect(isNodeBuiltin('svelte')).toBe(false)
   })
+})
+
+// TensorFlow.js runs only in the engine worker: what the main thread loads (Electron's main, web mode's server, the
+// services, the store, the engine host's client side) reaches no tfjs module, following every import that is
+// not type-only (types vanish at build time and load nothing).
+describe('the main thread never loads TensorFlow.js', () => {
+  const ENTRIES = ['main/index.ts', 'main/web/main.ts', 'main/services/studio.ts', 'main/engine-host/client.ts']
+  const valueImports = (file: string): string[] =>
+    importSpecifiers(stripComments(readSource(file)).replace(/\bimport\s+type\s[^;]*?from\s*(['"])[^'"]+\1/g, ''))
+
+  function loadedFrom(entry: string): Map<string, string> {
+    const seen = new Map<string, string>() // module → who imported it
+    const stack = [entry]
+    while (stack.length) {
+      const file = stack.pop()!
+      for (const specifier of valueImports(file)) {
+        const target = resolveRelative(file, specifier)
+        const key = target ?? specifier
+        if (seen.has(key)) continue
+        seen.set(key, file)
+        if (target && existsSync(join(ROOT, target))) stack.push(target)
+      }
+    }
+    return seen
+  }
+
+  for (const entry of ENTRIES) {
+    it(`${entry} reaches no @tensorflow module`, () => {
+      expect(existsSync(join(ROOT, entry))).toBe(true)
+      const loaded = loadedFrom(entry)
+      const bad = [...loaded].filter(([m]) => m.startsWith('@tensorflow/') || m === 'main/engine/tf.ts')
+      expect(bad.map(([m, by]) => `${by} → ${m}`)).toEqual([])
+    })
+  }
 })

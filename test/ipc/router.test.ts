@@ -9,12 +9,15 @@ const INFO: EngineInfo = {
   threads: 1,
   simd: true,
   version: '4.22.0',
+  engineVersion: '0.1.0',
   tried: [{ name: 'wasm', ok: true }],
   notes: [],
+  previews: 'tfjs',
+  shell: 'web',
 }
 
 function router(engineInfo: Handlers['engine:info']) {
-  return createRouter({ 'engine:info': engineInfo })
+  return createRouter({ 'engine:info': engineInfo } as unknown as Handlers)
 }
 
 describe('the IPC router', () => {

@@ -1,0 +1,148 @@
+// Geometry of z: interpolation, steps along directions, per-chunk nudges of the hierarchical latent, re-truncation,
+// and the random walk. Pure functions over Float32Array; every function returns a new array.
+import type { Semantics } from '../../preload/contract.ts'
+import { Rng } from './random.ts'
+
+export function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i]
+  return s
+}
+
+export function norm(a: Float32Array): number {
+  return Math.sqrt(dot(a, a))
+}
+
+/** a + amount·direction */
+export function step(z: Float32Array, direction: Float32Array, amount: number): Float32Array {
+  if (direction.length !== z.length) throw new Error(`direction has ${direction.length} values, z has ${z.length}`)
+  const out = new Float32Array(z.length)
+  for (let i = 0; i < z.length; i++) out[i] = z[i] + amount * direction[i]
+  return out
+}
+
+export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  if (a.length !== b.length) throw new Error(`cannot interpolate vectors of ${a.length} and ${b.length} values`)
+  const out = new Float32Array(a.length)
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + (b[i] - a[i]) * t
+  return out
+}
+
+/** Spherical interpolation: keeps the norm a Gaussian latent expects along the path (a straight line between two
+ *  draws passes through low-norm z the generator rarely saw). Falls back to lerp for (nearly) parallel vectors. */
+export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  if (a.length !== b.length) throw new Error(`cannot interpolate vectors of ${a.length} and ${b.length} values`)
+  const na = norm(a)
+  const nb = norm(b)
+  if (na === 0 || nb === 0) return lerp(a, b, t)
+  const cos = Math.min(1, Math.max(-1, dot(a, b) / (na * nb)))
+  const omega = Math.acos(cos)
+  const sin = Math.sin(omega)
+  if (sin < 1e-6) return lerp(a, b, t)
+  const wa = Math.sin((1 - t) * omega) / sin
+  const wb = Math.sin(t * omega) / sin
+  const out = new Float32Array(a.length)
+  for (let i = 0; i < a.length; i++) out[i] = wa * a[i] + wb * b[i]
+  return out
+}
+
+export interface ChunkRange {
+  index: number
+  start: number
+  end: number // exclusive
+  label: string
+}
+
+/** Where each hierarchical-z chunk sits in z. Sizes that do not add up to zDim are an error in the model info. */
+export function chunkRanges(zChunks: number[], labels: string[], zDim: number): ChunkRange[] {
+  const total = zChunks.reduce((a, b) => a + b, 0)
+  if (total !== zDim) throw new Error(`z chunks add up to ${total}, but z has ${zDim} values`)
+  let start = 0
+  return zChunks.map((size, index) => {
+    const range = { index, start, end: start + size, label: labels[index] ?? `chunk ${index + 1}` }
+    start += size
+    return range
+  })
+}
+
+/** A unit vector in z that is zero outside [start, end): the direction a chunk's ± buttons move along. */
+export function chunkDirection(zDim: number, start: number, end: number, seed: number): Float32Array {
+  const rng = new Rng(seed)
+  const out = new Float32Array(zDim)
+  let n2 = 0
+  for (let i = start; i < end; i++) {
+    out[i] = rng.normal()
+    n2 += out[i] * out[i]
+  }
+  const n = Math.sqrt(n2) || 1
+  for (let i = start; i < end; i++) out[i] /= n
+  return out
+}
+
+/** z with the chunk [start, end) redrawn: fresh values with the spread the model's semantics give. */
+export function resampleChunk(
+  z: Float32Array,
+  start: number,
+  end: number,
+  seed: number,
+  semantics: Semantics,
+  truncation: number,
+): Float32Array {
+  const rng = new Rng(seed)
+  const out = Float32Array.from(z)
+  const bound = semantics === 'paper' ? truncation : 2
+  const scale = semantics === 'paper' ? 1 : truncation
+  for (let i = start; i < end; i++) out[i] = truncatedNormal(rng, bound) * scale
+  return out
+}
+
+function truncatedNormal(rng: Rng, bound: number): number {
+  let x = rng.normal()
+  for (let tries = 0; Math.abs(x) >= bound && tries < 1000; tries++) x = rng.normal()
+  return Math.abs(x) >= bound ? 0 : x
+}
+
+/** z moved to a new truncation when it is no longer a seed's plain draw (a seeded z is redrawn by the back end).
+ *  'released': z = ψ·TN(−2, 2), so the same TN values scale by ψ'/ψ. 'paper': values beyond the new threshold are
+ *  redrawn inside it (the paper resamples, never clips); the rest stay. */
+export function retruncate(z: Float32Array, semantics: Semantics, from: number, to: number, seed = 0): Float32Array {
+  if (semantics === 'released') {
+    const k = to / from
+    return z.map((v) => v * k)
+  }
+  const rng = new Rng(seed)
+  return z.map((v) => (Math.abs(v) < to ? v : truncatedNormal(rng, to)))
+}
+
+/** One vector of count·zDim values, row i = direction i. */
+export function directionAt(directions: Float32Array, index: number, zDim: number): Float32Array {
+  if ((index + 1) * zDim > directions.length) throw new Error(`there is no direction ${index + 1}`)
+  return directions.slice(index * zDim, (index + 1) * zDim)
+}
+
+export interface WalkState {
+  /** unit velocity in z */
+  velocity: Float32Array
+  seed: number
+}
+
+/** One step of a smooth random walk: the velocity turns a little each step, z moves along it, and z is kept at its
+ *  norm so the walk wanders over the shell the generator knows instead of drifting outwards. */
+export function walkStep(
+  z: Float32Array,
+  walk: WalkState,
+  speed: number,
+  turn = 0.3,
+): { z: Float32Array; walk: WalkState } {
+  const rng = new Rng(walk.seed)
+  const v = new Float32Array(z.length)
+  const fresh = walk.velocity.length !== z.length || norm(walk.velocity) === 0
+  for (let i = 0; i < z.length; i++) v[i] = (fresh ? 0 : walk.velocity[i]) + (fresh ? 1 : turn) * rng.normal() / Math.sqrt(z.length)
+  const nv = norm(v) || 1
+  for (let i = 0; i < v.length; i++) v[i] /= nv
+  const radius = norm(z)
+  let moved = step(z, v, speed)
+  const nm = norm(moved)
+  if (radius > 0 && nm > 0) moved = moved.map((x) => (x * radius) / nm)
+  return { z: moved, walk: { velocity: v, seed: (walk.seed + 1) >>> 0 } }
+}

@@ -1,0 +1,17 @@
+// The studio's views, in sidebar order: keys 1–7 switch to them.
+
+export const VIEWS = [
+  { id: 'explore', label: 'Explore', hint: 'One image: class, seed, truncation, and moves through z' },
+  { id: 'grid', label: 'Truncation grid', hint: 'Seeds or classes × truncation values' },
+  { id: 'interpolate', label: 'Interpolate', hint: 'A path between two points, as a strip and an animation' },
+  { id: 'blend', label: 'Blend', hint: 'Mix classes and breed children' },
+  { id: 'library', label: 'Library', hint: 'Favourites and sessions' },
+  { id: 'export', label: 'Export', hint: 'PNG with its latent record; drop one to reopen it' },
+  { id: 'models', label: 'Models', hint: 'Open, import and switch models' },
+] as const
+
+export type ViewId = (typeof VIEWS)[number]['id']
+
+export function viewAt(index: number): ViewId | null {
+  return VIEWS[index]?.id ?? null
+}

@@ -1,0 +1,118 @@
+// The truncation grid: seeds (or classes) × truncation values, filled row by row. One view key ('grid') for every
+// grid, so a new grid's first row supersedes whatever the old one still had queued.
+import type { ModelInfo, Point, Rendered } from '../../preload/contract.ts'
+import { oneHot } from '../lib/classes.ts'
+import { errorMessage, isQuiet } from '../lib/errors.ts'
+import { consecutiveSeeds, gridRows, truncationValues, type GridCell, type GridMode, type GridSpec } from '../lib/grid.ts'
+import { clampInt, clampNumber } from '../lib/numbers.ts'
+import { randomSeed } from '../lib/random.ts'
+import { studio } from '../lib/studio.ts'
+import { sampleZ } from './current.svelte.ts'
+
+export interface GridRow {
+  cells: GridCell[]
+  points: Point[] | null
+  images: Rendered | null
+  error: string | null
+}
+
+export interface GridResult {
+  modelHash: string
+  spec: GridSpec
+  rows: GridRow[]
+}
+
+class TruncationGrid {
+  mode = $state<GridMode>('seeds')
+  startSeed = $state(randomSeed() % 100_000)
+  rowCount = $state(4)
+  classes = $state<number[]>([])
+  from = $state(0.2)
+  to = $state(1)
+  columns = $state(6)
+  result = $state.raw<GridResult | null>(null)
+  running = $state(false)
+  /** the model the settings were made for: a new model resets the truncation range */
+  private settingsFor: string | null = null
+  private generation = 0
+
+  /** Fits the settings to a newly opened model. */
+  adopt(info: ModelInfo): void {
+    if (this.settingsFor === info.hash) return
+    this.settingsFor = info.hash
+    this.from = Math.max(0.001, info.truncation.min)
+    this.to = info.truncation.max
+    this.classes = info.numClasses <= 6 ? Array.from({ length: info.numClasses }, (_, i) => i) : [0]
+    this.result = null
+  }
+
+  /** The grid the settings describe, within the model's truncation range and the view's size limits. */
+  spec(info: ModelInfo): GridSpec {
+    const lo = Math.max(0.001, info.truncation.min)
+    const hi = Math.min(4, info.truncation.max)
+    const a = clampNumber(this.from, lo, hi, lo)
+    const b = clampNumber(this.to, lo, hi, hi)
+    const truncations = truncationValues(Math.min(a, b), Math.max(a, b), clampInt(this.columns, 1, 10, 6))
+    return this.mode === 'seeds'
+      ? { mode: 'seeds', seeds: consecutiveSeeds(this.startSeed, clampInt(this.rowCount, 1, 12, 4)), classes: [], truncations }
+      : { mode: 'classes', seeds: [this.startSeed], classes: [...this.classes], truncations }
+  }
+
+  /** Builds a grid: y is the class vector of seed rows (the current point's). */
+  async build(info: ModelInfo, y: Float32Array): Promise<void> {
+    let spec: GridSpec
+    try {
+      spec = this.spec(info)
+    } catch (e) {
+      this.result = null
+      throw e
+    }
+    const generation = ++this.generation
+    const rows: GridRow[] = gridRows(spec).map((cells) => ({ cells, points: null, images: null, error: null }))
+    this.result = { modelHash: info.hash, spec, rows }
+    this.running = true
+    const zCache = new Map<string, Promise<Float32Array>>()
+    const z = (seed: number, t: number): Promise<Float32Array> => {
+      const key = `${seed}:${t}`
+      let p = zCache.get(key)
+      if (!p) zCache.set(key, (p = sampleZ(seed, t)))
+      return p
+    }
+    try {
+      for (let r = 0; r < rows.length; r++) {
+        if (generation !== this.generation) return
+        const row = rows[r]
+        try {
+          const points: Point[] = await Promise.all(
+            row.cells.map(async (c) => ({
+              z: await z(c.seed, c.truncation),
+              y: c.classIndex === null ? y : oneHot(info.numClasses, c.classIndex),
+              truncation: c.truncation,
+              seed: c.seed,
+            })),
+          )
+          const images = await studio().images.render({ view: 'grid', points })
+          if (generation !== this.generation) return
+          rows[r] = { ...row, points, images }
+        } catch (e) {
+          if (generation !== this.generation) return
+          if (isQuiet(e)) return
+          rows[r] = { ...row, error: errorMessage(e) }
+        }
+        this.result = { modelHash: info.hash, spec, rows: [...rows] }
+      }
+    } finally {
+      if (generation === this.generation) this.running = false
+    }
+  }
+
+  stop(): void {
+    this.generation++
+    this.running = false
+    void studio()
+      .jobs.cancel({ job: 'grid' })
+      .catch(() => undefined)
+  }
+}
+
+export const grid = new TruncationGrid()

@@ -1,0 +1,111 @@
+// The open model, the engine it runs on, and the recent models: opening, importing and switching.
+import type { EngineInfo, ModelInfo, RecentModel, StudioEvent } from '../../preload/contract.ts'
+import { errorMessage, isQuiet } from '../lib/errors.ts'
+import { studio } from '../lib/studio.ts'
+import { notices } from './notices.svelte.ts'
+
+export interface Opening {
+  /** what is being opened: a path, or 'the default model' */
+  what: string
+  label?: string
+  done?: number
+  total?: number
+}
+
+class ModelState {
+  info = $state.raw<ModelInfo | null>(null)
+  engine = $state.raw<EngineInfo | null>(null)
+  recent = $state.raw<RecentModel[]>([])
+  /** starting: nothing asked yet; ready: a model is open (or opening failed with one still open) */
+  status = $state<'starting' | 'ready' | 'failed'>('starting')
+  opening = $state<Opening | null>(null)
+  /** why the last open failed, until the next one */
+  error = $state<string | null>(null)
+  private listeners = new Set<(model: ModelInfo) => void>()
+
+  /** Called with every newly opened model (not when the same model is reported again). */
+  onChange(listener: (model: ModelInfo) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** The engine, then the model the back end holds, else the default model. */
+  async start(): Promise<void> {
+    const api = studio()
+    api.engine.info().then(
+      (info) => (this.engine = info),
+      (e: unknown) => notices.fail('Could not read the engine’s backend', e),
+    )
+    void this.refreshRecent()
+    try {
+      const current = await api.models.current()
+      if (current) this.setModel(current)
+      else await this.openDefault()
+    } catch (e) {
+      this.error = errorMessage(e)
+      this.status = 'failed'
+    }
+  }
+
+  async refreshRecent(): Promise<void> {
+    try {
+      this.recent = await studio().models.recent()
+    } catch (e) {
+      notices.fail('Could not list recent models', e)
+    }
+  }
+
+  async openDefault(): Promise<void> {
+    await this.run('the default model', () => studio().models.openDefault())
+  }
+
+  async open(path: string): Promise<void> {
+    const p = path.trim()
+    if (!p) {
+      this.error = 'Give the path of a model folder or a checkpoint file.'
+      return
+    }
+    await this.run(p, () => studio().models.open({ path: p }))
+  }
+
+  async cancelOpen(): Promise<void> {
+    try {
+      await studio().jobs.cancel({ job: 'models:open' })
+    } catch (e) {
+      notices.fail('Could not cancel opening the model', e)
+    }
+  }
+
+  /** A back-end event: a model opened elsewhere (another window, the CLI), or the progress of the open. */
+  handle(event: StudioEvent): void {
+    if (event.type === 'model' && event.model) this.setModel(event.model)
+    if (event.type === 'progress' && event.job === 'models:open' && this.opening) {
+      this.opening = { ...this.opening, label: event.label, done: event.done, total: event.total }
+    }
+  }
+
+  setModel(model: ModelInfo): void {
+    const changed = this.info?.hash !== model.hash
+    this.info = model
+    this.status = 'ready'
+    if (changed) for (const listener of this.listeners) listener(model)
+  }
+
+  private async run(what: string, open: () => Promise<ModelInfo>): Promise<void> {
+    if (this.opening) return
+    this.opening = { what }
+    this.error = null
+    try {
+      const model = await open()
+      this.setModel(model)
+      void this.refreshRecent()
+    } catch (e) {
+      this.error = isQuiet(e) ? null : `Could not open ${what}: ${errorMessage(e)}`
+      this.status = this.info ? 'ready' : 'failed'
+    } finally {
+      this.opening = null
+    }
+  }
+}
+
+export const model = new ModelState()

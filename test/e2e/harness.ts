@@ -1,0 +1,83 @@
+// What the end-to-end tests share: the built studio in web mode as a child process (its real engine worker,
+// library and renderer), and Debian's Chromium driven by playwright-core (which never downloads a browser).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { chromium, type Browser } from 'playwright-core'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+/** Screenshots of each view: the tests' artefacts (gitignored). */
+export const ARTEFACTS = join(ROOT, 'test-artifacts', 'e2e')
+
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+
+/** The Chromium to drive, or null. CI (BIGGAN_REQUIRE_E2E=1) must have one; elsewhere the suite skips, saying so. */
+export function chromiumPath(): string | null {
+  const found = CANDIDATES.find((c): c is string => typeof c === 'string' && existsSync(c)) ?? null
+  if (!found && process.env.BIGGAN_REQUIRE_E2E === '1') {
+    throw new Error('the end-to-end tests need Chromium: apt-get install chromium (or set CHROMIUM_PATH)')
+  }
+  if (!found) console.warn('end-to-end tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)')
+  return found
+}
+
+export function builtStudio(): string {
+  const web = join(ROOT, 'out', 'main', 'web.js')
+  if (!existsSync(web) || !existsSync(join(ROOT, 'out', 'renderer', 'index.html'))) {
+    throw new Error('the studio is not built: run `npm run build` (npm test builds it first)')
+  }
+  return web
+}
+
+export interface WebStudio {
+  url: string
+  port: number
+  token: string
+  /** what the server printed */
+  output(): string
+  stop(): Promise<number | null>
+}
+
+/** Starts web mode on a free port with its app data in `dataDir`, and waits until it serves. */
+export async function startWebStudio(dataDir: string, extra: string[] = []): Promise<WebStudio> {
+  mkdirSync(dataDir, { recursive: true })
+  const ready = join(dataDir, `ready-${process.pid}-${Date.now()}.json`)
+  let output = ''
+  const child: ChildProcess = spawn(process.execPath, [builtStudio(), '--port', '0', '--data', dataDir, '--ready-file', ready, ...extra], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BIGGAN_BACKEND: process.env.BIGGAN_BACKEND ?? 'wasm' },
+  })
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
+  for (let waited = 0; !existsSync(ready); waited += 100) {
+    if (child.exitCode !== null) throw new Error(`web mode exited with ${child.exitCode} before serving:\n${output}`)
+    if (waited > 120_000) {
+      child.kill('SIGKILL')
+      throw new Error(`web mode did not start within 120 s:\n${output}`)
+    }
+    await sleep(100)
+  }
+  const { url, port, token } = JSON.parse(readFileSync(ready, 'utf8')) as { url: string; port: number; token: string }
+  return {
+    url,
+    port,
+    token,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    // what a root sandbox on a closed network needs (env/machines/node.md)
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
