@@ -86,7 +86,7 @@ describe('the training loop', () => {
       s.generatorStep()
     }
     names.forEach((name, i) => {
-      const width = plain.model.params.get(name).shape[1]
+      const width = plain.model.params.get(name).shape[1] as number
       const a = rows(plain, name)
       const b = rows(scaled, name)
       const delta = (x: Float32Array, j: number): number => x[j] - before[i][j]
