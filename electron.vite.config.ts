@@ -18,9 +18,14 @@ export default defineConfig({
   main: {
     build: {
       // index: Electron's main process; web: web mode's server (plain Node, no Electron); engineWorker: the worker
-      // thread that owns the model in both.
+      // thread that owns the previewed model in both; trainWorker: the worker thread a fine-tuning run trains in.
       lib: {
-        entry: { index: r('main/index.ts'), web: r('main/web/main.ts'), engineWorker: r('main/engine-host/worker.ts') },
+        entry: {
+          index: r('main/index.ts'),
+          web: r('main/web/main.ts'),
+          engineWorker: r('main/engine-host/worker.ts'),
+          trainWorker: r('main/engine-host/trainWorker.ts'),
+        },
       },
       externalizeDeps: {
         // tfjs is bundled (feasibility §2): the ESM build registers gradients and chained ops only when bundled.

@@ -31,6 +31,10 @@ export interface Provenance {
   createdAt: string
   engineVersion: string
   notes?: string
+  /** a training run's lineage: the model it started from (fine-tunes), its images, and the run folder */
+  parent?: { dir: string; contentHash: string }
+  data?: { dir: string; contentHash: string }
+  run?: { dir: string; method?: string }
 }
 
 export interface NativeManifest {

@@ -261,9 +261,15 @@ export function modelInfo(
   }
 }
 
-/** A folder's name, without the `-<hash8>` an import adds. */
+/** A folder's name, without the `-<hash8>` an import adds; a training run's latest/, best/ or checkpoint folder is
+ *  named after its run ('12-flowers best'). */
 function displayName(dir: string, hash: string): string {
   const name = basename(dir)
+  const runOf = (folder: string): string | undefined => (existsSync(join(folder, 'run.json')) ? basename(folder) : undefined)
+  const run = name === 'best' || name === 'latest' ? runOf(dirname(dir)) : undefined
+  if (run) return `${run} ${name}`
+  const checkpointRun = /^step-\d{6,}$/.test(name) && basename(dirname(dir)) === 'checkpoints' ? runOf(dirname(dirname(dir))) : undefined
+  if (checkpointRun) return `${checkpointRun} ${name}`
   const suffix = `-${hash.slice(0, 8)}`
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : name
 }
@@ -279,5 +285,12 @@ function describeProvenance(manifest: NativeManifest): string {
           ? `${p.source === 'train' ? 'trained' : 'fine-tuned'} with BigGAN Studio${p.from ? ` from ${p.from}` : ''}`
           : `${p.source}${p.from ? ` from ${p.from}` : ''}`
   const when = p.createdAt ? ` on ${p.createdAt.slice(0, 10)}` : ''
-  return `${what}${when}, engine ${p.engineVersion ?? '?'}${p.notes ? `. ${p.notes}` : ''}`
+  // a training run's lineage (runs since issue 5 record it): the parent's weights, the images, the method
+  const lineage = [
+    ...(p.parent ? [`parent model ${p.parent.contentHash.slice(0, 8)}`] : []),
+    ...(p.data ? [`images ${p.data.dir} (content ${p.data.contentHash.slice(0, 12)})`] : []),
+    ...(p.run?.method ? [`method ${p.run.method}`] : []),
+    ...(p.run ? [`run ${p.run.dir}`] : []),
+  ]
+  return `${what}${when}, engine ${p.engineVersion ?? '?'}${lineage.length ? `; ${lineage.join(', ')}` : ''}${p.notes ? `. ${p.notes}` : ''}`
 }

@@ -9,6 +9,7 @@ import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
+import { createFinetune, type Finetune } from './finetune.ts'
 import { packPoint, packPoints, pointClass } from './points.ts'
 
 export interface StudioOptions {
@@ -24,6 +25,8 @@ export interface Studio {
   handlers: Handlers
   subscribe(listener: (e: StudioEvent) => void): () => void
   close(): Promise<void>
+  /** the fine-tune view's back end (its training workers), for diagnostics and tests */
+  finetune: Finetune
 }
 
 const THUMBNAIL_SIZE = 128
@@ -79,7 +82,16 @@ export function createStudio(options: StudioOptions): Studio {
     return `${m.name}-${what}-${point.seed !== undefined ? `seed${point.seed}` : 'edited'}`
   }
 
+  const finetune = createFinetune({
+    dataDir: options.dataDir,
+    library,
+    currentModel: () => engine.model,
+    openModel: (path) => handlers['models:open']({ path }),
+    emit,
+  })
+
   const handlers: Handlers = {
+    ...finetune.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, previews: 'tfjs', shell: options.shell }
@@ -209,7 +221,7 @@ export function createStudio(options: StudioOptions): Studio {
     'session:undo': async () => library.undo(),
     'session:redo': async () => library.redo(),
 
-    'jobs:cancel': async ({ job }) => ({ cancelled: engine.cancel(job) }),
+    'jobs:cancel': async ({ job }) => ({ cancelled: engine.cancel(job) || finetune.cancelJob(job) }),
   }
 
   return {
@@ -219,9 +231,11 @@ export function createStudio(options: StudioOptions): Studio {
       return () => listeners.delete(listener)
     },
     async close() {
+      await finetune.close()
       await engine.close()
       listeners.clear()
     },
+    finetune,
   }
 }
 

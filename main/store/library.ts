@@ -1,5 +1,5 @@
-// The library: one SQLite file holding favourites, sessions and recently used models. Synchronous by design: it
-// belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
+// The library: one SQLite file holding favourites, sessions, recently used models and fine-tuning runs. Synchronous
+// by design: it belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
 import path from 'node:path'
 import type Database from 'better-sqlite3'
 import type { Favourite, RecentModel, SessionState, SessionSummary } from '../../preload/contract.ts'
@@ -8,6 +8,7 @@ import { exportFavourites, importFavourites, type ImportResult } from './exchang
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite } from './favourites.ts'
 import { userVersion } from './migrations.ts'
 import { RecentModels, type UsedModel } from './models.ts'
+import { Runs, type NewRun, type RunPatch, type StoredRun } from './runs.ts'
 import { openDatabase, quarantine, type OpenOptions } from './open.ts'
 import { Sessions, type NewHistoryEntry } from './sessions.ts'
 
@@ -15,6 +16,7 @@ export class Library {
   private readonly favourites: Favourites
   private readonly sessions: Sessions
   private readonly models: RecentModels
+  private readonly runs: Runs
 
   private constructor(
     readonly file: string,
@@ -24,6 +26,7 @@ export class Library {
     this.favourites = new Favourites(db, file)
     this.sessions = new Sessions(db, file, options.historyLimit)
     this.models = new RecentModels(db)
+    this.runs = new Runs(db, file)
   }
 
   /** Opens (creating the folder and file if need be) and migrates the library at `file`. A damaged file throws
@@ -136,6 +139,35 @@ export class Library {
 
   recentModels(limit?: number): RecentModel[] {
     return this.guard('list recent models', () => this.models.list(limit))
+  }
+
+  // ——— fine-tuning runs ———
+
+  /** A new run row; its folder is `dirFor(id)`. */
+  createRun(run: NewRun, dirFor: (id: number) => string): StoredRun {
+    return this.guard('record the run', () => this.runs.create(run, dirFor))
+  }
+
+  getRun(id: number): StoredRun {
+    return this.guard('read the run', () => this.runs.get(id))
+  }
+
+  /** Newest first. */
+  listRuns(): StoredRun[] {
+    return this.guard('list runs', () => this.runs.list())
+  }
+
+  updateRun(id: number, patch: RunPatch): StoredRun {
+    return this.guard('update the run', () => this.runs.update(id, patch))
+  }
+
+  deleteRun(id: number): boolean {
+    return this.guard('delete the run', () => this.runs.delete(id))
+  }
+
+  /** Marks rows left 'running' (by a crash: no worker trains them any more) 'interrupted'; returns their ids. */
+  interruptRuns(reason: string): number[] {
+    return this.guard('mark interrupted runs', () => this.runs.interruptRunning(reason))
   }
 
   private guard<T>(action: string, fn: () => T): T {

@@ -88,6 +88,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX history_entries_session ON history_entries(session_id, id);
     `,
   },
+  {
+    version: 3,
+    name: 'runs: fine-tuning runs with their settings, status and checkpoints',
+    sql: `
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL
+          CHECK (status IN ('running', 'paused', 'completed', 'stopped', 'cancelled', 'failed', 'interrupted')),
+        method TEXT NOT NULL CHECK (method IN ('adversarial', 'new-class', 'fresh-d', 'bsa')),
+        parent_hash TEXT NOT NULL,  -- content hash of the model the run started from
+        parent_path TEXT NOT NULL,  -- its native folder
+        parent_name TEXT NOT NULL,
+        data_path TEXT NOT NULL,    -- the image folder
+        data_hash TEXT NOT NULL,    -- the loader's content hash of its usable images
+        target TEXT NOT NULL,       -- JSON: which model classes the folder trains
+        settings TEXT NOT NULL,     -- JSON: the run's training settings (or BSA's), as its run.json has them
+        run_dir TEXT NOT NULL,      -- the run folder (RunFolder layout: the CLI opens it too)
+        step INTEGER NOT NULL,      -- G steps in the newest checkpoint
+        steps INTEGER NOT NULL,     -- G steps the run trains to
+        best_step INTEGER,          -- the step best/ holds
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX runs_status ON runs(status);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

@@ -16,32 +16,30 @@ const backends = (process.env.BIGGAN_BACKENDS ?? 'wasm,cpu').split(',')
 const chromium = chromiumPath()
 if (!chromium) process.exit(1)
 
-/** ms from a click on `button` to changed pixels in the canvas `canvas` (by data-testid), measured in the page. */
+/** ms from a click on `button` to changed pixels in the canvas `canvas` (by data-testid), measured in the page.
+ *  The page script is a string: tsx's transform would decorate a function with helpers the page does not have. */
 async function clickToPixels(page: Page, button: string, canvas: string): Promise<number> {
-  return page.evaluate(
-    async ([buttonId, canvasId]) => {
-      const find = (id: string): HTMLElement => document.querySelector(`[data-testid="${id}"]`) as HTMLElement
-      const read = (): string => {
-        const el = find(canvasId)
-        const c = (el instanceof HTMLCanvasElement ? el : el?.querySelector('canvas')) as HTMLCanvasElement | null
-        if (!c || c.width === 0) return ''
-        return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).join(',')
+  return page.evaluate(`(async () => {
+    const find = (id) => document.querySelector('[data-testid="' + id + '"]')
+    const read = () => {
+      const el = find(${JSON.stringify(canvas)})
+      const c = el instanceof HTMLCanvasElement ? el : el && el.querySelector('canvas')
+      if (!c || c.width === 0) return ''
+      return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',')
+    }
+    const before = read()
+    const t0 = performance.now()
+    find(${JSON.stringify(button)}).click()
+    return new Promise((done, fail) => {
+      const tick = () => {
+        const now = read()
+        if (now !== '' && now !== before) done(performance.now() - t0)
+        else if (performance.now() - t0 > 120000) fail(new Error('no new pixels'))
+        else requestAnimationFrame(tick)
       }
-      const before = read()
-      const t0 = performance.now()
-      find(buttonId).click()
-      return new Promise<number>((done, fail) => {
-        const tick = (): void => {
-          const now = read()
-          if (now !== '' && now !== before) done(performance.now() - t0)
-          else if (performance.now() - t0 > 120_000) fail(new Error(`${canvasId} did not change`))
-          else requestAnimationFrame(tick)
-        }
-        requestAnimationFrame(tick)
-      })
-    },
-    [button, canvas] as const,
-  )
+      requestAnimationFrame(tick)
+    })
+  })()`) as Promise<number>
 }
 
 console.log(`BigGAN Studio interactive speed — ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Chromium ${chromium}`)

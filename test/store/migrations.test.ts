@@ -57,7 +57,7 @@ describe('library migrations', () => {
     expect(library.file).toBe(file)
     expect(library.schemaVersion()).toBe(SCHEMA_VERSION)
     library.close()
-    expect(tables(file)).toEqual(['favourite_tags', 'favourites', 'history_entries', 'recent_models', 'sessions'])
+    expect(tables(file)).toEqual(['favourite_tags', 'favourites', 'history_entries', 'recent_models', 'runs', 'sessions'])
     const db = new Database(file)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)

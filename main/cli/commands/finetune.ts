@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { intOption, numberOption, stringOption, switchOption, UsageError, type Command, type CommandContext } from '../args.ts'
 import { startBackend } from '../engine.ts'
@@ -78,105 +78,74 @@ RUN is laid out as for 'biggan train'; --resume continues it from its newest che
 
 type Options = ReturnType<typeof trainOptionsFromArgs>
 
-/** Picks the method, prepares the model for it (fresh D, new class rows) and runs it. Owns `model` (and whatever
- *  replaces it) from here on: every path disposes it. */
+/** Plans the fine-tune (engine/finetune/plan.ts), prepares the model for it (fresh D, new class rows) and runs it.
+ *  Owns `model` (and whatever replaces it) from here on: every path disposes it. */
 async function finetuneWith(
   ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, requested: FinetuneMethod | undefined, newName: string | undefined,
   options: Options, parent: { dir: string; contentHash: string },
 ): Promise<number> {
   let trained = model
-  const replace = (next: BigGANModel): void => {
-    trained.dispose()
-    trained = next
-  }
   try {
-    const { chooseMethod, matchFolderClasses } = await import('../../engine/finetune/chooseMethod.ts')
-    const { classNames, findClass } = await import('../../engine/classes.ts')
-    const { discriminatorBlocks } = await import('../../engine/train/settings.ts')
-    const { freshDiscriminatorProblem, withFreshDiscriminator, discriminatorWarmup } = await import('../../engine/finetune/freshDiscriminator.ts')
+    const { planFinetune, finetuneOptions, prepareFinetuneModel, modelFacts } = await import('../../engine/finetune/plan.ts')
     const classQuery = stringOption(ctx.args, 'class')
-    if (classQuery !== undefined && dataset.classes.length !== 1) {
-      throw new UsageError(
-        `--class maps a one-class folder onto a model class, but this folder has ${dataset.classes.length} classes ` +
-          `(${dataset.classes.join(', ')}); name its subfolders after the model's classes instead`,
-      )
-    }
-    // the folder's classes as the model should know them: --class and --new-class rename a one-class folder's class
-    const folderClasses = newName !== undefined
-      ? [newName]
-      : classQuery !== undefined
-        ? [classNames(model.config)[await asUsage(() => findClass(model.config, classQuery))]]
-        : dataset.classes
-    const choice = await asUsage(() => chooseMethod({
-      hasDiscriminator: model.D !== undefined,
-      imageCount: dataset.train.count,
-      folderClasses,
-      modelClasses: classNames(model.config),
-      canAddDiscriminator: freshDiscriminatorProblem(model.config) === undefined,
-      ...(model.D ? { discriminatorBlocks: discriminatorBlocks(model.D.specs().map((s) => s.name)) } : {}),
-    }))
-    let method = requested ?? choice.method
+    const target = newName !== undefined
+      ? { kind: 'new' as const, name: newName }
+      : classQuery !== undefined ? { kind: 'class' as const, query: classQuery } : { kind: 'folder' as const }
+    const plan = await asPlanUsage(parent.dir, dataset, () =>
+      planFinetune(modelFacts(model), { classes: dataset.classes, trainImages: dataset.train.count }, target, requested))
+    const { choice, method } = plan
     if (requested === undefined) ctx.err(choice.reason)
     else ctx.err(`--method ${requested}${requested === choice.method ? '' : ` (the model and folder alone would call for ${choice.method}: ${choice.reason})`}`)
-    if (method === 'adversarial' && choice.newClasses.length > 0) method = 'new-class' // a class the model lacks needs its row
-    if ((method === 'adversarial' || method === 'new-class') && !model.D) {
-      throw new UsageError(
-        `${parent.dir} has no discriminator (a generator-only model, like the released BigGAN-deep weights): adversarial ` +
-          'fine-tuning needs one. Use --method fresh-d (a new D, warmed up against the frozen G) or --method bsa (no D)',
-      )
-    }
-    if (method === 'fresh-d' && model.D) throw new UsageError(`${parent.dir} already has a discriminator: fine-tune it with --method adversarial or new-class`)
 
     // the model the run trains: a fresh D first (fresh-d), then a row per new class
-    if (method === 'fresh-d') replace(await asUsage(() => withFreshDiscriminator(trained, { seed: options.seed ?? 0 })))
-    const { indices, newClasses } = matchFolderClasses(folderClasses, classNames(trained.config))
-    if (newClasses.length > 0) {
-      const { addClass, nearestClass } = await import('../../engine/finetune/newClass.ts')
-      const askD = method !== 'fresh-d' && trained.D !== undefined // a fresh D's class evidence would be noise
-      for (const name of newClasses) {
-        const { pixels, count } = imagesOfClass(dataset, folderClasses.indexOf(name))
-        const initFrom = askD && count > 0 ? await nearestClass(trained, pixels, count) : 'mean'
-        const start = initFrom === 'mean' ? 'the mean of all classes' : `class ${initFrom} (${classNames(trained.config)[initFrom]})`
-        replace(await asUsage(() => addClass(trained, { name, initFrom })))
-        ctx.err(`new class ${trained.config.numClasses - 1} '${name}', started from ${start}`)
-      }
-    }
-    // existing classes by name, new ones to their new indices
-    const after = matchFolderClasses(folderClasses, classNames(trained.config)).indices
-    const classMap = after.map((i, k) => (i ?? indices[k]) as number)
+    const prepared = await asUsage(() => prepareFinetuneModel(model, dataset, plan, { seed: options.seed ?? 0, onNote: (line) => ctx.err(line) }))
+    trained = prepared.model
+    const { classMap, added } = prepared
 
     if (method === 'bsa') return await bsaRun(ctx, trained, dataset, classMap, options, parent)
-    let runOptions: Options = options
-    if (method === 'fresh-d') {
-      const warmup = await asUsage(() => discriminatorWarmup(options.steps, intOption(ctx.args, 'warmup')))
-      runOptions = { ...options, steps: options.steps + warmup.steps, warmupSteps: warmup.steps, freezeD: options.freezeD ?? 0 }
-      ctx.err(`D warms up for ${warmup.steps} steps against the frozen G, then G and D train together for ${options.steps}`)
-    } else if (options.freezeD === undefined && choice.freezeDBlocks > 0) {
-      runOptions = { ...options, freezeD: choice.freezeDBlocks }
+    const resolved = await asPlanUsage(parent.dir, dataset, () => finetuneOptions(plan, options, {
+      warmup: intOption(ctx.args, 'warmup'),
+      classStep: numberOption(ctx.args, 'class-step'),
+      added,
+    }))
+    if (resolved.warmupSteps !== undefined) {
+      ctx.err(`D warms up for ${resolved.warmupSteps} steps against the frozen G, then G and D train together for ${options.steps}`)
     }
-    if (newClasses.length > 0) {
+    if (added.length > 0) {
       // the new rows learn faster than the rest (the recipe's "class row ×10 lr")
-      const factor = numberOption(ctx.args, 'class-step') ?? 10
-      const added = newClasses.map((name) => classNames(trained.config).indexOf(name))
-      runOptions = { ...runOptions, classStepScale: { classes: added, factor } }
-      ctx.err(`the new class row${added.length > 1 ? 's' : ''} ${added.join(', ')} step ${factor}× faster than the others`)
+      ctx.err(`the new class row${added.length > 1 ? 's' : ''} ${added.join(', ')} step ${resolved.options.classStepScale!.factor}× faster than the others`)
     }
-    return await startRun(ctx, 'finetune', trained, dataset, classMap, runOptions, parent, method)
+    return await startRun(ctx, 'finetune', trained, dataset, classMap, resolved.options, parent, method)
   } catch (e) {
     trained.dispose() // disposing twice is harmless: startRun and bsaRun dispose what they were given
     throw e
   }
 }
 
-/** The training images of one folder class, as the uint8 [count, R, R, 3] the engine's helpers take. */
-function imagesOfClass(dataset: ImageDataset, label: number): { pixels: Uint8Array; count: number } {
-  const { train } = dataset
-  const size = train.resolution * train.resolution * 3
-  const picked: number[] = []
-  for (let i = 0; i < train.count; i++) if (train.labels[i] === label) picked.push(i)
-  const pixels = new Uint8Array(picked.length * size)
-  picked.forEach((i, k) => pixels.set(train.pixels.subarray(i * size, (i + 1) * size), k * size))
-  return { pixels, count: picked.length }
+/** The planner's errors in the command line's terms (its flags), as usage errors (exit 2). */
+async function asPlanUsage<T>(modelDir: string, dataset: ImageDataset, f: () => T): Promise<T> {
+  const { FinetunePlanError } = await import('../../engine/finetune/plan.ts')
+  try {
+    return f()
+  } catch (e) {
+    if (!(e instanceof FinetunePlanError)) throw e
+    switch (e.code) {
+      case 'needs-one-class-folder':
+        throw new UsageError(
+          `--class maps a one-class folder onto a model class, but this folder has ${dataset.classes.length} classes ` +
+            `(${dataset.classes.join(', ')}); name its subfolders after the model's classes instead`,
+        )
+      case 'no-discriminator':
+        throw new UsageError(
+          `${modelDir} has no discriminator (a generator-only model, like the released BigGAN-deep weights): adversarial ` +
+            'fine-tuning needs one. Use --method fresh-d (a new D, warmed up against the frozen G) or --method bsa (no D)',
+        )
+      case 'has-discriminator':
+        throw new UsageError(`${modelDir} already has a discriminator: fine-tune it with --method adversarial or new-class`)
+      default:
+        throw new UsageError(e.message)
+    }
+  }
 }
 
 /** BSA: no D, no run loop; the adapted model becomes RUN/latest and RUN/best, and run.json records the run. */
@@ -184,33 +153,15 @@ async function bsaRun(
   ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, classMap: number[], options: Options,
   parent: { dir: string; contentHash: string },
 ): Promise<number> {
-  const { runBsa, bsaDefaults } = await import('../../engine/finetune/batchStatisticsAdaptation.ts')
-  const { runFormat, runPaths } = await import('../../engine/train/run.ts')
+  const { bsaRunFolder, bsaRunSettings } = await import('../../engine/finetune/bsaRun.ts')
+  const { runPaths } = await import('../../engine/train/run.ts')
   const out = stringOption(ctx.args, 'out')!
   const existing = await readFile(join(out, runPaths.info), 'utf8').then(() => true, () => false)
   if (existing) throw new UsageError(`${out} already holds a run: choose another --out`)
   const { train } = dataset
-  const settings = {
-    steps: options.steps,
-    lr: numberOption(ctx.args, 'lr-g') ?? bsaDefaults.lr,
-    batch: Math.min(options.batchSize ?? bsaDefaults.batch, train.count),
-    seed: options.seed ?? 0,
-  }
-  const labels = Int32Array.from(train.labels, (l) => classMap[l])
+  const lr = numberOption(ctx.args, 'lr-g')
+  const settings = bsaRunSettings({ ...options, ...(lr !== undefined ? { lr } : {}) }, train.count)
   const c = model.config
-  const now = new Date().toISOString()
-  const info = {
-    format: runFormat, version: 1, kind: 'finetune', method: 'bsa', status: 'running', createdAt: now, updatedAt: now,
-    bsa: settings,
-    data: { dir: dataset.dir, contentHash: dataset.contentHash, classes: dataset.classes, classMap, train: train.count, heldOut: dataset.heldOut.count },
-    parent,
-    model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses, classNames: c.classNames },
-    step: 0, bestStep: null as number | null, reasons: [] as string[],
-  }
-  await mkdir(out, { recursive: true })
-  const writeInfo = (patch: Partial<typeof info>): Promise<void> =>
-    writeFile(join(out, runPaths.info), `${JSON.stringify(Object.assign(info, patch, { updatedAt: new Date().toISOString() }), null, 2)}\n`)
-  await writeInfo({})
   ctx.err(`bsa ${c.arch}-${c.resolution} ch ${c.gChannels} on ${train.count} images, ${dataset.classes.length} class(es); batch ${settings.batch}, ${settings.steps} steps → ${out}`)
   const controller = new AbortController()
   const interrupt = (): void => {
@@ -221,8 +172,7 @@ async function bsaRun(
   process.once('SIGINT', interrupt)
   let shown = 0
   try {
-    const result = await runBsa(model, { pixels: train.pixels, labels, count: train.count }, {
-      ...settings,
+    const result = await bsaRunFolder(out, model, dataset, classMap, settings, parent, {
       signal: controller.signal,
       onProgress: ({ step, steps, losses }) => {
         if (step === steps || Date.now() - shown >= 1000) {
@@ -234,24 +184,10 @@ async function bsaRun(
         }
       },
     })
-    try {
-      const notes = `bsa, ${result.steps} of ${settings.steps} steps`
-      for (const folder of [runPaths.latest, runPaths.best]) {
-        await rm(join(out, folder), { recursive: true, force: true })
-        await result.model.save(join(out, folder), { source: 'finetune', notes })
-      }
-    } finally {
-      result.model.dispose()
-    }
-    const status = result.cancelled ? 'cancelled' : 'completed'
-    await writeInfo({ status, step: result.steps, bestStep: result.steps })
-    ctx.out(`adapted ${result.steps}/${settings.steps} steps (bsa, ${status}) → ${out}`)
-    ctx.out(`latest    ${out}/latest (step ${result.steps})`)
-    ctx.out(`best      ${out}/best (step ${result.steps})`)
-    return result.cancelled ? 130 : 0
-  } catch (e) {
-    await writeInfo({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
-    throw e
+    ctx.out(`adapted ${result.step}/${settings.steps} steps (bsa, ${result.status}) → ${out}`)
+    ctx.out(`latest    ${out}/latest (step ${result.step})`)
+    ctx.out(`best      ${out}/best (step ${result.step})`)
+    return result.status === 'cancelled' ? 130 : 0
   } finally {
     process.off('SIGINT', interrupt)
     model.dispose()

@@ -4,6 +4,7 @@
 // current step, writes a checkpoint and returns; the collapse monitor stops the run early, keeping the best.
 // best/ is chosen among the scheduled checkpoints (a best record between checkpoints has no weights saved): the
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
+import type { Provenance } from '../../checkpoints/native'
 import { encodePng } from '../../images/png'
 import { tileGrid, toPixels } from '../../images/pixels'
 import { memorisationAt, type MemorisationResult } from './memorisation'
@@ -21,7 +22,11 @@ export interface TrainingSink {
   memorisation?(step: number, result: MemorisationResult): Promise<void>
   /** a checkpoint: the sink picks a folder, `write` fills it; `best` also keeps it as the best so far */
   checkpoint(step: number, write: (dir: string) => Promise<unknown>, options: { best: boolean }): Promise<void>
+  /** what each checkpoint's provenance records besides its source: the parent model, the images, the run folder */
+  lineage?: Lineage
 }
+
+export type Lineage = Pick<Provenance, 'from' | 'parent' | 'data' | 'run'>
 
 export interface TrainProgress {
   step: number
@@ -124,7 +129,8 @@ async function checkpoint(session: TrainingSession, sink: TrainingSink, best: bo
   const { mode, steps } = session.settings
   const step = session.step
   if (best) session.bestStep = step // before writing, so the checkpoint records itself as best
-  await sink.checkpoint(step, (dir) => session.save(dir, { source: mode, notes: `step ${step} of ${steps}` }), { best })
+  const provenance = { source: mode, notes: `step ${step} of ${steps}`, ...sink.lineage }
+  await sink.checkpoint(step, (dir) => session.save(dir, provenance), { best })
 }
 
 /** Writes the preview grid; returns its images [n, R, R, 3] in [−1, 1] and their classes. */

@@ -177,7 +177,13 @@ export class RunFolder {
   /** The sink the loop writes through. `hooks.afterWrite` runs once a checkpoint's files are written and before
    *  anything is renamed (tests inject crashes there). */
   sink(hooks: { afterWrite?: (tmp: string) => Promise<void> | void } = {}): TrainingSink {
+    const { parent, data, method } = this.info
     return {
+      lineage: {
+        ...(parent ? { from: parent.dir, parent } : {}),
+        data: { dir: data.dir, contentHash: data.contentHash },
+        run: { dir: this.dir, ...(method ? { method } : {}) },
+      },
       metrics: async (line: { [key: string]: JsonValue }) => {
         await this.metricsFile!.write(`${JSON.stringify(line)}\n`)
       },
@@ -265,10 +271,13 @@ export class RunFolder {
 /** Trains `session` into `run`, keeping run.json's status true to what happened; the run folder stays open. */
 export async function trainRun(run: RunFolder, session: TrainingSession, options: TrainLoopOptions & {
   hooks?: Parameters<RunFolder['sink']>[0]
+  /** wraps the run folder's sink, to hear of each product once it is written (the studio's live events) */
+  observe?: (sink: TrainingSink) => TrainingSink
 } = {}): Promise<TrainOutcome> {
   await run.update({ status: 'running', reasons: [] })
   try {
-    const outcome = await train(session, run.sink(options.hooks), options)
+    const sink = run.sink(options.hooks)
+    const outcome = await train(session, options.observe ? options.observe(sink) : sink, options)
     await run.update({ status: outcome.status, reasons: outcome.reasons, step: outcome.step, bestStep: outcome.bestStep })
     return outcome
   } catch (err) {

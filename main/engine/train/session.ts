@@ -9,7 +9,7 @@
 // Accumulation is not bitwise a larger batch: every training forward advances the spectral-norm vectors one power
 // step and G's BatchNorm normalises by the micro-batch's own statistics (as BigGAN-PyTorch's per-GPU BN).
 import type { TensorMap } from '../../checkpoints/tensor'
-import type { NativeManifest } from '../../checkpoints/native'
+import type { NativeManifest, Provenance } from '../../checkpoints/native'
 import { batches, type BatchStream, type BatchStreamState } from '../../data/batches'
 import type { ImageDataset, ImageSplit } from '../../data/types'
 import { classNames, findClass } from '../classes'
@@ -303,7 +303,7 @@ export class TrainingSession {
   }
 
   /** Writes the model, optimiser state and session state as a native model folder in `dir`. */
-  save(dir: string, provenance: { source: string; from?: string; notes?: string }): Promise<NativeManifest> {
+  save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>): Promise<NativeManifest> {
     return this.model.save(dir, provenance, this.snapshot() as unknown as Record<string, unknown>, this.optimiserTensors())
   }
 

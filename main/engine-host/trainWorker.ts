@@ -1,0 +1,97 @@
+// A training worker: the thread where the fine-tune view's work runs, apart from the engine worker that owns the
+// previewed model (worker.ts), so previews never wait for a training step. It serves trainProtocol.ts requests as
+// they come (a scan and a checkpoint render may overlap); renders of checkpoints run one at a time, since they share
+// the loaded checkpoints. Built as out/main/trainWorker.js.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { ReplyError } from '../../preload/contract.ts'
+import { initBackend } from '../engine/backend.ts'
+import { tf } from '../engine/tf.ts'
+import { plan, resume, start, type RunJob } from './finetuneJobs.ts'
+import { HostError } from './job.ts'
+import { folderThumbnails, loadFolder, runHistory, scanReport } from './runFiles.ts'
+import type { AnyTrainRequest, FromTrainWorker, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData } from './trainProtocol.ts'
+import { CheckpointCache, renderWatched } from './watch.ts'
+
+if (!parentPort) throw new Error('engine-host/trainWorker.ts runs as a worker thread; start it through TrainClient')
+const port = parentPort
+const stop = new Int32Array((workerData as TrainWorkerData).stop)
+const backend = initBackend()
+backend.catch(() => undefined) // each request reports a failed backend itself
+const checkpoints = new CheckpointCache()
+let renders: Promise<unknown> = Promise.resolve()
+
+port.on('message', (message: ToTrainWorker) => {
+  // thrown from the handler: uncaught, it ends the worker
+  if (message.type === 'crash') throw new Error('the training worker was asked to crash (crash recovery check)')
+  void serve(message.seq, message.request)
+})
+
+async function serve(seq: number, request: AnyTrainRequest): Promise<void> {
+  const stopRequested = (): boolean => Atomics.load(stop, 0) === seq
+  const job: RunJob = {
+    check: () => {
+      if (stopRequested()) throw new HostError('cancelled', `${request.op} was stopped`)
+    },
+    stopRequested,
+    progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
+    emit: (event) => post({ type: 'event', seq, event }),
+  }
+  try {
+    await backend
+    const value = await handle(request, job)
+    post({ type: 'reply', seq, ok: true, value }, transferables(value))
+  } catch (err) {
+    post({ type: 'reply', seq, ok: false, error: replyError(err) })
+  }
+}
+
+function post(message: FromTrainWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer)
+}
+
+type Handlers = { [O in TrainOp]: (request: TrainRequestOf<O>, job: RunJob) => Promise<TrainResultOf<O>> }
+
+const handlers: Handlers = {
+  async memory() {
+    return { numTensors: tf.memory().numTensors }
+  },
+  async scan(request, job) {
+    const dataset = await loadFolder(request.path, request.resolution, request.seed, job, 'reading images')
+    return scanReport(dataset, request.seed, request.thumbnailsPerClass)
+  },
+  plan: (request, job) => plan(request.spec, job),
+  start: (request, job) => start(request, job),
+  resume: (request, job) => resume(request, job),
+  watch(request, job) {
+    const next = renders.then(async () => renderWatched(await checkpoints.get(request.checkpointDir), request.points, job))
+    renders = next.catch(() => undefined)
+    return next
+  },
+  thumbnails: (request) => folderThumbnails(request.dataDir, request.relPaths, request.size),
+  history: (request) => runHistory(request.runDir, request.maxPoints, request.known),
+}
+
+function handle(request: AnyTrainRequest, job: RunJob): Promise<unknown> {
+  const handler = handlers[request.op] as ((request: AnyTrainRequest, job: RunJob) => Promise<unknown>) | undefined
+  if (!handler) throw new HostError('bad-input', `the training worker has no operation '${String(request.op)}'`)
+  return handler(request, job)
+}
+
+/** The buffers of every typed array in a reply: handed over, not copied. Replies build their own arrays. */
+function transferables(value: unknown): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>()
+  const visit = (v: unknown): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer)
+    } else if (Array.isArray(v)) v.forEach(visit)
+    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(visit)
+  }
+  visit(value)
+  return [...out]
+}
+
+function replyError(err: unknown): ReplyError {
+  if (err instanceof HostError) return { code: err.code, message: err.message }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'failed', message, ...(err instanceof Error && err.stack ? { detail: err.stack } : {}) }
+}
