@@ -17,11 +17,13 @@ import { finetune } from './commands/finetune.ts'
 import { importCommand } from './commands/import.ts'
 import { info } from './commands/info.ts'
 import { init } from './commands/init.ts'
+import { leakage } from './commands/leakage.ts'
+import { metrics } from './commands/metrics.ts'
 import { sample } from './commands/sample.ts'
 import { standing } from './commands/standing.ts'
 import { train } from './commands/train.ts'
 
-export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init, standing, train, finetune]
+export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init, standing, train, finetune, leakage, metrics]
 
 export interface Io {
   out: (line: string) => void
