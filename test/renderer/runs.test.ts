@@ -1,0 +1,221 @@
+// Fine-tuning runs in the view: what each status allows, the preview grid's geometry, the history kept current from
+// events, the alerts rebuilt from records, and the form's advanced settings and target.
+import { describe, expect, it } from 'vitest'
+import type { FinetuneHyperparameters, MetricsRecord, Run } from '../../preload/contract.ts'
+import { OVERRIDE_FIELDS, fieldApplies, parseOverrides, resolvedValue, targetOf } from '../../renderer/lib/finetuneForm.ts'
+import {
+  addCheckpoint,
+  addStep,
+  alertsFromMetrics,
+  cellAt,
+  cellRect,
+  formatDuration,
+  gridColumns,
+  mergeRecord,
+  runActions,
+  shownStep,
+} from '../../renderer/lib/runs.ts'
+
+const run = (patch: Partial<Run> = {}): Run => ({
+  id: 1,
+  name: 'fashion-bags',
+  status: 'running',
+  active: true,
+  method: 'adversarial',
+  parent: { hash: 'h', path: '/m', name: 'fashion' },
+  data: { path: '/data', contentHash: 'c' },
+  target: { kind: 'folder' },
+  hyperparameters: null,
+  bsa: null,
+  runDir: '/runs/1-fashion-bags',
+  step: 0,
+  steps: 100,
+  bestStep: null,
+  lastError: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  ...patch,
+})
+
+const rec = (step: number, patch: Partial<MetricsRecord> = {}): MetricsRecord => ({
+  step,
+  dLossReal: 1,
+  dLossFake: 1,
+  dLoss: 2,
+  gLoss: 1,
+  ...patch,
+})
+
+describe('what a run allows', () => {
+  it('a training run pauses and cancels; it cannot resume', () => {
+    const a = runActions(run(), false)
+    expect(a).toMatchObject({ pause: true, resume: false, cancel: true, extend: false })
+  })
+
+  it('paused, interrupted, cancelled and stopped runs resume, unless another run trains', () => {
+    for (const status of ['paused', 'interrupted', 'cancelled', 'stopped'] as const) {
+      expect(runActions(run({ status, active: false, step: 40 }), false).resume).toBe(true)
+      const busy = runActions(run({ status, active: false, step: 40 }), true)
+      expect(busy.resume).toBe(false)
+      expect(busy.note).toMatch(/one run trains at a time/)
+    }
+  })
+
+  it('a completed run trains further with more steps instead of resuming', () => {
+    const a = runActions(run({ status: 'completed', active: false, step: 100, bestStep: 80 }), false)
+    expect(a).toMatchObject({ resume: false, extend: true, cancel: false, openBest: true, openLatest: true })
+  })
+
+  it('BSA can only be cancelled, and says why', () => {
+    const training = runActions(run({ method: 'bsa' }), false)
+    expect(training).toMatchObject({ pause: false, cancel: true })
+    expect(training.note).toMatch(/cannot pause/)
+    const cancelled = runActions(run({ method: 'bsa', status: 'cancelled', active: false, step: 10 }), false)
+    expect(cancelled.resume).toBe(false)
+    expect(cancelled.note).toMatch(/cannot be resumed/)
+  })
+
+  it('opens best only once there is one, and latest once a checkpoint exists', () => {
+    expect(runActions(run(), false)).toMatchObject({ openBest: false, openLatest: false })
+  })
+
+  it('shows the live step while training, the checkpoint step otherwise', () => {
+    expect(shownStep(run({ step: 10 }), 17)).toBe(17)
+    expect(shownStep(run({ status: 'paused', step: 10 }), 17)).toBe(10)
+    expect(shownStep(run({ step: 10 }), null)).toBe(10)
+  })
+
+  it('words time left', () => {
+    expect(formatDuration(12.4)).toBe('12 s')
+    expect(formatDuration(75)).toBe('1 min 15 s')
+    expect(formatDuration(4000)).toBe('1 h 07 min')
+    expect(formatDuration(Number.NaN)).toBe('–')
+  })
+})
+
+describe('the preview grid', () => {
+  // 10 samples of 32 px: 4 columns, 3 rows, 2 px gaps → 138 × 104
+  const W = 4 * 32 + 5 * 2
+  const H = 3 * 32 + 4 * 2
+
+  it('has ceil(√n) columns', () => {
+    expect(gridColumns(10)).toBe(4)
+    expect(gridColumns(16)).toBe(4)
+    expect(gridColumns(1)).toBe(1)
+  })
+
+  it('places each sample row-major', () => {
+    const r = cellRect(5, 10, W, H)!
+    expect(r.left * W).toBeCloseTo(2 + 34)
+    expect(r.top * H).toBeCloseTo(2 + 34)
+    expect(r.width * W).toBeCloseTo(32)
+    expect(cellRect(10, 10, W, H)).toBeNull()
+  })
+
+  it('finds the sample under a click, and none in a gap or past the last sample', () => {
+    const at = (x: number, y: number) => cellAt(x / W, y / H, 10, W, H)
+    expect(at(10, 10)).toBe(0)
+    expect(at(2 + 34 + 5, 2 + 34 + 5)).toBe(5)
+    expect(at(1, 10)).toBeNull()
+    expect(at(35, 10)).toBeNull()
+    expect(at(2 + 3 * 34 + 5, 2 + 2 * 34 + 5)).toBeNull() // slot 11 of 12 is empty
+    expect(at(2 + 34 + 5, 2 + 2 * 34 + 5)).toBe(9)
+  })
+})
+
+describe('history kept current from events', () => {
+  it('keeps the newest checkpoints plus the best one', () => {
+    let list = addCheckpoint([], 10, true, 2)
+    list = addCheckpoint(list, 20, false, 2)
+    list = addCheckpoint(list, 30, false, 2)
+    expect(list).toEqual([
+      { step: 10, best: true, latest: false },
+      { step: 20, best: false, latest: false },
+      { step: 30, best: false, latest: true },
+    ])
+    list = addCheckpoint(list, 40, true, 2)
+    expect(list).toEqual([
+      { step: 30, best: false, latest: false },
+      { step: 40, best: true, latest: true },
+    ])
+    expect(addCheckpoint(list, 40, true, 2)).toEqual(list)
+  })
+
+  it('adds steps once, in order', () => {
+    expect(addStep([10, 30], 20)).toEqual([10, 20, 30])
+    expect(addStep([10, 30], 30)).toEqual([10, 30])
+  })
+
+  it('appends records, and a resumed run’s records replace those past its checkpoint', () => {
+    const records = [rec(1), rec(2), rec(3)]
+    expect(mergeRecord(records, rec(4)).map((r) => r.step)).toEqual([1, 2, 3, 4])
+    const again = mergeRecord(records, rec(2, { gLoss: 7 }))
+    expect(again.map((r) => r.step)).toEqual([1, 2])
+    expect(again[1].gLoss).toBe(7)
+  })
+
+  it('rebuilds alerts: each kind of warning once, every stop', () => {
+    const alerts = alertsFromMetrics([
+      rec(10, { warnings: ['r_t 0.71 above 0.6 with p at 0.80'] }),
+      rec(20, { warnings: ['r_t 0.75 above 0.6 with p at 0.82'] }),
+      rec(30, { warnings: ['D loss near 0.01'] }),
+      rec(40, { action: 'stop', reasons: ['G σ0 spiked'] }),
+    ])
+    expect(alerts.map((a) => [a.step, a.level])).toEqual([
+      [10, 'warning'],
+      [30, 'warning'],
+      [40, 'stop'],
+    ])
+    expect(alerts[2].messages).toEqual(['G σ0 spiked'])
+    expect(alerts[2].action).toMatch(/stopped the run at step 40/)
+  })
+})
+
+describe('the fine-tune form', () => {
+  const hyper: FinetuneHyperparameters = {
+    steps: 100, warmupSteps: 0, batchSize: 16, accumulation: 1, dStepsPerGStep: 2, lrG: 5e-5, lrD: 2e-4, beta1: 0,
+    beta2: 0.999, orthogonalRegularisation: 1e-4, emaDecay: 0.9999, emaStart: 0, augmentPolicies: ['color', 'translation'],
+    augmentAdaptive: true, augmentP: 0, adaTarget: 0.6, freezeD: 1, mirror: true, checkpointEvery: 10, keepCheckpoints: 10,
+    previewEvery: 10, previewCount: 16, logEvery: 1, spectraEvery: 5, memorisationEvery: 20, seed: 0, classStepFactor: null,
+  }
+
+  it('sends only the fields typed, as numbers, and says what is wrong with the others', () => {
+    const { overrides, errors } = parseOverrides(
+      { values: { batchSize: ' 8 ', lrG: '1e-4', freezeD: '1.5', emaDecay: '2', seed: 'x', lrD: '' }, policies: ['cutout'], mirror: 'off' },
+      'adversarial',
+    )
+    expect(overrides).toEqual({ batchSize: 8, lrG: 1e-4, augmentPolicies: ['cutout'], mirror: false })
+    expect(Object.keys(errors).sort()).toEqual(['emaDecay', 'freezeD', 'seed'])
+  })
+
+  it('leaves out what a method does not read', () => {
+    const form = { values: { batchSize: '8', lrD: '1e-3', warmupSteps: '50', classStepFactor: '5' }, policies: null, mirror: 'on' as const }
+    expect(parseOverrides(form, 'bsa').overrides).toEqual({ batchSize: 8 })
+    expect(parseOverrides(form, 'fresh-d').overrides).toEqual({ batchSize: 8, lrD: 1e-3, warmupSteps: 50, mirror: true })
+    expect(parseOverrides(form, 'new-class').overrides).toEqual({ batchSize: 8, lrD: 1e-3, classStepFactor: 5, mirror: true })
+  })
+
+  it('covers every numeric override of the contract, each with bounds', () => {
+    expect(OVERRIDE_FIELDS.length).toBe(21)
+    for (const f of OVERRIDE_FIELDS) expect(f.min).toBeLessThan(f.max)
+    expect(OVERRIDE_FIELDS.filter((f) => fieldApplies(f, 'bsa')).map((f) => f.key)).toEqual(['batchSize', 'lrG', 'seed'])
+  })
+
+  it('shows the resolved defaults from the plan', () => {
+    const field = (key: string) => OVERRIDE_FIELDS.find((f) => f.key === key)!
+    const plan = { hyperparameters: hyper, bsa: null }
+    expect(resolvedValue(field('batchSize'), plan)).toBe('16')
+    expect(resolvedValue(field('augmentP'), plan)).toBe('ADA, from 0')
+    expect(resolvedValue(field('classStepFactor'), plan)).toBe('')
+    expect(resolvedValue(field('lrG'), { hyperparameters: null, bsa: { batchSize: 4, lr: 0.01, seed: 3 } })).toBe('0.01')
+    expect(resolvedValue(field('lrG'), null)).toBe('')
+  })
+
+  it('names the target, or what is missing', () => {
+    expect(targetOf({ kind: 'folder', classIndex: 3, newName: 'x' })).toEqual({ target: { kind: 'folder' } })
+    expect(targetOf({ kind: 'existing', classIndex: 3, newName: '' })).toEqual({ target: { kind: 'existing', classIndex: 3 } })
+    expect(targetOf({ kind: 'existing', classIndex: null, newName: '' })).toHaveProperty('error')
+    expect(targetOf({ kind: 'new', classIndex: null, newName: '  Hat ' })).toEqual({ target: { kind: 'new', name: 'Hat' } })
+    expect(targetOf({ kind: 'new', classIndex: null, newName: ' ' })).toHaveProperty('error')
+  })
+})
