@@ -1,0 +1,117 @@
+// Fine-tuning in the studio end to end (issue 5): web mode with the real engine and training worker, in Chromium.
+// A small folder made here (two Fashion-MNIST classes and one file that is not an image) is scanned, the default
+// model fine-tuned for a few steps with every chart fed at each step; the run is cancelled, resumed to the end,
+// found in SQLite, and its best checkpoint opened as the model, provenance and all.
+import Database from 'better-sqlite3'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ARTEFACTS, chromiumPath, launchChromium, startWebStudio, type WebStudio } from './harness.ts'
+
+const chromium = chromiumPath()
+
+/** 20 images per class of simple garment-like shapes, 32×32, and one corrupt file. */
+async function makeFolder(root: string): Promise<void> {
+  for (const [c, name] of ['Trouser', 'Bag'].entries()) {
+    mkdirSync(join(root, name), { recursive: true })
+    for (let n = 0; n < 20; n++) {
+      const px = Buffer.alloc(32 * 32 * 3, 10)
+      for (let y = 0; y < 32; y++) {
+        for (let x = 0; x < 32; x++) {
+          const inside = c === 0 ? x > 8 + (n % 3) && x < 24 - (n % 4) && (x < 14 || x > 18 || y < 10) : x > 5 && x < 27 && y > 10 + (n % 3) && y < 28
+          if (inside) px.fill(200 - 3 * n, (y * 32 + x) * 3, (y * 32 + x + 1) * 3)
+        }
+      }
+      await sharp(px, { raw: { width: 32, height: 32, channels: 3 } }).png().toFile(join(root, name, `${n}.png`))
+    }
+  }
+  writeFileSync(join(root, 'Bag', 'broken.png'), 'this is not a png')
+}
+
+describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
+  let work: string
+  let studio: WebStudio
+  let browser: Browser
+  let page: Page
+  const problems: string[] = []
+  const status = (): Promise<string | null> => page.getAttribute('[data-testid="monitor-status"]', 'data-status').catch(() => null)
+  const points = async (chart: string): Promise<number> => Number(await page.getAttribute(`[data-testid="${chart}"]`, 'data-points').catch(() => 0))
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'biggan-e2e-ft-'))
+    await makeFolder(join(work, 'images'))
+    studio = await startWebStudio(join(work, 'app'))
+    browser = await launchChromium(chromium!)
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`)
+    })
+    await page.goto(studio.url)
+    await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await studio?.stop()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('scans the folder: counts per class, the held-out split, and the file that failed with its reason', async () => {
+    await page.getByTestId('nav-finetune').click()
+    await page.getByTestId('finetune-path').fill(join(work, 'images'))
+    await page.getByTestId('finetune-scan').click()
+    await page.getByTestId('finetune-method-reason').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('finetune-failed').textContent()).toMatch(/broken\.png/)
+    expect(await page.getByTestId('finetune-scan-summary').textContent()).toMatch(/30[\s\S]*10|held/)
+  })
+
+  it('fine-tunes with live charts, cancels, resumes to the end', async () => {
+    await page.getByTestId('finetune-method').selectOption('adversarial')
+    await page.getByTestId('finetune-steps').fill('4')
+    await page.getByTestId('finetune-steps').press('Tab')
+    await page.locator('[data-testid="finetune-advanced"] summary').click()
+    for (const [key, value] of [['checkpointEvery', '1'], ['previewEvery', '1'], ['logEvery', '1'], ['spectraEvery', '1'], ['memorisationEvery', '2'], ['previewCount', '4']]) {
+      await page.getByTestId(`finetune-adv-${key}`).fill(value)
+    }
+    await page.getByTestId('finetune-name').fill('e2e')
+    await expect.poll(async () => (await page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
+    await page.getByTestId('finetune-start').click()
+    await page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
+    // the charts grow as records arrive
+    await expect.poll(() => points('chart-loss'), { timeout: 300_000 }).toBeGreaterThanOrEqual(1)
+    const first = await points('chart-loss')
+    await page.getByTestId('finetune-cancel').click()
+    await expect.poll(status, { timeout: 300_000 }).toBe('cancelled')
+    mkdirSync(ARTEFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTEFACTS, '6-finetune-cancelled.png'), fullPage: true })
+    await page.getByTestId('finetune-resume').click()
+    await expect.poll(status, { timeout: 600_000 }).toBe('completed')
+    expect(await points('chart-loss')).toBeGreaterThan(first)
+    expect(await points('chart-spectra')).toBeGreaterThan(0)
+    await page.screenshot({ path: join(ARTEFACTS, '7-finetune-completed.png'), fullPage: true })
+  })
+
+  it('keeps the run as a row in SQLite with its settings, status and checkpoints', () => {
+    const db = new Database(join(work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
+    try {
+      const row = db.prepare('SELECT * FROM runs').get() as { status: string; step: number; steps: number; method: string; run_dir: string; settings: string }
+      expect(row).toMatchObject({ status: 'completed', step: 4, steps: 4, method: 'adversarial' })
+      expect(JSON.parse(row.settings)).toBeTruthy()
+    } finally {
+      db.close()
+    }
+  })
+
+  it('opens the best checkpoint as the model, with its provenance in Models', async () => {
+    await page.getByTestId('run-open-best').click()
+    await expect.poll(async () => (await page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).toMatch(/e2e best/)
+    await page.getByTestId('nav-models').click()
+    const info = (await page.getByTestId('model-info').textContent()) ?? ''
+    expect(info).toMatch(/adversarial/)
+    expect(problems).toEqual([])
+  })
+})
