@@ -3,7 +3,7 @@
 // (main/ipc, preload/index.ts) and web mode's WebSocket (main/web, renderer/lib/webTransport.ts) — and both parse
 // inputs with it before any handler runs and outputs before the renderer sees them. Nothing else crosses.
 // Images cross as raw RGBA pixels (Uint8Array), latents and class vectors as Float32Array, never as base64.
-import { s, type Infer, type Schema } from './schema.ts'
+import { s, SchemaError, type Infer, type Schema } from './schema.ts'
 
 /** Bounds on what may cross: generous for the largest real model, tight enough that no request can exhaust memory. */
 export const LIMITS = {
@@ -489,6 +489,77 @@ const memorisationReport = s.object({
 const runId = s.integer(1, Number.MAX_SAFE_INTEGER)
 const runStep = s.integer(0, Number.MAX_SAFE_INTEGER)
 
+// ——— class-leakage inspection (issue 5) ———
+
+/** Who says which class an image shows: 'default' (the bundled Fashion-MNIST classifier for a 32-px model with its
+ *  classes, else the model's D), 'classifier' (the bundled one), 'discriminator' (the model's own D: its class
+ *  evidence ⟨E[k], φ(x)⟩), or {folder}: a TensorFlow.js model folder (model.json) or a studio classifier folder. */
+const judgeSpec: Schema<'default' | 'classifier' | 'discriminator' | { folder: string }> = {
+  describe: "'default', 'classifier', 'discriminator' or {folder}",
+  parse: (v, path = '') => {
+    if (v === 'default' || v === 'classifier' || v === 'discriminator') return v
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      return s.object({ folder: s.text(LIMITS.path) }).parse(v, path)
+    }
+    throw new SchemaError(`${path || 'value'}: expected 'default', 'classifier', 'discriminator' or {folder}`)
+  },
+}
+
+const judgeInfo = s.object({
+  /** 'fashion-mnist-classifier', 'discriminator', 'classifier:<folder>' or 'tfjs:<folder>' */
+  name: s.string(),
+  /** sha256 of the judge's weights: every number measured with it carries it */
+  hash: s.string(),
+  /** probability: a classifier's softmax; evidence: D's class evidence (unnormalised, may be negative) */
+  scoreKind: s.oneOf('probability', 'evidence'),
+  /** the judge's classes: the matrix's detected columns */
+  classes: s.array(s.string()),
+})
+
+const classScore = s.object({ class: s.number(), name: s.string(), score: s.number() })
+
+const leakageRequest = {
+  /** the intended classes (model class indices): the matrix's rows */
+  classes: s.list(s.integer(0, LIMITS.classes - 1), 100),
+  /** samples per class and truncation: seeds firstSeed … firstSeed + seeds − 1, the same latents for every class */
+  seeds: s.integer(1, 1000),
+  firstSeed: s.optional(s.integer(0, 2 ** 31)),
+  /** truncation values as the model reads them (threshold, or ψ for 'released' models) */
+  truncations: s.list(s.range(0.001, 4), 12),
+  /** absent: 'default' */
+  judge: s.optional(judgeSpec),
+}
+
+const leakageReport = s.object({
+  judge: judgeInfo,
+  model: s.object({ contentHash: s.nullable(s.string()), numClasses: s.number() }),
+  /** the rows: a model class, its name, and the judge's column for it */
+  classes: s.array(s.object({ index: s.number(), name: s.string(), column: s.number() })),
+  /** how model classes were matched with the judge's: its own D ('identity'), by name, or by index */
+  classMatch: s.oneOf('identity', 'name', 'index'),
+  seeds: s.array(s.number()),
+  truncations: s.array(
+    s.object({
+      truncation: s.nullable(s.number()),
+      /** [row][detected column]: samples of the row's class the judge put in that column's class */
+      counts: s.array(s.array(s.number())),
+      /** [row][detected column]: the seeds of those samples (inspect:cell renders them) */
+      seeds: s.array(s.array(s.array(s.number()))),
+      /** share of all samples detected as another class than intended */
+      leakage: s.number(),
+      /** per row */
+      perClass: s.array(s.number()),
+    }),
+  ),
+})
+
+/** One sample of a leakage cell: class at (seed, truncation), drawn as the leakage matrix draws it. */
+const leakageSample = s.object({
+  class: s.integer(0, LIMITS.classes - 1),
+  seed: s.integer(0, 2 ** 32 - 1),
+  truncation: s.range(0.001, 4),
+})
+
 export const contract = {
   'engine:info': { input: s.none(), output: engineInfo },
 
@@ -680,6 +751,64 @@ export const contract = {
       images: rendered,
     }),
   },
+
+  /** the judge's top-k classes for a point's image as rendered: D's class evidence by default (fails for a
+   *  generator-only model), or a classifier's probabilities; `scores` has every class */
+  'inspect:evidence': {
+    input: s.object({ point, k: s.optional(s.integer(1, 100)), judge: s.optional(judgeSpec) }),
+    output: s.object({ judge: judgeInfo, top: s.array(classScore), scores: s.floats(LIMITS.classes) }),
+  },
+  /** the leakage matrix of the open model: intended × detected counts per truncation, the seeds in each cell, and
+   *  leakage rates per truncation and per class; progress under job 'inspect:leakage' (jobs:cancel stops it) */
+  'inspect:leakage': { input: s.object(leakageRequest), output: leakageReport },
+  /** the same matrix for each checkpoint of a run (its checkpoints/step-N folders, oldest first), or of model or run
+   *  folders; progress under job 'inspect:leakageCheckpoints' */
+  'inspect:leakageCheckpoints': {
+    input: s.object({ ...leakageRequest, runId: s.optional(runId), folders: s.optional(s.list(s.text(LIMITS.path), 64)) }),
+    output: s.object({
+      truncations: s.array(s.number()),
+      checkpoints: s.array(
+        s.object({
+          dir: s.string(),
+          step: s.nullable(s.number()),
+          contentHash: s.nullable(s.string()),
+          /** per truncation, in the request's order */
+          leakage: s.array(s.number()),
+          report: leakageReport,
+        }),
+      ),
+    }),
+  },
+  /** which pixels drive the judge's score for `class` (|∂score/∂x|, max over channels, over its maximum): for a
+   *  point's image as rendered, or for a leakage sample; map is [R·R] row-major in [0, 1] */
+  'inspect:saliency': {
+    input: s.object({
+      point: s.optional(point),
+      sample: s.optional(leakageSample),
+      class: s.integer(0, LIMITS.classes - 1),
+      judge: s.optional(judgeSpec),
+    }),
+    output: s.object({
+      resolution: s.number(),
+      map: s.floats(1024 * 1024),
+      score: s.number(),
+      maxGradient: s.number(),
+      class: s.number(),
+      judge: judgeInfo,
+    }),
+  },
+  /** a leakage cell's images: class at each seed and truncation, as the matrix judged them, with the judge's top-k
+   *  and detected class per image */
+  'inspect:cell': {
+    input: s.object({
+      class: s.integer(0, LIMITS.classes - 1),
+      seeds: s.list(s.integer(0, 2 ** 32 - 1), LIMITS.points),
+      truncation: s.range(0.001, 4),
+      k: s.optional(s.integer(1, 100)),
+      judge: s.optional(judgeSpec),
+    }),
+    output: s.object({ images: rendered, judge: judgeInfo, top: s.array(s.array(classScore)), detected: s.array(s.number()) }),
+  },
 } satisfies Record<string, { input: Schema<unknown>; output: Schema<unknown> }>
 
 /** What the back end pushes to every renderer. */
@@ -732,6 +861,10 @@ export type MetricsRecord = Infer<typeof metricsRecord>
 export type TrainingProgress = Infer<typeof trainingProgress>
 export type TrainingEvent = Infer<typeof trainingEvent>
 export type MemorisationReport = Infer<typeof memorisationReport>
+export type JudgeSpec = Infer<typeof judgeSpec>
+export type JudgeInfo = Infer<typeof judgeInfo>
+export type ClassScore = Infer<typeof classScore>
+export type LeakageReport = Infer<typeof leakageReport>
 
 export const CHANNELS = Object.keys(contract) as Channel[]
 

@@ -10,6 +10,7 @@ import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
+import { createInspect } from './inspect.ts'
 import { packPoint, packPoints, pointClass } from './points.ts'
 
 export interface StudioOptions {
@@ -90,11 +91,14 @@ export function createStudio(options: StudioOptions): Studio {
     emit,
   })
 
+  const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })
+
   const handlers: Handlers = {
     ...finetune.handlers,
+    ...inspect.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
-      return { ...b, engineVersion, previews: 'tfjs', shell: options.shell }
+      return { ...b, engineVersion, shell: options.shell }
     },
 
     'models:current': async () => engine.model ?? null,

@@ -67,7 +67,7 @@ export function isTypingTarget(el: { tagName?: string; type?: string; isContentE
 
 /** The help overlay's table. */
 export const SHORTCUT_HELP: { keys: string[]; action: string }[] = [
-  { keys: ['1 – 8'], action: 'Switch view (Explore, Grid, Interpolate, Blend, Library, Export, Models, Fine-tune)' },
+  { keys: ['1 – 9'], action: 'Switch view (Explore, Grid, Interpolate, Blend, Library, Export, Models, Fine-tune, Class leakage)' },
   { keys: ['←', '→'], action: 'Step back / forward along the selected direction (Explore)' },
   { keys: ['↑', '↓'], action: 'Select the previous / next direction (Explore)' },
   { keys: ['Space'], action: 'Play / pause the random walk (Explore)' },

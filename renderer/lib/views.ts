@@ -1,4 +1,4 @@
-// The studio's views, in sidebar order: keys 1–8 switch to them.
+// The studio's views, in sidebar order: keys 1–9 switch to them.
 
 export const VIEWS = [
   { id: 'explore', label: 'Explore', hint: 'One image: class, seed, truncation, and moves through z' },
@@ -9,6 +9,7 @@ export const VIEWS = [
   { id: 'export', label: 'Export', hint: 'PNG with its latent record; drop one to reopen it' },
   { id: 'models', label: 'Models', hint: 'Open, import and switch models' },
   { id: 'finetune', label: 'Fine-tune', hint: 'Fine-tune the open model on an image folder, and follow its runs' },
+  { id: 'leakage', label: 'Class leakage', hint: 'Which class a judge sees in samples of each class, per truncation and checkpoint' },
 ] as const
 
 export type ViewId = (typeof VIEWS)[number]['id']

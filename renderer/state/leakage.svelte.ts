@@ -1,0 +1,236 @@
+// The leakage view's state: the settings, the matrix per truncation (inspect:leakage), the open cell's images with
+// their evidence and saliency (inspect:cell, inspect:saliency), and leakage over a run's checkpoints
+// (inspect:leakageCheckpoints). A run or a measurement over checkpoints can be cancelled (jobs:cancel).
+import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run, StudioEvent } from '../../preload/contract.ts'
+import { errorMessage, isQuiet } from '../lib/errors.ts'
+import { Latest } from '../lib/latest.ts'
+import { judgeSpec, parseTruncations, type JudgeChoice } from '../lib/leakage.ts'
+import { clampInt } from '../lib/numbers.ts'
+import { studio } from '../lib/studio.ts'
+
+export interface OpenCell {
+  /** index into the report's truncations */
+  t: number
+  /** the row's model class, and the detected (judge's) column */
+  intended: number
+  detected: number
+  seeds: number[]
+  result: Output<'inspect:cell'> | null
+  error: string | null
+}
+
+export interface JobProgress {
+  label: string
+  done: number
+  total: number
+}
+
+type Saliency = Output<'inspect:saliency'>
+
+class Leakage {
+  classes = $state<number[]>([])
+  seeds = $state(16)
+  firstSeed = $state(0)
+  truncationsText = $state('1, 0.7, 0.4')
+  judge = $state<JudgeChoice>('default')
+  folder = $state('')
+
+  report = $state.raw<LeakageReport | null>(null)
+  /** the judge the report was made with: cells and saliency ask the same one */
+  private reportJudge: JudgeSpec = 'default'
+  running = $state(false)
+  progress = $state.raw<JobProgress | null>(null)
+  error = $state<string | null>(null)
+
+  cell = $state.raw<OpenCell | null>(null)
+  cellBusy = $state(false)
+  showSaliency = $state(false)
+  /** saliency per image of the open cell, by image index */
+  saliency = $state.raw<Map<number, Saliency>>(new Map())
+  saliencyError = $state<string | null>(null)
+  private cellLatest = new Latest()
+
+  runs = $state.raw<Run[]>([])
+  runId = $state<number | null>(null)
+  checkpoints = $state.raw<Output<'inspect:leakageCheckpoints'> | null>(null)
+  checkpointsRunning = $state(false)
+  checkpointsProgress = $state.raw<JobProgress | null>(null)
+  checkpointsError = $state<string | null>(null)
+
+  private settingsFor: string | null = null
+
+  /** Fits the settings to a newly opened model: its first classes, and no results of another model. */
+  adopt(info: ModelInfo): void {
+    if (this.settingsFor === info.hash) return
+    this.settingsFor = info.hash
+    this.classes = Array.from({ length: Math.min(info.numClasses, 4) }, (_, i) => i)
+    this.truncationsText = info.semantics === 'released' ? '1, 0.7, 0.4' : '2, 1, 0.5'
+    this.report = null
+    this.cell = null
+    this.checkpoints = null
+    this.error = null
+  }
+
+  /** What the settings describe, or an error message. */
+  request(info: ModelInfo): { classes: number[]; seeds: number; firstSeed: number; truncations: number[]; judge: JudgeSpec } | string {
+    if (this.classes.length === 0) return 'choose at least one class'
+    const truncations = parseTruncations(this.truncationsText, info.semantics, info.truncation)
+    if (typeof truncations === 'string') return truncations
+    let judge: JudgeSpec
+    try {
+      judge = judgeSpec(this.judge, this.folder)
+    } catch (e) {
+      return errorMessage(e)
+    }
+    return {
+      classes: [...this.classes],
+      seeds: clampInt(this.seeds, 1, 1000, 16),
+      firstSeed: clampInt(this.firstSeed, 0, 2 ** 31, 0),
+      truncations,
+      judge,
+    }
+  }
+
+  async run(info: ModelInfo): Promise<void> {
+    const request = this.request(info)
+    if (typeof request === 'string') {
+      this.error = request
+      return
+    }
+    this.running = true
+    this.error = null
+    this.progress = null
+    this.cell = null
+    const off = this.follow('inspect:leakage', (p) => (this.progress = p))
+    try {
+      this.report = await studio().inspect.leakage(request)
+      this.reportJudge = request.judge
+    } catch (e) {
+      if (!isQuiet(e)) this.error = errorMessage(e)
+    } finally {
+      off()
+      this.running = false
+      this.progress = null
+    }
+  }
+
+  cancel(): void {
+    void studio().jobs.cancel({ job: 'inspect:leakage' }).catch(() => undefined)
+  }
+
+  /** Opens a cell: renders its samples with the judge's evidence for each. */
+  async openCell(t: number, row: number, detected: number): Promise<void> {
+    const report = this.report
+    if (!report) return
+    const at = report.truncations[t]
+    const intended = report.classes[row].index
+    const seeds = at.seeds[row][detected]
+    const ticket = this.cellLatest.next()
+    this.cell = { t, intended, detected, seeds, result: null, error: null }
+    this.saliency = new Map()
+    this.saliencyError = null
+    if (seeds.length === 0) return
+    this.cellBusy = true
+    try {
+      const result = await studio().inspect.cell({
+        class: intended,
+        seeds: seeds.slice(0, 64),
+        truncation: at.truncation ?? 1,
+        k: 3,
+        judge: this.reportJudge,
+      })
+      if (this.cellLatest.isCurrent(ticket)) this.cell = { ...this.cell!, result }
+      if (this.showSaliency) void this.loadSaliency()
+    } catch (e) {
+      if (this.cellLatest.isCurrent(ticket) && !isQuiet(e)) this.cell = { ...this.cell!, error: errorMessage(e) }
+    } finally {
+      if (this.cellLatest.isCurrent(ticket)) this.cellBusy = false
+    }
+  }
+
+  closeCell(): void {
+    this.cellLatest.invalidate()
+    this.cell = null
+    this.cellBusy = false
+  }
+
+  toggleSaliency(): void {
+    this.showSaliency = !this.showSaliency
+    if (this.showSaliency) void this.loadSaliency()
+  }
+
+  /** Saliency of the detected (foreign) class for each image of the open cell, one request at a time. */
+  async loadSaliency(): Promise<void> {
+    const cell = this.cell
+    const report = this.report
+    if (!cell?.result || !report) return
+    const truncation = report.truncations[cell.t].truncation ?? 1
+    const count = cell.result.images.count
+    for (let i = 0; i < count; i++) {
+      if (this.cell?.result !== cell.result) return
+      if (this.saliency.has(i)) continue
+      try {
+        const s = await studio().inspect.saliency({
+          sample: { class: cell.intended, seed: cell.seeds[i], truncation },
+          class: cell.detected,
+          judge: this.reportJudge,
+        })
+        if (this.cell?.result !== cell.result) return
+        this.saliency = new Map(this.saliency).set(i, s)
+      } catch (e) {
+        if (isQuiet(e)) return
+        this.saliencyError = errorMessage(e)
+        return
+      }
+    }
+  }
+
+  async loadRuns(): Promise<void> {
+    try {
+      this.runs = await studio().runs.list()
+      if (this.runId === null && this.runs.length > 0) this.runId = this.runs[0].id
+    } catch (e) {
+      this.checkpointsError = errorMessage(e)
+    }
+  }
+
+  async runCheckpoints(info: ModelInfo): Promise<void> {
+    const request = this.request(info)
+    if (typeof request === 'string') {
+      this.checkpointsError = request
+      return
+    }
+    if (this.runId === null) {
+      this.checkpointsError = 'choose a run'
+      return
+    }
+    this.checkpointsRunning = true
+    this.checkpointsError = null
+    this.checkpointsProgress = null
+    const off = this.follow('inspect:leakageCheckpoints', (p) => (this.checkpointsProgress = p))
+    try {
+      this.checkpoints = await studio().inspect.leakageCheckpoints({ ...request, runId: this.runId })
+    } catch (e) {
+      if (!isQuiet(e)) this.checkpointsError = errorMessage(e)
+    } finally {
+      off()
+      this.checkpointsRunning = false
+      this.checkpointsProgress = null
+    }
+  }
+
+  cancelCheckpoints(): void {
+    void studio().jobs.cancel({ job: 'inspect:leakageCheckpoints' }).catch(() => undefined)
+  }
+
+  /** Follows a job's progress events until the returned function is called. */
+  private follow(job: string, onProgress: (p: JobProgress) => void): () => void {
+    return studio().events.subscribe((e: StudioEvent) => {
+      if (e.type === 'progress' && e.job === job && e.done !== undefined && e.total !== undefined) {
+        onProgress({ label: e.label ?? '', done: e.done, total: e.total })
+      }
+    })
+  }
+}
+
+export const leakage = new Leakage()

@@ -1,0 +1,211 @@
+// Class-leakage inspection in the studio (issue 5), as a renderer sees it: inspect:* through the router and
+// buildStudioApi, with the real engine worker holding a tiny model, checked against the engine's own functions run
+// here on the same model folder.
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { StudioError, buildStudioApi, type ModelInfo, type Point, type StudioApi, type StudioEvent } from '../../preload/contract'
+import { initBackend } from '../../main/engine/backend'
+import { imageEvidence, topClasses } from '../../main/engine/inspect/evidence'
+import { leakageMatrix, leakageOverCheckpoints } from '../../main/engine/inspect/leakage'
+import { BigGANModel } from '../../main/engine/model'
+import { rgbaToRgb } from '../../main/images/raster'
+import { createRouter } from '../../main/ipc/router'
+import { createStudio, type Studio } from '../../main/services/studio'
+import { Library } from '../../main/store/index'
+import { tempDir, tinyConfig, tinyModelFolder } from '../engine-host/helpers'
+
+let temp: Awaited<ReturnType<typeof tempDir>>
+let library: Library
+let studio: Studio
+let api: StudioApi
+let info: ModelInfo
+let local: BigGANModel
+let modelDir: string
+const events: StudioEvent[] = []
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' })
+  temp = await tempDir('inspect-studio')
+  const tiny = await tinyModelFolder(temp.dir)
+  tiny.model.dispose()
+  modelDir = tiny.dir
+  local = await BigGANModel.load(modelDir)
+  library = Library.open(join(temp.dir, 'data', 'library.sqlite'))
+  studio = createStudio({ dataDir: join(temp.dir, 'data'), resourcesDir: join(temp.dir, 'resources'), shell: 'web', library })
+  const router = createRouter(studio.handlers)
+  api = buildStudioApi((channel, input) => router.handle(channel, input), (listener) => studio.subscribe(listener))
+  api.events.subscribe((e) => events.push(e))
+  info = await api.models.open({ path: modelDir })
+})
+
+afterAll(async () => {
+  await studio?.close()
+  library?.close()
+  local?.dispose()
+  await temp?.remove()
+})
+
+async function failure(promise: Promise<unknown>): Promise<StudioError> {
+  try {
+    await promise
+  } catch (err) {
+    expect(err).toBeInstanceOf(StudioError)
+    return err as StudioError
+  }
+  throw new Error('expected the call to fail')
+}
+
+async function pointOf(seed: number, cls: number, truncation = 1): Promise<Point> {
+  const { z } = await api.latents.sample({ seed, count: 1, truncation })
+  const y = new Float32Array(info.numClasses)
+  y[cls] = 1
+  return { z, y, truncation, seed }
+}
+
+const options = { classes: [0, 1, 2], seeds: 4, firstSeed: 3, truncations: [1, 0.5] }
+
+describe('class-leakage inspection in the studio', () => {
+  it("returns the leakage matrix the engine's leakageMatrix computes for the same model, judged by D", async () => {
+    const fromStudio = await api.inspect.leakage({ ...options, judge: 'discriminator' })
+    const direct = await leakageMatrix(local, 'discriminator', options)
+    expect(fromStudio.judge).toEqual({ ...direct.judge, scoreKind: 'evidence' })
+    expect(fromStudio.classes).toEqual(direct.classes)
+    expect(fromStudio.classMatch).toBe('identity')
+    expect(fromStudio.seeds).toEqual([3, 4, 5, 6])
+    expect(fromStudio.truncations).toEqual(
+      direct.truncations.map((t) => ({ truncation: t.truncation, counts: t.counts, seeds: t.seeds, leakage: t.leakage, perClass: t.perClass })),
+    )
+    expect(events.some((e) => e.type === 'progress' && e.job === 'inspect:leakage' && e.done === e.total)).toBe(true)
+  })
+
+  it('judges by D by default when no bundled classifier knows the classes', async () => {
+    const report = await api.inspect.leakage({ classes: [1], seeds: 2, truncations: [1] })
+    expect(report.judge.name).toBe('discriminator')
+    expect(report.judge.hash).toBe(info.hash)
+  })
+
+  it('measures each checkpoint of a run folder, oldest first, as leakageOverCheckpoints does', async () => {
+    const run = join(temp.dir, 'run')
+    await mkdir(join(run, 'checkpoints'), { recursive: true })
+    for (const [step, seed] of [[2, 5], [10, 6]]) {
+      const m = BigGANModel.initialise(tinyConfig(), seed)
+      await m.save(join(run, 'checkpoints', `step-${step}`), { source: 'init', notes: 'checkpoint' }, { step })
+      m.dispose()
+    }
+    const request = { classes: [0, 2], seeds: 3, truncations: [1] }
+    const fromStudio = await api.inspect.leakageCheckpoints({ ...request, folders: [run], judge: 'discriminator' })
+    const direct = await leakageOverCheckpoints(
+      [join(run, 'checkpoints', 'step-2'), join(run, 'checkpoints', 'step-10')],
+      'discriminator',
+      request,
+    )
+    expect(fromStudio.truncations).toEqual([1])
+    expect(fromStudio.checkpoints.map((c) => c.dir)).toEqual(direct.map((c) => c.dir))
+    expect(fromStudio.checkpoints.map((c) => c.step)).toEqual([2, 10])
+    expect(fromStudio.checkpoints.map((c) => c.leakage)).toEqual(direct.map((c) => c.leakage))
+    expect(fromStudio.checkpoints.map((c) => c.report.truncations[0].counts)).toEqual(direct.map((c) => c.report.truncations[0].counts))
+
+    // a run of the library names the same folder
+    const row = library.createRun(
+      {
+        name: 'leaky',
+        status: 'completed',
+        method: 'adversarial',
+        parent: { hash: info.hash, path: modelDir, name: 'tiny' },
+        data: { path: '/images', contentHash: 'b'.repeat(64) },
+        target: JSON.stringify({ kind: 'folder' }),
+        settings: JSON.stringify({ hyperparameters: null, bsa: null }),
+        steps: 10,
+      },
+      () => run,
+    )
+    const byRun = await api.inspect.leakageCheckpoints({ ...request, runId: row.id, judge: 'discriminator' })
+    expect(byRun.checkpoints.map((c) => c.leakage)).toEqual(fromStudio.checkpoints.map((c) => c.leakage))
+    expect((await failure(api.inspect.leakageCheckpoints({ ...request, runId: 999 }))).message).toMatch(/run 999/)
+  })
+
+  it("gives a point's top-k classes by D's evidence, as imageEvidence scores the rendered image", async () => {
+    const point = await pointOf(7, 1)
+    const { top, scores, judge } = await api.inspect.evidence({ point, k: 2 })
+    const rendered = await api.images.render({ view: 'test', points: [point] })
+    const evidence = await imageEvidence(local, rgbaToRgb(rendered.pixels), 1)
+    expect(judge.name).toBe('discriminator')
+    expect(Array.from(scores)).toEqual(Array.from(evidence))
+    expect(top).toEqual(topClasses(evidence, info.classNames, 2))
+  })
+
+  it('says a generator-only model has no class evidence, and what to use instead', async () => {
+    const full = BigGANModel.initialise(tinyConfig(), 3)
+    const tensors = full.tensors()
+    full.dispose()
+    const gOnly = BigGANModel.fromTensors(tinyConfig(), { G: tensors.G })
+    const dir = join(temp.dir, 'g-only')
+    await gOnly.save(dir, { source: 'init', notes: 'generator only' })
+    gOnly.dispose()
+    const opened = await api.models.open({ path: dir })
+    try {
+      expect(opened.hasDiscriminator).toBe(false)
+      const point = await pointOf(1, 0)
+      const err = await failure(api.inspect.evidence({ point }))
+      expect(err.message).toMatch(/generator-only/)
+      expect(err.message).toMatch(/classifier/)
+    } finally {
+      info = await api.models.open({ path: modelDir })
+    }
+  })
+
+  it('gives a saliency map of R·R values in [0, 1] for a point and for a leakage sample', async () => {
+    const point = await pointOf(2, 0)
+    const a = await api.inspect.saliency({ point, class: 2, judge: 'discriminator' })
+    const b = await api.inspect.saliency({ sample: { class: 0, seed: 2, truncation: 1 }, class: 2 })
+    for (const s of [a, b]) {
+      expect(s.resolution).toBe(32)
+      expect(s.map.length).toBe(32 * 32)
+      expect(Math.min(...s.map)).toBeGreaterThanOrEqual(0)
+      expect(Math.max(...s.map)).toBeCloseTo(1, 6)
+      expect(s.class).toBe(2)
+      expect(Number.isFinite(s.score)).toBe(true)
+    }
+    const err = await failure(api.inspect.saliency({ class: 0 }))
+    expect(err.code).toBe('bad-input')
+  })
+
+  it("renders a cell's samples with the class the matrix detected for each", async () => {
+    const report = await api.inspect.leakage({ ...options, truncations: [0.5], judge: 'discriminator' })
+    const row = 1
+    const cells = report.truncations[0].seeds[row]
+    const detected = cells.findIndex((s) => s.length > 0)
+    const cell = await api.inspect.cell({ class: options.classes[row], seeds: cells[detected], truncation: 0.5, k: 3, judge: 'discriminator' })
+    expect(cell.images).toMatchObject({ width: 32, height: 32, count: cells[detected].length })
+    expect(cell.images.pixels.length).toBe(cells[detected].length * 32 * 32 * 4)
+    expect(cell.detected).toEqual(cells[detected].map(() => detected))
+    expect(cell.top.every((t) => t.length === 3 && t[0].class === detected)).toBe(true)
+  })
+
+  it('stops a running leakage matrix when its job is cancelled, and serves the next request', async () => {
+    const seen = new Promise<void>((resolve) => {
+      const off = studio.subscribe((e) => {
+        if (e.type === 'progress' && e.job === 'inspect:leakage') {
+          off()
+          resolve()
+        }
+      })
+    })
+    const running = api.inspect.leakage({ classes: [0, 1, 2], seeds: 400, truncations: [1, 0.8, 0.6], judge: 'discriminator' })
+    await seen
+    expect(await api.jobs.cancel({ job: 'inspect:leakage' })).toEqual({ cancelled: true })
+    const err = await failure(running)
+    expect(err.code).toBe('cancelled')
+    const after = await api.inspect.leakage({ classes: [0], seeds: 1, truncations: [1], judge: 'discriminator' })
+    expect(after.truncations[0].counts[0].reduce((a, b) => a + b, 0)).toBe(1)
+  })
+
+  it('rejects classes the model does not have, and truncations outside the contract', async () => {
+    expect((await failure(api.inspect.leakage({ classes: [5], seeds: 1, truncations: [1] }))).code).toBe('bad-input')
+    expect((await failure(api.inspect.leakage({ classes: [0], seeds: 1, truncations: [9] }))).code).toBe('bad-input')
+    expect((await failure(api.inspect.leakage({ classes: [0], seeds: 1, truncations: [1], judge: { folder: join(temp.dir, 'nothing') } }))).message).toMatch(
+      /not an extractor|judge/,
+    )
+  })
+})

@@ -1,0 +1,36 @@
+// The leakage view's arithmetic: the truncation list as typed, the judge chosen, the columns a matrix shows, and the
+// chart scale.
+import { describe, expect, it } from 'vitest'
+import type { LeakageReport } from '../../preload/contract'
+import { chartScale, heatColour, judgeSpec, parseTruncations, polyline, shownColumns } from '../../renderer/lib/leakage'
+
+describe('the leakage view', () => {
+  it('reads a typed truncation list, dropping repeats and refusing values outside the model range', () => {
+    expect(parseTruncations('1, 0.7 0.4;0.7', 'paper', { min: 0.04, max: 2 })).toEqual([1, 0.7, 0.4])
+    expect(parseTruncations('1.5', 'released', { min: 0.02, max: 1 })).toMatch(/from 0.02 to 1/)
+    expect(parseTruncations('', 'paper', { min: 0.04, max: 2 })).toMatch(/at least one/)
+    expect(parseTruncations('x', 'paper', { min: 0.04, max: 2 })).toMatch(/'x'/)
+  })
+
+  it('asks for a folder when the judge is a classifier folder', () => {
+    expect(judgeSpec('discriminator', '')).toBe('discriminator')
+    expect(judgeSpec('folder', ' /a/b ')).toEqual({ folder: '/a/b' })
+    expect(() => judgeSpec('folder', ' ')).toThrow(/folder/)
+  })
+
+  it("shows each row's own column and every column a sample landed in", () => {
+    const report = {
+      classes: [{ index: 0, name: 'a', column: 0 }, { index: 4, name: 'e', column: 4 }],
+      truncations: [{ counts: [[2, 0, 0, 1, 0, 0], [0, 0, 0, 0, 3, 0]] }, { counts: [[3, 0, 0, 0, 0, 0], [0, 1, 0, 0, 2, 0]] }],
+    } as unknown as LeakageReport
+    expect(shownColumns(report)).toEqual([0, 1, 3, 4])
+  })
+
+  it('colours empty cells not at all, and scales the chart from 0 at the bottom to 1 at the top', () => {
+    expect(heatColour(0, false)).toBe('transparent')
+    expect(heatColour(1, true)).toMatch(/^rgba\(108/)
+    const scale = chartScale([{ label: 'x', points: [{ x: 0.5, y: 0 }, { x: 2, y: 1 }] }], 200, 100, 20)
+    expect([scale.x(0.5), scale.x(2), scale.y(0), scale.y(1)]).toEqual([20, 180, 80, 20])
+    expect(polyline([{ x: 2, y: 1 }, { x: 0.5, y: 0 }], scale)).toBe('20.0,80.0 180.0,20.0')
+  })
+})
