@@ -1,0 +1,78 @@
+// Class leakage in the studio end to end (issue 5): the leakage matrix for two classes, built in Chromium through
+// web mode, must be the matrix the engine computes itself for the same model, seeds and truncations — here in the
+// test's own process, from the model folder the studio opened, with D's class evidence as the judge.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from '../../main/engine/backend.ts'
+import { leakageMatrix } from '../../main/engine/inspect/leakage.ts'
+import { BigGANModel } from '../../main/engine/model.ts'
+import { ARTEFACTS, chromiumPath, launchChromium, startWebStudio, type WebStudio } from './harness.ts'
+
+const chromium = chromiumPath()
+
+describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
+  let work: string
+  let studio: WebStudio
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'biggan-e2e-leak-'))
+    studio = await startWebStudio(join(work, 'app'))
+    browser = await launchChromium(chromium!)
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(studio.url)
+    await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await studio?.stop()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it("shows, for two classes, exactly the engine's own intended × detected counts under D's evidence", async () => {
+    await page.getByTestId('nav-leakage').click()
+    // keep classes 0 and 1 (the view starts with the first four)
+    for (const c of [2, 3]) {
+      const chip = page.getByTestId(`leakage-class-chip-${c}`)
+      if (await chip.count()) await chip.locator('button').click()
+    }
+    await page.getByTestId('leakage-seeds').fill('6')
+    await page.getByTestId('leakage-truncations').fill('1, 0.5')
+    await page.getByTestId('leakage-judge').selectOption('discriminator')
+    await page.getByTestId('leakage-run').click()
+    await page.getByTestId('leakage-matrix-1').waitFor({ timeout: 120_000 })
+    await page.screenshot({ path: join(ARTEFACTS, '8-leakage.png'), fullPage: true })
+
+    // the studio's matrix, cell by cell: leakage-cell-{t}-{intended}-{detected}
+    const shown = await page.$$eval('[data-testid^="leakage-cell-"]', (cells) =>
+      cells.map((c) => [(c as HTMLElement).dataset.testid!, Number(c.textContent?.trim() || 0)] as const),
+    )
+    const seen = new Map(shown)
+
+    // the engine's own, on the model folder the studio opened (the random stand-in, or the bundled default model)
+    await initBackend({ backend: 'wasm' })
+    const bundled = join(import.meta.dirname, '../../resources/default-model')
+    const dir = existsSync(join(bundled, 'config.json')) ? bundled : join(work, 'app', 'models', 'random-default')
+    const model = await BigGANModel.load(dir)
+    try {
+      const report = await leakageMatrix(model, 'discriminator', { classes: [0, 1], seeds: 6, firstSeed: 0, truncations: [1, 0.5] })
+      report.truncations.forEach((at, t) => {
+        at.counts.forEach((row, i) => {
+          const intended = report.classes[i].index
+          row.forEach((n, detected) => {
+            const id = `leakage-cell-${t}-${intended}-${detected}`
+            expect(seen.get(id) ?? 0, id).toBe(n)
+          })
+          expect(row.reduce((a, b) => a + b, 0)).toBe(6)
+        })
+      })
+    } finally {
+      model.dispose()
+    }
+  })
+})
