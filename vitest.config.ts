@@ -8,7 +8,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each test file in its own process: TensorFlow.js keeps one global engine per process.
     pool: 'forks',
-    // Tests compute on wasm unless the environment asks for another backend (e.g. BIGGAN_BACKEND=cpu npm test).
-    env: { BIGGAN_BACKEND: process.env.BIGGAN_BACKEND || 'wasm' },
+    // Tests compute on wasm unless the environment asks for another backend (e.g. BIGGAN_BACKEND=cpu npm test), and
+    // infer on TensorFlow.js itself unless it asks for another runtime: the tests that pin pixels against the engine
+    // hold exactly there, and test/onnx/ asks for onnxruntime explicitly.
+    env: { BIGGAN_BACKEND: process.env.BIGGAN_BACKEND || 'wasm', BIGGAN_RUNTIME: process.env.BIGGAN_RUNTIME || 'tfjs' },
   },
 })

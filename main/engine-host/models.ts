@@ -13,6 +13,7 @@ import { classIds, classNames } from '../engine/classes.ts'
 import { defaultConfig } from '../engine/config.ts'
 import { BigGANModel } from '../engine/model.ts'
 import { BigGANGenerator } from '../engine/networks/biggan.ts'
+import type { Inference } from '../onnx/select.ts'
 import { HostError, type Job } from './job.ts'
 
 /** The model the worker holds, with the facts ModelInfo is built from. */
@@ -21,6 +22,8 @@ export interface OpenModel {
   manifest: NativeManifest
   dir: string
   info: ModelInfo
+  /** what renders previews (previews.ts), once the worker has chosen; absent: the engine itself */
+  previews?: Inference
 }
 
 const RANDOM_DEFAULT = 'random-default'

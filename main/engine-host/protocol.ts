@@ -4,6 +4,7 @@
 // writes the running request's seq into a shared Int32Array that the worker reads between batches.
 // Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
 import type { ModelInfo, ReplyError } from '../../preload/contract.ts'
+import type { InspectOperations } from './inspectProtocol.ts'
 
 /** Points packed for the crossing: count rows of z, y and truncation. */
 export interface PackedPoints {
@@ -29,10 +30,12 @@ export interface EngineBackend {
   version: string
   tried: { name: string; ok: boolean; error?: string }[]
   notes: string[]
+  /** what renders the open model's previews: 'onnx (CPU, 2 threads)', or 'tfjs' (also before a model is open) */
+  previews: string
 }
 
 /** Each operation: what the request carries and what the reply's value is. */
-export interface Operations {
+export interface Operations extends InspectOperations {
   info: { request: Record<never, never>; result: EngineBackend }
   /** tensors the worker holds (tf.memory()): the model's, and any a request leaked */
   memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } }

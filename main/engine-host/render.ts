@@ -1,4 +1,5 @@
-// Points to pixels in the worker: batches of points through G (its EMA where the model has one), by the rule the
+// Points to pixels in the worker: batches of points through G (its EMA where the model has one) on the runtime the
+// worker chose for the model (previews.ts: onnxruntime where it is faster), by the rule the
 // engine's CLI uses (pixels = ⌊(x + 1)/2 · 256⌋ clipped). Under 'released' semantics a point's truncation selects
 // G's BatchNorm statistics, so only points with the same truncation share a batch; under 'paper' semantics the
 // truncation only shaped z and every batch runs at ψ = 1. A point's pixels do not depend on its batch: eval-mode G
@@ -74,6 +75,8 @@ export async function* renderBatches(
   job: Job,
 ): AsyncGenerator<{ indices: number[]; rgb: Uint8Array }> {
   const { model, info } = open
+  // the runtime the worker chose for this model (previews.ts), else the engine itself
+  const generate = open.previews ? open.previews.generate : model.generate.bind(model)
   const { zDim, numClasses } = model.config
   for (const indices of batches) {
     job.check()
@@ -85,7 +88,7 @@ export async function* renderBatches(
     })
     const t = points.truncation[indices[0]]
     const psi = info.semantics === 'released' ? statisticsTruncation(truncationFor(model.config.nStats, t)) : 1
-    const images = await model.generate(z, y, { truncation: psi })
+    const images = await generate(z, y, { truncation: psi })
     yield { indices, rgb: toPixels(images) }
   }
 }

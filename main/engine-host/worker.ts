@@ -9,9 +9,11 @@ import { sampleLatents, truncationFor } from '../engine/sampling/truncation.ts'
 import { rgbToRgba } from '../images/raster.ts'
 import { directions } from './directions.ts'
 import { pointPng, sequenceFile } from './exports.ts'
+import { inspectHandlers } from './inspectJobs.ts'
 import { HostError, type Job } from './job.ts'
 import { openDefault, openPath, type OpenModel } from './models.ts'
 import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
+import { openPreviews } from './previews.ts'
 import { renderRgb } from './render.ts'
 
 if (!parentPort) throw new Error('engine-host/worker.ts runs as a worker thread; start it through EngineClient')
@@ -53,6 +55,7 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 type Handlers = { [O in Op]: (request: RequestOf<O>, job: Job) => Promise<ResultOf<O>> }
 
 const handlers: Handlers = {
+  ...inspectHandlers(() => modelOpen()),
   async info() {
     const b = await backend
     return {
@@ -63,6 +66,7 @@ const handlers: Handlers = {
       version: b.version,
       tried: b.tried.map((t) => ({ ...t })),
       notes: [...b.notes],
+      previews: current?.previews?.label ?? 'tfjs',
     }
   },
   async memory() {
@@ -70,10 +74,10 @@ const handlers: Handlers = {
     return { numTensors, numBytes }
   },
   async open(request, job) {
-    return replaceModel(await openPath(request.path, request.modelsDir, job))
+    return replaceModel(await withPreviews(await openPath(request.path, request.modelsDir, job), request.modelsDir, job))
   },
   async openDefault(request, job) {
-    return replaceModel(await openDefault(request.resourcesDir, request.modelsDir, job))
+    return replaceModel(await withPreviews(await openDefault(request.resourcesDir, request.modelsDir, job), request.modelsDir, job))
   },
   async sample(request) {
     const { config } = model()
@@ -106,10 +110,24 @@ function handle(request: AnyRequest, job: Job): Promise<unknown> {
   return handler(request, job)
 }
 
+/** Chooses what renders an opened model's previews (onnxruntime or the engine); the model is freed on failure. */
+async function withPreviews(open: OpenModel, modelsDir: string, job: Job): Promise<OpenModel> {
+  try {
+    open.previews = await openPreviews(open.model, modelsDir, (await backend).name, job)
+    job.check()
+    return open
+  } catch (err) {
+    await open.previews?.dispose()
+    if (current?.model !== open.model) open.model.dispose()
+    throw err
+  }
+}
+
 /** The newly opened model replaces the old one, which is freed only now: a failed open keeps the old model. */
 function replaceModel(next: OpenModel) {
   const previous = current
   current = next
+  if (previous && previous.previews !== next.previews) void previous.previews?.dispose()
   if (previous && previous.model !== next.model) previous.model.dispose()
   return next.info
 }

@@ -1,8 +1,9 @@
+import type { ModelConfig } from '../../engine/config.ts'
 import { stringOption, switchOption, type Command } from '../args.ts'
 
 // The model part of `info`: architecture, parameter counts, classes, provenance, hash. Reads the folder's
 // config.json and builds the networks' tables; no weights are loaded.
-async function describeModel(dir: string): Promise<string[]> {
+async function describeModel(dir: string, tfjsBackend: string): Promise<string[]> {
   const { readManifest } = await import('../../checkpoints/native.ts')
   const { buildDiscriminator, buildGenerator } = await import('../../engine/networks/index.ts')
   const { countParameters } = await import('../../engine/module.ts')
@@ -24,7 +25,14 @@ async function describeModel(dir: string): Promise<string[]> {
     `classes   ${c.numClasses}: ${names.slice(0, 5).join('; ')}${c.numClasses > 5 ? '; …' : ''}`,
     `source    ${m.provenance.source}${m.provenance.from ? ` (${m.provenance.from})` : ''}, ${m.provenance.createdAt ?? ''}`,
     `hash      ${m.contentHash}`,
+    ...(await runtimeLines(tfjsBackend, { config: c, parametersG: G })).filter((l) => l.startsWith('previews')),
   ]
+}
+
+// The inference runtime: the setting, onnxruntime's providers, and for a model the choice 'auto' measured.
+async function runtimeLines(tfjsBackend: string, model?: { config: ModelConfig; parametersG: number }): Promise<string[]> {
+  const { defaultCacheDir, describeRuntimes } = await import('../../onnx/select.ts')
+  return describeRuntimes({ cacheDir: defaultCacheDir(), tfjsBackend, ...(model ? { model } : {}) })
 }
 
 export const info: Command = {
@@ -33,7 +41,9 @@ export const info: Command = {
   usage: 'info [--model DIR] [--json]',
   description: `
 Loads the fastest TensorFlow.js backend that works here, or the one --backend or BIGGAN_BACKEND forces, and
-prints its name, its compute threads, whether the wasm SIMD build runs, and every backend it tried on the way.`,
+prints its name, its compute threads, whether the wasm SIMD build runs, and every backend it tried on the way.
+Then the inference runtime (onnxruntime or TensorFlow.js, BIGGAN_RUNTIME) and onnxruntime's providers; with a
+model, which runtime serves its previews and samples.`,
   options: [
     { name: 'model', value: 'DIR', help: 'also describe the model in DIR: architecture, parameter counts, classes, provenance, hash' },
     { name: 'json', help: 'print the backend info as JSON' },
@@ -52,11 +62,12 @@ prints its name, its compute threads, whether the wasm SIMD build runs, and ever
         out(`${i === 0 ? 'tried' : ''}`.padEnd(10) + `${t.name}: ${t.ok ? 'ok' : `failed (${t.error})`}`)
       })
       b.notes.forEach((note, i) => out(`${i === 0 ? 'notes' : ''}`.padEnd(10) + note))
+      for (const line of await runtimeLines(b.name)) out(line)
     }
     const dir = stringOption(args, 'model')
     if (dir !== undefined) {
       out('')
-      for (const line of await describeModel(dir)) out(line)
+      for (const line of await describeModel(dir, b.name)) out(line)
     }
     return 0
   },

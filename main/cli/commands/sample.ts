@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { intOption, numberOption, stringOption, UsageError, type Command } from '../args.ts'
 import { oneHot, openModel } from '../engine.ts'
+import { openCommandInference, runtimeOption, runtimeRequest } from '../runtime.ts'
 
 export const sample: Command = {
   name: 'sample',
@@ -8,10 +9,12 @@ export const sample: Command = {
   usage: 'sample --model DIR --class N|NAME --truncation T --seed S --n K --out grid.png',
   description: `
 Draws K truncated latents from seed S, generates K images of one class with the model in DIR, and writes them
-as one PNG grid. The same model, class, truncation, seed and K give the same grid.
+as one PNG grid. The same model, class, truncation, seed and K give the same grid (on the same runtime).
 Truncation has the semantics the model needs: models with per-truncation BatchNorm statistics (the released
 BigGAN-deep weights) take z = T · TN(−2, 2) and T also selects the statistics, T in (0, 1]; other models take
-the paper's truncated normal, values beyond ±T resampled. Without --truncation: none (T = 1 for the former).`,
+the paper's truncated normal, values beyond ±T resampled. Without --truncation: none (T = 1 for the former).
+G runs on onnxruntime or TensorFlow.js: --runtime (or BIGGAN_RUNTIME) picks one; 'auto', the default, takes the
+faster here, timed once per machine and model size.`,
   options: [
     { name: 'model', value: 'DIR', help: "a native model folder (from 'biggan import' or 'biggan init')", required: true },
     { name: 'class', value: 'N|NAME', help: "a class index, or a name from the model's class list", required: true },
@@ -20,6 +23,7 @@ the paper's truncated normal, values beyond ±T resampled. Without --truncation:
     { name: 'n', value: 'K', help: 'number of samples in the grid (default 16)' },
     { name: 'columns', value: 'C', help: 'grid columns (default ⌈√K⌉)' },
     { name: 'out', value: 'FILE', help: 'the PNG to write, e.g. grid.png', required: true },
+    runtimeOption,
   ],
   async run({ args, backend, out }) {
     const { findClass, classNames } = await import('../../engine/classes.ts')
@@ -32,7 +36,9 @@ the paper's truncated normal, values beyond ±T resampled. Without --truncation:
     const seed = intOption(args, 'seed') ?? 0
     const t = numberOption(args, 'truncation')
     if (t !== undefined && !(t > 0)) throw new UsageError(`--truncation must be > 0, not ${t}`)
+    const runtime = runtimeRequest(args)
     const model = await openModel(stringOption(args, 'model')!, backend)
+    let inference: Awaited<ReturnType<typeof openCommandInference>> | undefined
     try {
       const { config } = model
       let cls: number
@@ -45,6 +51,7 @@ the paper's truncated normal, values beyond ±T resampled. Without --truncation:
       if (truncation.kind === 'released' && truncation.psi > 1) {
         throw new UsageError(`this model's truncation selects BatchNorm statistics and must be in (0, 1], not ${t}`)
       }
+      inference = await openCommandInference(model, runtime)
       const z = sampleLatents(new Random(seed), n, config.zDim, truncation)
       const y = oneHot(new Array<number>(n).fill(cls), config.numClasses)
       const images: Float32Array[] = []
@@ -52,7 +59,7 @@ the paper's truncated normal, values beyond ±T resampled. Without --truncation:
       for (let i = 0; i < n; i += batch) {
         const k = Math.min(batch, n - i)
         images.push(
-          await model.generate(z.subarray(i * config.zDim, (i + k) * config.zDim), y.subarray(i * config.numClasses, (i + k) * config.numClasses), {
+          await inference.generate(z.subarray(i * config.zDim, (i + k) * config.zDim), y.subarray(i * config.numClasses, (i + k) * config.numClasses), {
             truncation: statisticsTruncation(truncation),
           }),
         )
@@ -67,11 +74,13 @@ the paper's truncated normal, values beyond ±T resampled. Without --truncation:
         truncation,
         seed,
         n,
+        runtime: inference.runtime,
       }
       const file = stringOption(args, 'out')!
       await writeFile(file, encodePng(grid.rgb, grid.width, grid.height, { 'biggan-sample': JSON.stringify(record) }))
-      out(`wrote ${file}: ${n} samples of class ${cls} (${classNames(config)[cls]}), ${grid.width}×${grid.height}`)
+      out(`wrote ${file}: ${n} samples of class ${cls} (${classNames(config)[cls]}), ${grid.width}×${grid.height}, on ${inference.label}`)
     } finally {
+      await inference?.dispose()
       model.dispose()
     }
   },
