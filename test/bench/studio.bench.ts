@@ -3,7 +3,8 @@
 // new pixels on screen (the canvas read back after the frame that drew them), measured inside the page.
 //   preview: Explore's "Random" seed button → the new image (median of 15, after 3 warm-ups)
 //   grid:    an 8×8 truncation grid (8 seeds × 8 truncations) → its last cell drawn (median of 3)
-// Once per TensorFlow.js backend the machine has (BIGGAN_BACKENDS=wasm,cpu by default; tfjs-node where installed).
+// Once per preview path: onnxruntime chosen by the studio itself ('auto', what a user gets), and TensorFlow.js forced
+// on each backend the machine has (BIGGAN_BACKENDS=wasm,cpu by default; tfjs-node where installed).
 // Targets (issue 4): preview ≤ 100 ms, 8×8 grid ≤ 1 s. A benchmark, not a test: it prints, it does not judge.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -13,6 +14,7 @@ import { chromiumPath, launchChromium, startWebStudio } from '../e2e/harness.ts'
 import { median } from './trainer.ts'
 
 const backends = (process.env.BIGGAN_BACKENDS ?? 'wasm,cpu').split(',')
+const paths = [{ backend: backends[0], runtime: 'auto' }, ...backends.map((backend) => ({ backend, runtime: 'tfjs' }))]
 const chromium = chromiumPath()
 if (!chromium) process.exit(1)
 
@@ -43,14 +45,15 @@ async function clickToPixels(page: Page, button: string, canvas: string): Promis
 }
 
 console.log(`BigGAN Studio interactive speed — ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, Chromium ${chromium}`)
-console.log('| backend | model | preview (median ms) | preview (min–max) | 8×8 grid (median ms) |')
-console.log('|---|---|---|---|---|')
+console.log('| previews by | tfjs backend | model | preview (median ms) | preview (min–max) | 8×8 grid (median ms) |')
+console.log('|---|---|---|---|---|---|')
 const browser = await launchChromium(chromium)
-for (const backend of backends) {
+for (const { backend, runtime } of paths) {
   const data = mkdtempSync(join(tmpdir(), 'biggan-bench-studio-'))
   process.env.BIGGAN_BACKEND = backend
+  process.env.BIGGAN_RUNTIME = runtime
   const studio = await startWebStudio(data).catch((e: Error) => {
-    console.log(`| ${backend} | – | did not start: ${e.message.split('\n')[0]} | | |`)
+    console.log(`| ${runtime} | ${backend} | – | did not start: ${e.message.split('\n')[0]} | | |`)
     return null
   })
   if (!studio) continue
@@ -58,7 +61,10 @@ for (const backend of backends) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     await page.goto(studio.url)
     await page.getByTestId('model-name').waitFor({ timeout: 120_000 })
-    const model = (await page.getByTestId('model-header').textContent())?.replace(/\s+/g, ' ').trim().slice(0, 60) ?? ''
+    const model = (await page.getByTestId('model-name').textContent())?.trim() ?? ''
+    await page.getByTestId('nav-models').click()
+    const served = /onnx[^,)]*(,[^)]*)?\)?|tfjs/.exec((await page.getByTestId('engine-info').textContent()) ?? '')?.[0] ?? runtime
+    await page.getByTestId('nav-explore').click()
     const previews: number[] = []
     for (let i = 0; i < 18; i++) {
       const ms = await clickToPixels(page, 'seed-random', 'explore-canvas')
@@ -73,7 +79,7 @@ for (const backend of backends) {
       grids.push(await clickToPixels(page, 'grid-start', 'grid-cell-7-7'))
     }
     console.log(
-      `| ${backend} | ${model} | ${median(previews).toFixed(0)} | ${Math.min(...previews).toFixed(0)}–${Math.max(...previews).toFixed(0)} | ${median(grids).toFixed(0)} |`,
+      `| ${served} | ${backend} | ${model} | ${median(previews).toFixed(0)} | ${Math.min(...previews).toFixed(0)}–${Math.max(...previews).toFixed(0)} | ${median(grids).toFixed(0)} |`,
     )
     await page.close()
   } finally {
