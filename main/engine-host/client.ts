@@ -8,13 +8,10 @@
 // cancel(job) cancels the job's queued requests at once and its running one at the next batch boundary
 // (StudioError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { StudioError, type ModelInfo, type ReplyError } from '../../preload/contract.ts'
 import type { AnyRequest, FromWorker, Op, PackedPoint, PackedPoints, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
+import { spawnThread } from './threads.ts'
 
 export interface Progress {
   label: string
@@ -252,24 +249,6 @@ function pointsBuffers(points: PackedPoints): ArrayBuffer[] {
   return [points.z.buffer, points.y.buffer, points.truncation.buffer] as ArrayBuffer[]
 }
 
-/** From source (this file is .ts: vitest, tsx) the worker is worker.ts, compiled on the fly by tsx's loader,
- *  registered inside the worker before the entry is imported: Node 20 does not apply `--import tsx` from a
- *  worker's execArgv to the worker's own entry (ERR_UNKNOWN_FILE_EXTENSION). Bundled, it is engineWorker.js. */
 function spawnWorker(data: WorkerData): Worker {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./worker.ts', here).href
-    const tsx = tsxEsmApi(here)
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(bootstrap, { eval: true, workerData: data })
-  }
-  return new Worker(new URL(BUNDLED_WORKER, here), { workerData: data })
-}
-
-/** The file URL of tsx's ESM register API, from its package's export map (require.resolve would give the CommonJS
- *  build, which cannot register the ESM hooks). */
-function tsxEsmApi(from: string): string {
-  const manifest = createRequire(from).resolve('tsx/package.json')
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href
+  return spawnThread(import.meta.url, './worker.ts', BUNDLED_WORKER, data)
 }

@@ -6,16 +6,13 @@
 // Stopping a run (pause, cancel) writes the run's request seq into the worker's shared stop flag: the run finishes
 // its step, writes a checkpoint and replies with its outcome. If a worker dies, what was pending on it fails with
 // TrainWorkerGone, and a tools request after that starts a fresh tools worker.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { StudioError, type ReplyError } from '../../preload/contract.ts'
 import type { Progress } from './client.ts'
 import type {
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
 } from './trainProtocol.ts'
+import { spawnThread } from './threads.ts'
 
 /** A worker stopped while a request was pending on it (a crash, or close()). */
 export class TrainWorkerGone extends StudioError {
@@ -198,22 +195,6 @@ function studioError(error: ReplyError): StudioError {
   return new StudioError(error.code === 'forbidden' ? 'failed' : error.code, error.message)
 }
 
-/** From source (vitest, tsx) the worker is trainWorker.ts, compiled by tsx's loader registered inside the worker
- *  (as client.ts does for the engine worker); bundled, it is trainWorker.js. */
 function spawnTrainWorker(data: TrainWorkerData): Worker {
-  const here = import.meta.url
-  if (here.endsWith('.ts')) {
-    const entry = new URL('./trainWorker.ts', here).href
-    const tsx = tsxEsmApi(here)
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(bootstrap, { eval: true, workerData: data })
-  }
-  return new Worker(new URL(BUNDLED_WORKER, here), { workerData: data })
-}
-
-/** The file URL of tsx's ESM register API, from its package's export map. */
-function tsxEsmApi(from: string): string {
-  const manifest = createRequire(from).resolve('tsx/package.json')
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href
+  return spawnThread(import.meta.url, './trainWorker.ts', BUNDLED_WORKER, data)
 }

@@ -3,7 +3,6 @@
 // they come (a scan and a checkpoint render may overlap); renders of checkpoints run one at a time, since they share
 // the loaded checkpoints. Built as out/main/trainWorker.js.
 import { parentPort, workerData } from 'node:worker_threads'
-import type { ReplyError } from '../../preload/contract.ts'
 import { initBackend } from '../engine/backend.ts'
 import { tf } from '../engine/tf.ts'
 import { plan, resume, start, type RunJob } from './finetuneJobs.ts'
@@ -11,6 +10,7 @@ import { HostError } from './job.ts'
 import { folderThumbnails, loadFolder, runHistory, scanReport } from './runFiles.ts'
 import type { AnyTrainRequest, FromTrainWorker, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData } from './trainProtocol.ts'
 import { CheckpointCache, renderWatched } from './watch.ts'
+import { replyError, transferables } from './threads.ts'
 
 if (!parentPort) throw new Error('engine-host/trainWorker.ts runs as a worker thread; start it through TrainClient')
 const port = parentPort
@@ -75,23 +75,4 @@ function handle(request: AnyTrainRequest, job: RunJob): Promise<unknown> {
   const handler = handlers[request.op] as ((request: AnyTrainRequest, job: RunJob) => Promise<unknown>) | undefined
   if (!handler) throw new HostError('bad-input', `the training worker has no operation '${String(request.op)}'`)
   return handler(request, job)
-}
-
-/** The buffers of every typed array in a reply: handed over, not copied. Replies build their own arrays. */
-function transferables(value: unknown): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>()
-  const visit = (v: unknown): void => {
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer)
-    } else if (Array.isArray(v)) v.forEach(visit)
-    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(visit)
-  }
-  visit(value)
-  return [...out]
-}
-
-function replyError(err: unknown): ReplyError {
-  if (err instanceof HostError) return { code: err.code, message: err.message }
-  const message = err instanceof Error ? err.message : String(err)
-  return { code: 'failed', message, ...(err instanceof Error && err.stack ? { detail: err.stack } : {}) }
 }

@@ -1,7 +1,6 @@
 // The engine worker: the one thread where TensorFlow.js runs. It holds one model and serves the client's requests
 // one at a time (protocol.ts), checking the shared cancel flag between batches. Built as out/main/engineWorker.js.
 import { parentPort, workerData } from 'node:worker_threads'
-import type { ReplyError } from '../../preload/contract.ts'
 import { initBackend } from '../engine/backend.ts'
 import { Random } from '../engine/sampling/random.ts'
 import { tf } from '../engine/tf.ts'
@@ -15,6 +14,7 @@ import { openDefault, openPath, type OpenModel } from './models.ts'
 import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
 import { openPreviews } from './previews.ts'
 import { renderRgb } from './render.ts'
+import { replyError, transferables } from './threads.ts'
 
 if (!parentPort) throw new Error('engine-host/worker.ts runs as a worker thread; start it through EngineClient')
 const port = parentPort
@@ -139,23 +139,4 @@ function modelOpen(): OpenModel {
 
 function model() {
   return modelOpen().model
-}
-
-/** The buffers of every typed array in a reply: handed over, not copied. Replies build their own arrays. */
-function transferables(value: unknown): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>()
-  const visit = (v: unknown): void => {
-    if (ArrayBuffer.isView(v)) {
-      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer)
-    } else if (Array.isArray(v)) v.forEach(visit)
-    else if (typeof v === 'object' && v !== null) Object.values(v).forEach(visit)
-  }
-  visit(value)
-  return [...out]
-}
-
-function replyError(err: unknown): ReplyError {
-  if (err instanceof HostError) return { code: err.code, message: err.message }
-  const message = err instanceof Error ? err.message : String(err)
-  return { code: 'failed', message, ...(err instanceof Error && err.stack ? { detail: err.stack } : {}) }
 }
