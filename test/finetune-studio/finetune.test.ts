@@ -7,12 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StudioError, type ModelInfo, type Run, type StudioEvent } from '../../preload/contract'
+import type { ModelInfo, Run, StudioEvent } from '../../preload/contract'
 import { chooseMethod } from '../../main/engine/finetune/chooseMethod'
 import { RunFolder } from '../../main/engine/train/run'
 import { Library } from '../../main/store/index'
 import { biggan } from '../cli/inProcess'
-import { CLASS_NAMES, openStudio, tinyImageFolder, tinyModelFolder, training, type Harness } from './helpers'
+import { failure, openStudio, type Harness } from '../services/harness'
+import { CLASS_NAMES, tinyImageFolder, tinyModelFolder, training } from './helpers'
 
 let work: string
 let dataDir: string
@@ -49,15 +50,6 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true })
 })
 
-async function failure(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(StudioError)
-    return err as StudioError
-  }
-  throw new Error('expected the call to fail')
-}
 
 const isPng = (bytes: Uint8Array): boolean => bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47
 const pngSide = (bytes: Uint8Array): number => Buffer.from(bytes).readUInt32BE(16)

@@ -2,13 +2,10 @@
 // image folder (six speckled PNGs per class, one corrupt file, one text file), and a studio over a library in a
 // temporary folder, driven as a renderer drives it (router + buildStudioApi), with its events kept.
 import { join } from 'node:path'
-import { buildStudioApi, type StudioApi, type StudioEvent } from '../../preload/contract'
+import type { StudioEvent } from '../../preload/contract'
 import { initBackend } from '../../main/engine/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
-import { createRouter } from '../../main/ipc/router'
-import { createStudio, type Studio } from '../../main/services/studio'
-import type { Library } from '../../main/store/index'
 import { put } from '../data/images'
 import { speckledPng } from '../train/helpers'
 
@@ -35,41 +32,6 @@ export async function tinyImageFolder(dir: string): Promise<string> {
   await put(join(dir, 'red', 'broken.png'), 'this is not a PNG')
   await put(join(dir, 'notes.txt'), 'not an image')
   return dir
-}
-
-export interface Harness {
-  studio: Studio
-  api: StudioApi
-  events: StudioEvent[]
-  /** resolves with the first event (already seen, or to come) that matches */
-  next(match: (e: StudioEvent) => boolean, since?: number): Promise<StudioEvent>
-}
-
-export function openStudio(dataDir: string, library: Library): Harness {
-  const studio = createStudio({ dataDir, resourcesDir: join(dataDir, 'no-resources'), shell: 'web', library })
-  const router = createRouter(studio.handlers)
-  const api = buildStudioApi((channel, input) => router.handle(channel, input), (listener) => studio.subscribe(listener))
-  const events: StudioEvent[] = []
-  const waiting: { match: (e: StudioEvent) => boolean; resolve: (e: StudioEvent) => void }[] = []
-  api.events.subscribe((e) => {
-    events.push(e)
-    for (const w of [...waiting]) {
-      if (w.match(e)) {
-        waiting.splice(waiting.indexOf(w), 1)
-        w.resolve(e)
-      }
-    }
-  })
-  return {
-    studio,
-    api,
-    events,
-    next(match, since = 0) {
-      const seen = events.slice(since).find(match)
-      if (seen) return Promise.resolve(seen)
-      return new Promise((resolve) => waiting.push({ match, resolve }))
-    },
-  }
 }
 
 /** A training event of run `id` of this kind (and status). */

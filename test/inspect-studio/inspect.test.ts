@@ -4,15 +4,15 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StudioError, buildStudioApi, type ModelInfo, type Point, type StudioApi, type StudioEvent } from '../../preload/contract'
+import type { ModelInfo, Point, StudioApi, StudioEvent } from '../../preload/contract'
 import { initBackend } from '../../main/engine/backend'
 import { imageEvidence, topClasses } from '../../main/engine/inspect/evidence'
 import { leakageMatrix, leakageOverCheckpoints } from '../../main/engine/inspect/leakage'
 import { BigGANModel } from '../../main/engine/model'
 import { rgbaToRgb } from '../../main/images/raster'
-import { createRouter } from '../../main/ipc/router'
-import { createStudio, type Studio } from '../../main/services/studio'
+import type { Studio } from '../../main/services/studio'
 import { Library } from '../../main/store/index'
+import { failure, openStudio } from '../services/harness'
 import { tempDir, tinyConfig, tinyModelFolder } from '../engine-host/helpers'
 
 let temp: Awaited<ReturnType<typeof tempDir>>
@@ -22,7 +22,7 @@ let api: StudioApi
 let info: ModelInfo
 let local: BigGANModel
 let modelDir: string
-const events: StudioEvent[] = []
+let events: StudioEvent[]
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' })
@@ -32,10 +32,7 @@ beforeAll(async () => {
   modelDir = tiny.dir
   local = await BigGANModel.load(modelDir)
   library = Library.open(join(temp.dir, 'data', 'library.sqlite'))
-  studio = createStudio({ dataDir: join(temp.dir, 'data'), resourcesDir: join(temp.dir, 'resources'), shell: 'web', library })
-  const router = createRouter(studio.handlers)
-  api = buildStudioApi((channel, input) => router.handle(channel, input), (listener) => studio.subscribe(listener))
-  api.events.subscribe((e) => events.push(e))
+  ;({ studio, api, events } = openStudio(join(temp.dir, 'data'), library, join(temp.dir, 'resources')))
   info = await api.models.open({ path: modelDir })
 })
 
@@ -46,15 +43,6 @@ afterAll(async () => {
   await temp?.remove()
 })
 
-async function failure(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(StudioError)
-    return err as StudioError
-  }
-  throw new Error('expected the call to fail')
-}
 
 async function pointOf(seed: number, cls: number, truncation = 1): Promise<Point> {
   const { z } = await api.latents.sample({ seed, count: 1, truncation })

@@ -4,15 +4,15 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHANNELS, StudioError, buildStudioApi, type ModelInfo, type Point, type StudioApi, type StudioEvent } from '../../preload/contract'
+import { CHANNELS, type ModelInfo, type Point, type StudioApi, type StudioEvent } from '../../preload/contract'
 import { readZip } from '../../main/checkpoints/zip'
 import { FASHION_MNIST_CLASSES } from '../../main/data/fashionMnist'
 import { engineVersion } from '../../main/engine/version'
 import { LATENT_KEY, latentRecordText, readLatentRecord } from '../../main/images/latentRecord'
 import { encodePng } from '../../main/images/png'
-import { createRouter } from '../../main/ipc/router'
-import { createStudio, type Studio } from '../../main/services/studio'
+import type { Studio } from '../../main/services/studio'
 import { Library } from '../../main/store/index'
+import { failure, openStudio } from '../services/harness'
 import { tempDir, tinyModelFolder } from '../engine-host/helpers'
 
 let temp: Awaited<ReturnType<typeof tempDir>>
@@ -20,15 +20,12 @@ let library: Library
 let studio: Studio
 let api: StudioApi
 let model: ModelInfo
-const events: StudioEvent[] = []
+let events: StudioEvent[]
 
 beforeAll(async () => {
   temp = await tempDir('studio')
   library = Library.open(join(temp.dir, 'data', 'library.sqlite'))
-  studio = createStudio({ dataDir: join(temp.dir, 'data'), resourcesDir: join(temp.dir, 'resources'), shell: 'web', library })
-  const router = createRouter(studio.handlers)
-  api = buildStudioApi((channel, input) => router.handle(channel, input), (listener) => studio.subscribe(listener))
-  api.events.subscribe((e) => events.push(e))
+  ;({ studio, api, events } = openStudio(join(temp.dir, 'data'), library, join(temp.dir, 'resources')))
   model = await api.models.openDefault()
 })
 
@@ -38,15 +35,6 @@ afterAll(async () => {
   await temp?.remove()
 })
 
-async function failure(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).toBeInstanceOf(StudioError)
-    return err as StudioError
-  }
-  throw new Error('expected the call to fail')
-}
 
 /** A point of the open model: z from a seed, one class. */
 async function pointOf(seed: number, cls: number, truncation = 0.8): Promise<Point> {
