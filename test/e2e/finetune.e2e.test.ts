@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTEFACTS, chromiumPath, launchChromium, startWebStudio, type WebStudio } from './harness.ts'
+import { ARTEFACTS, chromiumPath, launchChromium, openStudioPage, startWebStudio, type WebStudio } from './harness.ts'
 
 const chromium = chromiumPath()
 
@@ -45,13 +45,7 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     await makeFolder(join(work, 'images'))
     studio = await startWebStudio(join(work, 'app'))
     browser = await launchChromium(chromium!)
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-    })
-    await page.goto(studio.url)
-    await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
+    page = await openStudioPage(browser, studio, problems)
   })
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 /** Screenshots of each view: the tests' artefacts (gitignored). */
@@ -80,4 +80,17 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
     // what a root sandbox on a closed network needs (env/machines/node.md)
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+/** A 1280-px-wide page on the studio, with page errors and console errors collected into `problems`; resolves once
+ *  the model header shows (the default model opened). */
+export async function openStudioPage(browser: Browser, studio: WebStudio, problems: string[], height = 900): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height } })
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
+  })
+  await page.goto(studio.url)
+  await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
+  return page
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/engine/backend.ts'
 import { leakageMatrix } from '../../main/engine/inspect/leakage.ts'
 import { BigGANModel } from '../../main/engine/model.ts'
-import { ARTEFACTS, chromiumPath, launchChromium, startWebStudio, type WebStudio } from './harness.ts'
+import { ARTEFACTS, chromiumPath, launchChromium, openStudioPage, startWebStudio, type WebStudio } from './harness.ts'
 
 const chromium = chromiumPath()
 
@@ -18,14 +18,13 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
   let studio: WebStudio
   let browser: Browser
   let page: Page
+  const problems: string[] = []
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'biggan-e2e-leak-'))
     studio = await startWebStudio(join(work, 'app'))
     browser = await launchChromium(chromium!)
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    await page.goto(studio.url)
-    await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
+    page = await openStudioPage(browser, studio, problems)
   })
 
   afterAll(async () => {
@@ -74,5 +73,6 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
     } finally {
       model.dispose()
     }
+    expect(problems).toEqual([])
   })
 })

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTEFACTS, chromiumPath, launchChromium, startWebStudio, type WebStudio } from './harness.ts'
+import { ARTEFACTS, chromiumPath, launchChromium, openStudioPage, startWebStudio, type WebStudio } from './harness.ts'
 
 const chromium = chromiumPath()
 
@@ -47,12 +47,7 @@ describe.skipIf(!chromium)('the studio in Chromium, web mode, real engine', () =
   let favourite: number[] = []
 
   const open = async (): Promise<void> => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-    })
-    await page.goto(studio.url)
+    page = await openStudioPage(browser, studio, problems, 800)
   }
 
   beforeAll(async () => {
