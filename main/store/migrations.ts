@@ -116,6 +116,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_status ON runs(status);
     `,
   },
+  {
+    version: 4,
+    name: 'generator metrics measured in the studio, and the app settings',
+    sql: `
+      CREATE TABLE generator_metrics (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('metrics', 'curve')),  -- one set of numbers, or a truncation sweep
+        model_hash TEXT NOT NULL,      -- content hash of the generator measured
+        model_path TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        extractor TEXT NOT NULL,       -- the feature space: 'classifier' | 'discriminator' | 'user'
+        extractor_name TEXT NOT NULL,
+        extractor_hash TEXT NOT NULL,  -- content hash of the extractor's weights (numbers compare only within one)
+        real_path TEXT NOT NULL,       -- the folder of real images
+        real_hash TEXT NOT NULL,       -- the loader's content hash of its usable images
+        real_count INTEGER NOT NULL,
+        fake_count INTEGER NOT NULL,
+        class_index INTEGER,           -- NULL: all classes
+        settings TEXT NOT NULL,        -- JSON: truncations, seed, k, subsets
+        result TEXT NOT NULL,          -- JSON: the numbers
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX generator_metrics_model ON generator_metrics(model_hash, id);
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,           -- JSON
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
