@@ -21,6 +21,7 @@ import {
 } from '../main/data/fashionMnist'
 import { initBackend } from '../main/engine/backend'
 import { ImageClassifier, argmaxRows } from '../main/engine/inspect/classifier'
+import { matchClasses } from '../main/engine/inspect/extractors'
 import { featureStatistics, frechetDistance, kernelInceptionDistance, type GaussianStatistics, type KidResult } from '../main/engine/inspect/frechet'
 import { memorisationCheck, type MemorisationReport } from '../main/engine/inspect/nearestNeighbours'
 import { BigGANModel } from '../main/engine/model'
@@ -73,6 +74,14 @@ if (model.config.resolution !== R || model.config.numClasses !== classifier.numC
       `the classifier at ${opts.classifier} takes ${R}×${R} images of ${classifier.numClasses} classes (Fashion-MNIST)`,
   )
 }
+// The model's classes are its training folders' names, in the loader's (alphabetical) order, and the classifier's
+// are Fashion-MNIST's label order: match them by name, and condition on the model class each label names.
+const match = matchClasses(model.config.classNames, classifier.config.classNames, classifier.numClasses)
+const modelClassOf = Int32Array.from({ length: classifier.numClasses }, (_, label) => match.map.indexOf(label))
+if (modelClassOf.includes(-1)) {
+  const missing = classifier.config.classNames.filter((_, label) => modelClassOf[label] < 0)
+  throw new Error(`${opts.model} has no class matching the classifier's ${missing.join(', ')}: its classes are ${(model.config.classNames ?? []).join(', ')}`)
+}
 console.log(`backend ${backend.name}; model ${opts.model} (${model.manifest?.contentHash.slice(0, 12) ?? 'no hash'}); classifier ${classifier.contentHash?.slice(0, 12)}`)
 
 const started = performance.now()
@@ -115,7 +124,7 @@ for (const [t, { label, threshold }] of truncations.entries()) {
     const n = Math.min(batch, count - start)
     const z = sampleLatents(rng, n, model.config.zDim, truncation)
     const y = new Float32Array(n * model.config.numClasses)
-    for (let i = 0; i < n; i++) y[i * model.config.numClasses + labels[start + i]] = 1
+    for (let i = 0; i < n; i++) y[i * model.config.numClasses + modelClassOf[labels[start + i]]] = 1
     const x = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
     images.set(quantise(x), start * imageSize)
   }
