@@ -17,6 +17,7 @@ export const LIMITS = {
   name: 200,
   notes: 10_000,
   tags: 32,
+  ortThreads: 256, // onnxruntime threads a setting may ask for
 } as const
 
 const backendAttempt = s.object({
@@ -36,7 +37,8 @@ const engineInfo = s.object({
   notes: s.array(s.string()),
   /** which runtime serves previews (issue 6 adds 'onnx') */
   previews: s.string(),
-  /** 'electron' or 'web' */
+  /** 'electron' or 'web'. Only 'electron' answers dialog:chooseFolder with the system's folder dialog; web mode
+   *  refuses it ('unsupported'), and the renderer keeps a path field */
   shell: s.oneOf('electron', 'web'),
 })
 
@@ -386,6 +388,10 @@ const metricsRecord = s.object({
   spectra: s.optional(
     s.array(s.object({ net: s.oneOf('G', 'D'), layer: s.string(), sigma: s.array(maybeNumber), frobenius: maybeNumber })),
   ),
+  /** BSA runs: the reconstruction losses of this step (no D, so no hinge losses) */
+  reconstruction: s.optional(
+    s.object({ total: maybeNumber, l1: maybeNumber, multiScaleL1: maybeNumber, latentPrior: maybeNumber }),
+  ),
   /** the collapse monitor's decision on this record */
   action: s.optional(s.oneOf('continue', 'stop')),
   reasons: s.optional(s.array(s.string())),
@@ -427,6 +433,8 @@ const trainingEvent = s.object({
   best: s.optional(s.boolean()),
   alert: s.optional(
     s.object({
+      /** the logged step at which the monitor's detector fired */
+      step: s.number(),
       level: s.oneOf('warning', 'stop'),
       messages: s.array(s.string()),
       /** what the studio did about it, in words */
@@ -486,6 +494,18 @@ const memorisationReport = s.object({
   missing: s.array(s.object({ relPath: s.string(), reason: s.string() })),
 })
 
+/** A preview PNG's layout, as the engine tiled it: `count` samples of cell × cell pixels, row-major in `columns`
+ *  columns, with a `gap`-pixel border around every cell; the image is width × height pixels. */
+const previewGrid = s.object({
+  count: s.number(),
+  columns: s.number(),
+  rows: s.number(),
+  cell: s.number(),
+  gap: s.number(),
+  width: s.number(),
+  height: s.number(),
+})
+
 const runId = s.integer(1, Number.MAX_SAFE_INTEGER)
 const runStep = s.integer(0, Number.MAX_SAFE_INTEGER)
 
@@ -518,14 +538,18 @@ const judgeInfo = s.object({
 
 const classScore = s.object({ class: s.number(), name: s.string(), score: s.number() })
 
+/** A truncation of the leakage matrix: a value as the model reads it, or null for none. */
+const leakageTruncation = s.nullable(s.range(0.001, 4))
+
 const leakageRequest = {
   /** the intended classes (model class indices): the matrix's rows */
   classes: s.list(s.integer(0, LIMITS.classes - 1), 100),
   /** samples per class and truncation: seeds firstSeed … firstSeed + seeds − 1, the same latents for every class */
   seeds: s.integer(1, 1000),
   firstSeed: s.optional(s.integer(0, 2 ** 31)),
-  /** truncation values as the model reads them (threshold, or ψ for 'released' models) */
-  truncations: s.list(s.range(0.001, 4), 12),
+  /** truncation values as the model reads them (threshold, or ψ for 'released' models); null: none, z ~ N(0, I)
+   *  (ψ = 1 for 'released' models) */
+  truncations: s.list(leakageTruncation, 12),
   /** absent: 'default' */
   judge: s.optional(judgeSpec),
 }
@@ -557,11 +581,131 @@ const leakageReport = s.object({
 const leakageSample = s.object({
   class: s.integer(0, LIMITS.classes - 1),
   seed: s.integer(0, 2 ** 32 - 1),
-  truncation: s.range(0.001, 4),
+  truncation: leakageTruncation,
+})
+
+// ——— generator metrics (issue 5) ———
+
+/** The feature space generator metrics are measured in: 'classifier' (the bundled Fashion-MNIST classifier),
+ *  'discriminator' (the model's own D: it flatters its G, so a monitor, not a judge), or {folder}: a TensorFlow.js
+ *  model folder (model.json) or a studio classifier folder (config.json). */
+const extractorSpec: Schema<'classifier' | 'discriminator' | { folder: string }> = {
+  describe: "'classifier', 'discriminator' or {folder}",
+  parse: (v, path = '') => {
+    if (v === 'classifier' || v === 'discriminator') return v
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      return s.object({ folder: s.text(LIMITS.path) }).parse(v, path)
+    }
+    throw new SchemaError(`${path || 'value'}: expected 'classifier', 'discriminator' or {folder}`)
+  },
+}
+
+/** One measurement of the open model against a folder of real images. */
+const generatorMetricsRequest = {
+  /** absent: the bundled classifier for a model with its classes, else D */
+  extractor: s.optional(extractorSpec),
+  /** the folder of real images: JPEG, PNG, WebP; one subfolder per class, or one class */
+  realFolder: s.text(LIMITS.path),
+  /** generated images per truncation (recall needs more than k = 3) */
+  n: s.integer(6, 20_000),
+  /** real images used at most, drawn with the seed; absent: n */
+  realLimit: s.optional(s.integer(6, 100_000)),
+  /** the model's truncation values (threshold, or ψ for 'released' models); null: z drawn untruncated */
+  truncations: s.list(s.nullable(s.range(0.001, 4)), 12),
+  /** one model class, measured against its subfolder; absent or null: all classes */
+  class: s.optional(s.nullable(s.integer(0, LIMITS.classes - 1))),
+  /** seed of the latents, the real subset and the KID subsets; absent: 0 */
+  seed: s.optional(s.integer(0, 2 ** 31)),
+  /** KID subsets; absent: 100 */
+  kidSubsets: s.optional(s.integer(1, 1000)),
+}
+
+/** A stored measurement: the numbers with everything needed to say what they compare with. */
+const generatorMetricsRecord = s.object({
+  id: s.number(),
+  /** 'metrics': one truncation; 'curve': a sweep over truncations (the diversity–fidelity curve) */
+  kind: s.oneOf('metrics', 'curve'),
+  model: s.object({ hash: s.string(), path: s.string(), name: s.string() }),
+  /** the feature space; numbers compare only under the same hash */
+  extractor: s.object({ kind: s.oneOf('classifier', 'discriminator', 'user'), name: s.string(), hash: s.string(), dims: s.number() }),
+  /** the folder, the loader's content hash of its usable images, and how many were used */
+  real: s.object({ path: s.string(), hash: s.string(), count: s.number() }),
+  /** generated images per truncation */
+  fakeCount: s.number(),
+  /** the measured class; null: all classes */
+  class: s.nullable(s.number()),
+  settings: s.object({
+    truncations: s.array(s.nullable(s.number())),
+    seed: s.number(),
+    realLimit: s.number(),
+    kidSubsets: s.number(),
+    /** neighbours of precision/recall and of density/coverage */
+    k: s.object({ precisionRecall: s.number(), densityCoverage: s.number() }),
+  }),
+  /** one per truncation, in the order asked */
+  points: s.array(
+    s.object({
+      truncation: s.nullable(s.number()),
+      /** Fréchet distance in the extractor's feature space: not an Inception FID */
+      fd: s.number(),
+      /** KID: mean and std over subsets of the unbiased MMD² (shown ×10³) */
+      kid: s.object({ mean: s.number(), std: s.number(), subsets: s.number(), subsetSize: s.number() }),
+      precision: s.number(),
+      recall: s.number(),
+      density: s.number(),
+      coverage: s.number(),
+    }),
+  ),
+  /** why these are not comparable with published figures, and with what they are */
+  note: s.string(),
+  /** the curve's JSON in the model folder's metrics/; null when not written, saveNote says why */
+  savedTo: s.nullable(s.string()),
+  saveNote: s.nullable(s.string()),
+  warnings: s.array(s.string()),
+  createdAt: s.string(),
+})
+
+/** onnxruntime's CPU threads per op: 'auto' (timed once per machine and model size: 1 against one per core, the
+ *  faster kept) or a count */
+const ortThreads: Schema<'auto' | number> = {
+  describe: `'auto' or an integer in [1, ${LIMITS.ortThreads}]`,
+  parse: (v, path = '') => {
+    if (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= LIMITS.ortThreads)) return v as 'auto' | number
+    throw new SchemaError(`${path || 'value'}: expected 'auto' or an integer in [1, ${LIMITS.ortThreads}]`)
+  },
+}
+
+/** The studio's settings, one schema per stored key (main/store/settings.ts keeps one row per key). */
+export const settingSchemas = {
+  /** what serves previews and exports: 'auto' (the fastest here, timed once per machine and model size), or one
+   *  runtime; BIGGAN_RUNTIME overrides it */
+  inference: s.object({ runtime: s.oneOf('auto', 'onnx', 'tfjs'), threads: ortThreads }),
+}
+
+const studioSettings = s.object(settingSchemas)
+
+const settingsState = s.object({
+  settings: studioSettings,
+  inference: s.object({
+    /** what serves previews now (engine:info's previews): 'onnx (CPU, 2 threads)' or 'tfjs' */
+    previews: s.string(),
+    /** why: the setting, an override, or the timings 'auto' compared */
+    reason: s.string(),
+    /** what overrides the setting on this machine ('BIGGAN_RUNTIME=tfjs is set, …'), or null */
+    override: s.nullable(s.string()),
+    /** CPU threads available here: the most 'threads' usefully asks for */
+    cores: s.number(),
+  }),
+  /** stored values that could not be used (corrupt, or from a newer version): their defaults serve instead */
+  notices: s.array(s.string()),
 })
 
 export const contract = {
   'engine:info': { input: s.none(), output: engineInfo },
+  /** the studio's settings, and what serves previews under them */
+  'settings:get': { input: s.none(), output: settingsState },
+  /** changes the settings given and stores them; a new inference setting switches the previews at once */
+  'settings:set': { input: s.object({ inference: s.optional(settingSchemas.inference) }), output: settingsState },
 
   /** the model the engine holds; null before the first one is open */
   'models:current': { input: s.none(), output: s.nullable(modelInfo) },
@@ -689,6 +833,13 @@ export const contract = {
   /** cancels a running job ('models:open', a render view, …) */
   'jobs:cancel': { input: s.object({ job: s.text(64) }), output: s.object({ cancelled: s.boolean() }) },
 
+  /** the system's folder dialog, over the window that asked: the folder chosen, or null when the user cancelled.
+   *  Electron only: web mode has no system dialog and refuses with code 'unsupported' (the renderer keeps its path
+   *  field; engine:info's shell says which) */
+  'dialog:chooseFolder': {
+    input: s.object({ title: s.optional(s.text(LIMITS.name)), defaultPath: s.optional(s.text(LIMITS.path)) }),
+    output: s.object({ path: s.nullable(s.string()) }),
+  },
   /** what an image folder holds, decoded at the open model's resolution (cached by content): classes with counts
    *  and thumbnails, failed files and why, the held-out split; progress events under job 'data:scan' */
   'data:scan': {
@@ -712,9 +863,20 @@ export const contract = {
 
   /** every run, newest first */
   'runs:list': { input: s.none(), output: s.array(run) },
+  /** deletes a run that does not train: its row and its run folder (checkpoints included). Refused for the run a
+   *  worker trains, and for a run whose checkpoint is the open model (open another model first) */
+  'runs:delete': {
+    input: s.object({ id: runId }),
+    output: s.object({
+      id: s.number(),
+      runDir: s.string(),
+      /** false: the folder was not there any more, or lies outside the studio's runs folder and was left alone */
+      folderRemoved: s.boolean(),
+    }),
+  },
   'runs:get': { input: s.object({ id: runId }), output: runDetail },
-  /** the preview grid PNG of a step */
-  'runs:preview': { input: s.object({ id: runId, step: runStep }), output: s.object({ png: s.bytes(LIMITS.pngBytes) }) },
+  /** the preview grid PNG of a step, with where each sample sits in it */
+  'runs:preview': { input: s.object({ id: runId, step: runStep }), output: s.object({ png: s.bytes(LIMITS.pngBytes), grid: previewGrid }) },
   /** the copying check of a step: each preview sample's nearest training images, with their thumbnails */
   'runs:memorisation': { input: s.object({ id: runId, step: runStep }), output: memorisationReport },
   /** opens a checkpoint of the run as the current model (as models:open does: 'model' event, recent models) */
@@ -766,7 +928,7 @@ export const contract = {
   'inspect:leakageCheckpoints': {
     input: s.object({ ...leakageRequest, runId: s.optional(runId), folders: s.optional(s.list(s.text(LIMITS.path), 64)) }),
     output: s.object({
-      truncations: s.array(s.number()),
+      truncations: s.array(s.nullable(s.number())),
       checkpoints: s.array(
         s.object({
           dir: s.string(),
@@ -803,12 +965,28 @@ export const contract = {
     input: s.object({
       class: s.integer(0, LIMITS.classes - 1),
       seeds: s.list(s.integer(0, 2 ** 32 - 1), LIMITS.points),
-      truncation: s.range(0.001, 4),
+      /** as the matrix had it: null is none */
+      truncation: leakageTruncation,
       k: s.optional(s.integer(1, 100)),
       judge: s.optional(judgeSpec),
     }),
     output: s.object({ images: rendered, judge: judgeInfo, top: s.array(s.array(classScore)), detected: s.array(s.number()) }),
   },
+
+  /** the extractor the studio measures with when none is chosen: the bundled classifier for a model with its classes,
+   *  else D; null when neither fits (a generator-only model of other classes) */
+  'metrics:defaultExtractor': {
+    input: s.none(),
+    output: s.object({ extractor: s.nullable(s.oneOf('classifier', 'discriminator')) }),
+  },
+  /** FD, KID, precision/recall and density/coverage of the open model against a folder of real images at each
+   *  truncation, in an extractor's feature space; stored in the library (and the curve written into the model
+   *  folder's metrics/ where it is the user's), returned as stored. Progress under job 'metrics:compute' (jobs:cancel
+   *  stops it) */
+  'metrics:compute': { input: s.object(generatorMetricsRequest), output: generatorMetricsRecord },
+  /** the stored measurements of a model (absent: the open model), newest first */
+  'metrics:list': { input: s.object({ modelHash: s.optional(s.text(128)) }), output: s.array(generatorMetricsRecord) },
+  'metrics:delete': { input: s.object({ id: s.integer(1, Number.MAX_SAFE_INTEGER) }), output: s.object({ deleted: s.boolean() }) },
 } satisfies Record<string, { input: Schema<unknown>; output: Schema<unknown> }>
 
 /** What the back end pushes to every renderer. */
@@ -834,6 +1012,9 @@ export type Input<C extends Channel> = Infer<(typeof contract)[C]['input']>
 export type Output<C extends Channel> = Infer<(typeof contract)[C]['output']>
 
 export type EngineInfo = Output<'engine:info'>
+export type StudioSettings = Infer<typeof studioSettings>
+export type InferenceSetting = StudioSettings['inference']
+export type SettingsState = Output<'settings:get'>
 export type ModelInfo = Infer<typeof modelInfo>
 export type RecentModel = Infer<typeof recentModel>
 export type ClassMatch = Infer<typeof classMatch>
@@ -865,6 +1046,9 @@ export type JudgeSpec = Infer<typeof judgeSpec>
 export type JudgeInfo = Infer<typeof judgeInfo>
 export type ClassScore = Infer<typeof classScore>
 export type LeakageReport = Infer<typeof leakageReport>
+export type ExtractorSpec = Infer<typeof extractorSpec>
+export type GeneratorMetricsRecord = Infer<typeof generatorMetricsRecord>
+export type PreviewGrid = Infer<typeof previewGrid>
 
 export const CHANNELS = Object.keys(contract) as Channel[]
 
@@ -875,8 +1059,9 @@ export function isChannel(value: unknown): value is Channel {
 // What the back end answers on every channel: a value, or an error the renderer can show as it is.
 export interface ReplyError {
   /** bad-input: the request broke the contract; forbidden: untrusted sender or token; failed: the work failed
-   *  (message says why and what to do); superseded / cancelled: a newer request replaced it, or it was cancelled */
-  code: 'bad-input' | 'forbidden' | 'failed' | 'superseded' | 'cancelled'
+   *  (message says why and what to do); superseded / cancelled: a newer request replaced it, or it was cancelled;
+   *  unsupported: this shell cannot do it (a system dialog in web mode) */
+  code: 'bad-input' | 'forbidden' | 'failed' | 'superseded' | 'cancelled' | 'unsupported'
   message: string
   detail?: string
 }

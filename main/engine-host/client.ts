@@ -10,6 +10,7 @@
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
 import { StudioError, type ModelInfo, type ReplyError } from '../../preload/contract.ts'
+import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, Op, PackedPoint, PackedPoints, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
 import { spawnThread } from './threads.ts'
 
@@ -61,6 +62,8 @@ export class EngineClient {
   private lastModel: ModelInfo | undefined
   private crashReason: string | undefined
   private closed = false
+  /** what previews run on (setRuntime); unset: the default setting, or BIGGAN_RUNTIME, read when a worker starts */
+  private runtime: RuntimeRequest | undefined
 
   constructor(private readonly options: EngineClientOptions = {}) {}
 
@@ -114,6 +117,13 @@ export class EngineClient {
 
   openDefault(resourcesDir: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
     return this.openWith({ op: 'openDefault', resourcesDir, modelsDir }, onProgress)
+  }
+
+  /** The runtime previews use from now on, in this worker and any fresh one after a crash; a running worker
+   *  switches the open model's previews at once. */
+  async setRuntime(runtime: RuntimeRequest): Promise<void> {
+    this.runtime = runtime
+    if (this.worker) await this.call({ op: 'runtime', runtime })
   }
 
   /** The model the worker holds (as the last successful open reported it). */
@@ -170,7 +180,7 @@ export class EngineClient {
 
   /** Starts a worker; where an earlier one held a model, queues its reopening ahead of everything else. */
   private start(): Worker {
-    const worker = spawnWorker({ cancel: this.cancelFlag.buffer as SharedArrayBuffer })
+    const worker = spawnWorker({ cancel: this.cancelFlag.buffer as SharedArrayBuffer, runtime: this.runtime ?? studioRuntime(DEFAULT_RUNTIME_SETTING) })
     this.worker = worker
     worker.on('message', (message: FromWorker) => this.onMessage(worker, message))
     worker.on('error', (err) => {

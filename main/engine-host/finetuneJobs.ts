@@ -11,7 +11,7 @@ import { readManifest } from '../checkpoints/native.ts'
 import type { ImageDataset } from '../data/types.ts'
 import { ClassLookupError } from '../engine/classes.ts'
 import type { ModelConfig } from '../engine/config.ts'
-import { bsaRunFolder, bsaRunSettings, type BsaRunSettings } from '../engine/finetune/bsaRun.ts'
+import { bsaMetricsLine, bsaRunFolder, bsaRunSettings, type BsaRunSettings } from '../engine/finetune/bsaRun.ts'
 import { finetuneOptions, FinetunePlanError, modelFacts, planFinetune, prepareFinetuneModel, type FinetunePlan, type FinetuneTarget, type ModelFacts } from '../engine/finetune/plan.ts'
 import { BigGANModel } from '../engine/model.ts'
 import { buildDiscriminator } from '../engine/networks/index.ts'
@@ -22,7 +22,7 @@ import { TrainingSession, trainingData, type SessionState } from '../engine/trai
 import { discriminatorBlocks, resolveTrainSettings, TrainSettingsError, type TrainOptions, type TrainSettings } from '../engine/train/settings.ts'
 import { HostError, type Job } from './job.ts'
 import { loadFolder, metricsRecord } from './runFiles.ts'
-import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome } from './trainProtocol.ts'
+import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunAlert, RunEvent, RunOutcome } from './trainProtocol.ts'
 
 /** The studio keeps more checkpoints than the engine's default 2: the watchlist scrubs through them. */
 export const STUDIO_KEEP_CHECKPOINTS = 10
@@ -207,6 +207,8 @@ async function startBsa(
       signal: controller.signal,
       onProgress: ({ step, steps, losses }) => {
         clock.tick()
+        // the record as metrics.jsonl has it (bsaRunFolder writes it), read back the way runs:get reads the file
+        job.emit({ kind: 'metrics', metrics: metricsRecord(bsaMetricsLine(step, losses)) })
         job.emit({
           kind: 'progress',
           progress: {
@@ -310,27 +312,8 @@ async function train(run: RunFolder, session: TrainingSession, job: RunJob): Pro
     },
     onLog: (record, decision) => {
       job.emit({ kind: 'metrics', metrics: metricsFromLog(record, decision) })
-      if (decision.action === 'stop') {
-        const best = session.bestStep
-        job.emit({
-          kind: 'alert',
-          level: 'stop',
-          messages: decision.reasons,
-          action: `the collapse monitor stopped the run at step ${record.step}: a last checkpoint is written` +
-            (best !== null ? `, and best/ keeps step ${best}, from before the collapse` : ''),
-        })
-      } else {
-        // each kind of warning once (numbers aside), as the CLI prints them
-        const fresh = decision.warnings.filter((w) => {
-          const key = w.replace(/[\d.]+/g, '#')
-          const seen = warned.has(key)
-          warned.add(key)
-          return !seen
-        })
-        if (fresh.length > 0) {
-          job.emit({ kind: 'alert', level: 'warning', messages: fresh, action: 'a warning only: training goes on, and the monitor stops the run if it gets worse' })
-        }
-      }
+      const alert = monitorAlert(record.step, decision, warned, session.bestStep)
+      if (alert) job.emit(alert)
     },
     observe: (sink) => ({
       ...sink,
@@ -351,6 +334,29 @@ async function train(run: RunFolder, session: TrainingSession, job: RunJob): Pro
   if (job.stopRequested()) controller.abort()
   const outcome = await trainRun(run, session, options)
   return { status: outcome.status, step: outcome.step, bestStep: outcome.bestStep, reasons: outcome.reasons }
+}
+
+/** What the monitor's decision on the record logged at `step` tells the studio: a stop, or the kinds of warning not
+ *  raised before (numbers aside, as the CLI prints them; `warned` keeps the kinds raised so far); null: nothing new. */
+export function monitorAlert(step: number, decision: MonitorDecision, warned: Set<string>, bestStep: number | null): RunAlert | null {
+  if (decision.action === 'stop') {
+    return {
+      kind: 'alert',
+      step,
+      level: 'stop',
+      messages: decision.reasons,
+      action: `the collapse monitor stopped the run at step ${step}: a last checkpoint is written` +
+        (bestStep !== null ? `, and best/ keeps step ${bestStep}, from before the collapse` : ''),
+    }
+  }
+  const fresh = decision.warnings.filter((w) => {
+    const key = w.replace(/[\d.]+/g, '#')
+    const seen = warned.has(key)
+    warned.add(key)
+    return !seen
+  })
+  if (fresh.length === 0) return null
+  return { kind: 'alert', step, level: 'warning', messages: fresh, action: 'a warning only: training goes on, and the monitor stops the run if it gets worse' }
 }
 
 function progressOf(p: TrainProgress): TrainingProgress {

@@ -28,14 +28,16 @@ export interface ClassScoreRow {
 export interface LeakageSample {
   class: number
   seed: number
-  truncation: number
+  /** null: none */
+  truncation: number | null
 }
 
 export interface LeakageMatrixRequest {
   classes: number[]
   seeds: number
   firstSeed: number
-  truncations: number[]
+  /** null: none (z ~ N(0, I)) */
+  truncations: (number | null)[]
   judge: JudgeSpec
   /** where the bundled classifier lives */
   resourcesDir: string
@@ -81,7 +83,7 @@ export interface InspectOperations {
   }
   /** a leakage cell's images (RGBA) with the judge's top-k per image, exactly as the matrix judged them */
   inspectCell: {
-    request: { class: number; seeds: number[]; truncation: number; k: number; judge: JudgeSpec; resourcesDir: string }
+    request: { class: number; seeds: number[]; truncation: number | null; k: number; judge: JudgeSpec; resourcesDir: string }
     result: {
       width: number
       height: number

@@ -4,7 +4,9 @@
 // writes the running request's seq into a shared Int32Array that the worker reads between batches.
 // Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
 import type { ModelInfo, ReplyError } from '../../preload/contract.ts'
+import type { RuntimeRequest } from '../onnx/runtime-names.ts'
 import type { InspectOperations } from './inspectProtocol.ts'
+import type { MetricsOperations } from './metricsProtocol.ts'
 
 /** Points packed for the crossing: count rows of z, y and truncation. */
 export interface PackedPoints {
@@ -32,11 +34,15 @@ export interface EngineBackend {
   notes: string[]
   /** what renders the open model's previews: 'onnx (CPU, 2 threads)', or 'tfjs' (also before a model is open) */
   previews: string
+  /** why that runtime serves them (select.ts's reason), or what will decide once a model is open */
+  previewsReason: string
 }
 
 /** Each operation: what the request carries and what the reply's value is. */
-export interface Operations extends InspectOperations {
+export interface Operations extends InspectOperations, MetricsOperations {
   info: { request: Record<never, never>; result: EngineBackend }
+  /** the runtime previews use from now on; the open model's previews switch to it at once */
+  runtime: { request: { runtime: RuntimeRequest }; result: EngineBackend }
   /** tensors the worker holds (tf.memory()): the model's, and any a request leaked */
   memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } }
   /** a native model folder, or a checkpoint to import into modelsDir first */
@@ -80,4 +86,6 @@ export type FromWorker =
 export interface WorkerData {
   /** Int32Array(1) over it: the seq of the request to cancel */
   cancel: SharedArrayBuffer
+  /** the runtime previews start on (the studio setting, or BIGGAN_RUNTIME) */
+  runtime: RuntimeRequest
 }

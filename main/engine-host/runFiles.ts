@@ -10,6 +10,7 @@ import { decodeImage } from '../data/decode.ts'
 import { DatasetError } from '../data/errors.ts'
 import { loadImageFolder } from '../data/dataset.ts'
 import { readImageBytes } from '../data/read.ts'
+import type { HeldOutOptions } from '../data/split.ts'
 import type { ImageDataset, ImageSplit } from '../data/types.ts'
 import { runPaths } from '../engine/train/run.ts'
 import { encodePng } from '../images/png.ts'
@@ -20,13 +21,17 @@ import type { RunHistory } from './trainProtocol.ts'
 export const THUMBNAIL_PX = 64
 const FAILED_LISTED = 1000
 
-/** Loads a folder through the loader (its decode cache included), reporting each file, stoppable between files. */
-export async function loadFolder(dir: string, resolution: number, seed: number, job: Job, label: string): Promise<ImageDataset> {
+/** Loads a folder through the loader (its decode cache included), reporting each file, stoppable between files.
+ *  `heldOut`: the split training never sees (the loader's default; none for generator metrics, which use every image). */
+export async function loadFolder(
+  dir: string, resolution: number, seed: number, job: Job, label: string, heldOut?: Partial<HeldOutOptions>,
+): Promise<ImageDataset> {
   const controller = new AbortController()
   try {
     return await loadImageFolder(dir, {
       resolution,
       seed,
+      ...(heldOut ? { heldOut } : {}),
       signal: controller.signal,
       onProgress: ({ done, total }) => {
         job.progress(label, done, total)
@@ -202,7 +207,8 @@ export function sampleRecords(records: MetricsRecord[], max: number): MetricsRec
 
 const finite = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null)
 
-/** One metrics.jsonl line (monitor.ts metricsLine) in the contract's shape: spectra as a list of layers. */
+/** One metrics.jsonl line (monitor.ts metricsLine, or a BSA run's bsaMetricsLine) in the contract's shape: spectra as a
+ *  list of layers. */
 export function metricsRecord(line: Record<string, unknown>): MetricsRecord {
   if (typeof line.step !== 'number') throw new Error('a metrics line without a step')
   const record: MetricsRecord = {
@@ -218,6 +224,15 @@ export function metricsRecord(line: Record<string, unknown>): MetricsRecord {
   const copy = line.copyFraction as { pixels?: unknown; features?: unknown } | undefined
   if (copy && typeof copy === 'object') {
     record.copyFraction = { pixels: finite(copy.pixels), ...('features' in copy ? { features: finite(copy.features) } : {}) }
+  }
+  const reconstruction = line.reconstruction as Record<string, unknown> | undefined
+  if (reconstruction && typeof reconstruction === 'object') {
+    record.reconstruction = {
+      total: finite(reconstruction.total),
+      l1: finite(reconstruction.l1),
+      multiScaleL1: finite(reconstruction.multiScaleL1),
+      latentPrior: finite(reconstruction.latentPrior),
+    }
   }
   const spectra = line.spectra as Record<string, Record<string, { sigma?: unknown[]; frobenius?: unknown }>> | undefined
   if (spectra && typeof spectra === 'object') {

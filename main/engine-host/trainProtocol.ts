@@ -76,7 +76,17 @@ export type RunEvent =
   | { kind: 'preview'; step: number }
   | { kind: 'memorisation'; step: number }
   | { kind: 'checkpoint'; step: number; best: boolean }
-  | { kind: 'alert'; level: 'warning' | 'stop'; messages: string[]; action: string }
+  | RunAlert
+
+/** The collapse monitor warned or stopped the run, reading the record logged at `step`. */
+export interface RunAlert {
+  kind: 'alert'
+  step: number
+  level: 'warning' | 'stop'
+  messages: string[]
+  /** what the run did about it, in words */
+  action: string
+}
 
 /** How a run ended: the loop's outcome (BSA: completed or cancelled). */
 export interface RunOutcome {

@@ -10,6 +10,7 @@ import { directions } from './directions.ts'
 import { pointPng, sequenceFile } from './exports.ts'
 import { inspectHandlers } from './inspectJobs.ts'
 import { HostError, type Job } from './job.ts'
+import { metricsHandlers } from './metricsJobs.ts'
 import { openDefault, openPath, type OpenModel } from './models.ts'
 import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
 import { openPreviews } from './previews.ts'
@@ -22,6 +23,9 @@ const cancelled = new Int32Array((workerData as WorkerData).cancel)
 const backend = initBackend()
 backend.catch(() => undefined) // each request reports a failed backend itself
 let current: OpenModel | undefined
+/** the models folder the current model was opened with: its exported graphs are cached beside it */
+let currentModelsDir: string | undefined
+let runtime = (workerData as WorkerData).runtime
 let queue: Promise<void> = Promise.resolve()
 
 port.on('message', (message: ToWorker) => {
@@ -56,6 +60,7 @@ type Handlers = { [O in Op]: (request: RequestOf<O>, job: Job) => Promise<Result
 
 const handlers: Handlers = {
   ...inspectHandlers(() => modelOpen()),
+  ...metricsHandlers(() => modelOpen()),
   async info() {
     const b = await backend
     return {
@@ -67,7 +72,19 @@ const handlers: Handlers = {
       tried: b.tried.map((t) => ({ ...t })),
       notes: [...b.notes],
       previews: current?.previews?.label ?? 'tfjs',
+      previewsReason: current?.previews?.reason ?? `no model is open; ${runtime.name} (from ${runtime.source}) decides once one is`,
     }
+  },
+  async runtime(request, job) {
+    runtime = request.runtime
+    const open = current
+    if (open && currentModelsDir) {
+      // the old session goes first: two sessions of a large model at once would double the memory
+      await open.previews?.dispose()
+      open.previews = undefined
+      open.previews = await openPreviews(open.model, currentModelsDir, (await backend).name, runtime, job)
+    }
+    return handlers.info({ op: 'info' }, job)
   },
   async memory() {
     const { numTensors, numBytes } = tf.memory()
@@ -113,8 +130,9 @@ function handle(request: AnyRequest, job: Job): Promise<unknown> {
 /** Chooses what renders an opened model's previews (onnxruntime or the engine); the model is freed on failure. */
 async function withPreviews(open: OpenModel, modelsDir: string, job: Job): Promise<OpenModel> {
   try {
-    open.previews = await openPreviews(open.model, modelsDir, (await backend).name, job)
+    open.previews = await openPreviews(open.model, modelsDir, (await backend).name, runtime, job)
     job.check()
+    currentModelsDir = modelsDir
     return open
   } catch (err) {
     await open.previews?.dispose()

@@ -14,7 +14,7 @@ import { concatChunks, encodeModel, type ExternalData } from './proto.ts'
 import { Weights } from './weights.ts'
 
 /** Bumped whenever the graphs the exporter writes change. */
-export const EXPORT_VERSION = 1
+export const EXPORT_VERSION = 2
 
 /** Cached graphs kept per cache folder (the least recently used go first). */
 const KEEP_GRAPHS = 12

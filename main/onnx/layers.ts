@@ -119,8 +119,23 @@ export function batchNorm(e: Export, bn: BatchNorm, x: string): string {
 
 // ───────────────────────────────────────────── self-attention ─────────────────────────────────────────────
 
+/** The most attention weights (query rows × keys) one image's chunk of β holds: 2 MiB of float32. */
+export const ATTENTION_CHUNK_VALUES = 1 << 19
+
+/** How many query rows each chunk of β = softmax(θᵀφ) [batch, N, N/4] covers: all N where the whole map is small,
+ *  else the largest power-of-two divisor of N that keeps a chunk within ATTENTION_CHUNK_VALUES per image. Softmax
+ *  runs per query row, so a chunk's rows are exactly the whole map's rows; the map (256 MiB at 64×64, batch 16)
+ *  is never held whole, only one chunk and its softmax at a time. */
+export function attentionChunkRows(n: number, maxValues = ATTENTION_CHUNK_VALUES): number {
+  const keys = n / 4
+  let rows = n
+  while (rows * keys > maxValues && rows % 2 === 0 && rows > 1) rows /= 2
+  return rows
+}
+
 /** SAGAN self-attention on [batch, C, h, w]: θ, φ and g as one 1×1 conv (C/8 + C/8 + C/2 outputs), γ folded into
- *  the output conv. β = softmax(θᵀφ) [batch, N, N/4] over the pooled keys; out = x + γ·o(g βᵀ). */
+ *  the output conv. β = softmax(θᵀφ) [batch, N, N/4] over the pooled keys, in chunks of query rows
+ *  (attentionChunkRows); out = x + γ·o(g βᵀ). */
 export function selfAttention(e: Export, att: SelfAttention, x: string, h: number, w: number): string {
   const C = att.channels
   const n = h * w
@@ -139,9 +154,19 @@ export function selfAttention(e: Export, att: SelfAttention, x: string, h: numbe
     [0, 2, 1],
     `${att.name}.g[b,N/4,C/2]`,
   )
-  const beta = e.g.op('Softmax', [e.g.matMul(queries, keys, `${att.name}.θᵀφ`)], `${att.name}.softmax`, { axis: int(-1) })
+  const rows = attentionChunkRows(n)
+  const chunks = n / rows
+  const queryChunks =
+    chunks === 1 ? [queries] : e.g.opMulti('Split', [queries, e.g.int64s(new Array(chunks).fill(rows))], chunks, `${att.name}.theta.rows`, { axis: int(1) })
+  // each chunk's nodes follow one another, so onnxruntime finishes a chunk (and frees its β) before the next
+  const attendedRows = queryChunks.map((q, i) => {
+    const at = chunks === 1 ? '' : `[${i * rows}:${(i + 1) * rows}]`
+    const beta = e.g.op('Softmax', [e.g.matMul(q, keys, `${att.name}.θᵀφ${at}`)], `${att.name}.softmax${at}`, { axis: int(-1) })
+    return e.g.matMul(beta, values, `${att.name}.βg${at}`) // [batch, rows, C/2]
+  })
+  const attendedAll = chunks === 1 ? attendedRows[0] : e.g.op('Concat', attendedRows, `${att.name}.βg[b,N,C/2]`, { axis: int(1) })
   const attended = e.g.reshape(
-    e.g.transpose(e.g.matMul(beta, values, `${att.name}.βg`), [0, 2, 1], `${att.name}.βg[b,C/2,N]`),
+    e.g.transpose(attendedAll, [0, 2, 1], `${att.name}.βg[b,C/2,N]`),
     [0, C / 2, h, w],
     `${att.name}.βg[b,C/2,h,w]`,
   )

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import { bigganDeepGeneratorTable, bigganGeneratorTable } from '../engine/arch.ts'
 import type { ModelConfig } from '../engine/config.ts'
 import { statsRows } from '../engine/sampling/truncation.ts'
 import { discriminatorInputs, discriminatorOutputs, generatorInputs, generatorOutput } from './io.ts'
@@ -36,6 +37,9 @@ export interface SessionOptions {
   providers?: string[]
   /** write onnxruntime's per-node profile (a JSON trace) to files starting with this prefix */
   profilePrefix?: string
+  /** plan each run's activations as one block (onnxruntime's memory pattern) instead of allocating op by op
+   *  (default false; see usesMemoryPattern) */
+  memoryPattern?: boolean
 }
 
 let ortModule: Ort | undefined
@@ -72,12 +76,21 @@ export async function createSession(model: string | Uint8Array, options: Session
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // no arena: activations go back to the system after each op, which keeps the peak near weights + one
-    // layer's activations (measured in test/bench/onnx.bench.ts) at no measurable cost in speed
+    // no arena, and by default no memory pattern: activations go back to the allocator after each op instead of
+    // into a pool or a block planned for the whole run, which keeps the peak near weights + one layer's activations
+    // (BigGAN-deep-128, batch 1: 1.56× → 1.4× the weights, test/bench/onnx.bench.ts)
     enableCpuMemArena: false,
-    // threads sleep rather than spin between ops: when another process holds a core (a training run, the
-    // renderer), spinning workers wait on each other and 2 threads ran slower than 1 (test/bench/onnx.bench.ts)
-    extra: { session: { 'intra_op.allow_spinning': '0' } },
+    enableMemPattern: options.memoryPattern ?? false,
+    extra: {
+      session: {
+        // threads sleep rather than spin between ops: when another process holds a core (a training run, the
+        // renderer), spinning workers wait on each other and 2 threads ran slower than 1 (test/bench/onnx.bench.ts)
+        'intra_op.allow_spinning': '0',
+        // no packed copies of constant weights: the session then keeps the external data file mapped instead of
+        // copying every initializer while it loads (BigGAN-deep-128: 120 MiB less at load, 15 MiB less at run)
+        disable_prepacking: '1',
+      },
+    },
     logSeverityLevel: 3,
     ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
   }
@@ -176,33 +189,68 @@ abstract class OnnxNetwork {
   }
 }
 
+/** The most bytes G's widest activation may take in one session run. Keeps a run's peak near a one-image forward
+ *  (BigGAN-deep-128 and larger run image by image; the 32 px models run whole batches), and every activation below
+ *  glibc's largest mmap threshold (32 MiB), so a freed activation is reused instead of faulting in fresh pages. */
+export const RUN_ACTIVATION_BYTES = 8 * 2 ** 20
+
+/** One image's widest activation in G: a block's input or output at the block's resolution, float32 bytes. */
+function widestActivationBytes(config: ModelConfig): number {
+  const rows = config.arch === 'biggan-deep' ? bigganDeepGeneratorTable(config).rows : bigganGeneratorTable(config).rows
+  return Math.max(...rows.map((r) => r.resolution ** 2 * Math.max(r.inChannels, r.outChannels) * 4))
+}
+
+/** Images per session run: as many as keep G's widest activation within RUN_ACTIVATION_BYTES, at least 1. A point's
+ *  pixels do not depend on its batch (eval-mode G), so splitting a batch changes no image. */
+export function imagesPerRun(config: ModelConfig): number {
+  return Math.max(1, Math.floor(RUN_ACTIVATION_BYTES / widestActivationBytes(config)))
+}
+
+/** Whether a model's sessions use onnxruntime's memory pattern: where one image's activations fit the run budget
+ *  (runs then hold batches of small activations, and one planned block per run saves an allocation per op: the
+ *  32 px models ran 25–40 % faster at batch 16), not where a single image exceeds it (the paper-sized models, where
+ *  the planned block held 60 MiB more than allocating op by op: BigGAN-deep-128 1.7× instead of 1.4× its weights). */
+export function usesMemoryPattern(config: ModelConfig): boolean {
+  return widestActivationBytes(config) <= RUN_ACTIVATION_BYTES
+}
+
 /** An exported generator. generate() takes what BigGANModel.generate takes and returns the same images. */
 export class OnnxGenerator extends OnnxNetwork {
   static async open(model: string | Uint8Array, config: ModelConfig, options: SessionOptions = {}): Promise<OnnxGenerator> {
-    const { session, info } = await createSession(model, options)
+    const { session, info } = await createSession(model, { memoryPattern: usesMemoryPattern(config), ...options })
     return new OnnxGenerator(session, info, config)
   }
 
   /** Images [batch, R, R, 3] in [−1, 1], NHWC, for z [batch·zDim] and y [batch·numClasses]; truncation ψ (a double)
    *  picks the BatchNorm statistics where the model has per-truncation rows. */
   async generate(z: Float32Array, y: Float32Array, options: { truncation?: number } = {}): Promise<Float32Array> {
-    const { zDim, numClasses, nStats } = this.config
+    const { zDim, numClasses, nStats, resolution } = this.config
     const batch = this.batchOf(z, zDim, 'z')
     if (y.length !== batch * numClasses) throw new Error(`y has ${y.length} values; ${batch} rows of ${numClasses} were expected`)
-    const feeds: Record<string, Tensor> = {
-      [generatorInputs.z]: this.tensor(z, [batch, zDim]),
-      [generatorInputs.y]: this.tensor(y, [batch, numClasses]),
+    const stats = nStats > 1 ? this.tensor(statsWeights(this.config, options.truncation ?? 1), [1, nStats]) : undefined
+    const perRun = Math.min(batch, imagesPerRun(this.config))
+    const imageSize = resolution * resolution * 3
+    const images = perRun === batch ? undefined : new Float32Array(batch * imageSize) // [batch, R, R, 3]
+    for (let start = 0; start < batch; start += perRun) {
+      const n = Math.min(perRun, batch - start)
+      const feeds: Record<string, Tensor> = {
+        [generatorInputs.z]: this.tensor(z.subarray(start * zDim, (start + n) * zDim), [n, zDim]),
+        [generatorInputs.y]: this.tensor(y.subarray(start * numClasses, (start + n) * numClasses), [n, numClasses]),
+      }
+      if (stats) feeds[generatorInputs.statsWeights] = stats
+      const out = (await this.session.run(feeds))[generatorOutput].data as Float32Array
+      if (!images) return out
+      images.set(out, start * imageSize)
     }
-    if (nStats > 1) feeds[generatorInputs.statsWeights] = this.tensor(statsWeights(this.config, options.truncation ?? 1), [1, nStats])
-    const out = await this.session.run(feeds)
-    return out[generatorOutput].data as Float32Array
+    return images!
   }
 }
 
 /** An exported discriminator: logits and pooled features for images x [batch, R, R, 3] in [−1, 1]. */
 export class OnnxDiscriminator extends OnnxNetwork {
   static async open(model: string | Uint8Array, config: ModelConfig, options: SessionOptions = {}): Promise<OnnxDiscriminator> {
-    const { session, info } = await createSession(model, options)
+    // D's activations mirror G's (the same resolutions and widths), so the same rule
+    const { session, info } = await createSession(model, { memoryPattern: usesMemoryPattern(config), ...options })
     return new OnnxDiscriminator(session, info, config)
   }
 

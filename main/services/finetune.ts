@@ -8,9 +8,9 @@
 // Ctrl-C of the CLI does); the row keeps which one the user meant. A row left 'running' when the app stopped (a
 // crash: no worker trains it any more) becomes 'interrupted' when the studio starts; it resumes from its newest
 // checkpoint like a paused one.
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, isAbsolute, join, relative } from 'node:path'
 import {
   StudioError,
   type BsaHyperparameters,
@@ -19,6 +19,7 @@ import {
   type Input,
   type MemorisationReport,
   type ModelInfo,
+  type PreviewGrid,
   type Run,
   type RunStatus,
   type StudioEvent,
@@ -27,6 +28,8 @@ import {
 import type { Progress } from '../engine-host/client.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/trainClient.ts'
 import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/trainProtocol.ts'
+import { gridLayout } from '../images/pixels.ts'
+import { readPngText } from '../images/png.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library, StoredRun } from '../store/index.ts'
 
@@ -49,6 +52,7 @@ type FinetuneChannel =
   | 'finetune:resume'
   | 'finetune:cancel'
   | 'runs:list'
+  | 'runs:delete'
   | 'runs:get'
   | 'runs:preview'
   | 'runs:memorisation'
@@ -215,7 +219,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
         guarded(() => library.updateRun(id, { step: e.step, ...(e.best ? { bestStep: e.step } : {}) }))
         return training(id, { kind: 'checkpoint', step: e.step, best: e.best })
       case 'alert':
-        return training(id, { kind: 'alert', alert: { level: e.level, messages: e.messages, action: e.action } })
+        return training(id, { kind: 'alert', step: e.step, alert: { step: e.step, level: e.level, messages: e.messages, action: e.action } })
     }
   }
 
@@ -374,6 +378,31 @@ export function createFinetune(options: FinetuneOptions): Finetune {
 
     'runs:list': async () => library.listRuns().map(toRun),
 
+    'runs:delete': async ({ id }) => {
+      const r = run(id)
+      if (active?.id === id || r.status === 'running') {
+        throw new StudioError('failed', `run ${id} '${r.name}' is training: cancel it first, then delete it`)
+      }
+      const open = options.currentModel()
+      if (open && isInside(open.path, r.runDir)) {
+        throw new StudioError(
+          'failed',
+          `run ${id} '${r.name}' holds the open model (${open.path}): open another model first, then delete the run`,
+        )
+      }
+      // the folder first: if it cannot be removed, the row stays to say where it is
+      const removable = isInside(r.runDir, runsDir) && existsSync(r.runDir)
+      if (removable) {
+        try {
+          await rm(r.runDir, { recursive: true, force: true })
+        } catch (err) {
+          throw new StudioError('failed', `run ${id}'s folder ${r.runDir} could not be removed (${(err as Error).message}): check its permissions, then delete again`)
+        }
+      }
+      library.deleteRun(id)
+      return { id, runDir: r.runDir, folderRemoved: removable }
+    },
+
     'runs:get': async ({ id }) => {
       const r = run(id)
       const history = await client.call({ op: 'history', runDir: r.runDir, maxPoints: MAX_METRICS, known: { bestStep: r.bestStep, step: r.step } })
@@ -383,10 +412,11 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     'runs:preview': async ({ id, step }) => {
       const r = run(id)
       const file = join(r.runDir, 'previews', `step-${String(step).padStart(6, '0')}.png`)
-      const png = await readFile(file).catch(() => {
+      const bytes = await readFile(file).catch(() => {
         throw new StudioError('failed', `run ${id} has no preview at step ${step}: runs:get lists the steps it has`)
       })
-      return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength) }
+      const png = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      return { png, grid: previewGrid(png, file) }
     },
 
     'runs:memorisation': async ({ id, step }) => {
@@ -488,6 +518,33 @@ function folderName(text: string): string {
     .replace(/^[.-]+|[.-]+$/g, '')
     .slice(0, 80)
   return name || 'run'
+}
+
+/** `path` is `dir` or lies inside it. */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+/** Where each sample sits in a preview PNG: the layout the engine recorded in it (engine/train/loop.ts). A preview
+ *  written before layouts were recorded gets the default layout of its sample count, its cell size read off its width. */
+function previewGrid(png: Uint8Array, file: string): PreviewGrid {
+  let meta: { classes?: unknown; grid?: Partial<Record<keyof PreviewGrid, unknown>> } | undefined
+  try {
+    meta = JSON.parse(readPngText(png)['biggan-preview'] ?? 'null') ?? undefined
+  } catch {
+    meta = undefined
+  }
+  const g = meta?.grid
+  const whole = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0
+  if (g && whole(g.count) && whole(g.cell) && whole(g.columns) && whole(g.gap) && g.columns > 0) {
+    return gridLayout(g.count, g.cell, g.columns, g.gap)
+  }
+  const count = Array.isArray(meta?.classes) ? meta.classes.length : 0
+  if (count === 0) throw new StudioError('failed', `${file} is not a preview grid this version reads: it says nothing of its samples`)
+  const { columns, gap } = gridLayout(count, 0)
+  const width = new DataView(png.buffer, png.byteOffset, png.byteLength).getUint32(16) // IHDR
+  return gridLayout(count, Math.round((width - (columns + 1) * gap) / columns))
 }
 
 /** A memorisation/step-N.json (engine/train/memorisation.ts MemorisationResult), checked field by field. */

@@ -132,9 +132,10 @@ function judgeOf(judge: JudgeSpec | undefined): JudgeSpec {
   return typeof judge === 'string' ? judge : { folder: judge.folder }
 }
 
-function checkTruncations(m: ModelInfo, truncations: readonly number[]): void {
+/** Null (none) fits every model: for a 'released' one it is ψ = 1. */
+function checkTruncations(m: ModelInfo, truncations: readonly (number | null)[]): void {
   if (m.semantics !== 'released') return
-  const bad = truncations.find((t) => t > 1)
+  const bad = truncations.find((t) => t !== null && t > 1)
   if (bad !== undefined) {
     throw new StudioError('bad-input', `truncation ${bad}: ${m.name} selects BatchNorm statistics by truncation, so use values in (0, 1]`)
   }

@@ -11,7 +11,9 @@ import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
+import { createMetrics } from './metrics.ts'
 import { packPoint, packPoints, pointClass } from './points.ts'
+import { createSettings } from './settings.ts'
 
 export interface StudioOptions {
   /** the app's data folder: imported models go to <dataDir>/models */
@@ -20,6 +22,8 @@ export interface StudioOptions {
   resourcesDir: string
   shell: 'electron' | 'web'
   library: Library
+  /** where BIGGAN_RUNTIME (which overrides the runtime setting) is read; process.env where absent */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface Studio {
@@ -92,10 +96,15 @@ export function createStudio(options: StudioOptions): Studio {
   })
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })
+  const metrics = createMetrics({ engine, library, resourcesDir: options.resourcesDir, emit })
+
+  const settings = createSettings({ engine, library, env: options.env ?? process.env })
 
   const handlers: Handlers = {
     ...finetune.handlers,
+    ...settings.handlers,
     ...inspect.handlers,
+    ...metrics.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
@@ -226,6 +235,11 @@ export function createStudio(options: StudioOptions): Studio {
     'session:redo': async () => library.redo(),
 
     'jobs:cancel': async ({ job }) => ({ cancelled: engine.cancel(job) || finetune.cancelJob(job) }),
+
+    // The system dialog needs a window: the Electron shell answers it in main/ipc, over the window that asked.
+    'dialog:chooseFolder': async () => {
+      throw new StudioError('unsupported', "dialog:chooseFolder: web mode has no system folder dialog: type the folder's path instead")
+    },
   }
 
   return {

@@ -7,5 +7,7 @@ export { DEFAULT_PAGE, type FavouriteFilter, type FavouritePatch, type NewFavour
 export { HISTORY_LIMIT, SESSION_WINDOW, type NewHistoryEntry } from './sessions.ts'
 export type { UsedModel } from './models.ts'
 export type { NewRun, RunPatch, StoredRun } from './runs.ts'
+export type { NewGeneratorMetrics } from './metrics.ts'
+export { DEFAULT_SETTINGS, type SettingsRead } from './settings.ts'
 export { FAVOURITES_FORMAT, FAVOURITES_VERSION, MAX_FAVOURITES_PER_FILE, type ImportResult } from './exchange.ts'
 export { SCHEMA_VERSION } from './migrations.ts'

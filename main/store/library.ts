@@ -2,21 +2,25 @@
 // by design: it belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
 import path from 'node:path'
 import type Database from 'better-sqlite3'
-import type { Favourite, RecentModel, SessionState, SessionSummary } from '../../preload/contract.ts'
+import type { Favourite, GeneratorMetricsRecord, RecentModel, SessionState, SessionSummary, StudioSettings } from '../../preload/contract.ts'
 import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite } from './favourites.ts'
+import { GeneratorMetricsStore, type NewGeneratorMetrics } from './metrics.ts'
 import { userVersion } from './migrations.ts'
 import { RecentModels, type UsedModel } from './models.ts'
 import { Runs, type NewRun, type RunPatch, type StoredRun } from './runs.ts'
 import { openDatabase, quarantine, type OpenOptions } from './open.ts'
 import { Sessions, type NewHistoryEntry } from './sessions.ts'
+import { Settings, type SettingsRead } from './settings.ts'
 
 export class Library {
   private readonly favourites: Favourites
   private readonly sessions: Sessions
   private readonly models: RecentModels
   private readonly runs: Runs
+  private readonly generatorMetrics: GeneratorMetricsStore
+  private readonly studioSettings: Settings
 
   private constructor(
     readonly file: string,
@@ -27,6 +31,8 @@ export class Library {
     this.sessions = new Sessions(db, file, options.historyLimit)
     this.models = new RecentModels(db)
     this.runs = new Runs(db, file)
+    this.generatorMetrics = new GeneratorMetricsStore(db, file)
+    this.studioSettings = new Settings(db, file)
   }
 
   /** Opens (creating the folder and file if need be) and migrates the library at `file`. A damaged file throws
@@ -168,6 +174,38 @@ export class Library {
   /** Marks rows left 'running' (by a crash: no worker trains them any more) 'interrupted'; returns their ids. */
   interruptRuns(reason: string): number[] {
     return this.guard('mark interrupted runs', () => this.runs.interruptRunning(reason))
+  }
+
+  // ——— generator metrics ———
+
+  /** A measurement with its extractor's hash and the sample counts; 'metrics' for one truncation, else 'curve'. */
+  saveGeneratorMetrics(m: NewGeneratorMetrics): GeneratorMetricsRecord {
+    return this.guard('save the generator metrics', () => this.generatorMetrics.save(m))
+  }
+
+  getGeneratorMetrics(id: number): GeneratorMetricsRecord {
+    return this.guard('read the generator metrics', () => this.generatorMetrics.get(id))
+  }
+
+  /** The measurements of the model with this content hash, newest first. */
+  listGeneratorMetrics(modelHash: string): GeneratorMetricsRecord[] {
+    return this.guard('list generator metrics', () => this.generatorMetrics.list(modelHash))
+  }
+
+  deleteGeneratorMetrics(id: number): boolean {
+    return this.guard('delete the generator metrics', () => this.generatorMetrics.delete(id))
+  }
+
+  // ——— settings ———
+
+  /** Every setting; a stored value that does not parse reads as its default, with a notice saying so. */
+  settings(): SettingsRead {
+    return this.guard('read the settings', () => this.studioSettings.read())
+  }
+
+  /** Stores the settings given (each checked against the contract's schema) and returns them all. */
+  saveSettings(patch: Partial<StudioSettings>): SettingsRead {
+    return this.guard('save the settings', () => this.studioSettings.write(patch))
   }
 
   private guard<T>(action: string, fn: () => T): T {

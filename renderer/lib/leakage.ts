@@ -1,5 +1,6 @@
-// The leakage view's arithmetic, apart from the components: reading the truncation list the user typed, which
-// detected columns a matrix shows, the heat colour of a cell, and the scales of the small line charts.
+// The leakage view's arithmetic, apart from the components: reading the truncation list the user typed ('none' for
+// no truncation), which detected columns a matrix shows, the heat colour of a cell, the pages of a cell's seeds, and
+// the scales of the small line charts.
 import type { JudgeSpec, LeakageReport, Semantics } from '../../preload/contract.ts'
 
 export type JudgeChoice = 'default' | 'classifier' | 'discriminator' | 'folder'
@@ -12,20 +13,50 @@ export function judgeSpec(choice: JudgeChoice, folder: string): JudgeSpec {
   return { folder: f }
 }
 
-/** '1, 0.7, 0.4' → [1, 0.7, 0.4]: at most 12 distinct values in the model's range; an error message otherwise. */
-export function parseTruncations(text: string, semantics: Semantics, range: { min: number; max: number }): number[] | string {
+/** '1, 0.7, none' → [1, 0.7, null]: at most 12 distinct values in the model's range, null being no truncation
+ *  (z ~ N(0, I); ψ = 1 for a 'released' model); an error message otherwise. */
+export function parseTruncations(text: string, semantics: Semantics, range: { min: number; max: number }): (number | null)[] | string {
   const words = text.split(/[\s,;]+/).filter((w) => w !== '')
   if (words.length === 0) return 'type at least one truncation value'
   const hi = Math.min(4, semantics === 'released' ? 1 : range.max)
   const lo = Math.max(0.001, range.min)
-  const out: number[] = []
+  const out: (number | null)[] = []
   for (const w of words) {
-    const t = Number(w)
-    if (!Number.isFinite(t) || t < lo || t > hi) return `'${w}' is not a truncation of this model: use numbers from ${lo} to ${hi}`
+    const t = w.toLowerCase() === 'none' ? null : Number(w)
+    if (t !== null && (!Number.isFinite(t) || t < lo || t > hi)) {
+      return `'${w}' is not a truncation of this model: use 'none' or numbers from ${lo} to ${hi}`
+    }
     if (!out.includes(t)) out.push(t)
   }
   if (out.length > 12) return 'at most 12 truncation values'
   return out
+}
+
+/** A truncation as the view names it. */
+export function truncationLabel(t: number | null): string {
+  return t === null ? 'none' : String(t)
+}
+
+/** Where a truncation sits on the rate chart's x axis: a value at itself; none at ψ = 1 for a 'released' model
+ *  (what it means there), else one past the largest threshold measured (no threshold: beyond every one). */
+export function truncationX(t: number | null, all: readonly (number | null)[], semantics: Semantics): number {
+  if (t !== null) return t
+  if (semantics === 'released') return 1
+  const values = all.filter((v): v is number => v !== null)
+  return (values.length > 0 ? Math.max(...values) : 0) + 1
+}
+
+/** Seeds a cell renders at a time. */
+export const CELL_PAGE = 64
+
+/** Page `page` of a cell's seeds (clamped to the pages there are): its seeds, and which of all they are (`first`
+ *  counted from 0, `last` exclusive). */
+export function cellPage(seeds: readonly number[], page: number): { seeds: number[]; page: number; pages: number; first: number; last: number } {
+  const pages = Math.max(1, Math.ceil(seeds.length / CELL_PAGE))
+  const p = Math.min(pages - 1, Math.max(0, Math.floor(page)))
+  const first = p * CELL_PAGE
+  const shown = seeds.slice(first, first + CELL_PAGE)
+  return { seeds: shown, page: p, pages, first, last: first + shown.length }
 }
 
 /** The detected columns a matrix shows: every row's own column, and every column any sample landed in, in order. */

@@ -1,7 +1,7 @@
 // Fine-tuning runs as the view shows them: what each status means and allows, time left, the preview grid's
 // geometry (which sample a click hits), and the run's history kept up to date from live events — metrics records,
 // checkpoints (the run keeps its newest few plus best/), preview steps and the collapse monitor's alerts.
-import type { MetricsRecord, Run, RunStatus } from '../../preload/contract.ts'
+import type { MetricsRecord, PreviewGrid, Run, RunStatus } from '../../preload/contract.ts'
 
 export type Tone = 'accent' | 'ok' | 'warn' | 'error' | 'muted'
 
@@ -53,6 +53,15 @@ export function runActions(run: Run, busy: boolean): RunActions {
   }
 }
 
+/** Why a run cannot be deleted now, or null: a run that trains, or one whose checkpoint is the open model (its
+ *  folder goes with it), stays. */
+export function deleteBlocker(run: Run, openModelPath: string | null): string | null {
+  if (run.status === 'running') return 'it is training: cancel it first'
+  const open = openModelPath
+  if (open !== null && (open === run.runDir || open.startsWith(`${run.runDir}/`) || open.startsWith(`${run.runDir}\\`))) return 'one of its checkpoints is the open model: open another model first'
+  return null
+}
+
 /** 75 → "1 min 15 s", 4000 → "1 h 07 min". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–'
@@ -64,39 +73,28 @@ export function formatDuration(seconds: number): string {
   return m === 60 ? `${h + 1} h 00 min` : `${h} h ${String(m).padStart(2, '0')} min`
 }
 
-// ——— the preview grid: ceil(√n) columns, row-major, a 2-pixel gap around every cell (main/images/pixels tileGrid) ———
+// ——— the preview grid: where each sample sits, from the layout runs:preview sends with the PNG (the engine's) ———
 
-export const PREVIEW_GAP = 2
-
-export function gridColumns(count: number): number {
-  return Math.max(1, Math.ceil(Math.sqrt(count)))
-}
-
-/** Where sample `index` sits in a grid image of width × height pixels, as fractions of the image. */
-export function cellRect(
-  index: number, count: number, width: number, height: number, gap = PREVIEW_GAP,
-): { left: number; top: number; width: number; height: number } | null {
-  const columns = gridColumns(count)
-  const rows = Math.ceil(count / columns)
-  const size = (width - (columns + 1) * gap) / columns
-  if (!(size > 0) || index < 0 || index >= count || rows * size + (rows + 1) * gap > height + 0.5) return null
-  const x = gap + (index % columns) * (size + gap)
-  const y = gap + Math.floor(index / columns) * (size + gap)
-  return { left: x / width, top: y / height, width: size / width, height: size / height }
+/** Where sample `index` sits in a preview grid image, as fractions of the image. */
+export function cellRect(index: number, grid: PreviewGrid): { left: number; top: number; width: number; height: number } | null {
+  const { count, columns, cell, gap, width, height } = grid
+  if (!(cell > 0 && width > 0 && height > 0) || !Number.isInteger(index) || index < 0 || index >= count) return null
+  const x = gap + (index % columns) * (cell + gap)
+  const y = gap + Math.floor(index / columns) * (cell + gap)
+  return { left: x / width, top: y / height, width: cell / width, height: cell / height }
 }
 
 /** The sample under a point of the grid image given as fractions (fx, fy) of its size, or null (a gap, or past
  *  the last sample). */
-export function cellAt(fx: number, fy: number, count: number, width: number, height: number, gap = PREVIEW_GAP): number | null {
-  const columns = gridColumns(count)
-  const size = (width - (columns + 1) * gap) / columns
-  if (!(size > 0)) return null
+export function cellAt(fx: number, fy: number, grid: PreviewGrid): number | null {
+  const { count, columns, cell, gap, width, height } = grid
+  if (!(cell > 0)) return null
   const px = fx * width - gap
   const py = fy * height - gap
   if (px < 0 || py < 0) return null
-  const col = Math.floor(px / (size + gap))
-  const row = Math.floor(py / (size + gap))
-  if (px - col * (size + gap) > size || py - row * (size + gap) > size || col >= columns) return null
+  const col = Math.floor(px / (cell + gap))
+  const row = Math.floor(py / (cell + gap))
+  if (px - col * (cell + gap) > cell || py - row * (cell + gap) > cell || col >= columns) return null
   const index = row * columns + col
   return index < count ? index : null
 }
@@ -134,11 +132,18 @@ export function mergeRecord(records: readonly MetricsRecord[], record: MetricsRe
 }
 
 export interface RunAlert {
-  step: number | null
+  /** the logged step at which the monitor's detector fired */
+  step: number
   level: 'warning' | 'stop'
   messages: string[]
   /** what the studio did about it */
   action: string
+}
+
+/** An alert in one line, as the view lists it: "step N: what happened; what the run did". */
+export function alertLine(alert: RunAlert): string {
+  const what = alert.messages.length > 0 ? alert.messages.join('; ') : alert.level === 'stop' ? 'the collapse monitor stopped the run' : 'the monitor warned'
+  return `step ${alert.step}: ${what}; ${alert.action}`
 }
 
 /** A warning's kind: its words without its numbers (the monitor reports each kind once). */

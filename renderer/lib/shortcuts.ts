@@ -30,7 +30,7 @@ export function shortcutFor(e: KeyLike, typing: boolean): Shortcut | null {
   if (key === 'z') return e.shiftKey ? { kind: 'redo' } : { kind: 'undo' }
   if (mod && key === 'y') return { kind: 'redo' }
   if (mod) return null
-  if (/^[1-9]$/.test(e.key)) return { kind: 'view', index: Number(e.key) - 1 }
+  if (/^[0-9]$/.test(e.key)) return { kind: 'view', index: (Number(e.key) + 9) % 10 }
   switch (key) {
     case 'r':
       return { kind: 'new-seed' }
@@ -67,7 +67,7 @@ export function isTypingTarget(el: { tagName?: string; type?: string; isContentE
 
 /** The help overlay's table. */
 export const SHORTCUT_HELP: { keys: string[]; action: string }[] = [
-  { keys: ['1 – 9'], action: 'Switch view (Explore, Grid, Interpolate, Blend, Library, Export, Models, Fine-tune, Class leakage)' },
+  { keys: ['1 – 9', '0'], action: 'Switch view (Explore, Grid, Interpolate, Blend, Library, Export, Models, Fine-tune, Class leakage, Metrics)' },
   { keys: ['←', '→'], action: 'Step back / forward along the selected direction (Explore)' },
   { keys: ['↑', '↓'], action: 'Select the previous / next direction (Explore)' },
   { keys: ['Space'], action: 'Play / pause the random walk (Explore)' },

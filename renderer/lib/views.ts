@@ -1,4 +1,4 @@
-// The studio's views, in sidebar order: keys 1–9 switch to them.
+// The studio's views, in sidebar order: keys 1–9, then 0, switch to them.
 
 export const VIEWS = [
   { id: 'explore', label: 'Explore', hint: 'One image: class, seed, truncation, and moves through z' },
@@ -10,10 +10,16 @@ export const VIEWS = [
   { id: 'models', label: 'Models', hint: 'Open, import and switch models' },
   { id: 'finetune', label: 'Fine-tune', hint: 'Fine-tune the open model on an image folder, and follow its runs' },
   { id: 'leakage', label: 'Class leakage', hint: 'Which class a judge sees in samples of each class, per truncation and checkpoint' },
+  { id: 'metrics', label: 'Metrics', hint: 'FD, KID, precision/recall and density/coverage against real images, per truncation' },
 ] as const
 
 export type ViewId = (typeof VIEWS)[number]['id']
 
 export function viewAt(index: number): ViewId | null {
   return VIEWS[index]?.id ?? null
+}
+
+/** The number key of the view at `index`: '1' … '9', then '0' for the tenth. */
+export function viewKey(index: number): string {
+  return String((index + 1) % 10)
 }

@@ -18,6 +18,7 @@ import { Latest } from '../lib/latest.ts'
 import {
   addCheckpoint,
   addStep,
+  alertLine,
   alertsFromMetrics,
   mergeRecord,
   type CheckpointRef,
@@ -72,7 +73,7 @@ class FinetuneState {
   historyError = $state<string | null>(null)
   /** the newest progress line of the run that trains */
   live = $state.raw<{ runId: number; progress: TrainingProgress } | null>(null)
-  /** the action under way on the selected run ('pause', 'resume', 'cancel', 'open') */
+  /** the action under way on the selected run ('pause', 'resume', 'cancel', 'open'), or a deletion ('delete') */
   acting = $state<string | null>(null)
 
   // ——— what the selected run's panels show ———
@@ -276,6 +277,28 @@ class FinetuneState {
     await this.act('cancel', (id) => studio().finetune.cancel({ id }), (r) => `Run ${r.id} cancelled at step ${r.step}; its checkpoints are kept.`)
   }
 
+  /** Deletes a run that does not train: its row and its folder. */
+  async remove(id: number): Promise<boolean> {
+    if (this.acting) return false
+    this.acting = 'delete'
+    try {
+      const gone = await studio().runs.delete({ id })
+      this.runs = this.runs.filter((r) => r.id !== id)
+      if (this.selectedId === id) {
+        this.selectedId = null
+        this.history = null
+      }
+      notices.push('info', `Run ${id} deleted${gone.folderRemoved ? `, with its folder ${gone.runDir}` : `; its folder ${gone.runDir} was left as it was`}.`)
+      return true
+    } catch (e) {
+      notices.fail(`Could not delete run ${id}`, e)
+      void this.loadRuns()
+      return false
+    } finally {
+      this.acting = null
+    }
+  }
+
   /** Makes a checkpoint of the selected run the current model (it then shows in Models, with its provenance). */
   async open(which: 'best' | 'latest' | 'step', step?: number): Promise<boolean> {
     const id = this.selectedId
@@ -357,10 +380,7 @@ class FinetuneState {
         if (t.step !== undefined) this.patch(t.runId, { step: t.step, ...(t.best ? { bestStep: t.step } : {}) })
         break
       case 'alert':
-        if (t.alert) {
-          const level = t.alert.level === 'stop' ? 'error' : 'warning'
-          notices.push(level, `${name}: ${t.alert.messages.join('; ')}. ${t.alert.action}.`)
-        }
+        if (t.alert) notices.push(t.alert.level === 'stop' ? 'error' : 'warning', `${name}, ${alertLine(t.alert)}.`)
         break
     }
     if (t.runId !== this.selectedId) return
@@ -393,8 +413,7 @@ class FinetuneState {
         break
       case 'alert':
         if (t.alert) {
-          const step = t.step ?? h.metrics[h.metrics.length - 1]?.step ?? this.live?.progress.step ?? null
-          const alert: RunAlert = { step, level: t.alert.level, messages: t.alert.messages, action: t.alert.action }
+          const alert: RunAlert = { step: t.alert.step, level: t.alert.level, messages: t.alert.messages, action: t.alert.action }
           const same = (a: RunAlert): boolean => a.step === alert.step && a.level === alert.level && a.messages.join() === alert.messages.join()
           // the live alert says better what was done than the one rebuilt from the records
           this.history = { ...h, alerts: [...h.alerts.filter((a) => !same(a)), alert] }

@@ -4,7 +4,7 @@
 import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run, StudioEvent } from '../../preload/contract.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
-import { judgeSpec, parseTruncations, type JudgeChoice } from '../lib/leakage.ts'
+import { cellPage, judgeSpec, parseTruncations, type JudgeChoice } from '../lib/leakage.ts'
 import { clampInt } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
 
@@ -14,7 +14,14 @@ export interface OpenCell {
   /** the row's model class, and the detected (judge's) column */
   intended: number
   detected: number
+  /** every seed of the cell */
   seeds: number[]
+  /** the page of seeds shown (CELL_PAGE at a time): the images of `result`, in order */
+  page: number
+  pages: number
+  shown: number[]
+  /** index of shown[0] among all seeds */
+  first: number
   result: Output<'inspect:cell'> | null
   error: string | null
 }
@@ -72,7 +79,7 @@ class Leakage {
   }
 
   /** What the settings describe, or an error message. */
-  request(info: ModelInfo): { classes: number[]; seeds: number; firstSeed: number; truncations: number[]; judge: JudgeSpec } | string {
+  request(info: ModelInfo): { classes: number[]; seeds: number; firstSeed: number; truncations: (number | null)[]; judge: JudgeSpec } | string {
     if (this.classes.length === 0) return 'choose at least one class'
     const truncations = parseTruncations(this.truncationsText, info.semantics, info.truncation)
     if (typeof truncations === 'string') return truncations
@@ -118,15 +125,16 @@ class Leakage {
     void studio().jobs.cancel({ job: 'inspect:leakage' }).catch(() => undefined)
   }
 
-  /** Opens a cell: renders its samples with the judge's evidence for each. */
-  async openCell(t: number, row: number, detected: number): Promise<void> {
+  /** Opens a cell at a page of its seeds: renders those samples with the judge's evidence for each. */
+  async openCell(t: number, row: number, detected: number, page = 0): Promise<void> {
     const report = this.report
     if (!report) return
     const at = report.truncations[t]
     const intended = report.classes[row].index
     const seeds = at.seeds[row][detected]
+    const shown = cellPage(seeds, page)
     const ticket = this.cellLatest.next()
-    this.cell = { t, intended, detected, seeds, result: null, error: null }
+    this.cell = { t, intended, detected, seeds, page: shown.page, pages: shown.pages, shown: shown.seeds, first: shown.first, result: null, error: null }
     this.saliency = new Map()
     this.saliencyError = null
     if (seeds.length === 0) return
@@ -134,8 +142,8 @@ class Leakage {
     try {
       const result = await studio().inspect.cell({
         class: intended,
-        seeds: seeds.slice(0, 64),
-        truncation: at.truncation ?? 1,
+        seeds: shown.seeds,
+        truncation: at.truncation,
         k: 3,
         judge: this.reportJudge,
       })
@@ -146,6 +154,15 @@ class Leakage {
     } finally {
       if (this.cellLatest.isCurrent(ticket)) this.cellBusy = false
     }
+  }
+
+  /** The open cell at another page of its seeds. */
+  async cellPageTo(page: number): Promise<void> {
+    const cell = this.cell
+    const report = this.report
+    if (!cell || !report) return
+    const row = report.classes.findIndex((c) => c.index === cell.intended)
+    if (row >= 0) await this.openCell(cell.t, row, cell.detected, page)
   }
 
   closeCell(): void {
@@ -164,14 +181,14 @@ class Leakage {
     const cell = this.cell
     const report = this.report
     if (!cell?.result || !report) return
-    const truncation = report.truncations[cell.t].truncation ?? 1
+    const truncation = report.truncations[cell.t].truncation
     const count = cell.result.images.count
     for (let i = 0; i < count; i++) {
       if (this.cell?.result !== cell.result) return
       if (this.saliency.has(i)) continue
       try {
         const s = await studio().inspect.saliency({
-          sample: { class: cell.intended, seed: cell.seeds[i], truncation },
+          sample: { class: cell.intended, seed: cell.shown[i], truncation },
           class: cell.detected,
           judge: this.reportJudge,
         })

@@ -2,13 +2,13 @@
 // batch 1 and 16, per runtime and thread count, as ratios to PyTorch, with peak memory and onnxruntime's per-layer
 // profile of BigGAN-deep-128. A benchmark, not a test: it asserts nothing and vitest never collects it.
 //
-//   tsx test/bench/onnx.bench.ts [--quick] [--full] [--models small,deep128] [--work DIR] [--json FILE]
+//   tsx test/bench/onnx.bench.ts [--quick] [--full] [--models small,deep128] [--runtimes onnx,tfjs,torch] [--work DIR] [--json FILE]
 //
 // Models: a BigGAN-32 ch16 shaped like the bundled default (Fashion-MNIST's 10 classes, attention at 16), and a
 // randomly initialised BigGAN-deep-128 generator shaped like the released one (ch 128, 1000 classes, 51 rows of
 // BatchNorm statistics, a 128-channel to-RGB conv: 50,388,609 parameters). Both are made once (orthogonal init,
 // about a minute for the deep one on wasm) and kept with their ONNX export in --work (default: a folder in the
-// system's temp dir), so a second run starts measuring at once.
+// system's temp dir), so a second run starts measuring at once; the export is redone when the exporter changed.
 // Runtimes: onnxruntime CPU with 1 and 2 threads (the graph from main/onnx, weights in an external data file);
 // TensorFlow.js wasm (single-threaded under Node) and cpu (the deep model only with --full: tens of seconds an
 // image); PyTorch with 1 and 2 threads (Debian's python3-torch; scripts/bench_torch_generate.py restates each net:
@@ -95,6 +95,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     models: { type: 'string', default: 'small,deep128' },
+    runtimes: { type: 'string', default: 'onnx,tfjs,torch' },
     work: { type: 'string', default: join(tmpdir(), 'biggan-onnx-bench') },
     json: { type: 'string' },
     child: { type: 'string' },
@@ -104,7 +105,9 @@ const { values: flags } = parseArgs({
 
 function plan(subject: Subject, work: string): Job[] {
   const jobs: Job[] = []
+  const families = flags.runtimes.split(',').map((r) => r.trim())
   const job = (runtime: Runtime, threads: number, batch: number, extra: Partial<Job> = {}): void => {
+    if (!families.includes(runtime.replace(/-.*/, ''))) return
     jobs.push({ runtime, subject: subject.key, threads, batch, quick: flags.quick, work, ...extra })
   }
   for (const batch of [1, 16]) {
@@ -210,11 +213,12 @@ function paths(work: string, subject: Subject): { model: string; graph: string; 
 /** The model (initialised once, saved) and its ONNX export with external data; TensorFlow.js loads only here. */
 async function prepare(subject: Subject, work: string): Promise<void> {
   const p = paths(work, subject)
-  if (existsSync(p.meta) && existsSync(p.graph) && existsSync(`${p.graph}.data`)) return
+  const { EXPORT_VERSION, exportNetwork } = await import('../../main/onnx/export')
+  const exported = existsSync(p.meta) ? (JSON.parse(readFileSync(p.meta, 'utf8')) as { exporter?: number }).exporter : undefined
+  if (exported === EXPORT_VERSION && existsSync(p.graph) && existsSync(`${p.graph}.data`)) return
   const { initBackend } = await import('../../main/engine/backend')
   const { BigGANModel } = await import('../../main/engine/model')
   const { countParameters } = await import('../../main/engine/module')
-  const { exportNetwork } = await import('../../main/onnx/export')
   const { concatChunks } = await import('../../main/onnx/proto')
   await initBackend({ backend: 'wasm' })
   if (!existsSync(join(p.model, 'config.json'))) {
@@ -232,7 +236,7 @@ async function prepare(subject: Subject, work: string): Promise<void> {
   writeFileSync(`${p.graph}.data`, concatChunks(external.chunks))
   writeFileSync(p.graph, concatChunks(graph))
   const parameters = countParameters(model.G.specs())
-  writeFileSync(p.meta, JSON.stringify({ parameters, exportMs, dataBytes: external.length }))
+  writeFileSync(p.meta, JSON.stringify({ parameters, exportMs, dataBytes: external.length, exporter: EXPORT_VERSION }))
   progress(`  exported in ${seconds(exportMs)}: ${parameters.toLocaleString('en')} parameters`)
   model.dispose()
 }

@@ -10,6 +10,7 @@ import type { RawTensor } from '../../main/checkpoints/tensor'
 import { biggan } from './inProcess'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 import { readPngText } from '../../main/images/png'
+import type { RuntimeReport } from '../../main/onnx/select'
 
 const fixtures = resolve(import.meta.dirname, '../fixtures')
 let work: string
@@ -144,6 +145,21 @@ describe('biggan init, info and sample', () => {
     expect(Buffer.from(png).equals(readFileSync(b))).toBe(true)
     const record = JSON.parse(readPngText(png)['biggan-sample'])
     expect(record).toMatchObject({ class: 3, seed: 7, n: 6, truncation: { kind: 'paper', threshold: 0.5 } })
+  })
+
+  it('info --json carries the runtime fields the text prints: the request, onnxruntime, what serves the model', async () => {
+    const model = join(work, 'small')
+    const text = await biggan('info', '--model', model)
+    expect(text.out).toMatch(/^runtime +tfjs \(from BIGGAN_RUNTIME\)$/m)
+    expect(text.out).toMatch(/^previews +tfjs: TensorFlow\.js was asked for \(BIGGAN_RUNTIME\)$/m)
+    const r = await biggan('info', '--model', model, '--json')
+    expect(r.code).toBe(0)
+    const info = JSON.parse(r.out) as { name: string; runtime: RuntimeReport; model: Record<string, unknown> }
+    expect(info.name).toBe('wasm')
+    expect(info.runtime.requested).toEqual({ name: 'tfjs', source: 'BIGGAN_RUNTIME' })
+    expect(info.runtime.onnxruntime).toMatchObject({ available: true, version: expect.stringMatching(/^\d+\.\d+/), cpuThreads: expect.any(Number) })
+    expect(info.runtime.previews).toEqual({ runtime: 'tfjs', reason: 'TensorFlow.js was asked for (BIGGAN_RUNTIME)', timings: [] })
+    expect(info.model).toMatchObject({ path: model, arch: 'biggan', resolution: 32, parametersG: expect.any(Number) })
   })
 
   it('refuses an ambiguous class name, listing the matches', async () => {

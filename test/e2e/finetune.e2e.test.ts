@@ -1,9 +1,10 @@
 // Fine-tuning in the studio end to end (issue 5): web mode with the real engine and training worker, in Chromium.
 // A small folder made here (two Fashion-MNIST classes and one file that is not an image) is scanned, the default
 // model fine-tuned for a few steps with every chart fed at each step; the run is cancelled, resumed to the end,
-// found in SQLite, and its best checkpoint opened as the model, provenance and all.
+// found in SQLite, its best checkpoint opened as the model, provenance and all, and the run deleted (not while it
+// holds the open model).
 import Database from 'better-sqlite3'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -106,6 +107,33 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     await page.getByTestId('nav-models').click()
     const info = (await page.getByTestId('model-info').textContent()) ?? ''
     expect(info).toMatch(/adversarial/)
+    expect(problems).toEqual([])
+  })
+
+  it('deletes the run with its folder once its checkpoint is no longer the open model', async () => {
+    const runs = () => {
+      const db = new Database(join(work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
+      try {
+        return db.prepare('SELECT id, run_dir FROM runs').all() as { id: number; run_dir: string }[]
+      } finally {
+        db.close()
+      }
+    }
+    const [{ id, run_dir: runDir }] = runs()
+    await page.getByTestId('nav-finetune').click()
+    await page.getByTestId(`run-delete-${id}`).click()
+    expect(await page.getByTestId(`run-delete-confirm-${id}`).textContent()).toMatch(/cannot be deleted: one of its checkpoints is the open model/)
+
+    await page.getByTestId('nav-models').click()
+    await page.getByTestId('models-default').click()
+    await expect.poll(async () => (await page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).not.toMatch(/e2e best/)
+    await page.getByTestId('nav-finetune').click()
+    await page.getByTestId(`run-item-${id}`).click()
+    await page.getByTestId(`run-delete-${id}`).click()
+    await page.getByTestId(`run-delete-yes-${id}`).click()
+    await page.getByTestId('runs-empty').waitFor({ timeout: 60_000 })
+    expect(runs()).toEqual([])
+    expect(existsSync(runDir)).toBe(false)
     expect(problems).toEqual([])
   })
 })

@@ -1,6 +1,7 @@
 // Class leakage in the studio end to end (issue 5): the leakage matrix for two classes, built in Chromium through
-// web mode, must be the matrix the engine computes itself for the same model, seeds and truncations — here in the
-// test's own process, from the model folder the studio opened, with D's class evidence as the judge.
+// web mode, must be the matrix the engine computes itself for the same model, seeds and truncations ('none' among
+// them) — here in the test's own process, from the model folder the studio opened, with D's class evidence as the
+// judge.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -41,10 +42,11 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
       if (await chip.count()) await chip.locator('button').click()
     }
     await page.getByTestId('leakage-seeds').fill('6')
-    await page.getByTestId('leakage-truncations').fill('1, 0.5')
+    await page.getByTestId('leakage-truncations').fill('1, none, 0.5')
     await page.getByTestId('leakage-judge').selectOption('discriminator')
     await page.getByTestId('leakage-run').click()
-    await page.getByTestId('leakage-matrix-1').waitFor({ timeout: 120_000 })
+    await page.getByTestId('leakage-matrix-2').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('leakage-matrix-1').textContent()).toMatch(/none/) // no truncation: z ~ N(0, I)
     await page.screenshot({ path: join(ARTEFACTS, '8-leakage.png'), fullPage: true })
 
     // the studio's matrix, cell by cell: leakage-cell-{t}-{intended}-{detected}
@@ -59,7 +61,7 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
     const dir = existsSync(join(bundled, 'config.json')) ? bundled : join(work, 'app', 'models', 'random-default')
     const model = await BigGANModel.load(dir)
     try {
-      const report = await leakageMatrix(model, 'discriminator', { classes: [0, 1], seeds: 6, firstSeed: 0, truncations: [1, 0.5] })
+      const report = await leakageMatrix(model, 'discriminator', { classes: [0, 1], seeds: 6, firstSeed: 0, truncations: [1, null, 0.5] })
       report.truncations.forEach((at, t) => {
         at.counts.forEach((row, i) => {
           const intended = report.classes[i].index

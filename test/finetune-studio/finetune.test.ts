@@ -2,7 +2,7 @@
 // worker, watch its events, pause and resume it, read its run folder (the CLI's), open its best checkpoint as a
 // model, render favourites with its checkpoints, and survive a crashed worker and a restarted studio.
 // Tiny model and folder; a handful of steps per run.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo, Run, StudioEvent } from '../../preload/contract'
 import { chooseMethod } from '../../main/engine/finetune/chooseMethod'
 import { RunFolder } from '../../main/engine/train/run'
+import { encodePng } from '../../main/images/png'
 import { Library } from '../../main/store/index'
 import { biggan } from '../cli/inProcess'
 import { failure, openStudio, type Harness } from '../services/harness'
@@ -144,6 +145,8 @@ describe('a fine-tuning run', () => {
 
     const refused = await failure(h.api.finetune.start({ data: images, target: { kind: 'folder' }, method: 'adversarial', steps: 2 }))
     expect(refused.message).toMatch(/is training .* one run trains at a time/)
+    const kept = await failure(h.api.runs.delete({ id: run.id }))
+    expect(kept.message).toMatch(/is training: cancel it first, then delete it/)
 
     // previews keep working while it trains
     const { z } = await h.api.latents.sample({ seed: 1, count: 1, truncation: 1 })
@@ -205,8 +208,15 @@ describe('a fine-tuning run', () => {
     expect(detail.previews).toEqual(expect.arrayContaining([0, 2, 4, 6]))
     expect(detail.memorisation).toEqual(expect.arrayContaining([2, 4, 6]))
 
-    const { png } = await h.api.runs.preview({ id: run.id, step: 2 })
+    const { png, grid } = await h.api.runs.preview({ id: run.id, step: 2 })
     expect(isPng(png)).toBe(true)
+    // 4 samples of 32 px in 2 columns, with a 2 px gap: the layout the engine tiled, sized as the PNG is
+    expect(grid).toEqual({ count: 4, columns: 2, rows: 2, cell: 32, gap: 2, width: 70, height: 70 })
+    expect([Buffer.from(png).readUInt32BE(16), Buffer.from(png).readUInt32BE(20)]).toEqual([grid.width, grid.height])
+    // a preview written before the layout was recorded: the default layout of its samples, sized by its width
+    const older = encodePng(new Uint8Array(70 * 70 * 3), 70, 70, { 'biggan-preview': JSON.stringify({ step: 99, seed: 0, classes: [0, 1, 2, 3] }) })
+    writeFileSync(join(run.runDir, 'previews', 'step-000099.png'), older)
+    expect((await h.api.runs.preview({ id: run.id, step: 99 })).grid).toEqual(grid)
     const memo = await h.api.runs.memorisation({ id: run.id, step: 2 })
     expect(memo.samples).toHaveLength(4)
     const named = new Set(memo.samples.flatMap((s) => s.pixels.map((n) => n.relPath)))
@@ -275,6 +285,8 @@ describe('a fine-tuning run', () => {
     expect(await h.api.models.current()).toEqual(opened.model)
     expect((await h.api.models.recent()).map((m) => m.path)).toContain(join(run.runDir, 'best'))
     expect(h.events.slice(since).some((e: StudioEvent) => e.type === 'model' && e.model?.path === opened.model.path)).toBe(true)
+    const holding = await failure(h.api.runs.delete({ id: run.id }))
+    expect(holding.message).toMatch(/holds the open model .*: open another model first/)
     model = await h.api.models.open({ path: parent.dir }) // back to the parent for the runs below
   })
 })
@@ -292,6 +304,11 @@ describe('a BSA run, the default for a small folder', () => {
     const detail = await h.api.runs.get({ id: run.id })
     expect(detail.run).toMatchObject({ status: 'completed', step: 3, bestStep: 3 })
     expect(detail.checkpoints).toEqual([{ step: 3, best: true, latest: true }])
+    // its reconstruction losses, one record a step, as they came live: the charts after a restart
+    expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3])
+    expect(detail.metrics.every((m) => Number.isFinite(m.reconstruction?.total) && Number.isFinite(m.reconstruction?.l1))).toBe(true)
+    const live = h.events.slice(since).filter(training(run.id, 'metrics')).map((e) => e.training!.metrics)
+    expect(live).toEqual(detail.metrics)
     const opened = await h.api.runs.open({ id: run.id, which: 'latest' })
     expect(opened.model.provenance).toMatch(/method bsa/)
     model = await h.api.models.open({ path: parent.dir })
@@ -342,5 +359,13 @@ describe('runs that stop unexpectedly', () => {
     expect(existsSync(join(detail.run.runDir, 'latest', 'config.json'))).toBe(true)
     const twice = await failure(h.api.finetune.cancel({ id }))
     expect(twice.message).toMatch(/cancelled already/)
+  })
+
+  it('deletes a cancelled run: its row and its run folder', async () => {
+    const { run: { runDir } } = await h.api.runs.get({ id })
+    expect(await h.api.runs.delete({ id })).toEqual({ id, runDir, folderRemoved: true })
+    expect(existsSync(runDir)).toBe(false)
+    expect((await h.api.runs.list()).some((r) => r.id === id)).toBe(false)
+    expect((await failure(h.api.runs.get({ id }))).message).toMatch(new RegExp(`${id}`))
   })
 })

@@ -1,7 +1,7 @@
 import { inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { encodePng, readPngText } from '../../main/images/png'
-import { tileGrid, toPixels } from '../../main/images/pixels'
+import { cellOrigin, gridLayout, tileGrid, toPixels } from '../../main/images/pixels'
 
 describe('PNG export', () => {
   it('writes RGB pixels that decode back to the same bytes, with text chunks', () => {
@@ -24,9 +24,14 @@ describe('PNG export', () => {
   it('maps [−1, 1] to bytes by the reference rule and tiles a grid', () => {
     expect([...toPixels(Float32Array.of(-1, -0.5, 0, 0.999, 1, 2))]).toEqual([0, 64, 128, 255, 255, 255])
     const px = Uint8Array.from({ length: 2 * 2 * 2 * 3 }, () => 7)
-    const { rgb, width, height } = tileGrid(px, 2, 2, 2, 1)
+    const { rgb, width, height } = tileGrid(px, gridLayout(2, 2, 2, 1))
     expect([width, height]).toEqual([7, 4])
     expect(rgb[(1 * 7 + 1) * 3]).toBe(7)
     expect(rgb[0]).toBe(255)
+  })
+
+  it('lays out a grid of ⌈√n⌉ columns by default, each cell framed by the gap', () => {
+    expect(gridLayout(5, 32)).toEqual({ count: 5, columns: 3, rows: 2, cell: 32, gap: 2, width: 3 * 32 + 4 * 2, height: 2 * 32 + 3 * 2 })
+    expect(cellOrigin(gridLayout(5, 32), 4)).toEqual({ x: 2 + 34, y: 2 + 34 })
   })
 })

@@ -171,6 +171,20 @@ describe('class-leakage inspection in the studio', () => {
     expect(cell.top.every((t) => t.length === 3 && t[0].class === detected)).toBe(true)
   })
 
+  it("measures with no truncation ('none', z ~ N(0, I)) as the engine does, and renders its cells and saliency alike", async () => {
+    const none = { classes: [0, 1], seeds: 3, firstSeed: 5, truncations: [null, 1] }
+    const fromStudio = await api.inspect.leakage({ ...none, judge: 'discriminator' })
+    const direct = await leakageMatrix(local, 'discriminator', none)
+    expect(fromStudio.truncations.map((t) => t.truncation)).toEqual([null, 1])
+    expect(fromStudio.truncations.map((t) => t.counts)).toEqual(direct.truncations.map((t) => t.counts))
+    const row = fromStudio.truncations[0].seeds[1]
+    const detected = row.findIndex((s) => s.length > 0)
+    const cell = await api.inspect.cell({ class: 1, seeds: row[detected], truncation: null, k: 1, judge: 'discriminator' })
+    expect(cell.detected).toEqual(row[detected].map(() => detected))
+    const s = await api.inspect.saliency({ sample: { class: 1, seed: row[detected][0], truncation: null }, class: detected, judge: 'discriminator' })
+    expect(s.map.length).toBe(32 * 32)
+  })
+
   it('stops a running leakage matrix when its job is cancelled, and serves the next request', async () => {
     const seen = new Promise<void>((resolve) => {
       const off = studio.subscribe((e) => {

@@ -2,7 +2,18 @@
 // chart scale.
 import { describe, expect, it } from 'vitest'
 import type { LeakageReport } from '../../preload/contract'
-import { chartScale, heatColour, judgeSpec, parseTruncations, polyline, shownColumns } from '../../renderer/lib/leakage'
+import {
+  CELL_PAGE,
+  cellPage,
+  chartScale,
+  heatColour,
+  judgeSpec,
+  parseTruncations,
+  polyline,
+  shownColumns,
+  truncationLabel,
+  truncationX,
+} from '../../renderer/lib/leakage'
 
 describe('the leakage view', () => {
   it('reads a typed truncation list, dropping repeats and refusing values outside the model range', () => {
@@ -10,6 +21,28 @@ describe('the leakage view', () => {
     expect(parseTruncations('1.5', 'released', { min: 0.02, max: 1 })).toMatch(/from 0.02 to 1/)
     expect(parseTruncations('', 'paper', { min: 0.04, max: 2 })).toMatch(/at least one/)
     expect(parseTruncations('x', 'paper', { min: 0.04, max: 2 })).toMatch(/'x'/)
+  })
+
+  it("offers 'none', no truncation, beside the values", () => {
+    expect(parseTruncations('2, none, 0.5, NONE', 'paper', { min: 0.04, max: 2 })).toEqual([2, null, 0.5])
+    expect(parseTruncations('none', 'released', { min: 0.02, max: 1 })).toEqual([null])
+    expect(parseTruncations('nope', 'paper', { min: 0.04, max: 2 })).toMatch(/use 'none' or numbers/)
+    expect(truncationLabel(null)).toBe('none')
+    expect(truncationLabel(0.5)).toBe('0.5')
+    // on the rate chart: past the largest threshold, or at ψ = 1 where it means that
+    expect(truncationX(null, [2, null, 0.5], 'paper')).toBe(3)
+    expect(truncationX(0.5, [2, null, 0.5], 'paper')).toBe(0.5)
+    expect(truncationX(null, [0.4, null], 'released')).toBe(1)
+  })
+
+  it("pages through all of a cell's seeds, a page at a time", () => {
+    const seeds = Array.from({ length: 150 }, (_, i) => 1000 + i)
+    const pages = [0, 1, 2].map((p) => cellPage(seeds, p))
+    expect(pages.map((p) => p.pages)).toEqual([3, 3, 3])
+    expect(pages.map((p) => [p.first, p.last])).toEqual([[0, CELL_PAGE], [CELL_PAGE, 2 * CELL_PAGE], [2 * CELL_PAGE, 150]])
+    expect(pages.flatMap((p) => p.seeds)).toEqual(seeds) // every seed once, in order
+    expect(cellPage(seeds, 9).page).toBe(2) // clamped to the last page
+    expect(cellPage([], 0)).toEqual({ seeds: [], page: 0, pages: 1, first: 0, last: 0 })
   })
 
   it('asks for a folder when the judge is a classifier folder', () => {

@@ -94,6 +94,29 @@ describe('generator metrics', () => {
     }
   })
 
+  it('report the images generated over all truncations after each batch, and stop when the listener throws', async () => {
+    const model = testModel('biggan', 3, 5)
+    try {
+      const extractor = discriminatorExtractor(model)
+      const real = await realFeatures(extractor, await generateForMetrics(model, { n: 8, classes: [0], truncation: null, seed: 1 }), 8)
+      const seen: [number, number][] = []
+      const options = { n: 8, classes: [0], seed: 0, batch: 4, truncations: [null, 0.5], realSource: { source: 'generated' }, comparison: { kid: { subsets: 2 } } }
+      await diversityFidelityCurve(model, extractor, real, { ...options, onProgress: (done, total) => seen.push([done, total]) })
+      expect(seen).toEqual([[4, 16], [8, 16], [12, 16], [16, 16]])
+      const before = tf.memory().numTensors
+      const stopped = diversityFidelityCurve(model, extractor, real, {
+        ...options,
+        onProgress: (done) => {
+          if (done === 12) throw new Error('cancelled')
+        },
+      })
+      await expect(stopped).rejects.toThrow('cancelled')
+      expect(tf.memory().numTensors).toBe(before)
+    } finally {
+      model.dispose()
+    }
+  })
+
   it("say when the reals are not at the extractor's resolution", async () => {
     const model = testModel('biggan', 3, 4)
     try {

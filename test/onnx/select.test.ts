@@ -1,9 +1,9 @@
 // Which runtime serves inference: 'auto' times both once per machine and model size and keeps the answer; a
 // flag or BIGGAN_RUNTIME forces one; onnxruntime falls back to the CPU, recording why each faster provider was
 // passed over; `biggan eval --runtime onnx` reproduces the reference fixture.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
@@ -12,10 +12,12 @@ import { initBackend } from '../../main/engine/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { requestedRuntime } from '../../main/onnx/runtime-names'
-import { createSession } from '../../main/onnx/runtime'
+import { createSession, ortVersion } from '../../main/onnx/runtime'
 import { GraphBuilder, OPSET } from '../../main/onnx/graph'
 import { concatChunks, encodeModel } from '../../main/onnx/proto'
-import { CACHE_ENV_VAR, openInference } from '../../main/onnx/select'
+import { CACHE_ENV_VAR, describeRuntimes, openInference, runtimeReportLines } from '../../main/onnx/select'
+import { countParameters } from '../../main/engine/module'
+import { buildGenerator } from '../../main/engine/networks/index'
 import { biggan } from '../cli/inProcess'
 import { classVectors, fixtures, maxAbsDiff, nhwc, reference } from './helpers'
 
@@ -26,19 +28,39 @@ beforeAll(async () => {
 })
 afterAll(() => rm(work, { recursive: true, force: true }))
 
+/** Runs fn with BIGGAN_RUNTIME set to `value` (unset where undefined), restoring the test run's afterwards. */
+async function withRuntimeEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.BIGGAN_RUNTIME
+  if (value === undefined) delete process.env.BIGGAN_RUNTIME
+  else process.env.BIGGAN_RUNTIME = value
+  try {
+    return await fn()
+  } finally {
+    if (saved === undefined) delete process.env.BIGGAN_RUNTIME
+    else process.env.BIGGAN_RUNTIME = saved
+  }
+}
+
 describe('choosing the inference runtime', () => {
-  it("'auto' times both runtimes once per machine and model size, then reuses the measurement", async () => {
+  it("'auto' times TensorFlow.js and onnxruntime at 1 thread and one per core once per machine and model size, then reuses the timings", async () => {
     const cacheDir = join(work, 'auto')
     const model = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3, 0), 0)
     const first = await openInference(model, { runtime: 'auto', cacheDir, tfjsBackend: 'wasm' })
-    expect(first.reason).toMatch(/onnx \d+ ms vs tfjs \d+ ms per image \(wasm\), measured now/)
-    const choices = JSON.parse(readFileSync(join(cacheDir, 'runtime-choice.json'), 'utf8')) as Record<string, unknown>
-    expect(Object.keys(choices)).toHaveLength(1)
+    const cores = availableParallelism()
+    const onnxTimes = cores > 1 ? `onnx 1 thread \\d+ ms, onnx ${cores} threads \\d+ ms` : 'onnx 1 thread \\d+ ms'
+    expect(first.reason).toMatch(new RegExp(`^fastest here: ${onnxTimes}, tfjs \\(wasm\\) \\d+ ms per image, measured now$`))
+    const timings = JSON.parse(readFileSync(join(cacheDir, 'runtime-timings.json'), 'utf8')) as Record<string, { ms: number }>
+    expect(Object.keys(timings)).toHaveLength(cores > 1 ? 3 : 2)
+    // the fastest candidate is the one that serves
+    const fastest = Object.entries(timings).reduce((a, b) => (b[1].ms < a[1].ms ? b : a))[0]
+    expect(fastest.includes('| tfjs wasm |')).toBe(first.runtime === 'tfjs')
+    if (first.runtime === 'onnx') expect(fastest).toContain(`onnxruntime ${ortVersion()} ${first.label.slice('onnx ('.length, -1)} |`)
     await first.dispose()
 
     const second = await openInference(model, { runtime: 'auto', cacheDir, tfjsBackend: 'wasm' })
-    expect(second.reason).toMatch(/measured \d{4}-\d{2}-\d{2}/)
+    expect(second.reason).toMatch(/measured \d{4}-\d{2}-\d{2}$/)
     expect(second.runtime).toBe(first.runtime)
+    expect(second.label).toBe(first.label)
     // whichever serves, it computes the model's images
     const z = new Float32Array(80).fill(0.2)
     const y = classVectors(3, [2])
@@ -59,11 +81,37 @@ describe('choosing the inference runtime', () => {
     const onnx = await openInference(model, { runtime: 'onnx', source: '--runtime', cacheDir: join(work, 'forced'), tfjsBackend: 'wasm' })
     const tfjs = await openInference(model, { runtime: 'tfjs', source: '--runtime', cacheDir: join(work, 'forced'), tfjsBackend: 'wasm' })
     expect(onnx.label).toMatch(/^onnx \((CPU, \d+ threads?|CUDA|CoreML|DirectML)\)$/)
-    expect(onnx.reason).toBe('onnxruntime was asked for (--runtime)')
+    expect(onnx.reason).toMatch(/^onnxruntime was asked for \(--runtime\)(; fastest here: onnx 1 thread \d+ ms, onnx \d+ threads \d+ ms per image, measured now)?$/)
     expect(tfjs.label).toBe('tfjs')
     await onnx.dispose()
     await tfjs.dispose()
     model.dispose()
+  })
+
+  it('serves onnxruntime with the thread count the setting names, untimed', async () => {
+    const model = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3, 0), 0)
+    const cacheDir = join(work, 'threads')
+    const onnx = await openInference(model, { runtime: 'onnx', source: 'the studio setting', threads: 1, cacheDir, tfjsBackend: 'wasm' })
+    expect(onnx.label).toMatch(/^onnx \((CPU, 1 thread|CUDA|CoreML|DirectML)\)$/)
+    expect(onnx.reason).toBe('onnxruntime was asked for (the studio setting)')
+    expect(existsSync(join(cacheDir, 'runtime-timings.json'))).toBe(false)
+    await onnx.dispose()
+    model.dispose()
+  })
+
+  it("describes for `biggan info` what serves a model size once 'auto' has timed it, with the timings", async () => {
+    const cacheDir = join(work, 'auto') // timed by the first test
+    const config = defaultConfig('biggan', 32, 4, 3, 0)
+    const parametersG = countParameters(buildGenerator(config).specs())
+    const report = await withRuntimeEnv(undefined, () => describeRuntimes({ cacheDir, tfjsBackend: 'wasm', model: { config, parametersG } }))
+    expect(report.requested).toEqual({ name: 'auto', source: 'the default' })
+    expect(report.previews?.runtime).toMatch(/^(onnx|tfjs)$/)
+    expect(report.previews?.timings.length).toBe(availableParallelism() > 1 ? 3 : 2)
+    expect(report.previews?.reason).toMatch(/^fastest here: onnx 1 thread \d+ ms.* per image, measured \d{4}-\d{2}-\d{2}$/)
+    expect(runtimeReportLines(report).find((l) => l.startsWith('previews'))).toMatch(/^previews  (onnx \(CPU, \d+ threads?\)|tfjs): fastest here/)
+    const unmeasured = await withRuntimeEnv(undefined, () => describeRuntimes({ cacheDir: join(work, 'none'), tfjsBackend: 'wasm', model: { config, parametersG } }))
+    expect(unmeasured.previews).toMatchObject({ runtime: null, timings: [] })
+    expect(unmeasured.previews?.reason).toContain('not measured yet for this model size on wasm')
   })
 
   it('falls back to the CPU provider, recording why each other provider was passed over', async () => {

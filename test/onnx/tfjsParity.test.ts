@@ -13,7 +13,8 @@ import type { ParamStore } from '../../main/engine/module'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { exportNetworkBytes } from '../../main/onnx/export'
-import { OnnxDiscriminator, OnnxGenerator } from '../../main/onnx/runtime'
+import { attentionChunkRows } from '../../main/onnx/layers'
+import { imagesPerRun, OnnxDiscriminator, OnnxGenerator } from '../../main/onnx/runtime'
 import { classVectors, maxAbsDiff } from './helpers'
 
 const TOLERANCE = 1e-4
@@ -155,6 +156,49 @@ describe('the ONNX export at every resolution', () => {
       console.log(`${arch} at every resolution, ONNX vs TensorFlow.js (max abs): ${report.join(', ')}`)
     })
   }
+})
+
+describe('the ONNX export of self-attention on a large map', () => {
+  it('splits β = softmax(θᵀφ) into chunks of query rows (never the whole map at once) and still matches TensorFlow.js', async () => {
+    // 64×64 positions: β is [batch, 4096, 1024], 16 MiB an image, so 8 chunks of 512 rows (2 MiB an image each)
+    expect(attentionChunkRows(64 * 64)).toBe(512)
+    expect(attentionChunkRows(32 * 32)).toBe(32 * 32) // 1 MiB an image: whole
+    for (const arch of ['biggan', 'biggan-deep'] as const) {
+      const model = BigGANModel.initialise({ ...defaultConfig(arch, 64, 8, 3, 64), dChannels: 0 }, 8) // G only: D has no block at 64
+      perturb(model, model.params, 9)
+      try {
+        console.log(`${arch}-64 with attention at 64, ONNX (8 chunks) vs TensorFlow.js (max abs): ${(await compareGenerator(model, [1])).join(', ')}`)
+      } finally {
+        model.dispose()
+      }
+    }
+  })
+})
+
+describe('G on onnxruntime at batches wider than one run', () => {
+  it('runs them in parts that keep the widest activation within budget, image for image as TensorFlow.js', async () => {
+    const paperDeep = { ...defaultConfig('biggan-deep', 128, 128, 1000), dChannels: 0, nStats: 51, toRgbChannels: 128 }
+    expect(imagesPerRun(paperDeep)).toBe(1) // a 128×128×256 activation is 16 MiB an image
+    expect(imagesPerRun(defaultConfig('biggan', 32, 16, 10, 16))).toBeGreaterThanOrEqual(32) // the studio's batches run whole
+
+    const config = { ...defaultConfig('biggan-deep', 128, 8, 3, 64), dChannels: 0 }
+    const perRun = imagesPerRun(config)
+    expect(perRun).toBe(8) // 128×128×16 floats: 1 MiB an image
+    const model = BigGANModel.initialise(config, 10)
+    perturb(model, model.params, 11)
+    const G = await OnnxGenerator.open(exportNetworkBytes(model, 'G'), config, { threads: 1 })
+    try {
+      const batch = perRun + 2
+      const z = new Random(12).normals(batch * config.zDim)
+      const y = classVectors(3, Array.from({ length: batch }, (_, i) => i % 3))
+      const error = maxAbsDiff(await G.generate(z, y), await model.generate(z, y))
+      console.log(`biggan-deep-128 ch8, batch ${batch} in runs of ${perRun}, ONNX vs TensorFlow.js (max abs): ${error.toExponential(2)}`)
+      expect(error).toBeLessThanOrEqual(TOLERANCE)
+    } finally {
+      await G.dispose()
+      model.dispose()
+    }
+  })
 })
 
 const defaultModel = join(import.meta.dirname, '../../resources/default-model')

@@ -9,7 +9,7 @@ import { clampTruncation, clonePoint, exportName, pointMismatch, pointName, same
 import { mixSeed, parseSeed, Rng } from '../../renderer/lib/random.ts'
 import { isTypingTarget, SHORTCUT_HELP, shortcutFor, type KeyLike } from '../../renderer/lib/shortcuts.ts'
 import { parseTags } from '../../renderer/lib/tags.ts'
-import { viewAt, VIEWS } from '../../renderer/lib/views.ts'
+import { viewAt, viewKey, VIEWS } from '../../renderer/lib/views.ts'
 import { clampInt, clampNumber } from '../../renderer/lib/numbers.ts'
 import { StudioError } from '../../preload/contract.ts'
 
@@ -127,11 +127,13 @@ describe('keyboard shortcuts', () => {
         expect(shortcutFor(k, false), combo).not.toBeNull()
       }
     }
-    for (let i = 1; i <= VIEWS.length; i++) expect(shortcutFor(key(String(i)), false)).toEqual({ kind: 'view', index: i - 1 })
+    for (let i = 0; i < VIEWS.length; i++) expect(shortcutFor(key(viewKey(i)), false)).toEqual({ kind: 'view', index: i })
+    expect(shortcutFor(key('0'), false)).toEqual({ kind: 'view', index: 9 })
   })
 
   it('has a number key for every view', () => {
-    expect(VIEWS.length).toBeLessThanOrEqual(9)
+    expect(VIEWS.length).toBeLessThanOrEqual(10)
+    expect(VIEWS.map((_, i) => viewKey(i)).join('')).toBe('1234567890'.slice(0, VIEWS.length))
     expect(viewAt(0)).toBe('explore')
     expect(viewAt(VIEWS.length)).toBeNull()
   })

@@ -1,16 +1,17 @@
 // Fine-tuning runs in the view: what each status allows, the preview grid's geometry, the history kept current from
 // events, the alerts rebuilt from records, and the form's advanced settings and target.
 import { describe, expect, it } from 'vitest'
-import type { FinetuneHyperparameters, MetricsRecord, Run } from '../../preload/contract.ts'
+import type { FinetuneHyperparameters, MetricsRecord, PreviewGrid, Run } from '../../preload/contract.ts'
 import { OVERRIDE_FIELDS, fieldApplies, parseOverrides, resolvedValue, targetOf } from '../../renderer/lib/finetuneForm.ts'
 import {
   addCheckpoint,
   addStep,
+  alertLine,
   alertsFromMetrics,
   cellAt,
   cellRect,
+  deleteBlocker,
   formatDuration,
-  gridColumns,
   mergeRecord,
   runActions,
   shownStep,
@@ -93,27 +94,45 @@ describe('what a run allows', () => {
   })
 })
 
-describe('the preview grid', () => {
-  // 10 samples of 32 px: 4 columns, 3 rows, 2 px gaps → 138 × 104
-  const W = 4 * 32 + 5 * 2
-  const H = 3 * 32 + 4 * 2
-
-  it('has ceil(√n) columns', () => {
-    expect(gridColumns(10)).toBe(4)
-    expect(gridColumns(16)).toBe(4)
-    expect(gridColumns(1)).toBe(1)
+describe('a run in the list', () => {
+  it('can be deleted unless it trains or one of its checkpoints is the open model', () => {
+    expect(deleteBlocker(run({ status: 'running' }), null)).toMatch(/training: cancel it first/)
+    expect(deleteBlocker(run({ status: 'cancelled' }), '/runs/1-fashion-bags/best')).toMatch(/open model: open another model first/)
+    expect(deleteBlocker(run({ status: 'cancelled' }), '/runs/1-fashion-bags')).toMatch(/open model/)
+    expect(deleteBlocker(run({ status: 'cancelled' }), '/runs/1-fashion-bags-2/best')).toBeNull() // a sibling folder
+    expect(deleteBlocker(run({ status: 'completed' }), '/models/fashion')).toBeNull()
+    expect(deleteBlocker(run({ status: 'failed' }), null)).toBeNull()
   })
 
-  it('places each sample row-major', () => {
-    const r = cellRect(5, 10, W, H)!
+  it('says each alert as "step N: what happened; what the run did"', () => {
+    expect(
+      alertLine({ step: 40, level: 'stop', messages: ['D loss collapsed then jumped'], action: 'the collapse monitor stopped the run at step 40' }),
+    ).toBe('step 40: D loss collapsed then jumped; the collapse monitor stopped the run at step 40')
+    expect(alertLine({ step: 7, level: 'warning', messages: ['a', 'b'], action: 'a warning only: training went on' })).toBe(
+      'step 7: a; b; a warning only: training went on',
+    )
+  })
+})
+
+describe('the preview grid', () => {
+  // 10 samples of 32 px in 4 columns and 3 rows, 2 px gaps → 138 × 104, as runs:preview sends the engine's layout
+  const grid: PreviewGrid = { count: 10, columns: 4, rows: 3, cell: 32, gap: 2, width: 4 * 32 + 5 * 2, height: 3 * 32 + 4 * 2 }
+  const W = grid.width
+  const H = grid.height
+
+  it('places each sample row-major in the layout it is given', () => {
+    const r = cellRect(5, grid)!
     expect(r.left * W).toBeCloseTo(2 + 34)
     expect(r.top * H).toBeCloseTo(2 + 34)
     expect(r.width * W).toBeCloseTo(32)
-    expect(cellRect(10, 10, W, H)).toBeNull()
+    expect(cellRect(10, grid)).toBeNull()
+    const wide = cellRect(5, { ...grid, columns: 5, rows: 2, width: 5 * 32 + 6 * 2, height: 2 * 32 + 3 * 2 })!
+    expect(wide.top * (2 * 32 + 3 * 2)).toBeCloseTo(2 + 34) // sample 5 opens the second row of five
+    expect(wide.left).toBeCloseTo(2 / (5 * 32 + 6 * 2))
   })
 
   it('finds the sample under a click, and none in a gap or past the last sample', () => {
-    const at = (x: number, y: number) => cellAt(x / W, y / H, 10, W, H)
+    const at = (x: number, y: number) => cellAt(x / W, y / H, grid)
     expect(at(10, 10)).toBe(0)
     expect(at(2 + 34 + 5, 2 + 34 + 5)).toBe(5)
     expect(at(1, 10)).toBeNull()

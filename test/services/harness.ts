@@ -16,9 +16,11 @@ export interface Harness {
 }
 
 /** The studio's services behind a router and the typed API, as a renderer sees them (no transport): every event
- *  kept in order. `resourcesDir` defaults to a folder without a bundled model (the random stand-in then). */
-export function openStudio(dataDir: string, library: Library, resourcesDir = join(dataDir, 'no-resources')): Harness {
-  const studio = createStudio({ dataDir, resourcesDir, shell: 'web', library })
+ *  kept in order. `resourcesDir` defaults to a folder without a bundled model (the random stand-in then). `env` is
+ *  where the studio reads BIGGAN_RUNTIME: the test run's (vitest.config.ts sets it to tfjs) unless a test passes its
+ *  own, e.g. {} to let the runtime setting decide. */
+export function openStudio(dataDir: string, library: Library, resourcesDir = join(dataDir, 'no-resources'), env?: NodeJS.ProcessEnv): Harness {
+  const studio = createStudio({ dataDir, resourcesDir, shell: 'web', library, ...(env ? { env } : {}) })
   const router = createRouter(studio.handlers)
   const api = buildStudioApi((channel, input) => router.handle(channel, input), (listener) => studio.subscribe(listener))
   const events: StudioEvent[] = []

@@ -99,13 +99,19 @@ describe('biggan finetune methods', () => {
     }
   })
 
-  it('--method bsa adapts only G\'s BatchNorm projections and writes latest/ and best/', async () => {
+  it('--method bsa adapts only G\'s BatchNorm projections and writes latest/ and best/, and its losses per step', async () => {
     const run = join(work, 'ft-bsa')
     const r = await biggan('finetune', '--model', withD, '--data', small, '--steps', '2', '--method', 'bsa', '--out', run, '--batch', '4')
     expect(r.code, r.err).toBe(0)
     expect(r.err).toMatch(/2\/2\s+loss \d/)
     const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
     expect(info).toMatchObject({ kind: 'finetune', method: 'bsa', status: 'completed', step: 2 })
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((l) => l.step)).toEqual([1, 2])
+    for (const l of lines) {
+      expect(Object.keys(l.reconstruction).sort()).toEqual(['l1', 'latentPrior', 'multiScaleL1', 'total'])
+      expect(Number.isFinite(l.reconstruction.total)).toBe(true)
+    }
     const original = await BigGANModel.load(withD)
     const adapted = await BigGANModel.load(join(run, 'latest'))
     try {

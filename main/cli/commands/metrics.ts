@@ -34,10 +34,10 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
   ],
   async run(ctx) {
     const { args, backend, out, err } = ctx
-    const { defaultExtractorSpec, openExtractor, checkResolution, matchClasses } = await import('../../engine/inspect/extractors.ts')
+    const { defaultExtractorSpec, openExtractor, checkResolution } = await import('../../engine/inspect/extractors.ts')
     const { diversityFidelityCurve, metricsFileName, realFeatures, saveMetrics, writeJsonAtomic } = await import('../../engine/inspect/generatorMetrics.ts')
     const { loadImageFolder } = await import('../../data/dataset.ts')
-    const { Random } = await import('../../engine/sampling/random.ts')
+    const { chooseRealImages } = await import('../../engine/inspect/realImages.ts')
     const { classNames } = await import('../../engine/classes.ts')
     const n = intOption(args, 'n') ?? 500
     if (n < 6 || n > 100_000) throw new UsageError(`--n must be between 6 and 100000 (recall needs more than k = 3 fakes), not ${n}`)
@@ -78,21 +78,13 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
         })(),
       })
       for (const w of dataset.warnings) err(`warning: ${w}`)
-      const size = model.config.resolution ** 2 * 3
-      let pool = Array.from({ length: dataset.train.count }, (_, i) => i)
-      if (classArg !== undefined && dataset.classes.length > 1) {
-        const cls = classes[0]
-        const folderClass = matchClasses([classNames(model.config)[cls]], dataset.classes, dataset.classes.length).map[0]
-        if (folderClass < 0) {
-          throw new UsageError(`${dataDir} has no subfolder for class '${classNames(model.config)[cls]}' (its classes: ${dataset.classes.join(', ')})`)
-        }
-        pool = pool.filter((i) => dataset.train.labels[i] === folderClass)
+      let reals: ReturnType<typeof chooseRealImages>
+      try {
+        reals = chooseRealImages(dataset, { ...(classArg !== undefined ? { className: classNames(model.config)[classes[0]] } : {}), limit: realLimit, seed })
+      } catch (e) {
+        throw new UsageError((e as Error).message)
       }
-      const chosen = subset(pool, Math.min(realLimit, pool.length), new Random(seed))
-      if (chosen.length < 6) throw new UsageError(`${dataDir} has ${chosen.length} usable real image(s) for this measurement; density/coverage need at least 6`)
-      const pixels = new Uint8Array(chosen.length * size)
-      chosen.forEach((i, row) => pixels.set(dataset.train.pixels.subarray(i * size, (i + 1) * size), row * size))
-      const real = await realFeatures(extractor, pixels, chosen.length)
+      const real = await realFeatures(extractor, reals.pixels, reals.count)
 
       const curve = await diversityFidelityCurve(model, extractor, real, {
         n,
@@ -105,7 +97,7 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       })
       const names = classNames(model.config)
       out(`model ${modelDir} (${model.manifest?.contentHash.slice(0, 12) ?? 'no hash'}); extractor ${extractor.name} (${extractor.hash.slice(0, 12)}), ${extractor.dims}-d`)
-      out(`${chosen.length} real images from ${dataset.dir}; ${n} generated per truncation; classes: ${classArg === undefined ? 'all' : names[classes[0]]}`)
+      out(`${reals.count} real images from ${dataset.dir}; ${n} generated per truncation; classes: ${classArg === undefined ? 'all' : names[classes[0]]}`)
       out('')
       out('| truncation | FID | KID ×10³ | precision | recall | density | coverage |')
       out('|---|---:|---:|---:|---:|---:|---:|')
@@ -127,15 +119,4 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       model.dispose()
     }
   },
-}
-
-/** m of the indices, drawn without replacement in random order (all of them, in order, when m covers them). */
-function subset(indices: number[], m: number, rng: { int(n: number): number }): number[] {
-  if (m >= indices.length) return indices
-  const pool = [...indices]
-  for (let i = 0; i < m; i++) {
-    const j = i + rng.int(pool.length - i)
-    ;[pool[i], pool[j]] = [pool[j], pool[i]]
-  }
-  return pool.slice(0, m)
 }

@@ -30,7 +30,7 @@ faster here, timed once per machine and model size.`,
     const { Random } = await import('../../engine/sampling/random.ts')
     const { sampleLatents, statisticsTruncation, truncationFor } = await import('../../engine/sampling/truncation.ts')
     const { encodePng } = await import('../../images/png.ts')
-    const { tileGrid, toPixels } = await import('../../images/pixels.ts')
+    const { gridLayout, tileGrid, toPixels } = await import('../../images/pixels.ts')
     const n = intOption(args, 'n') ?? 16
     if (n < 1 || n > 1024) throw new UsageError(`--n must be between 1 and 1024, not ${n}`)
     const seed = intOption(args, 'seed') ?? 0
@@ -67,7 +67,7 @@ faster here, timed once per machine and model size.`,
       const all = new Float32Array(images.reduce((s, a) => s + a.length, 0))
       images.reduce((o, a) => (all.set(a, o), o + a.length), 0)
       const columns = intOption(args, 'columns') ?? Math.ceil(Math.sqrt(n))
-      const grid = tileGrid(toPixels(all), n, config.resolution, columns)
+      const grid = tileGrid(toPixels(all), gridLayout(n, config.resolution, columns))
       const record = {
         model: model.manifest?.contentHash,
         class: cls,

@@ -119,6 +119,8 @@ export interface FakeOptions {
   truncation: number | null
   seed: number
   batch?: number
+  /** after each batch: the images generated so far and n; may throw to stop early (a cancelled job) */
+  onProgress?: (done: number, total: number) => void
 }
 
 /** n generated images [n, R, R, 3], quantised to 8 bits and back to [−1, 1]. */
@@ -139,6 +141,7 @@ export async function generateForMetrics(model: BigGANModel, options: FakeOption
     for (let i = 0; i < b; i++) y[i * numClasses + classes[Math.floor(((start + i) * classes.length) / n)]] = 1
     const images = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
     out.set(quantise(images), start * r * r * 3)
+    options.onProgress?.(start + b, n)
   }
   return out
 }
@@ -176,6 +179,8 @@ export interface CurveOptions extends Omit<FakeOptions, 'truncation'> {
   realSource: { source: string; contentHash?: string }
   comparison?: FeatureComparisonOptions
   onPoint?: (point: GeneratorMetrics, index: number) => void
+  /** after each batch: the images generated so far over all truncations, and n × truncations; may throw to stop */
+  onProgress?: (done: number, total: number) => void
 }
 
 /** The metrics at each truncation: the diversity–fidelity curve. `real`: features of the reals (realFeatures). */
@@ -184,8 +189,10 @@ export async function diversityFidelityCurve(
 ): Promise<DiversityFidelityCurve> {
   if (options.truncations.length === 0) throw new Error('the curve needs at least one truncation')
   const points: GeneratorMetrics[] = []
+  const total = options.n * options.truncations.length
   for (const [i, t] of options.truncations.entries()) {
-    const point = await generatorMetrics(model, extractor, real, { ...options, truncation: t }, options.comparison)
+    const onProgress = (done: number): void => options.onProgress?.(i * options.n + done, total)
+    const point = await generatorMetrics(model, extractor, real, { ...options, truncation: t, onProgress }, options.comparison)
     points.push(point)
     options.onPoint?.(point, i)
   }

@@ -6,7 +6,7 @@
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
 import type { Provenance } from '../../checkpoints/native'
 import { encodePng } from '../../images/png'
-import { tileGrid, toPixels } from '../../images/pixels'
+import { gridLayout, tileGrid, toPixels } from '../../images/pixels'
 import { memorisationAt, type MemorisationResult } from './memorisation'
 import { metricsLine, type JsonValue, type MonitorDecision, type TrainingRecord } from './monitor'
 import type { TrainingSession } from './session'
@@ -144,8 +144,10 @@ async function preview(session: TrainingSession, sink: TrainingSink): Promise<{ 
     const part = await session.model.generate(z.subarray(i * zDim, (i + k) * zDim), y.subarray(i * numClasses, (i + k) * numClasses))
     images.set(part, i * resolution * resolution * 3)
   }
-  const grid = tileGrid(toPixels(images), n, resolution, Math.ceil(Math.sqrt(n)))
-  const text = { 'biggan-preview': JSON.stringify({ step: session.step, seed: session.settings.seed, classes }) }
+  const layout = gridLayout(n, resolution)
+  const grid = tileGrid(toPixels(images), layout)
+  // the layout travels with the image: the studio shows which sample a click hits from it
+  const text = { 'biggan-preview': JSON.stringify({ step: session.step, seed: session.settings.seed, classes, grid: layout }) }
   await sink.preview(session.step, encodePng(grid.rgb, grid.width, grid.height, text))
   return { images, classes }
 }

@@ -1,0 +1,51 @@
+// The studio's settings (settings:get / settings:set) over the library that stores them and the engine worker they
+// steer. Today one setting acts at once: the inference runtime, which the worker switches to without a restart
+// (the open model's previews reopen on it). BIGGAN_RUNTIME overrides it; the state says so.
+import { availableParallelism } from 'node:os'
+import type { SettingsState } from '../../preload/contract.ts'
+import type { EngineClient } from '../engine-host/client.ts'
+import type { Handlers } from '../ipc/router.ts'
+import { studioRuntime } from '../onnx/runtime-names.ts'
+import { DEFAULT_SETTINGS, type Library, type SettingsRead } from '../store/index.ts'
+
+export interface SettingsOptions {
+  engine: EngineClient
+  library: Library
+  /** where BIGGAN_RUNTIME is read (process.env in the app) */
+  env: NodeJS.ProcessEnv
+}
+
+type SettingsChannel = 'settings:get' | 'settings:set'
+
+export function createSettings(options: SettingsOptions): { handlers: Pick<Handlers, SettingsChannel> } {
+  const { engine, library, env } = options
+
+  /** The stored settings; unusable stored values read as defaults, and the notices (shown with the settings) say so. */
+  const read = (): SettingsRead => {
+    try {
+      return library.settings()
+    } catch (err) {
+      return { settings: structuredClone(DEFAULT_SETTINGS), notices: [`The settings could not be read, so the defaults serve: ${(err as Error).message}`] }
+    }
+  }
+
+  // before any worker starts, so the first one opens models on it
+  void engine.setRuntime(studioRuntime(read().settings.inference, env))
+
+  const state = async ({ settings, notices }: SettingsRead): Promise<SettingsState> => {
+    const info = await engine.call({ op: 'info' })
+    const { override } = studioRuntime(settings.inference, env)
+    return { settings, inference: { previews: info.previews, reason: info.previewsReason, override, cores: availableParallelism() }, notices }
+  }
+
+  return {
+    handlers: {
+      'settings:get': async () => state(read()),
+      'settings:set': async (patch) => {
+        const saved = library.saveSettings(patch)
+        if (patch.inference) await engine.setRuntime(studioRuntime(saved.settings.inference, env))
+        return state(saved)
+      },
+    },
+  }
+}

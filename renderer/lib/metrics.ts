@@ -1,0 +1,114 @@
+// The metrics view's arithmetic, apart from the components: reading the form (extractor, truncations with 'none'),
+// how every table says what its numbers were measured with, which stored measurements compare with which, and the
+// diversity–fidelity chart's curves and axes. No DOM here.
+import type { ExtractorSpec, GeneratorMetricsRecord, Semantics } from '../../preload/contract.ts'
+import { colorAt, niceDomain, type XY } from './charts.ts'
+
+export type ExtractorChoice = 'classifier' | 'discriminator' | 'folder'
+
+/** The line every table and chart of generator metrics carries. */
+export const NOT_INCEPTION =
+  'Not Inception FIDs: measured in the named extractor’s feature space, these numbers are not comparable with ' +
+  'published FID/KID/precision/recall figures. Compare FD and KID only between measurements with the same extractor ' +
+  'hash, the same real folder and the same real and generated counts (FD is biased by sample size).'
+
+/** The form's first extractor: the studio's default for the model (the bundled classifier for a Fashion-MNIST-class
+ *  model, else D), or a folder when neither fits. */
+export function initialExtractor(defaultKind: 'classifier' | 'discriminator' | null): ExtractorChoice {
+  return defaultKind ?? 'folder'
+}
+
+/** The contract's extractor from the form; a folder choice without a folder is an error the view shows. */
+export function extractorSpec(choice: ExtractorChoice, folder: string): ExtractorSpec {
+  if (choice !== 'folder') return choice
+  const f = folder.trim()
+  if (!f) throw new Error('type the extractor folder (a TensorFlow.js model.json or a studio classifier), or choose another extractor')
+  return { folder: f }
+}
+
+/** '1, 0.7, none' → [1, 0.7, null]: at most 12 distinct values in the model's range, 'none' for z untruncated; an
+ *  error message otherwise. */
+export function parseTruncationList(text: string, semantics: Semantics, range: { min: number; max: number }): (number | null)[] | string {
+  const words = text.split(/[\s,;]+/).filter((w) => w !== '')
+  if (words.length === 0) return "type at least one truncation value ('none' for z untruncated)"
+  const hi = Math.min(4, semantics === 'released' ? 1 : range.max)
+  const lo = Math.max(0.001, range.min)
+  const out: (number | null)[] = []
+  for (const w of words) {
+    if (w.toLowerCase() === 'none') {
+      if (!out.includes(null)) out.push(null)
+      continue
+    }
+    const t = Number(w)
+    if (!Number.isFinite(t) || t < lo || t > hi) return `'${w}' is not a truncation of this model: use numbers from ${lo} to ${hi}, or 'none'`
+    if (!out.includes(t)) out.push(t)
+  }
+  if (out.length > 12) return 'at most 12 truncation values'
+  return out
+}
+
+export function truncationLabel(t: number | null): string {
+  return t === null ? 'none' : String(t)
+}
+
+export const shortHash = (hash: string): string => hash.slice(0, 12)
+
+/** A metric as the tables show it: three decimals. */
+export function fixed(v: number, digits = 3): string {
+  return v.toFixed(digits).replace('-', '−')
+}
+
+/** KID ×10³ as mean ± std over subsets. */
+export function kidText(kid: { mean: number; std: number }): string {
+  return `${fixed(1000 * kid.mean)} ± ${fixed(1000 * kid.std)}`
+}
+
+/** What a measurement was made with, in one line: extractor and short hash, counts, classes. */
+export function provenance(record: GeneratorMetricsRecord, classNames: readonly string[]): string {
+  const classes = record.class === null ? 'all classes' : `class ${classNames[record.class] ?? record.class}`
+  return (
+    `extractor ${record.extractor.name} (${shortHash(record.extractor.hash)}), ${record.extractor.dims}-d · ` +
+    `${record.real.count} real images · ${record.fakeCount} generated per truncation · ${classes} · seed ${record.settings.seed}`
+  )
+}
+
+/** Whether two measurements' FD and KID may be compared: same extractor weights, same reals, same counts, same class. */
+export function comparable(a: GeneratorMetricsRecord, b: GeneratorMetricsRecord): boolean {
+  return (
+    a.extractor.hash === b.extractor.hash &&
+    a.real.hash === b.real.hash &&
+    a.real.count === b.real.count &&
+    a.fakeCount === b.fakeCount &&
+    a.class === b.class
+  )
+}
+
+export interface CurvePoint extends XY {
+  y: number
+  truncation: number | null
+}
+
+export interface Curve {
+  id: string
+  label: string
+  color: string
+  /** in the order of the truncations measured */
+  points: CurvePoint[]
+}
+
+/** The diversity–fidelity curve: fidelity (precision, density) against diversity (recall, coverage), one point per
+ *  truncation, joined in the order measured. */
+export function fidelityCurves(record: GeneratorMetricsRecord): Curve[] {
+  const at = (x: (p: GeneratorMetricsRecord['points'][number]) => number, y: (p: GeneratorMetricsRecord['points'][number]) => number) =>
+    record.points.map((p) => ({ x: x(p), y: y(p), truncation: p.truncation }))
+  return [
+    { id: 'precision-recall', label: 'precision vs recall', color: colorAt(0), points: at((p) => p.recall, (p) => p.precision) },
+    { id: 'density-coverage', label: 'density vs coverage', color: colorAt(1), points: at((p) => p.coverage, (p) => p.density) },
+  ]
+}
+
+/** The chart's axes: diversity on [0, 1]; fidelity from 0 to at least 1 (density may pass 1), widened to round ticks. */
+export function fidelityDomain(curves: readonly Curve[]): { x: [number, number]; y: [number, number] } {
+  const top = Math.max(1, ...curves.flatMap((c) => c.points.map((p) => p.y)))
+  return { x: [0, 1], y: top > 1 ? [0, niceDomain(0, top, 4)[1]] : [0, 1] }
+}

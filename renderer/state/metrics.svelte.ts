@@ -1,0 +1,145 @@
+// The metrics view's state: the form (real folder, extractor, n, truncations, class, seed), a running measurement with
+// its progress (metrics:compute, cancelled through jobs:cancel), and the measurements the library keeps for the open
+// model (metrics:list, metrics:delete), one of them shown.
+import type { GeneratorMetricsRecord, Input, ModelInfo, StudioEvent } from '../../preload/contract.ts'
+import { errorMessage, isQuiet } from '../lib/errors.ts'
+import { extractorSpec, initialExtractor, parseTruncationList, type ExtractorChoice } from '../lib/metrics.ts'
+import { clampInt } from '../lib/numbers.ts'
+import { studio } from '../lib/studio.ts'
+
+export interface JobProgress {
+  label: string
+  done: number
+  total: number
+}
+
+const JOB = 'metrics:compute'
+
+class Metrics {
+  realFolder = $state('')
+  extractor = $state<ExtractorChoice>('discriminator')
+  extractorFolder = $state('')
+  /** the extractor the studio picks for this model; null: none fits, a folder is needed */
+  defaultExtractor = $state<'classifier' | 'discriminator' | null>(null)
+  n = $state(500)
+  truncationsText = $state('1, 0.7, 0.4')
+  /** one model class; null: all classes */
+  classIndex = $state<number | null>(null)
+  seed = $state(0)
+
+  running = $state(false)
+  progress = $state.raw<JobProgress | null>(null)
+  error = $state<string | null>(null)
+
+  records = $state.raw<GeneratorMetricsRecord[]>([])
+  selectedId = $state<number | null>(null)
+  listError = $state<string | null>(null)
+
+  private settingsFor: string | null = null
+
+  /** The measurement shown: the chosen one, else the newest. */
+  get selected(): GeneratorMetricsRecord | null {
+    return this.records.find((r) => r.id === this.selectedId) ?? this.records[0] ?? null
+  }
+
+  /** Fits the form to a newly opened model and loads its measurements. */
+  async adopt(info: ModelInfo): Promise<void> {
+    if (this.settingsFor === info.hash) return
+    this.settingsFor = info.hash
+    this.truncationsText = info.semantics === 'released' ? '1, 0.7, 0.4' : 'none, 1, 0.5'
+    this.classIndex = null
+    this.records = []
+    this.selectedId = null
+    this.error = null
+    await Promise.all([this.loadDefault(info), this.load(info)])
+  }
+
+  private async loadDefault(info: ModelInfo): Promise<void> {
+    try {
+      const { extractor } = await studio().metrics.defaultExtractor()
+      if (this.settingsFor !== info.hash) return
+      this.defaultExtractor = extractor
+      this.extractor = initialExtractor(extractor)
+    } catch (e) {
+      this.error = errorMessage(e)
+    }
+  }
+
+  async load(info: ModelInfo): Promise<void> {
+    try {
+      const records = await studio().metrics.list({ modelHash: info.hash })
+      if (this.settingsFor !== info.hash) return
+      this.records = records
+      this.listError = null
+    } catch (e) {
+      this.listError = errorMessage(e)
+    }
+  }
+
+  /** What the form describes, or an error message. */
+  request(info: ModelInfo): Input<'metrics:compute'> | string {
+    const folder = this.realFolder.trim()
+    if (!folder) return 'type the folder of real images to measure against'
+    const truncations = parseTruncationList(this.truncationsText, info.semantics, info.truncation)
+    if (typeof truncations === 'string') return truncations
+    let extractor
+    try {
+      extractor = extractorSpec(this.extractor, this.extractorFolder)
+    } catch (e) {
+      return errorMessage(e)
+    }
+    return {
+      extractor,
+      realFolder: folder,
+      n: clampInt(this.n, 6, 20_000, 500),
+      truncations,
+      class: this.classIndex,
+      seed: clampInt(this.seed, 0, 2 ** 31, 0),
+    }
+  }
+
+  async run(info: ModelInfo): Promise<void> {
+    const request = this.request(info)
+    if (typeof request === 'string') {
+      this.error = request
+      return
+    }
+    this.running = true
+    this.error = null
+    this.progress = null
+    const off = studio().events.subscribe((e: StudioEvent) => {
+      if (e.type === 'progress' && e.job === JOB && e.done !== undefined && e.total !== undefined) {
+        this.progress = { label: e.label ?? '', done: e.done, total: e.total }
+      }
+    })
+    try {
+      const record = await studio().metrics.compute(request)
+      if (record.model.hash === this.settingsFor) {
+        this.records = [record, ...this.records.filter((r) => r.id !== record.id)]
+        this.selectedId = record.id
+      }
+    } catch (e) {
+      if (!isQuiet(e)) this.error = errorMessage(e)
+    } finally {
+      off()
+      this.running = false
+      this.progress = null
+    }
+  }
+
+  cancel(): void {
+    void studio().jobs.cancel({ job: JOB }).catch(() => undefined)
+  }
+
+  async remove(id: number): Promise<void> {
+    try {
+      await studio().metrics.delete({ id })
+      this.records = this.records.filter((r) => r.id !== id)
+      if (this.selectedId === id) this.selectedId = null
+    } catch (e) {
+      this.listError = errorMessage(e)
+    }
+  }
+}
+
+export const metrics = new Metrics()
