@@ -1,6 +1,6 @@
-// The leakage view's arithmetic, apart from the components: reading the truncation list the user typed ('none' for
-// no truncation), which detected columns a matrix shows, the heat colour of a cell, the pages of a cell's seeds, and
-// the scales of the small line charts.
+// The leakage view's arithmetic, apart from the components (its truncation list is lib/truncations.ts'): where 'none'
+// sits on the rate chart, which detected columns a matrix shows, the heat colour of a cell, the pages of a cell's
+// seeds, and the scales of the small line charts.
 import type { JudgeSpec, LeakageReport, Semantics } from '../../preload/contract.ts'
 
 export type JudgeChoice = 'default' | 'classifier' | 'discriminator' | 'folder'
@@ -11,30 +11,6 @@ export function judgeSpec(choice: JudgeChoice, folder: string): JudgeSpec {
   const f = folder.trim()
   if (!f) throw new Error('type the classifier folder (a TensorFlow.js model.json or a studio classifier) or choose another judge')
   return { folder: f }
-}
-
-/** '1, 0.7, none' → [1, 0.7, null]: at most 12 distinct values in the model's range, null being no truncation
- *  (z ~ N(0, I); ψ = 1 for a 'released' model); an error message otherwise. */
-export function parseTruncations(text: string, semantics: Semantics, range: { min: number; max: number }): (number | null)[] | string {
-  const words = text.split(/[\s,;]+/).filter((w) => w !== '')
-  if (words.length === 0) return 'type at least one truncation value'
-  const hi = Math.min(4, semantics === 'released' ? 1 : range.max)
-  const lo = Math.max(0.001, range.min)
-  const out: (number | null)[] = []
-  for (const w of words) {
-    const t = w.toLowerCase() === 'none' ? null : Number(w)
-    if (t !== null && (!Number.isFinite(t) || t < lo || t > hi)) {
-      return `'${w}' is not a truncation of this model: use 'none' or numbers from ${lo} to ${hi}`
-    }
-    if (!out.includes(t)) out.push(t)
-  }
-  if (out.length > 12) return 'at most 12 truncation values'
-  return out
-}
-
-/** A truncation as the view names it. */
-export function truncationLabel(t: number | null): string {
-  return t === null ? 'none' : String(t)
 }
 
 /** Where a truncation sits on the rate chart's x axis: a value at itself; none at ψ = 1 for a 'released' model

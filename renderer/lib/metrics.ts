@@ -1,7 +1,7 @@
-// The metrics view's arithmetic, apart from the components: reading the form (extractor, truncations with 'none'),
-// how every table says what its numbers were measured with, which stored measurements compare with which, and the
-// diversity–fidelity chart's curves and axes. No DOM here.
-import type { ExtractorSpec, GeneratorMetricsRecord, Semantics } from '../../preload/contract.ts'
+// The metrics view's arithmetic, apart from the components: reading the form's extractor (its truncation list is
+// lib/truncations.ts'), how every table says what its numbers were measured with, which stored measurements compare
+// with which, and the diversity–fidelity chart's curves and axes. No DOM here.
+import type { ExtractorSpec, GeneratorMetricsRecord } from '../../preload/contract.ts'
 import { colorAt, niceDomain, type XY } from './charts.ts'
 
 export type ExtractorChoice = 'classifier' | 'discriminator' | 'folder'
@@ -24,31 +24,6 @@ export function extractorSpec(choice: ExtractorChoice, folder: string): Extracto
   const f = folder.trim()
   if (!f) throw new Error('type the extractor folder (a TensorFlow.js model.json or a studio classifier), or choose another extractor')
   return { folder: f }
-}
-
-/** '1, 0.7, none' → [1, 0.7, null]: at most 12 distinct values in the model's range, 'none' for z untruncated; an
- *  error message otherwise. */
-export function parseTruncationList(text: string, semantics: Semantics, range: { min: number; max: number }): (number | null)[] | string {
-  const words = text.split(/[\s,;]+/).filter((w) => w !== '')
-  if (words.length === 0) return "type at least one truncation value ('none' for z untruncated)"
-  const hi = Math.min(4, semantics === 'released' ? 1 : range.max)
-  const lo = Math.max(0.001, range.min)
-  const out: (number | null)[] = []
-  for (const w of words) {
-    if (w.toLowerCase() === 'none') {
-      if (!out.includes(null)) out.push(null)
-      continue
-    }
-    const t = Number(w)
-    if (!Number.isFinite(t) || t < lo || t > hi) return `'${w}' is not a truncation of this model: use numbers from ${lo} to ${hi}, or 'none'`
-    if (!out.includes(t)) out.push(t)
-  }
-  if (out.length > 12) return 'at most 12 truncation values'
-  return out
-}
-
-export function truncationLabel(t: number | null): string {
-  return t === null ? 'none' : String(t)
 }
 
 export const shortHash = (hash: string): string => hash.slice(0, 12)

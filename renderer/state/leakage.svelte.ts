@@ -1,12 +1,14 @@
 // The leakage view's state: the settings, the matrix per truncation (inspect:leakage), the open cell's images with
 // their evidence and saliency (inspect:cell, inspect:saliency), and leakage over a run's checkpoints
 // (inspect:leakageCheckpoints). A run or a measurement over checkpoints can be cancelled (jobs:cancel).
-import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run, StudioEvent } from '../../preload/contract.ts'
+import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run } from '../../preload/contract.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
-import { cellPage, judgeSpec, parseTruncations, type JudgeChoice } from '../lib/leakage.ts'
+import { cellPage, judgeSpec, type JudgeChoice } from '../lib/leakage.ts'
 import { clampInt } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
+import { parseTruncationList } from '../lib/truncations.ts'
+import { Job } from './job.svelte.ts'
 
 export interface OpenCell {
   /** index into the report's truncations */
@@ -26,12 +28,6 @@ export interface OpenCell {
   error: string | null
 }
 
-export interface JobProgress {
-  label: string
-  done: number
-  total: number
-}
-
 type Saliency = Output<'inspect:saliency'>
 
 class Leakage {
@@ -45,9 +41,8 @@ class Leakage {
   report = $state.raw<LeakageReport | null>(null)
   /** the judge the report was made with: cells and saliency ask the same one */
   private reportJudge: JudgeSpec = 'default'
-  running = $state(false)
-  progress = $state.raw<JobProgress | null>(null)
-  error = $state<string | null>(null)
+  /** the matrices' measurement (inspect:leakage) */
+  job = new Job('inspect:leakage')
 
   cell = $state.raw<OpenCell | null>(null)
   cellBusy = $state(false)
@@ -60,9 +55,8 @@ class Leakage {
   runs = $state.raw<Run[]>([])
   runId = $state<number | null>(null)
   checkpoints = $state.raw<Output<'inspect:leakageCheckpoints'> | null>(null)
-  checkpointsRunning = $state(false)
-  checkpointsProgress = $state.raw<JobProgress | null>(null)
-  checkpointsError = $state<string | null>(null)
+  /** the measurement over a run's checkpoints (inspect:leakageCheckpoints); its error also says why runs did not load */
+  checkpointsJob = new Job('inspect:leakageCheckpoints')
 
   private settingsFor: string | null = null
 
@@ -75,13 +69,13 @@ class Leakage {
     this.report = null
     this.cell = null
     this.checkpoints = null
-    this.error = null
+    this.job.error = null
   }
 
   /** What the settings describe, or an error message. */
   request(info: ModelInfo): { classes: number[]; seeds: number; firstSeed: number; truncations: (number | null)[]; judge: JudgeSpec } | string {
     if (this.classes.length === 0) return 'choose at least one class'
-    const truncations = parseTruncations(this.truncationsText, info.semantics, info.truncation)
+    const truncations = parseTruncationList(this.truncationsText, info.semantics, info.truncation)
     if (typeof truncations === 'string') return truncations
     let judge: JudgeSpec
     try {
@@ -101,28 +95,14 @@ class Leakage {
   async run(info: ModelInfo): Promise<void> {
     const request = this.request(info)
     if (typeof request === 'string') {
-      this.error = request
+      this.job.error = request
       return
     }
-    this.running = true
-    this.error = null
-    this.progress = null
     this.cell = null
-    const off = this.follow('inspect:leakage', (p) => (this.progress = p))
-    try {
+    await this.job.run(async () => {
       this.report = await studio().inspect.leakage(request)
       this.reportJudge = request.judge
-    } catch (e) {
-      if (!isQuiet(e)) this.error = errorMessage(e)
-    } finally {
-      off()
-      this.running = false
-      this.progress = null
-    }
-  }
-
-  cancel(): void {
-    void studio().jobs.cancel({ job: 'inspect:leakage' }).catch(() => undefined)
+    })
   }
 
   /** Opens a cell at a page of its seeds: renders those samples with the judge's evidence for each. */
@@ -207,45 +187,23 @@ class Leakage {
       this.runs = await studio().runs.list()
       if (this.runId === null && this.runs.length > 0) this.runId = this.runs[0].id
     } catch (e) {
-      this.checkpointsError = errorMessage(e)
+      this.checkpointsJob.error = errorMessage(e)
     }
   }
 
   async runCheckpoints(info: ModelInfo): Promise<void> {
     const request = this.request(info)
     if (typeof request === 'string') {
-      this.checkpointsError = request
+      this.checkpointsJob.error = request
       return
     }
-    if (this.runId === null) {
-      this.checkpointsError = 'choose a run'
+    const runId = this.runId
+    if (runId === null) {
+      this.checkpointsJob.error = 'choose a run'
       return
     }
-    this.checkpointsRunning = true
-    this.checkpointsError = null
-    this.checkpointsProgress = null
-    const off = this.follow('inspect:leakageCheckpoints', (p) => (this.checkpointsProgress = p))
-    try {
-      this.checkpoints = await studio().inspect.leakageCheckpoints({ ...request, runId: this.runId })
-    } catch (e) {
-      if (!isQuiet(e)) this.checkpointsError = errorMessage(e)
-    } finally {
-      off()
-      this.checkpointsRunning = false
-      this.checkpointsProgress = null
-    }
-  }
-
-  cancelCheckpoints(): void {
-    void studio().jobs.cancel({ job: 'inspect:leakageCheckpoints' }).catch(() => undefined)
-  }
-
-  /** Follows a job's progress events until the returned function is called. */
-  private follow(job: string, onProgress: (p: JobProgress) => void): () => void {
-    return studio().events.subscribe((e: StudioEvent) => {
-      if (e.type === 'progress' && e.job === job && e.done !== undefined && e.total !== undefined) {
-        onProgress({ label: e.label ?? '', done: e.done, total: e.total })
-      }
+    await this.checkpointsJob.run(async () => {
+      this.checkpoints = await studio().inspect.leakageCheckpoints({ ...request, runId })
     })
   }
 }

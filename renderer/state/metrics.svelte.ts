@@ -1,19 +1,13 @@
 // The metrics view's state: the form (real folder, extractor, n, truncations, class, seed), a running measurement with
 // its progress (metrics:compute, cancelled through jobs:cancel), and the measurements the library keeps for the open
 // model (metrics:list, metrics:delete), one of them shown.
-import type { GeneratorMetricsRecord, Input, ModelInfo, StudioEvent } from '../../preload/contract.ts'
-import { errorMessage, isQuiet } from '../lib/errors.ts'
-import { extractorSpec, initialExtractor, parseTruncationList, type ExtractorChoice } from '../lib/metrics.ts'
+import type { GeneratorMetricsRecord, Input, ModelInfo } from '../../preload/contract.ts'
+import { errorMessage } from '../lib/errors.ts'
+import { extractorSpec, initialExtractor, type ExtractorChoice } from '../lib/metrics.ts'
 import { clampInt } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
-
-export interface JobProgress {
-  label: string
-  done: number
-  total: number
-}
-
-const JOB = 'metrics:compute'
+import { parseTruncationList } from '../lib/truncations.ts'
+import { Job } from './job.svelte.ts'
 
 class Metrics {
   realFolder = $state('')
@@ -27,9 +21,8 @@ class Metrics {
   classIndex = $state<number | null>(null)
   seed = $state(0)
 
-  running = $state(false)
-  progress = $state.raw<JobProgress | null>(null)
-  error = $state<string | null>(null)
+  /** the measurement running (metrics:compute); its error is also where the form's and the defaults' errors show */
+  job = new Job('metrics:compute')
 
   records = $state.raw<GeneratorMetricsRecord[]>([])
   selectedId = $state<number | null>(null)
@@ -50,7 +43,7 @@ class Metrics {
     this.classIndex = null
     this.records = []
     this.selectedId = null
-    this.error = null
+    this.job.error = null
     await Promise.all([this.loadDefault(info), this.load(info)])
   }
 
@@ -61,7 +54,7 @@ class Metrics {
       this.defaultExtractor = extractor
       this.extractor = initialExtractor(extractor)
     } catch (e) {
-      this.error = errorMessage(e)
+      this.job.error = errorMessage(e)
     }
   }
 
@@ -101,34 +94,16 @@ class Metrics {
   async run(info: ModelInfo): Promise<void> {
     const request = this.request(info)
     if (typeof request === 'string') {
-      this.error = request
+      this.job.error = request
       return
     }
-    this.running = true
-    this.error = null
-    this.progress = null
-    const off = studio().events.subscribe((e: StudioEvent) => {
-      if (e.type === 'progress' && e.job === JOB && e.done !== undefined && e.total !== undefined) {
-        this.progress = { label: e.label ?? '', done: e.done, total: e.total }
-      }
-    })
-    try {
+    await this.job.run(async () => {
       const record = await studio().metrics.compute(request)
       if (record.model.hash === this.settingsFor) {
         this.records = [record, ...this.records.filter((r) => r.id !== record.id)]
         this.selectedId = record.id
       }
-    } catch (e) {
-      if (!isQuiet(e)) this.error = errorMessage(e)
-    } finally {
-      off()
-      this.running = false
-      this.progress = null
-    }
-  }
-
-  cancel(): void {
-    void studio().jobs.cancel({ job: JOB }).catch(() => undefined)
+    })
   }
 
   async remove(id: number): Promise<void> {

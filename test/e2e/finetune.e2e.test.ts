@@ -4,13 +4,11 @@
 // found in SQLite, its best checkpoint opened as the model, provenance and all, and the run deleted (not while it
 // holds the open model).
 import Database from 'better-sqlite3'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTEFACTS, chromiumPath, launchChromium, openStudioPage, startWebStudio, type WebStudio } from './harness.ts'
+import { describe, expect, it } from 'vitest'
+import { ARTEFACTS, chromiumPath, studioInChromium } from './harness.ts'
 
 const chromium = chromiumPath()
 
@@ -33,65 +31,47 @@ async function makeFolder(root: string): Promise<void> {
 }
 
 describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
-  let work: string
-  let studio: WebStudio
-  let browser: Browser
-  let page: Page
-  const problems: string[] = []
-  const status = (): Promise<string | null> => page.getAttribute('[data-testid="monitor-status"]', 'data-status').catch(() => null)
-  const points = async (chart: string): Promise<number> => Number(await page.getAttribute(`[data-testid="${chart}"]`, 'data-points').catch(() => 0))
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'biggan-e2e-ft-'))
-    await makeFolder(join(work, 'images'))
-    studio = await startWebStudio(join(work, 'app'))
-    browser = await launchChromium(chromium!)
-    page = await openStudioPage(browser, studio, problems)
-  })
-
-  afterAll(async () => {
-    await browser?.close()
-    await studio?.stop()
-    rmSync(work, { recursive: true, force: true })
-  })
+  const e2e = studioInChromium(chromium!, 'biggan-e2e-ft-', (work) => makeFolder(join(work, 'images')))
+  const status = (): Promise<string | null> => e2e.page.getAttribute('[data-testid="monitor-status"]', 'data-status').catch(() => null)
+  const points = async (chart: string): Promise<number> => Number(await e2e.page.getAttribute(`[data-testid="${chart}"]`, 'data-points').catch(() => 0))
 
   it('scans the folder: counts per class, the held-out split, and the file that failed with its reason', async () => {
-    await page.getByTestId('nav-finetune').click()
-    await page.getByTestId('finetune-path').fill(join(work, 'images'))
-    await page.getByTestId('finetune-scan').click()
-    await page.getByTestId('finetune-method-reason').waitFor({ timeout: 120_000 })
-    expect(await page.getByTestId('finetune-failed').textContent()).toMatch(/broken\.png/)
-    expect(await page.getByTestId('finetune-scan-summary').textContent()).toMatch(/30[\s\S]*10|held/)
+    await e2e.page.getByTestId('nav-finetune').click()
+    await e2e.page.getByTestId('finetune-path').fill(join(e2e.work, 'images'))
+    await e2e.page.getByTestId('finetune-scan').click()
+    await e2e.page.getByTestId('finetune-method-reason').waitFor({ timeout: 120_000 })
+    expect(await e2e.page.getByTestId('finetune-failed').textContent()).toMatch(/broken\.png/)
+    expect(await e2e.page.getByTestId('finetune-scan-summary').textContent()).toMatch(/30[\s\S]*10|held/)
   })
 
   it('fine-tunes with live charts, cancels, resumes to the end', async () => {
-    await page.getByTestId('finetune-method').selectOption('adversarial')
-    await page.getByTestId('finetune-steps').fill('4')
-    await page.getByTestId('finetune-steps').press('Tab')
-    await page.locator('[data-testid="finetune-advanced"] summary').click()
+    await e2e.page.getByTestId('finetune-method').selectOption('adversarial')
+    await e2e.page.getByTestId('finetune-steps').fill('4')
+    await e2e.page.getByTestId('finetune-steps').press('Tab')
+    await e2e.page.locator('[data-testid="finetune-advanced"] summary').click()
     for (const [key, value] of [['checkpointEvery', '1'], ['previewEvery', '1'], ['logEvery', '1'], ['spectraEvery', '1'], ['memorisationEvery', '2'], ['previewCount', '4']]) {
-      await page.getByTestId(`finetune-adv-${key}`).fill(value)
+      await e2e.page.getByTestId(`finetune-adv-${key}`).fill(value)
     }
-    await page.getByTestId('finetune-name').fill('e2e')
-    await expect.poll(async () => (await page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
-    await page.getByTestId('finetune-start').click()
-    await page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
+    await e2e.page.getByTestId('finetune-name').fill('e2e')
+    await expect.poll(async () => (await e2e.page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
+    await e2e.page.getByTestId('finetune-start').click()
+    await e2e.page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
     // the charts grow as records arrive
     await expect.poll(() => points('chart-loss'), { timeout: 300_000 }).toBeGreaterThanOrEqual(1)
     const first = await points('chart-loss')
-    await page.getByTestId('finetune-cancel').click()
+    await e2e.page.getByTestId('finetune-cancel').click()
     await expect.poll(status, { timeout: 300_000 }).toBe('cancelled')
     mkdirSync(ARTEFACTS, { recursive: true })
-    await page.screenshot({ path: join(ARTEFACTS, '6-finetune-cancelled.png'), fullPage: true })
-    await page.getByTestId('finetune-resume').click()
+    await e2e.page.screenshot({ path: join(ARTEFACTS, '6-finetune-cancelled.png'), fullPage: true })
+    await e2e.page.getByTestId('finetune-resume').click()
     await expect.poll(status, { timeout: 600_000 }).toBe('completed')
     expect(await points('chart-loss')).toBeGreaterThan(first)
     expect(await points('chart-spectra')).toBeGreaterThan(0)
-    await page.screenshot({ path: join(ARTEFACTS, '7-finetune-completed.png'), fullPage: true })
+    await e2e.page.screenshot({ path: join(ARTEFACTS, '7-finetune-completed.png'), fullPage: true })
   })
 
   it('keeps the run as a row in SQLite with its settings, status and checkpoints', () => {
-    const db = new Database(join(work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
+    const db = new Database(join(e2e.work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
     try {
       const row = db.prepare('SELECT * FROM runs').get() as { status: string; step: number; steps: number; method: string; run_dir: string; settings: string }
       expect(row).toMatchObject({ status: 'completed', step: 4, steps: 4, method: 'adversarial' })
@@ -102,17 +82,17 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
   })
 
   it('opens the best checkpoint as the model, with its provenance in Models', async () => {
-    await page.getByTestId('run-open-best').click()
-    await expect.poll(async () => (await page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).toMatch(/e2e best/)
-    await page.getByTestId('nav-models').click()
-    const info = (await page.getByTestId('model-info').textContent()) ?? ''
+    await e2e.page.getByTestId('run-open-best').click()
+    await expect.poll(async () => (await e2e.page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).toMatch(/e2e best/)
+    await e2e.page.getByTestId('nav-models').click()
+    const info = (await e2e.page.getByTestId('model-info').textContent()) ?? ''
     expect(info).toMatch(/adversarial/)
-    expect(problems).toEqual([])
+    expect(e2e.problems).toEqual([])
   })
 
   it('deletes the run with its folder once its checkpoint is no longer the open model', async () => {
     const runs = () => {
-      const db = new Database(join(work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
+      const db = new Database(join(e2e.work, 'app', 'library.sqlite'), { readonly: true, fileMustExist: true })
       try {
         return db.prepare('SELECT id, run_dir FROM runs').all() as { id: number; run_dir: string }[]
       } finally {
@@ -120,20 +100,20 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
       }
     }
     const [{ id, run_dir: runDir }] = runs()
-    await page.getByTestId('nav-finetune').click()
-    await page.getByTestId(`run-delete-${id}`).click()
-    expect(await page.getByTestId(`run-delete-confirm-${id}`).textContent()).toMatch(/cannot be deleted: one of its checkpoints is the open model/)
+    await e2e.page.getByTestId('nav-finetune').click()
+    await e2e.page.getByTestId(`run-delete-${id}`).click()
+    expect(await e2e.page.getByTestId(`run-delete-confirm-${id}`).textContent()).toMatch(/cannot be deleted: one of its checkpoints is the open model/)
 
-    await page.getByTestId('nav-models').click()
-    await page.getByTestId('models-default').click()
-    await expect.poll(async () => (await page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).not.toMatch(/e2e best/)
-    await page.getByTestId('nav-finetune').click()
-    await page.getByTestId(`run-item-${id}`).click()
-    await page.getByTestId(`run-delete-${id}`).click()
-    await page.getByTestId(`run-delete-yes-${id}`).click()
-    await page.getByTestId('runs-empty').waitFor({ timeout: 60_000 })
+    await e2e.page.getByTestId('nav-models').click()
+    await e2e.page.getByTestId('models-default').click()
+    await expect.poll(async () => (await e2e.page.getByTestId('model-header').textContent()) ?? '', { timeout: 60_000 }).not.toMatch(/e2e best/)
+    await e2e.page.getByTestId('nav-finetune').click()
+    await e2e.page.getByTestId(`run-item-${id}`).click()
+    await e2e.page.getByTestId(`run-delete-${id}`).click()
+    await e2e.page.getByTestId(`run-delete-yes-${id}`).click()
+    await e2e.page.getByTestId('runs-empty').waitFor({ timeout: 60_000 })
     expect(runs()).toEqual([])
     expect(existsSync(runDir)).toBe(false)
-    expect(problems).toEqual([])
+    expect(e2e.problems).toEqual([])
   })
 })

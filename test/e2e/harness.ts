@@ -1,10 +1,12 @@
 // What the end-to-end tests share: the built studio in web mode as a child process (its real engine worker,
 // library and renderer), and Debian's Chromium driven by playwright-core (which never downloads a browser).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll } from 'vitest'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 /** Screenshots of each view: the tests' artefacts (gitignored). */
@@ -93,4 +95,34 @@ export async function openStudioPage(browser: Browser, studio: WebStudio, proble
   await page.goto(studio.url)
   await page.getByTestId('model-name').waitFor({ timeout: 90_000 })
   return page
+}
+
+export interface StudioInChromium {
+  /** the test's temporary folder: the studio's app data is in app/ */
+  work: string
+  studio: WebStudio
+  browser: Browser
+  page: Page
+  /** the page's errors and console errors */
+  problems: string[]
+}
+
+/** One studio for a describe block: before its tests, a temporary folder (`prepare` may write inputs into it), web
+ *  mode with its app data there, Chromium and a page on the studio (see openStudioPage); after them, all closed and
+ *  the folder removed. The fields are set once the tests run. */
+export function studioInChromium(executablePath: string, prefix: string, prepare?: (work: string) => void | Promise<void>): StudioInChromium {
+  const e2e = { problems: [] as string[] } as StudioInChromium
+  beforeAll(async () => {
+    e2e.work = mkdtempSync(join(tmpdir(), prefix))
+    await prepare?.(e2e.work)
+    e2e.studio = await startWebStudio(join(e2e.work, 'app'))
+    e2e.browser = await launchChromium(executablePath)
+    e2e.page = await openStudioPage(e2e.browser, e2e.studio, e2e.problems)
+  })
+  afterAll(async () => {
+    await e2e.browser?.close()
+    await e2e.studio?.stop()
+    if (e2e.work) rmSync(e2e.work, { recursive: true, force: true })
+  })
+  return e2e
 }

@@ -2,55 +2,36 @@
 // web mode, must be the matrix the engine computes itself for the same model, seeds and truncations ('none' among
 // them) — here in the test's own process, from the model folder the studio opened, with D's class evidence as the
 // judge.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/engine/backend.ts'
 import { leakageMatrix } from '../../main/engine/inspect/leakage.ts'
 import { BigGANModel } from '../../main/engine/model.ts'
-import { ARTEFACTS, chromiumPath, launchChromium, openStudioPage, startWebStudio, type WebStudio } from './harness.ts'
+import { ARTEFACTS, chromiumPath, studioInChromium } from './harness.ts'
 
 const chromium = chromiumPath()
 
 describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
-  let work: string
-  let studio: WebStudio
-  let browser: Browser
-  let page: Page
-  const problems: string[] = []
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'biggan-e2e-leak-'))
-    studio = await startWebStudio(join(work, 'app'))
-    browser = await launchChromium(chromium!)
-    page = await openStudioPage(browser, studio, problems)
-  })
-
-  afterAll(async () => {
-    await browser?.close()
-    await studio?.stop()
-    rmSync(work, { recursive: true, force: true })
-  })
+  const e2e = studioInChromium(chromium!, 'biggan-e2e-leak-')
 
   it("shows, for two classes, exactly the engine's own intended × detected counts under D's evidence", async () => {
-    await page.getByTestId('nav-leakage').click()
+    await e2e.page.getByTestId('nav-leakage').click()
     // keep classes 0 and 1 (the view starts with the first four)
     for (const c of [2, 3]) {
-      const chip = page.getByTestId(`leakage-class-chip-${c}`)
+      const chip = e2e.page.getByTestId(`leakage-class-chip-${c}`)
       if (await chip.count()) await chip.locator('button').click()
     }
-    await page.getByTestId('leakage-seeds').fill('6')
-    await page.getByTestId('leakage-truncations').fill('1, none, 0.5')
-    await page.getByTestId('leakage-judge').selectOption('discriminator')
-    await page.getByTestId('leakage-run').click()
-    await page.getByTestId('leakage-matrix-2').waitFor({ timeout: 120_000 })
-    expect(await page.getByTestId('leakage-matrix-1').textContent()).toMatch(/none/) // no truncation: z ~ N(0, I)
-    await page.screenshot({ path: join(ARTEFACTS, '8-leakage.png'), fullPage: true })
+    await e2e.page.getByTestId('leakage-seeds').fill('6')
+    await e2e.page.getByTestId('leakage-truncations').fill('1, none, 0.5')
+    await e2e.page.getByTestId('leakage-judge').selectOption('discriminator')
+    await e2e.page.getByTestId('leakage-run').click()
+    await e2e.page.getByTestId('leakage-matrix-2').waitFor({ timeout: 120_000 })
+    expect(await e2e.page.getByTestId('leakage-matrix-1').textContent()).toMatch(/none/) // no truncation: z ~ N(0, I)
+    await e2e.page.screenshot({ path: join(ARTEFACTS, '8-leakage.png'), fullPage: true })
 
     // the studio's matrix, cell by cell: leakage-cell-{t}-{intended}-{detected}
-    const shown = await page.$$eval('[data-testid^="leakage-cell-"]', (cells) =>
+    const shown = await e2e.page.$$eval('[data-testid^="leakage-cell-"]', (cells) =>
       cells.map((c) => [(c as HTMLElement).dataset.testid!, Number(c.textContent?.trim() || 0)] as const),
     )
     const seen = new Map(shown)
@@ -58,7 +39,7 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
     // the engine's own, on the model folder the studio opened (the random stand-in, or the bundled default model)
     await initBackend({ backend: 'wasm' })
     const bundled = join(import.meta.dirname, '../../resources/default-model')
-    const dir = existsSync(join(bundled, 'config.json')) ? bundled : join(work, 'app', 'models', 'random-default')
+    const dir = existsSync(join(bundled, 'config.json')) ? bundled : join(e2e.work, 'app', 'models', 'random-default')
     const model = await BigGANModel.load(dir)
     try {
       const report = await leakageMatrix(model, 'discriminator', { classes: [0, 1], seeds: 6, firstSeed: 0, truncations: [1, null, 0.5] })
@@ -75,6 +56,6 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
     } finally {
       model.dispose()
     }
-    expect(problems).toEqual([])
+    expect(e2e.problems).toEqual([])
   })
 })

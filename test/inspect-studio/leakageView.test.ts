@@ -1,5 +1,5 @@
-// The leakage view's arithmetic: the truncation list as typed, the judge chosen, the columns a matrix shows, and the
-// chart scale.
+// The leakage view's arithmetic (its truncation list is pinned in test/renderer/truncations.test.ts): where 'none' is
+// drawn, the judge chosen, the columns a matrix shows, and the chart scale.
 import { describe, expect, it } from 'vitest'
 import type { LeakageReport } from '../../preload/contract'
 import {
@@ -8,28 +8,14 @@ import {
   chartScale,
   heatColour,
   judgeSpec,
-  parseTruncations,
   polyline,
   shownColumns,
-  truncationLabel,
   truncationX,
 } from '../../renderer/lib/leakage'
 
 describe('the leakage view', () => {
-  it('reads a typed truncation list, dropping repeats and refusing values outside the model range', () => {
-    expect(parseTruncations('1, 0.7 0.4;0.7', 'paper', { min: 0.04, max: 2 })).toEqual([1, 0.7, 0.4])
-    expect(parseTruncations('1.5', 'released', { min: 0.02, max: 1 })).toMatch(/from 0.02 to 1/)
-    expect(parseTruncations('', 'paper', { min: 0.04, max: 2 })).toMatch(/at least one/)
-    expect(parseTruncations('x', 'paper', { min: 0.04, max: 2 })).toMatch(/'x'/)
-  })
-
-  it("offers 'none', no truncation, beside the values", () => {
-    expect(parseTruncations('2, none, 0.5, NONE', 'paper', { min: 0.04, max: 2 })).toEqual([2, null, 0.5])
-    expect(parseTruncations('none', 'released', { min: 0.02, max: 1 })).toEqual([null])
-    expect(parseTruncations('nope', 'paper', { min: 0.04, max: 2 })).toMatch(/use 'none' or numbers/)
-    expect(truncationLabel(null)).toBe('none')
-    expect(truncationLabel(0.5)).toBe('0.5')
-    // on the rate chart: past the largest threshold, or at ψ = 1 where it means that
+  it("draws 'none', no truncation, on the rate chart", () => {
+    // past the largest threshold, or at ψ = 1 where it means that
     expect(truncationX(null, [2, null, 0.5], 'paper')).toBe(3)
     expect(truncationX(0.5, [2, null, 0.5], 'paper')).toBe(0.5)
     expect(truncationX(null, [0.4, null], 'released')).toBe(1)

@@ -1,13 +1,11 @@
-// The metrics view's arithmetic: the form's extractor and truncations, how a measurement says what it was measured
-// with, which measurements compare, and the diversity–fidelity chart's curves and axes.
+// The metrics view's arithmetic: the form's extractor (its truncation list is pinned in truncations.test.ts), how a
+// measurement says what it was measured with, which measurements compare, and the diversity–fidelity chart's curves
+// and axes.
 import { describe, expect, it } from 'vitest'
 import type { GeneratorMetricsRecord } from '../../preload/contract.ts'
 import {
-  comparable, extractorSpec, fidelityCurves, fidelityDomain, initialExtractor, kidText, NOT_INCEPTION, parseTruncationList,
-  provenance, truncationLabel,
+  comparable, extractorSpec, fidelityCurves, fidelityDomain, initialExtractor, kidText, NOT_INCEPTION, provenance,
 } from '../../renderer/lib/metrics.ts'
-
-const range = { min: 0.02, max: 2 }
 
 function record(overrides: Partial<GeneratorMetricsRecord> = {}): GeneratorMetricsRecord {
   const point = (truncation: number | null, precision: number, recall: number, density: number, coverage: number) => ({
@@ -51,15 +49,6 @@ describe('the metrics form', () => {
     expect(() => extractorSpec('folder', '  ')).toThrow(/type the extractor folder/)
   })
 
-  it("reads truncations with 'none' for z untruncated, once each, in the model's range", () => {
-    expect(parseTruncationList('none, 1 0.5;NONE', 'paper', range)).toEqual([null, 1, 0.5])
-    expect(parseTruncationList('1.5', 'paper', range)).toEqual([1.5])
-    expect(parseTruncationList('1.5', 'released', range)).toMatch(/'1.5' is not a truncation of this model: use numbers from 0.02 to 1/)
-    expect(parseTruncationList('abc', 'paper', range)).toMatch(/'abc'/)
-    expect(parseTruncationList(' ', 'paper', range)).toMatch(/at least one/)
-    expect(parseTruncationList(Array.from({ length: 13 }, (_, i) => 0.1 * (i + 1)).join(','), 'paper', range)).toMatch(/at most 12/)
-    expect(truncationLabel(null)).toBe('none')
-  })
 })
 
 describe('a measurement as the view shows it', () => {
