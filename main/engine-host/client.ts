@@ -9,10 +9,10 @@
 // (StudioError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
-import { StudioError, type ModelInfo, type ReplyError } from '../../preload/contract.ts'
+import { StudioError, type ModelInfo } from '../../preload/contract.ts'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, Op, PackedPoint, PackedPoints, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
-import { spawnThread } from './threads.ts'
+import { deliver, spawnThread } from './threads.ts'
 
 export interface Progress {
   label: string
@@ -213,13 +213,7 @@ export class EngineClient {
     if (worker !== this.worker) return
     const running = this.running
     if (!running || message.seq !== running.seq) return
-    if (message.type === 'progress') {
-      running.options.onProgress?.({ label: message.label, done: message.done, total: message.total })
-      return
-    }
-    this.running = undefined
-    if (message.ok) running.resolve(message.value)
-    else running.reject(studioError(message.error))
+    if (!deliver(running, message, () => (this.running = undefined))) return
     if (this.queue.length === 0) worker.unref()
     this.pump()
   }
@@ -249,10 +243,6 @@ export class EngineClient {
       `The engine stopped unexpectedly (${reason}). It restarts with the next request${this.reopen ? ' and reopens the model' : ''}.`,
     )
   }
-}
-
-function studioError(error: ReplyError): StudioError {
-  return new StudioError(error.code === 'forbidden' ? 'failed' : error.code, error.message)
 }
 
 function pointsBuffers(points: PackedPoints): ArrayBuffer[] {

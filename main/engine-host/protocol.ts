@@ -1,10 +1,12 @@
-// The messages between the main thread (client.ts) and the engine worker (worker.ts). The client sends one request
-// at a time, numbered by `seq`; the worker answers each with exactly one reply and, while it works, any number of
-// progress messages. Cancellation does not go through the message queue (the worker is busy computing): the client
-// writes the running request's seq into a shared Int32Array that the worker reads between batches.
+// The operations between the main thread (client.ts) and the engine worker (worker.ts); the messages that carry them
+// are messages.ts's. The client sends one request at a time; the worker answers each with exactly one reply and,
+// while it works, any number of progress messages. Cancellation does not go through the message queue (the worker is
+// busy computing): the client writes the running request's seq into a shared Int32Array that the worker reads between
+// batches.
 // Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
-import type { ModelInfo, ReplyError } from '../../preload/contract.ts'
+import type { ModelInfo } from '../../preload/contract.ts'
 import type { RuntimeRequest } from '../onnx/runtime-names.ts'
+import type * as Message from './messages.ts'
 import type { InspectOperations } from './inspectProtocol.ts'
 import type { MetricsOperations } from './metricsProtocol.ts'
 
@@ -66,21 +68,11 @@ export interface Operations extends InspectOperations, MetricsOperations {
 }
 
 export type Op = keyof Operations
-export type RequestOf<O extends Op> = { op: O } & Operations[O]['request']
-export type ResultOf<O extends Op> = Operations[O]['result']
-export type AnyRequest = { [O in Op]: RequestOf<O> }[Op]
-
-/** main → worker */
-export type ToWorker =
-  | { type: 'request'; seq: number; request: AnyRequest }
-  /** ends the worker the way an uncaught error would: lets tests and diagnostics exercise crash recovery */
-  | { type: 'crash' }
-
-/** worker → main */
-export type FromWorker =
-  | { type: 'reply'; seq: number; ok: true; value: unknown }
-  | { type: 'reply'; seq: number; ok: false; error: ReplyError }
-  | { type: 'progress'; seq: number; label: string; done: number; total: number }
+export type RequestOf<O extends Op> = Message.RequestOf<Operations, O>
+export type ResultOf<O extends Op> = Message.ResultOf<Operations, O>
+export type AnyRequest = Message.AnyRequest<Operations>
+export type ToWorker = Message.ToWorker<Operations>
+export type FromWorker = Message.FromWorker
 
 /** What the worker is started with. */
 export interface WorkerData {

@@ -7,12 +7,12 @@
 // its step, writes a checkpoint and replies with its outcome. If a worker dies, what was pending on it fails with
 // TrainWorkerGone, and a tools request after that starts a fresh tools worker.
 import type { Worker } from 'node:worker_threads'
-import { StudioError, type ReplyError } from '../../preload/contract.ts'
+import { StudioError } from '../../preload/contract.ts'
 import type { Progress } from './client.ts'
 import type {
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
 } from './trainProtocol.ts'
-import { spawnThread } from './threads.ts'
+import { deliver, spawnThread } from './threads.ts'
 
 /** A worker stopped while a request was pending on it (a crash, or close()). */
 export class TrainWorkerGone extends StudioError {
@@ -105,14 +105,10 @@ class TrainWorkerLink {
   private onMessage(message: FromTrainWorker): void {
     const p = this.pending.get(message.seq)
     if (!p) return
-    if (message.type === 'progress') p.options.onProgress?.({ label: message.label, done: message.done, total: message.total })
-    else if (message.type === 'event') p.options.onEvent?.(message.event)
-    else {
+    deliver(p, message, () => {
       this.pending.delete(message.seq)
       if (this.pending.size === 0) this.worker.unref()
-      if (message.ok) p.resolve(message.value)
-      else p.reject(studioError(message.error))
-    }
+    })
   }
 
   private onExit(code: number): void {
@@ -189,10 +185,6 @@ export class TrainClient {
     this.tools = undefined
     await Promise.all(links.map((l) => l.terminate()))
   }
-}
-
-function studioError(error: ReplyError): StudioError {
-  return new StudioError(error.code === 'forbidden' ? 'failed' : error.code, error.message)
 }
 
 function spawnTrainWorker(data: TrainWorkerData): Worker {

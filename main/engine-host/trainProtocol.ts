@@ -1,11 +1,12 @@
-// The messages between the main thread (trainClient.ts) and a training worker (trainWorker.ts). A training worker
+// The operations between the main thread (trainClient.ts) and a training worker (trainWorker.ts). A training worker
 // serves the fine-tune view: reading image folders, planning fine-tunes, rendering checkpoints, reading run folders,
 // and training one run. The studio keeps two: a tools worker for everything quick, and one per run that trains it
 // and ends with it, so a scan or a checkpoint render never waits for a training step and previews (the engine
 // worker) never wait for either.
 //
-// Each request has a `seq`; the worker answers it with exactly one reply and meanwhile any number of progress
-// messages (reading images) and run events (a run's steps, metrics, files). Requests are served concurrently.
+// The messages that carry these operations are messages.ts's. Each request has a `seq`; the worker answers it with
+// exactly one reply and meanwhile any number of progress messages (reading images) and run events (a run's steps,
+// metrics, files). Requests are served concurrently.
 // Stopping does not go through the message queue (a training step computes synchronously): the client writes the
 // request's seq into a shared Int32Array, which the worker reads after every step and every image read. A stopped
 // run finishes its step and writes a checkpoint.
@@ -14,8 +15,9 @@
 // settings cross as the contract's shapes, and the worker converts.
 import type {
   BsaHyperparameters, DataScan, FinetuneHyperparameters, FinetuneMethod, FinetuneOverrides, FinetuneTarget, MemorisationReport,
-  MetricsRecord, ReplyError, TrainingProgress,
+  MetricsRecord, TrainingProgress,
 } from '../../preload/contract.ts'
+import type * as Message from './messages.ts'
 
 /** A fine-tune as the user asked for it: what both planning and starting read. */
 export interface FinetuneSpec {
@@ -146,22 +148,12 @@ export interface TrainOperations {
 }
 
 export type TrainOp = keyof TrainOperations
-export type TrainRequestOf<O extends TrainOp> = { op: O } & TrainOperations[O]['request']
-export type TrainResultOf<O extends TrainOp> = TrainOperations[O]['result']
-export type AnyTrainRequest = { [O in TrainOp]: TrainRequestOf<O> }[TrainOp]
-
-/** main → worker */
-export type ToTrainWorker =
-  | { type: 'request'; seq: number; request: AnyTrainRequest }
-  /** ends the worker the way an uncaught error would (crash-recovery tests) */
-  | { type: 'crash' }
-
-/** worker → main */
-export type FromTrainWorker =
-  | { type: 'reply'; seq: number; ok: true; value: unknown }
-  | { type: 'reply'; seq: number; ok: false; error: ReplyError }
-  | { type: 'progress'; seq: number; label: string; done: number; total: number }
-  | { type: 'event'; seq: number; event: RunEvent }
+export type TrainRequestOf<O extends TrainOp> = Message.RequestOf<TrainOperations, O>
+export type TrainResultOf<O extends TrainOp> = Message.ResultOf<TrainOperations, O>
+export type AnyTrainRequest = Message.AnyRequest<TrainOperations>
+export type ToTrainWorker = Message.ToWorker<TrainOperations>
+/** worker → main: besides replies and progress, a run's events */
+export type FromTrainWorker = Message.FromWorker<RunEvent>
 
 export interface TrainWorkerData {
   /** Int32Array(1) over it: the seq of the request to stop */

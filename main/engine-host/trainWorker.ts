@@ -8,9 +8,10 @@ import { tf } from '../engine/tf.ts'
 import { plan, resume, start, type RunJob } from './finetuneJobs.ts'
 import { HostError } from './job.ts'
 import { folderThumbnails, loadFolder, runHistory, scanReport } from './runFiles.ts'
-import type { AnyTrainRequest, FromTrainWorker, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData } from './trainProtocol.ts'
+import type { Handlers } from './messages.ts'
+import type { RunEvent, TrainOperations, TrainWorkerData } from './trainProtocol.ts'
 import { CheckpointCache, renderWatched } from './watch.ts'
-import { replyError, transferables } from './threads.ts'
+import { serveRequests } from './threads.ts'
 
 if (!parentPort) throw new Error('engine-host/trainWorker.ts runs as a worker thread; start it through TrainClient')
 const port = parentPort
@@ -20,38 +21,7 @@ backend.catch(() => undefined) // each request reports a failed backend itself
 const checkpoints = new CheckpointCache()
 let renders: Promise<unknown> = Promise.resolve()
 
-port.on('message', (message: ToTrainWorker) => {
-  // thrown from the handler: uncaught, it ends the worker
-  if (message.type === 'crash') throw new Error('the training worker was asked to crash (crash recovery check)')
-  void serve(message.seq, message.request)
-})
-
-async function serve(seq: number, request: AnyTrainRequest): Promise<void> {
-  const stopRequested = (): boolean => Atomics.load(stop, 0) === seq
-  const job: RunJob = {
-    check: () => {
-      if (stopRequested()) throw new HostError('cancelled', `${request.op} was stopped`)
-    },
-    stopRequested,
-    progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
-    emit: (event) => post({ type: 'event', seq, event }),
-  }
-  try {
-    await backend
-    const value = await handle(request, job)
-    post({ type: 'reply', seq, ok: true, value }, transferables(value))
-  } catch (err) {
-    post({ type: 'reply', seq, ok: false, error: replyError(err) })
-  }
-}
-
-function post(message: FromTrainWorker, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer)
-}
-
-type Handlers = { [O in TrainOp]: (request: TrainRequestOf<O>, job: RunJob) => Promise<TrainResultOf<O>> }
-
-const handlers: Handlers = {
+const handlers: Handlers<TrainOperations, RunJob> = {
   async memory() {
     return { numTensors: tf.memory().numTensors }
   },
@@ -71,8 +41,22 @@ const handlers: Handlers = {
   history: (request) => runHistory(request.runDir, request.maxPoints, request.known),
 }
 
-function handle(request: AnyTrainRequest, job: RunJob): Promise<unknown> {
-  const handler = handlers[request.op] as ((request: AnyTrainRequest, job: RunJob) => Promise<unknown>) | undefined
-  if (!handler) throw new HostError('bad-input', `the training worker has no operation '${String(request.op)}'`)
-  return handler(request, job)
-}
+serveRequests<TrainOperations, RunJob, RunEvent>(port, {
+  name: 'training worker',
+  handlers,
+  job: (seq, request, post) => {
+    const stopRequested = (): boolean => Atomics.load(stop, 0) === seq
+    return {
+      check: () => {
+        if (stopRequested()) throw new HostError('cancelled', `${request.op} was stopped`)
+      },
+      stopRequested,
+      progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
+      emit: (event) => post({ type: 'event', seq, event }),
+    }
+  },
+  ready: async () => {
+    await backend
+  },
+  order: 'concurrent',
+})

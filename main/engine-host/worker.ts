@@ -12,10 +12,11 @@ import { inspectHandlers } from './inspectJobs.ts'
 import { HostError, type Job } from './job.ts'
 import { metricsHandlers } from './metricsJobs.ts'
 import { openDefault, openPath, type OpenModel } from './models.ts'
-import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from './protocol.ts'
+import type { Handlers } from './messages.ts'
+import type { Operations, WorkerData } from './protocol.ts'
 import { openPreviews } from './previews.ts'
 import { renderRgb } from './render.ts'
-import { replyError, transferables } from './threads.ts'
+import { serveRequests } from './threads.ts'
 
 if (!parentPort) throw new Error('engine-host/worker.ts runs as a worker thread; start it through EngineClient')
 const port = parentPort
@@ -26,39 +27,8 @@ let current: OpenModel | undefined
 /** the models folder the current model was opened with: its exported graphs are cached beside it */
 let currentModelsDir: string | undefined
 let runtime = (workerData as WorkerData).runtime
-let queue: Promise<void> = Promise.resolve()
 
-port.on('message', (message: ToWorker) => {
-  // thrown from the handler: uncaught, it ends the worker before the next message is read
-  if (message.type === 'crash') throw new Error('the engine worker was asked to crash (crash recovery check)')
-  const { seq, request } = message
-  queue = queue.then(() => serve(seq, request))
-})
-
-async function serve(seq: number, request: AnyRequest): Promise<void> {
-  const job: Job = {
-    check: () => {
-      if (Atomics.load(cancelled, 0) === seq) throw new HostError('cancelled', `${request.op} was cancelled`)
-    },
-    progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
-  }
-  try {
-    await backend
-    job.check()
-    const value = await handle(request, job)
-    post({ type: 'reply', seq, ok: true, value }, transferables(value))
-  } catch (err) {
-    post({ type: 'reply', seq, ok: false, error: replyError(err) })
-  }
-}
-
-function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer)
-}
-
-type Handlers = { [O in Op]: (request: RequestOf<O>, job: Job) => Promise<ResultOf<O>> }
-
-const handlers: Handlers = {
+const handlers: Handlers<Operations, Job> = {
   ...inspectHandlers(() => modelOpen()),
   ...metricsHandlers(() => modelOpen()),
   async info() {
@@ -121,11 +91,21 @@ const handlers: Handlers = {
   },
 }
 
-function handle(request: AnyRequest, job: Job): Promise<unknown> {
-  const handler = handlers[request.op] as (request: AnyRequest, job: Job) => Promise<unknown>
-  if (!handler) throw new HostError('bad-input', `the engine has no operation '${String(request.op)}'`)
-  return handler(request, job)
-}
+serveRequests<Operations, Job>(port, {
+  name: 'engine worker',
+  handlers,
+  job: (seq, request, post) => ({
+    check: () => {
+      if (Atomics.load(cancelled, 0) === seq) throw new HostError('cancelled', `${request.op} was cancelled`)
+    },
+    progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
+  }),
+  ready: async (job) => {
+    await backend
+    job.check()
+  },
+  order: 'queue',
+})
 
 /** Chooses what renders an opened model's previews (onnxruntime or the engine); the model is freed on failure. */
 async function withPreviews(open: OpenModel, modelsDir: string, job: Job): Promise<OpenModel> {
