@@ -11,7 +11,9 @@ import { readManifest } from '../checkpoints/native.ts'
 import type { ImageDataset } from '../data/types.ts'
 import { ClassLookupError } from '../engine/classes.ts'
 import type { ModelConfig } from '../engine/config.ts'
-import { bsaMetricsLine, bsaRunFolder, bsaRunSettings, type BsaRunSettings } from '../engine/finetune/bsaRun.ts'
+import {
+  bsaMetricsLine, bsaRunFolder, bsaRunSettings, openBsaRun, resumeBsaRun, type BsaRunHooks, type BsaRunOutcome, type BsaRunSettings,
+} from '../engine/finetune/bsaRun.ts'
 import { finetuneOptions, FinetunePlanError, modelFacts, planFinetune, prepareFinetuneModel, type FinetunePlan, type FinetuneTarget, type ModelFacts } from '../engine/finetune/plan.ts'
 import { BigGANModel } from '../engine/model.ts'
 import { buildDiscriminator } from '../engine/networks/index.ts'
@@ -65,12 +67,12 @@ function resolveSettings(
 ): { settings: ResolvedSettings; steps: number; train?: TrainSettings; bsa?: BsaRunSettings } {
   const o = spec.overrides
   if (planned.method === 'bsa') {
-    const bsa = bsaRunSettings({ steps: spec.steps, ...defined({ lr: o.lrG, batchSize: o.batchSize, seed: o.seed }) }, trainImages)
-    return {
-      settings: { hyperparameters: null, bsa: { steps: bsa.steps, batchSize: bsa.batch, lr: bsa.lr, seed: bsa.seed }, json: JSON.stringify(bsa) },
-      steps: bsa.steps,
-      bsa,
-    }
+    const bsa = bsaRunSettings({
+      steps: spec.steps,
+      ...defined({ lr: o.lrG, batchSize: o.batchSize, seed: o.seed, checkpointEvery: o.checkpointEvery }),
+      keepCheckpoints: o.keepCheckpoints ?? STUDIO_KEEP_CHECKPOINTS,
+    }, trainImages)
+    return { settings: bsaResolved(bsa), steps: bsa.steps, bsa }
   }
   const { options, warmupSteps } = finetuneOptions(planned, trainOptions(spec.steps, o), {
     ...defined({ warmup: o.warmupSteps, classStep: o.classStepFactor }),
@@ -199,12 +201,25 @@ async function startBsa(
   runDir: string, model: BigGANModel, dataset: ImageDataset, classMap: number[], bsa: BsaRunSettings, resolved: ResolvedSettings,
   parent: { dir: string; contentHash: string }, job: RunJob,
 ): Promise<RunOutcome> {
-  const controller = new AbortController()
-  const clock = new StepClock(bsa.batch)
   job.emit({ kind: 'started', method: 'bsa', dataHash: dataset.contentHash, step: 0, steps: bsa.steps, ...resolved })
+  return adaptBsa(job, bsa.batch, (hooks) => bsaRunFolder(runDir, model, dataset, classMap, bsa, parent, hooks))
+}
+
+/** A BSA run's settings as the contract shows them. */
+function bsaResolved(bsa: BsaRunSettings): ResolvedSettings {
+  return { hyperparameters: null, bsa: { steps: bsa.steps, batchSize: bsa.batch, lr: bsa.lr, seed: bsa.seed }, json: JSON.stringify(bsa) }
+}
+
+/** Adapts through `run` (bsaRunFolder or resumeBsaRun), reporting as it goes; a stop request ends it after the
+ *  current step, with a checkpoint. */
+async function adaptBsa(job: RunJob, batch: number, run: (hooks: BsaRunHooks) => Promise<BsaRunOutcome>): Promise<RunOutcome> {
+  const controller = new AbortController()
+  const clock = new StepClock(batch)
+  if (job.stopRequested()) controller.abort()
   const outcome = await userErrorsAsync(() =>
-    bsaRunFolder(runDir, model, dataset, classMap, bsa, parent, {
+    run({
       signal: controller.signal,
+      onCheckpoint: (step) => job.emit({ kind: 'checkpoint', step, best: true }),
       onProgress: ({ step, steps, losses }) => {
         clock.tick()
         // the record as metrics.jsonl has it (bsaRunFolder writes it), read back the way runs:get reads the file
@@ -225,27 +240,54 @@ async function startBsa(
       },
     }),
   )
-  job.emit({ kind: 'checkpoint', step: outcome.step, best: true })
   return { status: outcome.status, step: outcome.step, bestStep: outcome.step, reasons: [] }
+}
+
+/** Continues a BSA run from its newest checkpoint (bsaRun.ts resumeBsaRun), exactly. */
+async function resumeBsa(request: { runDir: string; steps?: number }, job: RunJob): Promise<RunOutcome> {
+  const run = await userErrorsAsync(() => openBsaRun(request.runDir))
+  let dataset: ImageDataset
+  try {
+    const { info } = run
+    dataset = await loadFolder(info.data.dir, info.model.resolution, info.bsa.seed, job, 'reading images')
+    checkSameImages(dataset, info.data.contentHash)
+    job.check()
+  } catch (e) {
+    await run.close()
+    throw e
+  }
+  const { bsa } = run.info
+  return adaptBsa(job, bsa.batch, (hooks) =>
+    resumeBsaRun(run, dataset, request.steps !== undefined ? { steps: request.steps } : {}, {
+      ...hooks,
+      onResume: (step, steps) => {
+        const settings = { ...bsa, steps }
+        job.emit({ kind: 'started', method: 'bsa', dataHash: dataset.contentHash, step, steps, ...bsaResolved(settings) })
+      },
+    }))
+}
+
+function checkSameImages(dataset: ImageDataset, contentHash: string): void {
+  if (dataset.contentHash !== contentHash) {
+    throw new HostError(
+      'failed',
+      `the images in ${dataset.dir} are not the ones this run trained on (content hash ${dataset.contentHash.slice(0, 12)}…, ` +
+        `the run has ${contentHash.slice(0, 12)}…): restore the folder, or start a new run`,
+    )
+  }
 }
 
 // ——— resuming ———
 
 export async function resume(request: { runDir: string; steps?: number }, job: RunJob): Promise<RunOutcome> {
   const method = await readFile(join(request.runDir, runPaths.info), 'utf8').then((t) => (JSON.parse(t) as { method?: string }).method, () => undefined)
-  if (method === 'bsa') throw new HostError('failed', 'a BSA run cannot be resumed yet: start a new one with more steps')
+  if (method === 'bsa') return resumeBsa(request, job)
   const run = await userErrorsAsync(() => RunFolder.open(request.runDir))
   let handedOver = false
   try {
     const { info } = run
     const dataset = await loadFolder(info.data.dir, info.model.resolution, info.settings.seed, job, 'reading images')
-    if (dataset.contentHash !== info.data.contentHash) {
-      throw new HostError(
-        'failed',
-        `the images in ${dataset.dir} are not the ones this run trained on (content hash ${dataset.contentHash.slice(0, 12)}…, ` +
-          `the run has ${info.data.contentHash.slice(0, 12)}…): restore the folder, or start a new run`,
-      )
-    }
+    checkSameImages(dataset, info.data.contentHash)
     job.check()
     let loaded: Awaited<ReturnType<typeof BigGANModel.loadCheckpoint>> | undefined
     const skipped: string[] = []

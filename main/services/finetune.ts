@@ -330,9 +330,6 @@ export function createFinetune(options: FinetuneOptions): Finetune {
         const r = run(id)
         throw new StudioError('failed', `run ${id} '${r.name}' is not training (it is ${r.status}): only a training run can pause`)
       }
-      if (run(id).method === 'bsa') {
-        throw new StudioError('failed', 'a BSA run cannot pause (it cannot be resumed yet): cancel it to keep what it adapted so far')
-      }
       entry.stopAs ??= 'paused'
       client.stopRun()
       await entry.ended
@@ -343,7 +340,6 @@ export function createFinetune(options: FinetuneOptions): Finetune {
       claim()
       try {
         const r = run(id)
-        if (r.method === 'bsa') throw new StudioError('failed', 'a BSA run cannot be resumed yet: start a new one with more steps')
         if (r.status === 'running') throw new StudioError('failed', `run ${id} '${r.name}' is training already`)
         if (steps === undefined && r.step >= r.steps) {
           throw new StudioError('failed', `run ${id} '${r.name}' has trained all its ${r.steps} steps: give a larger number of steps to train further`)

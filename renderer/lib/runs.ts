@@ -31,21 +31,14 @@ export interface RunActions {
 
 /** What the user may do with a run. `busy`: another run trains now (one run trains at a time). */
 export function runActions(run: Run, busy: boolean): RunActions {
-  const bsa = run.method === 'bsa'
   const training = run.status === 'running'
   const finished = run.step >= run.steps
   const resumable = RESUMABLE.includes(run.status) && !finished
-  const note = bsa
-    ? training
-      ? 'A BSA run cannot pause: cancel keeps what it adapted so far.'
-      : 'A BSA run cannot be resumed: start a new one with more steps.'
-    : (resumable || finished) && busy && !training
-      ? 'Another run is training: one run trains at a time.'
-      : null
+  const note = (resumable || finished) && busy && !training ? 'Another run is training: one run trains at a time.' : null
   return {
-    pause: training && run.active && !bsa,
-    resume: resumable && !bsa && !busy,
-    extend: !bsa && !busy && !training && (run.status === 'completed' || (RESUMABLE.includes(run.status) && finished)),
+    pause: training && run.active,
+    resume: resumable && !busy,
+    extend: !busy && !training && (run.status === 'completed' || (RESUMABLE.includes(run.status) && finished)),
     cancel: run.status === 'running' || run.status === 'paused' || run.status === 'interrupted',
     openBest: run.bestStep !== null,
     openLatest: run.step > 0,

@@ -292,20 +292,29 @@ describe('a fine-tuning run', () => {
 })
 
 describe('a BSA run, the default for a small folder', () => {
-  it('adapts the model into latest/ and best/, which open as a model; it cannot pause', async () => {
+  it('pauses at a step with a checkpoint, resumes to its last step, and its latest/ and best/ open as a model', async () => {
     const since = h.events.length
-    const run = await h.api.finetune.start({ data: images, target: { kind: 'folder' }, steps: 3 })
-    expect(run).toMatchObject({ method: 'bsa', status: 'running', steps: 3, hyperparameters: null, bsa: { steps: 3, batchSize: 8 } })
-    // refused while it adapts (or, on a fast machine, because it has finished)
-    expect((await failure(h.api.finetune.pause({ id: run.id }))).message).toMatch(/BSA run cannot pause|not training/)
-    await h.next(training(run.id, 'status', 'completed'), since)
+    const run = await h.api.finetune.start({ data: images, target: { kind: 'folder' }, steps: 24 })
+    expect(run).toMatchObject({ method: 'bsa', status: 'running', steps: 24, hyperparameters: null, bsa: { steps: 24, batchSize: 8 } })
+    await h.next(training(run.id, 'progress'), since)
+    const paused = await h.api.finetune.pause({ id: run.id })
+    expect(paused).toMatchObject({ status: 'paused', active: false })
+    expect(paused.step).toBeGreaterThan(0)
+    expect(paused.step).toBeLessThan(24)
+    expect(paused.bestStep).toBe(paused.step)
     const progress = h.events.slice(since).find(training(run.id, 'progress'))!.training!.progress!
     expect(Number.isFinite(progress.losses.total)).toBe(true)
+
+    const resumed = await h.api.finetune.resume({ id: run.id })
+    expect(resumed).toMatchObject({ status: 'running', active: true, step: paused.step })
+    await h.next(training(run.id, 'status', 'completed'), since)
+    const statuses = h.events.slice(since).filter(training(run.id, 'status')).map((e) => e.training!.status)
+    expect(statuses).toEqual(['running', 'paused', 'running', 'completed'])
     const detail = await h.api.runs.get({ id: run.id })
-    expect(detail.run).toMatchObject({ status: 'completed', step: 3, bestStep: 3 })
-    expect(detail.checkpoints).toEqual([{ step: 3, best: true, latest: true }])
-    // its reconstruction losses, one record a step, as they came live: the charts after a restart
-    expect(detail.metrics.map((m) => m.step)).toEqual([1, 2, 3])
+    expect(detail.run).toMatchObject({ status: 'completed', step: 24, bestStep: 24 })
+    expect(detail.checkpoints).toEqual([{ step: paused.step, best: false, latest: false }, { step: 24, best: true, latest: true }])
+    // its reconstruction losses, one record a step across the pause, as they came live: the charts after a restart
+    expect(detail.metrics.map((m) => m.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1))
     expect(detail.metrics.every((m) => Number.isFinite(m.reconstruction?.total) && Number.isFinite(m.reconstruction?.l1))).toBe(true)
     const live = h.events.slice(since).filter(training(run.id, 'metrics')).map((e) => e.training!.metrics)
     expect(live).toEqual(detail.metrics)

@@ -67,13 +67,13 @@ describe('what a run allows', () => {
     expect(a).toMatchObject({ resume: false, extend: true, cancel: false, openBest: true, openLatest: true })
   })
 
-  it('BSA can only be cancelled, and says why', () => {
+  it('a BSA run pauses, resumes and trains further as the other methods do', () => {
     const training = runActions(run({ method: 'bsa' }), false)
-    expect(training).toMatchObject({ pause: false, cancel: true })
-    expect(training.note).toMatch(/cannot pause/)
-    const cancelled = runActions(run({ method: 'bsa', status: 'cancelled', active: false, step: 10 }), false)
-    expect(cancelled.resume).toBe(false)
-    expect(cancelled.note).toMatch(/cannot be resumed/)
+    expect(training).toMatchObject({ pause: true, cancel: true, note: null })
+    const paused = runActions(run({ method: 'bsa', status: 'paused', active: false, step: 10 }), false)
+    expect(paused).toMatchObject({ resume: true, note: null })
+    const completed = runActions(run({ method: 'bsa', status: 'completed', active: false, step: 100 }), false)
+    expect(completed.extend).toBe(true)
   })
 
   it('opens best only once there is one, and latest once a checkpoint exists', () => {

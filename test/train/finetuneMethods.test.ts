@@ -123,8 +123,24 @@ describe('biggan finetune methods', () => {
       original.dispose()
       adapted.dispose()
     }
-    const refused = await biggan('finetune', '--resume', '--out', run)
-    expect(refused.code).toBe(2)
+  })
+
+  it('--resume continues a bsa run from its newest checkpoint, and trains further with more --steps', async () => {
+    const run = join(work, 'ft-bsa')
+    const kept = await biggan('finetune', '--resume', '--out', run, '--batch', '2')
+    expect(kept.code).toBe(2)
+    expect(kept.err).toMatch(/keeps the settings it started with; drop --batch/)
+    const r = await biggan('finetune', '--resume', '--out', run, '--steps', '3')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/resuming .* at step 2 of 3/)
+    expect(r.out).toMatch(/adapted 3\/3 steps \(bsa, completed\)/)
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
+    expect(info).toMatchObject({ method: 'bsa', status: 'completed', step: 3, bsa: { steps: 3 } })
+    const steps = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)
+    expect(steps).toEqual([1, 2, 3])
+    const latest = await BigGANModel.load(join(run, 'latest'))
+    expect(latest.manifest!.state).toMatchObject({ kind: 'bsa', step: 3 })
+    latest.dispose()
   })
 
   it('chooses BSA for a folder of under 100 images, and says why', async () => {

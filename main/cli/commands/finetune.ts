@@ -25,10 +25,11 @@ folder (printed with its reason), or --method picks it:
                the frozen G (--warmup G steps, default 10% of --steps, 100 to 2 000), then G and D train together for
                --steps more.
   bsa          no D at all (chosen under 100 images): G's BatchNorm projections and a latent per image learn to
-               reconstruct the images (--steps, --lr-g, --batch); latest/ and best/ hold the adapted model.
+               reconstruct the images (--steps, --lr-g, --batch, --checkpoint-every, --keep, --seed); latest/ and
+               best/ hold the adapted model of the newest checkpoint.
 The folder's classes are matched to the model's class names (one subfolder per class); --class maps a one-class
 folder onto one existing class, --new-class names the new class a one-class folder becomes.
-RUN is laid out as for 'biggan train'; --resume continues it from its newest checkpoint (not for bsa runs).`,
+RUN is laid out as for 'biggan train'; --resume continues it from its newest checkpoint, exactly (bsa runs too).`,
   options: [
     { name: 'model', value: 'DIR', help: 'the native model folder to start from (new runs)' },
     { name: 'method', value: 'adversarial|new-class|fresh-d|bsa', help: "how to fine-tune (default: chosen from the model and the folder)" },
@@ -44,7 +45,7 @@ RUN is laid out as for 'biggan train'; --resume continues it from its newest che
       const fixed = ['model', 'class', 'method', 'new-class', 'warmup', 'class-step'].filter((n) => n in args.options)
       if (fixed.length > 0) throw new UsageError(`a resumed run keeps its model and classes; drop ${fixed.map((n) => `--${n}`).join(', ')}`)
       const info = await readFile(join(stringOption(args, 'out')!, 'run.json'), 'utf8').then((t) => JSON.parse(t) as { method?: string }, () => undefined)
-      if (info?.method === 'bsa') throw new UsageError('a bsa run cannot be resumed yet; start a new one with more --steps')
+      if (info?.method === 'bsa') return bsaResume(ctx)
       return resumeRun(ctx)
     }
     const missing = ['model', 'data', 'steps'].filter((n) => !(n in args.options))
@@ -148,7 +149,7 @@ async function asPlanUsage<T>(modelDir: string, dataset: ImageDataset, f: () => 
   }
 }
 
-/** BSA: no D, no run loop; the adapted model becomes RUN/latest and RUN/best, and run.json records the run. */
+/** BSA: no D, no training loop; checkpoints as a training run's, the newest one in RUN/latest and RUN/best. */
 async function bsaRun(
   ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, classMap: number[], options: Options,
   parent: { dir: string; contentHash: string },
@@ -160,19 +161,67 @@ async function bsaRun(
   if (existing) throw new UsageError(`${out} already holds a run: choose another --out`)
   const { train } = dataset
   const lr = numberOption(ctx.args, 'lr-g')
-  const settings = bsaRunSettings({ ...options, ...(lr !== undefined ? { lr } : {}) }, train.count)
+  const settings = await asUsage(() => bsaRunSettings({ ...options, ...(lr !== undefined ? { lr } : {}) }, train.count))
   const c = model.config
   ctx.err(`bsa ${c.arch}-${c.resolution} ch ${c.gChannels} on ${train.count} images, ${dataset.classes.length} class(es); batch ${settings.batch}, ${settings.steps} steps → ${out}`)
+  try {
+    return await withProgress(ctx, out, settings.steps, (hooks) => asUsage(() => bsaRunFolder(out, model, dataset, classMap, settings, parent, hooks)))
+  } finally {
+    model.dispose()
+  }
+}
+
+/** `--resume` of a BSA run: only --steps (a new total) and --data (the same images, moved) may be given. */
+async function bsaResume(ctx: CommandContext): Promise<number> {
+  const { openBsaRun, resumeBsaRun } = await import('../../engine/finetune/bsaRun.ts')
+  const given = trainingOptions.map((o) => o.name).filter((n) => !['data', 'steps', 'out', 'resume'].includes(n) && n in ctx.args.options)
+  if (given.length > 0) {
+    throw new UsageError(`a resumed run keeps the settings it started with; drop ${given.map((n) => `--${n}`).join(', ')} (only --steps and --data may change)`)
+  }
+  const out = stringOption(ctx.args, 'out')!
+  const run = await asUsage(() => openBsaRun(out))
+  let dataset: ImageDataset
+  try {
+    const { info } = run
+    await startBackend(ctx.backend)
+    dataset = await loadData(ctx, stringOption(ctx.args, 'data') ?? info.data.dir, info.model.resolution, info.bsa.seed)
+    if (dataset.contentHash !== info.data.contentHash) {
+      throw new UsageError(
+        `the images in ${dataset.dir} are not the ones this run adapted to (content hash ${dataset.contentHash.slice(0, 12)}…, ` +
+          `run.json has ${info.data.contentHash.slice(0, 12)}…): restore the folder, or start a new run`,
+      )
+    }
+  } catch (e) {
+    await run.close()
+    throw e
+  }
+  const steps = intOption(ctx.args, 'steps')
+  let total = steps ?? run.info.bsa.steps
+  return withProgress(ctx, out, () => total, (hooks) =>
+    asUsage(() => resumeBsaRun(run, dataset, steps !== undefined ? { steps } : {}, {
+      ...hooks,
+      onResume: (step, all) => {
+        total = all
+        ctx.err(`resuming ${out} at step ${step} of ${all}`)
+      },
+    })))
+}
+
+/** Runs a BSA adaptation with a progress bar on stderr and Ctrl-C as "finish the step, checkpoint, stop". */
+async function withProgress(
+  ctx: CommandContext, out: string, steps: number | (() => number),
+  adapt: (hooks: import('../../engine/finetune/bsaRun.ts').BsaRunHooks) => Promise<{ status: 'completed' | 'cancelled'; step: number }>,
+): Promise<number> {
   const controller = new AbortController()
   const interrupt = (): void => {
-    ctx.err('finishing the current step and saving (Ctrl-C again quits at once)…')
+    ctx.err('finishing the current step and writing a checkpoint (Ctrl-C again quits at once)…')
     controller.abort()
     process.once('SIGINT', () => process.exit(130))
   }
   process.once('SIGINT', interrupt)
   let shown = 0
   try {
-    const result = await bsaRunFolder(out, model, dataset, classMap, settings, parent, {
+    const result = await adapt({
       signal: controller.signal,
       onProgress: ({ step, steps, losses }) => {
         if (step === steps || Date.now() - shown >= 1000) {
@@ -184,12 +233,12 @@ async function bsaRun(
         }
       },
     })
-    ctx.out(`adapted ${result.step}/${settings.steps} steps (bsa, ${result.status}) → ${out}`)
+    const total = typeof steps === 'number' ? steps : steps()
+    ctx.out(`adapted ${result.step}/${total} steps (bsa, ${result.status}) → ${out}`)
     ctx.out(`latest    ${out}/latest (step ${result.step})`)
     ctx.out(`best      ${out}/best (step ${result.step})`)
     return result.status === 'cancelled' ? 130 : 0
   } finally {
     process.off('SIGINT', interrupt)
-    model.dispose()
   }
 }

@@ -343,10 +343,15 @@ export interface BsaProgress {
 export interface BsaRunOptions extends BsaSettings {
   /** stops after the current step; the result then holds the steps done so far */
   signal?: AbortSignal
-  /** after every step; the state is there to checkpoint (saveBsaState), not to modify */
+  /** after every step; the state is there to read, not to modify */
   onProgress?: (progress: BsaProgress, state: BsaState) => void
   /** continue this run instead of starting one; its settings win over the ones given here */
   resume?: BsaCheckpoint
+  /** onCheckpoint runs after every `checkpointEvery`-th step (none between when absent) */
+  checkpointEvery?: number
+  /** awaited before the next step: after every `checkpointEvery`-th step, and once the run stops (completed or
+   *  cancelled) at a step not written yet. The state is there to save (saveBsaState, state.model.save), not to modify. */
+  onCheckpoint?: (state: BsaState) => Promise<void>
 }
 
 export interface BsaResult {
@@ -368,6 +373,8 @@ export async function runBsa(model: BigGANModel, images: BsaImages, options: Bsa
   try {
     state = options.resume ? restoreBsaState(adapted, images, options.resume) : createBsaState(adapted, images, options)
     const { steps } = state.settings
+    const every = options.checkpointEvery
+    let saved = options.resume ? state.step : -1 // the step of the last checkpoint: a resumed run starts from one
     let cancelled = false
     while (state.step < steps) {
       if (options.signal?.aborted) {
@@ -376,8 +383,13 @@ export async function runBsa(model: BigGANModel, images: BsaImages, options: Bsa
       }
       const losses = bsaStep(state)
       options.onProgress?.({ step: state.step, steps, losses }, state)
+      if (options.onCheckpoint && every && state.step % every === 0) {
+        await options.onCheckpoint(state)
+        saved = state.step
+      }
       await new Promise((resolve) => setTimeout(resolve, 0)) // lets a worker's cancel message arrive
     }
+    if (options.onCheckpoint && saved !== state.step) await options.onCheckpoint(state)
     const latents = Float32Array.from(state.latents.dataSync() as Float32Array)
     return { model: adapted, latents, steps: state.step, cancelled, checkpoint: saveBsaState(state) }
   } catch (e) {

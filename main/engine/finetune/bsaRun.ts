@@ -1,14 +1,17 @@
-// A BSA fine-tune as a run folder, shared by `biggan finetune --method bsa` and the studio. BSA has no D and no run
-// loop (batchStatisticsAdaptation.ts), so the folder is smaller than a training run's: run.json (with `bsa` settings
-// instead of `settings`) while it runs, metrics.jsonl (a line per step with its reconstruction losses: the run's
-// charts when it is opened again), then latest/ and best/ (the same adapted model) once it stops. A cancelled BSA
-// run keeps what it adapted so far; it cannot be resumed yet.
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+// A BSA fine-tune as a run folder, shared by `biggan finetune --method bsa` and the studio. BSA has no D and no
+// training loop (batchStatisticsAdaptation.ts), but its folder keeps the training runs' protocol (RunFolder,
+// engine/train/run.ts): run.json (with `bsa` settings instead of `settings`), metrics.jsonl (a line per step with its
+// reconstruction losses: the run's charts when it is opened again), checkpoints/step-N/ every `checkpointEvery` steps
+// and when the run stops (written beside, then renamed), and latest/ and best/ (the newest checkpoint: BSA has no
+// monitor to prefer an older one). A checkpoint is the adapted model plus what continuing needs (manifest.state =
+// the BsaCheckpoint json: step, random state, settings, Adam steps; the optimiser group = latents and Adam moments),
+// so a cancelled or crashed run resumes from its newest checkpoint exactly as if it had never stopped.
 import type { ImageDataset } from '../../data/types'
-import type { BigGANModel } from '../model'
-import { RunError, runFormat, runPaths } from '../train/run'
-import { bsaDefaults, runBsa, type BsaLosses, type BsaProgress } from './batchStatisticsAdaptation'
+import { BigGANModel } from '../model'
+import { RunError, RunFolder, type RunKind, type RunRecord } from '../train/run'
+import {
+  bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaProgress, type BsaState,
+} from './batchStatisticsAdaptation'
 
 export interface BsaRunSettings {
   steps: number
@@ -16,11 +19,39 @@ export interface BsaRunSettings {
   /** images per step, at most the training images */
   batch: number
   seed: number
+  /** a checkpoint every N steps (and when the run stops) */
+  checkpointEvery: number
+  /** the newest K checkpoints are kept */
+  keepCheckpoints: number
 }
 
+/** run.json of a BSA run. */
+export interface BsaRunInfo extends RunRecord {
+  method: 'bsa'
+  bsa: BsaRunSettings
+  model: RunRecord['model'] & { classNames?: string[] }
+}
+
+/** As the training runs' defaults (train/settings.ts). */
+const checkpointDefaults = { checkpointEvery: 500, keepCheckpoints: 2 } as const
+
 /** BSA's settings from the options a user gives (batch capped at the training images). */
-export function bsaRunSettings(o: { steps: number; lr?: number; batchSize?: number; seed?: number }, trainImages: number): BsaRunSettings {
-  return { steps: o.steps, lr: o.lr ?? bsaDefaults.lr, batch: Math.min(o.batchSize ?? bsaDefaults.batch, trainImages), seed: o.seed ?? 0 }
+export function bsaRunSettings(
+  o: { steps: number; lr?: number; batchSize?: number; seed?: number; checkpointEvery?: number; keepCheckpoints?: number },
+  trainImages: number,
+): BsaRunSettings {
+  const whole = (v: number, what: string): number => {
+    if (!(Number.isInteger(v) && v >= 1)) throw new RunError(`BSA ${what} must be a whole number ≥ 1, got ${v}`)
+    return v
+  }
+  return {
+    steps: o.steps,
+    lr: o.lr ?? bsaDefaults.lr,
+    batch: Math.min(o.batchSize ?? bsaDefaults.batch, trainImages),
+    seed: o.seed ?? 0,
+    checkpointEvery: whole(o.checkpointEvery ?? checkpointDefaults.checkpointEvery, 'checkpointEvery'),
+    keepCheckpoints: whole(o.keepCheckpoints ?? checkpointDefaults.keepCheckpoints, 'keepCheckpoints'),
+  }
 }
 
 /** One line of a BSA run's metrics.jsonl: the step and its reconstruction losses (non-finite ones null). */
@@ -37,9 +68,29 @@ export interface BsaRunOutcome {
   step: number
 }
 
+export interface BsaRunHooks {
+  signal?: AbortSignal
+  onProgress?: (progress: BsaProgress) => void
+  /** once a checkpoint (and latest/, best/) is in place */
+  onCheckpoint?: (step: number) => void
+}
+
+const bsaRun: RunKind<BsaRunInfo> = {
+  check(info, path) {
+    if (info.method !== 'bsa' || typeof info.bsa?.steps !== 'number') throw new RunError('run.json is not a BSA run (method bsa, with its settings)', path)
+  },
+  // run.json of a run written before BSA runs checkpointed says nothing of how many to keep
+  keepCheckpoints: (info) => info.bsa.keepCheckpoints ?? checkpointDefaults.keepCheckpoints,
+}
+
+/** A BSA run folder, with whatever a crash interrupted undone (RunFolder.open for BSA runs). */
+export function openBsaRun(dir: string): Promise<RunFolder<BsaRunInfo>> {
+  return RunFolder.openOf(dir, bsaRun)
+}
+
 /**
  * Adapts `model` (which stays the caller's) to the folder's training images into the run folder `out` (which must
- * not hold a run). `classMap[label]` is each folder class's model class.
+ * not exist or be empty). `classMap[label]` is each folder class's model class.
  */
 export async function bsaRunFolder(
   out: string,
@@ -48,58 +99,112 @@ export async function bsaRunFolder(
   classMap: number[],
   settings: BsaRunSettings,
   parent: { dir: string; contentHash: string },
-  hooks: { signal?: AbortSignal; onProgress?: (progress: BsaProgress) => void } = {},
+  hooks: BsaRunHooks = {},
 ): Promise<BsaRunOutcome> {
-  const existing = await readFile(join(out, runPaths.info), 'utf8').then(() => true, () => false)
-  if (existing) throw new RunError('this folder already holds a run: choose another folder', out)
   const { train } = dataset
-  const labels = Int32Array.from(train.labels, (l) => classMap[l])
   const c = model.config
-  const now = new Date().toISOString()
-  const info = {
-    format: runFormat, version: 1, kind: 'finetune', method: 'bsa', status: 'running', createdAt: now, updatedAt: now,
-    bsa: settings,
+  const run = await RunFolder.createOf<BsaRunInfo>(out, {
+    kind: 'finetune', method: 'bsa', bsa: settings,
     data: { dir: dataset.dir, contentHash: dataset.contentHash, classes: dataset.classes, classMap, train: train.count, heldOut: dataset.heldOut.count },
     parent,
     model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses, classNames: c.classNames },
-    step: 0, bestStep: null as number | null, reasons: [] as string[],
+  }, bsaRun)
+  return adapt(run, model, imagesOf(dataset, classMap), settings, undefined, hooks)
+}
+
+/**
+ * Continues an opened BSA run (openBsaRun) from its newest checkpoint that loads, on `dataset` (the images it was
+ * started on: the caller checks the content hash). `steps`: a new total, at least the steps done. Closes the folder.
+ */
+export async function resumeBsaRun(
+  run: RunFolder<BsaRunInfo>, dataset: ImageDataset, options: { steps?: number } = {}, hooks: BsaRunHooks & { onResume?: (step: number, steps: number) => void } = {},
+): Promise<BsaRunOutcome> {
+  let loaded: { model: BigGANModel; checkpoint: BsaCheckpoint } | undefined
+  try {
+    const skipped: string[] = []
+    for (const { dir } of await run.checkpoints()) {
+      try {
+        const { model, optimiser } = await BigGANModel.loadCheckpoint(dir)
+        const json = model.manifest?.state as BsaCheckpoint['json'] | undefined
+        if (json?.kind !== 'bsa') {
+          model.dispose()
+          throw new Error('it holds no BSA state')
+        }
+        loaded = { model, checkpoint: { json, tensors: optimiser } }
+        break
+      } catch (e) {
+        skipped.push(`${dir}: ${(e as Error).message}`)
+      }
+    }
+    if (!loaded) {
+      throw new RunError(`no checkpoint to resume from${skipped.length ? ` (${skipped.join('; ')})` : ' (a BSA run of an older version keeps none)'}; start a new run`, run.dir)
+    }
+    const { json } = loaded.checkpoint
+    const steps = options.steps ?? json.settings.steps
+    if (steps < json.step) throw new RunError(`${steps} steps is below the ${json.step} steps this run has already adapted`)
+    if (steps <= json.step) throw new RunError(`this run has already adapted all ${json.step} steps: give more steps to adapt further`)
+    if (steps !== json.settings.steps) {
+      json.settings = { ...json.settings, steps }
+      await run.update({ bsa: { ...run.info.bsa, steps } })
+    }
+    await run.truncateMetrics(json.step)
+    hooks.onResume?.(json.step, steps)
+  } catch (e) {
+    loaded?.model.dispose()
+    await run.close()
+    throw e
   }
-  await mkdir(out, { recursive: true })
-  const writeInfo = (patch: Partial<typeof info>): Promise<void> =>
-    writeFile(join(out, runPaths.info), `${JSON.stringify(Object.assign(info, patch, { updatedAt: new Date().toISOString() }), null, 2)}\n`)
-  await writeInfo({})
-  const metrics = await open(join(out, runPaths.metrics), 'a')
-  // a line per step, written in order while the next step runs; a failed write fails the run at its end
+  try {
+    return await adapt(run, loaded.model, imagesOf(dataset, run.info.data.classMap), run.info.bsa, loaded.checkpoint, hooks)
+  } finally {
+    loaded.model.dispose()
+  }
+}
+
+function imagesOf(dataset: ImageDataset, classMap: number[]): BsaImages {
+  const { train } = dataset
+  return { pixels: train.pixels, labels: Int32Array.from(train.labels, (l) => classMap[l]), count: train.count }
+}
+
+/** runBsa into the run folder: metrics a line per step, checkpoints as scheduled and at the end; closes the folder. */
+async function adapt(
+  run: RunFolder<BsaRunInfo>, model: BigGANModel, images: BsaImages, settings: BsaRunSettings, resume: BsaCheckpoint | undefined,
+  hooks: BsaRunHooks,
+): Promise<BsaRunOutcome> {
+  const sink = run.sink()
+  // a line per step, written in order while the next step runs; a failed write fails the run at its next checkpoint
   let logged: Promise<unknown> = Promise.resolve()
   try {
-    const result = await runBsa(model, { pixels: train.pixels, labels, count: train.count }, {
+    await run.update({ status: 'running', reasons: [] })
+    const checkpoint = async (state: BsaState): Promise<void> => {
+      await logged
+      const saved = saveBsaState(state)
+      const provenance = { source: 'finetune' as const, notes: `bsa, step ${state.step} of ${state.settings.steps}`, ...sink.lineage }
+      const json = saved.json as unknown as Record<string, unknown>
+      await sink.checkpoint(state.step, (dir) => state.model.save(dir, provenance, json, saved.tensors), { best: true })
+      hooks.onCheckpoint?.(state.step)
+    }
+    const result = await runBsa(model, images, {
       ...settings,
+      ...(resume ? { resume } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
+      checkpointEvery: settings.checkpointEvery,
+      onCheckpoint: checkpoint,
       onProgress: (progress) => {
-        const line = `${JSON.stringify(bsaMetricsLine(progress.step, progress.losses))}\n`
-        logged = logged.then(() => metrics.write(line))
+        const line = bsaMetricsLine(progress.step, progress.losses)
+        logged = logged.then(() => sink.metrics(line))
         hooks.onProgress?.(progress)
       },
     })
-    try {
-      await logged
-      const notes = `bsa, ${result.steps} of ${settings.steps} steps`
-      const lineage = { from: parent.dir, parent, data: { dir: dataset.dir, contentHash: dataset.contentHash }, run: { dir: out, method: 'bsa' } }
-      for (const folder of [runPaths.latest, runPaths.best]) {
-        await rm(join(out, folder), { recursive: true, force: true })
-        await result.model.save(join(out, folder), { source: 'finetune', notes, ...lineage })
-      }
-    } finally {
-      result.model.dispose()
-    }
+    result.model.dispose()
     const status = result.cancelled ? 'cancelled' : 'completed'
-    await writeInfo({ status, step: result.steps, bestStep: result.steps })
+    await run.update({ status, step: result.steps, bestStep: result.steps })
     return { status, step: result.steps }
   } catch (e) {
-    await writeInfo({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
+    await run.update({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
     throw e
   } finally {
     await logged.catch(() => undefined)
-    await metrics.close()
+    await run.close()
   }
 }

@@ -2,10 +2,12 @@
 // training besides the native model writers.
 //
 //   RUN/run.json                   settings, data folder + content hash + classes, parent model, status, times
+//                                  (a BSA run's settings sit under `bsa`: finetune/bsaRun.ts writes through this folder too)
 //   RUN/metrics.jsonl              one metricsLine per logged step (appended; fsync'd at every checkpoint)
 //   RUN/previews/step-NNNNNN.png   the fixed-latent grid of the EMA generator
 //   RUN/memorisation/step-NNNNNN.json  the copying check of those samples: nearest training images by path
 //   RUN/checkpoints/step-NNNNNN/   native model folders: G, D, EMA, optimiser moments, manifest.state = the session
+//                                  (BSA: the adapted model, its latents and moments, manifest.state = its BsaCheckpoint json)
 //   RUN/checkpoints/LATEST         the newest checkpoint's name (informational: resume scans for the newest)
 //   RUN/latest/  RUN/best/         native model folders every command opens (hard links to a checkpoint's files)
 //
@@ -42,7 +44,8 @@ export const runPaths = {
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'failed'
 
-export interface RunInfo {
+/** What every run.json holds, whatever adapted the model: a training loop (RunInfo) or BSA (finetune/bsaRun.ts). */
+export interface RunRecord {
   format: typeof runFormat
   version: 1
   kind: TrainMode
@@ -51,7 +54,6 @@ export interface RunInfo {
   status: RunStatus
   createdAt: string
   updatedAt: string
-  settings: TrainSettings
   data: {
     dir: string
     contentHash: string
@@ -65,14 +67,33 @@ export interface RunInfo {
   /** the model a fine-tune started from */
   parent: { dir: string; contentHash: string } | null
   model: { arch: string; resolution: number; gChannels: number; dChannels: number; numClasses: number }
-  /** G steps in the newest checkpoint */
+  /** steps in the newest checkpoint */
   step: number
   bestStep: number | null
   /** why the monitor stopped it, or what failed */
   reasons: string[]
 }
 
-export type NewRunInfo = Omit<RunInfo, 'format' | 'version' | 'status' | 'createdAt' | 'updatedAt' | 'step' | 'bestStep' | 'reasons'>
+/** run.json of a run the training loop trains. */
+export interface RunInfo extends RunRecord {
+  settings: TrainSettings
+}
+
+/** What a new run's run.json starts from; the folder adds the rest. */
+export type NewRun<I extends RunRecord> = Omit<I, 'format' | 'version' | 'status' | 'createdAt' | 'updatedAt' | 'step' | 'bestStep' | 'reasons'>
+export type NewRunInfo = NewRun<RunInfo>
+
+/** How a kind of run reads its run.json: checks what is its own (settings), and says how many checkpoints to keep. */
+export interface RunKind<I extends RunRecord> {
+  /** throws what is wrong with the run.json `info` (its format and version are checked already) */
+  check(info: I, path: string): void
+  keepCheckpoints(info: I): number
+}
+
+const trainingRun: RunKind<RunInfo> = {
+  check: (info) => checkTrainSettings(info.settings),
+  keepCheckpoints: (info) => info.settings.keepCheckpoints,
+}
 
 export class RunError extends Error {
   override readonly name = 'RunError'
@@ -86,16 +107,27 @@ export class RunError extends Error {
 
 export const stepName = (step: number): string => `step-${String(step).padStart(6, '0')}`
 
-export class RunFolder {
+export class RunFolder<I extends RunRecord = RunInfo> {
   private metricsFile: FileHandle | undefined
 
   private constructor(
     readonly dir: string,
-    public info: RunInfo,
+    public info: I,
+    private readonly kind: RunKind<I>,
   ) {}
 
-  /** A new run in `dir`, which must not exist or be empty. */
-  static async create(dir: string, info: NewRunInfo): Promise<RunFolder> {
+  /** A new training run in `dir`, which must not exist or be empty. */
+  static create(dir: string, info: NewRunInfo): Promise<RunFolder> {
+    return RunFolder.createOf(dir, info, trainingRun)
+  }
+
+  /** An existing training run: reads run.json, finishes or undoes whatever a crash interrupted. */
+  static open(dir: string): Promise<RunFolder> {
+    return RunFolder.openOf(dir, trainingRun)
+  }
+
+  /** A new run of another kind (BSA) in `dir`, which must not exist or be empty. */
+  static async createOf<I extends RunRecord>(dir: string, info: NewRun<I>, kind: RunKind<I>): Promise<RunFolder<I>> {
     const existing: string[] = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)))
     if (existing.length > 0) {
       throw new RunError(
@@ -106,9 +138,9 @@ export class RunFolder {
       )
     }
     const now = new Date().toISOString()
-    const run = new RunFolder(dir, {
+    const run = new RunFolder<I>(dir, {
       format: runFormat, version: 1, status: 'running', createdAt: now, updatedAt: now, step: 0, bestStep: null, reasons: [], ...info,
-    })
+    } as unknown as I, kind)
     await mkdir(join(dir, runPaths.checkpoints), { recursive: true })
     await mkdir(join(dir, runPaths.previews), { recursive: true })
     await run.writeInfo()
@@ -116,19 +148,19 @@ export class RunFolder {
     return run
   }
 
-  /** An existing run: reads run.json, finishes or undoes whatever a crash interrupted. */
-  static async open(dir: string): Promise<RunFolder> {
+  /** An existing run of a kind: reads run.json, finishes or undoes whatever a crash interrupted. */
+  static async openOf<I extends RunRecord>(dir: string, kind: RunKind<I>): Promise<RunFolder<I>> {
     const path = join(dir, runPaths.info)
-    let info: RunInfo
+    let info: I
     try {
-      info = JSON.parse(await readFile(path, 'utf8')) as RunInfo
+      info = JSON.parse(await readFile(path, 'utf8')) as I
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       throw new RunError(code === 'ENOENT' ? 'no run.json here: this is not a training run folder' : `run.json is unreadable: ${(e as Error).message}`, dir)
     }
     if (info?.format !== runFormat || info.version !== 1) throw new RunError(`run.json is not a version 1 '${runFormat}' file`, path)
-    checkTrainSettings(info.settings)
-    const run = new RunFolder(dir, info)
+    kind.check(info, path)
+    const run = new RunFolder<I>(dir, info, kind)
     await run.recover()
     run.metricsFile = await open(join(dir, runPaths.metrics), 'a')
     return run
@@ -152,8 +184,8 @@ export class RunFolder {
     return found.sort((a, b) => b.step - a.step)
   }
 
-  async update(patch: Partial<Pick<RunInfo, 'status' | 'step' | 'bestStep' | 'reasons' | 'settings'>>): Promise<void> {
-    this.info = { ...this.info, ...patch, updatedAt: new Date().toISOString() }
+  async update(patch: Partial<Pick<RunRecord, 'status' | 'step' | 'bestStep' | 'reasons'>> | Partial<Omit<I, 'format' | 'version' | 'createdAt'>>): Promise<void> {
+    this.info = { ...this.info, ...patch, updatedAt: new Date().toISOString() } as I
     await this.writeInfo()
   }
 
@@ -242,7 +274,7 @@ export class RunFolder {
   /** Keeps the newest `keepCheckpoints` checkpoints. */
   private async prune(): Promise<void> {
     const all = await this.checkpoints()
-    for (const old of all.slice(this.info.settings.keepCheckpoints)) await rm(old.dir, { recursive: true, force: true })
+    for (const old of all.slice(this.kind.keepCheckpoints(this.info))) await rm(old.dir, { recursive: true, force: true })
   }
 
   /** Undoes what a crash interrupted: a swap caught between its renames, temporary folders, torn files. */
