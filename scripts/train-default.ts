@@ -9,7 +9,7 @@
 // Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only.
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { main as biggan } from '../main/cli/index.ts'
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../main/data/fashionMnist.ts'
 import { encodePng } from '../main/images/png.ts'
@@ -24,6 +24,7 @@ const steps = option('steps', '20000')
 const run = resolve(option('run', join(root, '.cache/default-model-run')))
 const images = join(root, '.cache/fashion-mnist-png')
 const target = join(root, 'resources/default-model')
+const sampleSheet = join(root, 'resources/default-model-samples.png')
 
 /** The bundled model's architecture: BigGAN at 32×32, ch 16 (G 0.37M, D 0.27M parameters), 10 classes. */
 const architecture = ['--arch', 'biggan', '--res', '32', '--ch', '16', '--attention', '16']
@@ -63,18 +64,50 @@ async function publish(): Promise<void> {
   const { initBackend } = await import('../main/engine/backend.ts')
   await initBackend()
   const source = existsSync(join(run, 'best')) ? join(run, 'best') : join(run, 'latest')
+  const { accumulateStandingStatistics } = await import('../main/engine/train/standingStatistics.ts')
   const model = await BigGANModel.load(source)
   try {
+    // the paper's standing statistics (App. C.1) for the EMA generator the studio samples, in place of the running
+    // averages of batch moments that G's own weights left behind during training
+    accumulateStandingStatistics(model.G, model.ema ?? model.params, model.config, { accumulations: 32, batch: 32 })
     await rm(target, { recursive: true, force: true })
+    const step = String(model.manifest?.state?.step ?? '?')
     const manifest = await model.save(target, {
       source: 'train',
-      from: `scripts/train-default.ts (${source}, step ${String(model.manifest?.state?.step ?? '?')})`,
-      notes: 'Fashion-MNIST (Debian dataset-fashion-mnist), 28×28 padded to 32×32 RGB; BigGAN ch 16; npm run train:default reproduces it',
+      from: `scripts/train-default.ts (${relative(root, source)}, step ${step})`,
+      notes:
+        `Fashion-MNIST (Debian dataset-fashion-mnist), 28×28 padded to 32×32 RGB; BigGAN ch 16, step ${step}; ` +
+        'standing statistics (32 × 32); npm run train:default reproduces it',
     })
     console.log(`published ${source} → ${target} (content hash ${manifest.contentHash})`)
+    await writeSampleSheet(model)
+    console.log(`sample sheet → ${sampleSheet}`)
   } finally {
     model.dispose()
   }
+}
+
+/**
+ * The README's picture of the published model: one row per class (the model's order), the same ten latents in every
+ * row (seeds 0–9 of one stream, the paper's truncation at threshold 1.0), EMA generator, standing statistics.
+ */
+async function writeSampleSheet(model: import('../main/engine/model.ts').BigGANModel): Promise<void> {
+  const { gridLayout, tileGrid, toPixels } = await import('../main/images/pixels.ts')
+  const { Random } = await import('../main/engine/sampling/random.ts')
+  const { sampleLatents, statisticsTruncation, truncationFor } = await import('../main/engine/sampling/truncation.ts')
+  const { zDim, numClasses, resolution } = model.config
+  const columns = 10
+  const truncation = truncationFor(model.config.nStats, 1.0)
+  const z1 = sampleLatents(new Random(0), columns, zDim, truncation)
+  const z = new Float32Array(numClasses * columns * zDim)
+  const y = new Float32Array(numClasses * columns * numClasses)
+  for (let c = 0; c < numClasses; c++) {
+    z.set(z1, c * columns * zDim)
+    for (let i = 0; i < columns; i++) y[(c * columns + i) * numClasses + c] = 1
+  }
+  const images = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
+  const grid = tileGrid(toPixels(images), gridLayout(numClasses * columns, resolution, columns))
+  await writeFile(sampleSheet, encodePng(grid.rgb, grid.width, grid.height))
 }
 
 if (!args.includes('--publish-only')) {
