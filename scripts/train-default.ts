@@ -6,7 +6,8 @@
 //   2. trains (or, when the run folder exists, resumes: the run is exact across interruptions) with `biggan train`;
 //   3. publishes the run's best checkpoint (G, D and the EMA of G; no optimiser state) to resources/default-model.
 //
-// Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only.
+// Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only,
+// --threads N (wasm threads, default max: one per core; the threads change the speed, never a number).
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
@@ -21,6 +22,7 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback
 }
 const steps = option('steps', '20000')
+const threads = ['--threads', option('threads', 'max')]
 const run = resolve(option('run', join(root, '.cache/default-model-run')))
 const images = join(root, '.cache/fashion-mnist-png')
 const target = join(root, 'resources/default-model')
@@ -115,8 +117,8 @@ if (!args.includes('--publish-only')) {
   const resume = existsSync(join(run, 'run.json'))
   const code = await biggan(
     resume
-      ? ['train', '--resume', '--out', run, '--steps', steps]
-      : ['train', '--data', images, ...architecture, ...recipe, '--steps', steps, '--out', run, '--checkpoint-every', '100', '--preview-every', '100', '--keep', '2'],
+      ? [...threads, 'train', '--resume', '--out', run, '--steps', steps]
+      : [...threads, 'train', '--data', images, ...architecture, ...recipe, '--steps', steps, '--out', run, '--checkpoint-every', '100', '--preview-every', '100', '--keep', '2'],
   )
   if (code !== 0 && code !== 130) process.exit(code)
 }

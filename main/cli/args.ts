@@ -52,6 +52,13 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
       'TensorFlow.js backend: tfjs-node-gpu, tfjs-node, wasm or cpu ' +
       '(default: the fastest that loads; the BIGGAN_BACKEND environment variable sets it too)',
   },
+  {
+    name: 'threads',
+    value: 'N',
+    help:
+      "threads for the wasm backend: a number or 'max' (one per core; default 1, since tfjs turns wasm threads off " +
+      'under Node; the BIGGAN_WASM_THREADS environment variable sets it too)',
+  },
   { name: 'help', help: 'show this help (also -h)' },
 ]
 
@@ -70,6 +77,7 @@ export interface Invocation {
   command: string | null // null: no command given
   help: boolean
   backend?: string
+  threads?: string
   rest: string[] // the command's own words, globals removed
 }
 
@@ -84,6 +92,10 @@ export function splitInvocation(argv: readonly string[]): Invocation {
       const [value, used] = optionValue(argv, i, 'backend', 'NAME', undefined)
       inv.backend = value
       i += used
+    } else if (word === '--threads' || word.startsWith('--threads=')) {
+      const [value, used] = optionValue(argv, i, 'threads', 'N', undefined)
+      inv.threads = value
+      i += used
     } else if (word.startsWith('-') && word !== '-') {
       throw new UsageError(`unknown option ${word} before the command. Run 'biggan --help' for usage.`)
     } else {
@@ -96,11 +108,11 @@ export function splitInvocation(argv: readonly string[]): Invocation {
 }
 
 // Second pass: a command's words against its declaration. Global options may appear anywhere among them;
-// they come back in `help` and `backend`.
+// they come back in `help`, `backend` and `threads`.
 export function parseCommandArgs(
   cmd: Command,
   words: readonly string[],
-): { args: ParsedArgs; help: boolean; backend?: string } {
+): { args: ParsedArgs; help: boolean; backend?: string; threads?: string } {
   const specs = new Map<string, OptionSpec>()
   for (const spec of [...cmd.options, ...GLOBAL_OPTIONS]) specs.set(spec.name, spec)
   const options: Record<string, string | true> = Object.create(null)
@@ -139,9 +151,16 @@ export function parseCommandArgs(
     }
   }
   const backend = typeof options.backend === 'string' ? options.backend : undefined
+  const threads = typeof options.threads === 'string' ? options.threads : undefined
   delete options.backend
+  delete options.threads
   if (!help) checkComplete(cmd, positionals, options)
-  return { args: { positionals, options }, help, ...(backend !== undefined ? { backend } : {}) }
+  return {
+    args: { positionals, options },
+    help,
+    ...(backend !== undefined ? { backend } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+  }
 }
 
 // `--name value` or `--name=value`: returns the value and how many extra words it used.
@@ -233,7 +252,7 @@ export function topLevelHelp(commands: readonly Command[]): string {
   return [
     'biggan: the BigGAN Studio command line',
     '',
-    'Usage: biggan [--backend NAME] COMMAND [options]',
+    'Usage: biggan [--backend NAME] [--threads N] COMMAND [options]',
     '',
     'Commands:',
     ...table(commands.map((c) => [c.name, c.summary])),

@@ -2,6 +2,7 @@
 // To add a command: write a `Command` in commands/ (its options as data, `run(ctx)` returning an exit code) and
 // list it in COMMANDS. Parsing, --help and error reporting come from args.ts.
 import { BACKEND_NAMES, isBackendName } from '../engine/backend-names.ts'
+import { parseWasmThreads, WASM_THREADS_ENV_VAR } from '../engine/wasmThreads.ts'
 import {
   commandHelp,
   parseCommandArgs,
@@ -50,6 +51,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (parsed.help) return help(cmd.name, io)
     const backend = parsed.backend ?? inv.backend
     if (backend !== undefined) checkBackend(backend)
+    const threads = parsed.threads ?? inv.threads
+    // The CLI is a process of its own: --threads is BIGGAN_WASM_THREADS for it, read when the backend starts.
+    if (threads !== undefined) process.env[WASM_THREADS_ENV_VAR] = String(checkThreads(threads))
     const ctx: CommandContext = { args: parsed.args, out: io.out, err: io.err }
     if (backend !== undefined) ctx.backend = backend
     return (await cmd.run(ctx)) ?? 0
@@ -70,6 +74,14 @@ function findCommand(name: string): Command {
 function checkBackend(name: string): void {
   if (!isBackendName(name)) {
     throw new UsageError(`unknown backend '${name}' for --backend: choose one of ${BACKEND_NAMES.join(', ')}`)
+  }
+}
+
+function checkThreads(value: string): number {
+  try {
+    return parseWasmThreads(value, '--threads')
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e))
   }
 }
 

@@ -12,6 +12,15 @@ import { availableParallelism } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { BACKEND_ENV_VAR, BACKEND_NAMES, isBackendName, type BackendName } from './backend-names.ts'
 import { tf } from './tf.ts'
+import {
+  maxWasmThreads,
+  parseWasmThreads,
+  prepareThreadedStart,
+  releasePoolWorkers,
+  WASM_THREADS_ENV_VAR,
+  wasmThreadsSupported,
+  type ThreadedStart,
+} from './wasmThreads.ts'
 
 export { BACKEND_ENV_VAR, BACKEND_NAMES, type BackendName }
 
@@ -34,9 +43,14 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   // One of BACKEND_NAMES. Overrides BIGGAN_BACKEND; both absent means "the fastest that loads".
   backend?: string
+  // Threads for the wasm backend under Node (wasmThreads.ts); overrides BIGGAN_WASM_THREADS; absent means 1.
+  // Read only when wasm first starts: a started wasm backend keeps its thread pool for the life of the process.
+  wasmThreads?: number
 }
 
-export type BackendErrorCode = 'unknown-backend' | 'backend-unavailable' | 'not-initialised'
+export { WASM_THREADS_ENV_VAR }
+
+export type BackendErrorCode = 'unknown-backend' | 'backend-unavailable' | 'not-initialised' | 'bad-threads'
 
 export class BackendError extends Error {
   override readonly name = 'BackendError'
@@ -66,7 +80,12 @@ interface Loaded {
   notes: string[]
 }
 
-const loaders: Record<BackendName, () => Promise<Loaded>> = {
+// What the loaders are asked for, validated.
+interface Wanted {
+  wasmThreads: number
+}
+
+const loaders: Record<BackendName, (wanted: Wanted) => Promise<Loaded>> = {
   'tfjs-node-gpu': () => loadNative(() => import('@tensorflow/tfjs-node-gpu'), 'tfjs-node-gpu'),
   'tfjs-node': () => loadNative(() => import('@tensorflow/tfjs-node'), 'tfjs-node'),
   wasm: loadWasm,
@@ -83,7 +102,8 @@ export function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo>
   const run = async (): Promise<BackendInfo> => {
     const forced = requestedBackend(opts)
     if (current && (forced === null || forced.name === current.name)) return current
-    current = forced ? await loadForced(forced.name, forced.source) : await loadFastest()
+    const wanted: Wanted = { wasmThreads: requestedWasmThreads(opts) }
+    current = forced ? await loadForced(forced.name, forced.source, wanted) : await loadFastest(wanted)
     return current
   }
   const result = queue.then(run)
@@ -111,9 +131,9 @@ function requestedBackend(opts: InitBackendOptions): { name: BackendName; source
   return null
 }
 
-async function loadForced(name: BackendName, source: string): Promise<BackendInfo> {
+async function loadForced(name: BackendName, source: string, wanted: Wanted): Promise<BackendInfo> {
   try {
-    const loaded = await loaders[name]()
+    const loaded = await loaders[name](wanted)
     return info(name, loaded, [{ name, ok: true }])
   } catch (err) {
     // A failed tf.setBackend leaves TensorFlow.js pointing at the broken backend: go back to the one that worked.
@@ -125,11 +145,11 @@ async function loadForced(name: BackendName, source: string): Promise<BackendInf
   }
 }
 
-async function loadFastest(): Promise<BackendInfo> {
+async function loadFastest(wanted: Wanted): Promise<BackendInfo> {
   const tried: BackendAttempt[] = []
   for (const name of BACKEND_NAMES) {
     try {
-      const loaded = await loaders[name]()
+      const loaded = await loaders[name](wanted)
       tried.push({ name, ok: true })
       return info(name, loaded, tried)
     } catch (err) {
@@ -178,30 +198,63 @@ async function loadNative(importPackage: () => Promise<unknown>, name: BackendNa
   }
 }
 
-async function loadWasm(): Promise<Loaded> {
+async function loadWasm(wanted: Wanted): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm')
   const dir = wasmBinaryDir()
   // Needed once bundled: the bundled module looks for the .wasm files next to itself (out/main), where they
   // are not. Under tsx and vitest the package's own CJS entry would find them anyway.
   if (dir) wasm.setWasmPaths(dir)
+  const requested = wanted.wasmThreads
+  const threaded = requested > 1 && tf.env().getBool('IS_NODE')
+  let start: ThreadedStart | null = null
+  if (threaded) {
+    if (!wasmThreadsSupported()) {
+      throw new Error(`${requested} wasm threads were asked for, but this runtime has no shared wasm memory (ask for 1)`)
+    }
+    start = prepareThreadedStart(requested)
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
+    wasm.setThreadsCount(requested)
+  }
   const before = processErrorListeners()
   try {
     await activate('wasm')
   } finally {
+    start?.undo()
     removeListenersAddedSince(before)
   }
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true
   const multithread = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true
+  const threads = wasm.getThreadsCount()
+  if (threaded) releasePoolWorkers((tf.backend() as unknown as { wasm: unknown }).wasm)
   const notes: string[] = []
   if (!multithread && tf.env().getBool('IS_NODE')) {
     notes.push(
-      'wasm threads are off: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node, ' +
-        'so XNNPACK computes on a single thread',
+      `wasm computes on one thread: tfjs 4.22 turns wasm threads off under Node; ${WASM_THREADS_ENV_VAR}=` +
+        `${maxWasmThreads()} (or --threads in the CLI) starts its threaded build on every core`,
     )
+  } else if (threaded) {
+    notes.push(`wasm's threaded build runs XNNPACK on ${threads} threads (${WASM_THREADS_ENV_VAR} or --threads)`)
   }
   if (!simd) notes.push('this runtime has no WebAssembly SIMD: the plain wasm build is several times slower')
-  return { tfBackend: 'wasm', threads: wasm.getThreadsCount(), simd, notes }
+  return { tfBackend: 'wasm', threads, simd, notes }
 }
+
+// The wasm thread count asked for: the option, else BIGGAN_WASM_THREADS, else 1. 'max' means one per core.
+function requestedWasmThreads(opts: InitBackendOptions): number {
+  const fromEnv = process.env[WASM_THREADS_ENV_VAR]
+  const [value, source] =
+    opts.wasmThreads !== undefined
+      ? [String(opts.wasmThreads), 'the wasmThreads option']
+      : fromEnv
+        ? [fromEnv, `${WASM_THREADS_ENV_VAR}=${fromEnv}`]
+        : ['1', 'the default']
+  try {
+    return parseWasmThreads(value, source)
+  } catch (e) {
+    throw new BackendError('bad-threads', e instanceof Error ? e.message : String(e))
+  }
+}
+
 
 async function loadCpu(): Promise<Loaded> {
   await activate('cpu')

@@ -12,11 +12,14 @@
 // two warm-ups, with torch.set_num_threads(1) and (2). The ratio is engine ms / PyTorch ms (> 1: the engine is slower).
 //
 // Options: --backends wasm[,cpu]  --only a|b  --runs N  --torch-steps N  --torch-threads 1,2  --ch128 N
+//          --wasm-threads N|max (wasm's threaded build, main/engine/wasmThreads.ts; one count per run: a started wasm
+//          backend keeps its pool, so run the script once per count to compare)
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { initBackend } from '../../main/engine/backend'
+import { parseWasmThreads } from '../../main/engine/wasmThreads'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { median, trainer } from './trainer'
@@ -113,8 +116,9 @@ async function main(): Promise<void> {
   const only = argValue('only')
   const runsFlag = argValue('runs')
   const torchSteps = Number(argValue('torch-steps') ?? 5)
-  const torchThreads = (argValue('torch-threads') ?? '1,2').split(',').map(Number)
+  const torchThreads = (argValue('torch-threads') ?? '1,2').split(',').map(Number).filter((n) => n > 0) // 'none' skips PyTorch
   const ch128 = Number(argValue('ch128') ?? 16)
+  const wasmThreads = argValue('wasm-threads')
   const subjects: Subject[] = [
     {
       key: 'a', label: 'BigGAN 32×32 ch 16, 10 classes, attn 16 (default model)', res: 32, ch: 16, classes: 10,
@@ -133,10 +137,11 @@ async function main(): Promise<void> {
     for (const backend of s.backends) {
       progress(`engine ${backend}: ${s.label}, batch ${s.batch} …`)
       try {
-        await initBackend({ backend })
+        const info = await initBackend({ backend, ...(wasmThreads ? { wasmThreads: parseWasmThreads(wasmThreads, '--wasm-threads') } : {}) })
         const runs = backend === 'cpu' ? 1 : s.runs
         const ms = await engineStep(s, runs, engineCounts)
-        rows.push({ backend, subject: s, ms, runs })
+        const label = backend === 'wasm' ? `wasm, ${info.threads} thread${info.threads > 1 ? 's' : ''}` : backend
+        rows.push({ backend: label, subject: s, ms, runs })
         progress(`  ${ms.toFixed(0)} ms/step`)
       } catch (err) {
         const note = (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]
