@@ -7,6 +7,7 @@
 //   3. publishes the run's best checkpoint (G, D and the EMA of G; no optimiser state) to resources/default-model.
 //
 // Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only,
+// --publish-to DIR (publish a progress check elsewhere: no sample sheet, resources/ untouched),
 // --threads N (wasm threads, default max: one per core; the threads change the speed, never a number).
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
@@ -25,7 +26,8 @@ const steps = option('steps', '20000')
 const threads = ['--threads', option('threads', 'max')]
 const run = resolve(option('run', join(root, '.cache/default-model-run')))
 const images = join(root, '.cache/fashion-mnist-png')
-const target = join(root, 'resources/default-model')
+const publishTo = option('publish-to', '')
+const target = publishTo ? resolve(publishTo) : join(root, 'resources/default-model')
 const sampleSheet = join(root, 'resources/default-model-samples.png')
 
 /** The bundled model's architecture: BigGAN at 32×32, ch 16 (G 0.37M, D 0.27M parameters), 10 classes. */
@@ -82,6 +84,7 @@ async function publish(): Promise<void> {
         'standing statistics (32 × 32); npm run train:default reproduces it',
     })
     console.log(`published ${source} → ${target} (content hash ${manifest.contentHash})`)
+    if (publishTo) return
     await writeSampleSheet(model)
     console.log(`sample sheet → ${sampleSheet}`)
   } finally {
@@ -112,7 +115,7 @@ async function writeSampleSheet(model: import('../main/engine/model.ts').BigGANM
   await writeFile(sampleSheet, encodePng(grid.rgb, grid.width, grid.height))
 }
 
-if (!args.includes('--publish-only')) {
+if (!args.includes('--publish-only') && !publishTo) {
   await exportImages()
   const resume = existsSync(join(run, 'run.json'))
   const code = await biggan(
