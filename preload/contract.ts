@@ -18,6 +18,7 @@ export const LIMITS = {
   notes: 10_000,
   tags: 32,
   ortThreads: 256, // onnxruntime threads a setting may ask for
+  wasmThreads: 64, // wasm training threads a setting may ask for (main/engine/wasmThreads.ts)
 } as const
 
 const backendAttempt = s.object({
@@ -357,6 +358,8 @@ const run = s.object({
   target: finetuneTarget,
   hyperparameters: s.nullable(finetuneHyperparameters),
   bsa: s.nullable(bsaHyperparameters),
+  /** what its latest start computed on ('wasm, 2 threads': the training-threads setting at that start); null before */
+  computesOn: s.nullable(s.string()),
   /** the run folder: run.json, metrics.jsonl, previews/, memorisation/, checkpoints/, latest/, best/ */
   runDir: s.string(),
   /** G steps in the newest checkpoint (where a resume continues), and the steps it trains to */
@@ -675,11 +678,23 @@ const ortThreads: Schema<'auto' | number> = {
   },
 }
 
+/** The threads a fine-tuning run's wasm backend computes on: 'auto' (every core but one, which the previews and the
+ *  window keep) or a count. Read when a run starts; native TensorFlow sizes its own pool and ignores it. */
+const trainingThreads: Schema<'auto' | number> = {
+  describe: `'auto' or an integer in [1, ${LIMITS.wasmThreads}]`,
+  parse: (v, path = '') => {
+    if (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= LIMITS.wasmThreads)) return v as 'auto' | number
+    throw new SchemaError(`${path || 'value'}: expected 'auto' or an integer in [1, ${LIMITS.wasmThreads}]`)
+  },
+}
+
 /** The studio's settings, one schema per stored key (main/store/settings.ts keeps one row per key). */
 export const settingSchemas = {
   /** what serves previews and exports: 'auto' (the fastest here, timed once per machine and model size), or one
    *  runtime; BIGGAN_RUNTIME overrides it */
   inference: s.object({ runtime: s.oneOf('auto', 'onnx', 'tfjs'), threads: ortThreads }),
+  /** how fine-tuning runs compute: the wasm backend's threads (BIGGAN_WASM_THREADS overrides it) */
+  training: s.object({ threads: trainingThreads }),
 }
 
 const studioSettings = s.object(settingSchemas)
@@ -696,6 +711,12 @@ const settingsState = s.object({
     /** CPU threads available here: the most 'threads' usefully asks for */
     cores: s.number(),
   }),
+  training: s.object({
+    /** the wasm threads the next run computes on under the setting ('auto' resolved here) */
+    threads: s.number(),
+    /** what overrides the setting on this machine ('BIGGAN_WASM_THREADS=4 is set, …'), or null */
+    override: s.nullable(s.string()),
+  }),
   /** stored values that could not be used (corrupt, or from a newer version): their defaults serve instead */
   notices: s.array(s.string()),
 })
@@ -705,7 +726,10 @@ export const contract = {
   /** the studio's settings, and what serves previews under them */
   'settings:get': { input: s.none(), output: settingsState },
   /** changes the settings given and stores them; a new inference setting switches the previews at once */
-  'settings:set': { input: s.object({ inference: s.optional(settingSchemas.inference) }), output: settingsState },
+  'settings:set': {
+    input: s.object({ inference: s.optional(settingSchemas.inference), training: s.optional(settingSchemas.training) }),
+    output: settingsState,
+  },
 
   /** the model the engine holds; null before the first one is open */
   'models:current': { input: s.none(), output: s.nullable(modelInfo) },
@@ -1014,6 +1038,7 @@ export type Output<C extends Channel> = Infer<(typeof contract)[C]['output']>
 export type EngineInfo = Output<'engine:info'>
 export type StudioSettings = Infer<typeof studioSettings>
 export type InferenceSetting = StudioSettings['inference']
+export type TrainingSetting = StudioSettings['training']
 export type SettingsState = Output<'settings:get'>
 export type ModelInfo = Infer<typeof modelInfo>
 export type RecentModel = Infer<typeof recentModel>

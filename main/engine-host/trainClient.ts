@@ -50,8 +50,9 @@ class TrainWorkerLink {
   constructor(
     private readonly what: string,
     private readonly onEnd: (link: TrainWorkerLink) => void,
+    wasmThreads: number,
   ) {
-    this.worker = spawnTrainWorker({ stop: this.stopFlag.buffer as SharedArrayBuffer })
+    this.worker = spawnTrainWorker({ stop: this.stopFlag.buffer as SharedArrayBuffer, wasmThreads })
     this.worker.unref()
     this.worker.on('message', (message: FromTrainWorker) => this.onMessage(message))
     this.worker.on('error', (err) => (this.crashReason = err instanceof Error ? err.message : String(err)))
@@ -130,17 +131,23 @@ export class TrainClient {
   /** Sends a request to the tools worker (starting it if need be). */
   call<O extends Exclude<TrainOp, 'start' | 'resume'>>(request: TrainRequestOf<O>, options: TrainCallOptions = {}): Promise<TrainResultOf<O>> {
     if (this.closed) return Promise.reject(new StudioError('failed', 'the studio is shutting down'))
-    this.tools ??= new TrainWorkerLink('training tools worker', (link) => {
-      if (this.tools === link) this.tools = undefined
-    })
+    // scans, plans and renders of checkpoints are light: the tools worker stays on one thread
+    this.tools ??= new TrainWorkerLink(
+      'training tools worker',
+      (link) => {
+        if (this.tools === link) this.tools = undefined
+      },
+      1,
+    )
     return this.tools.call(request, options).result
   }
 
-  /** Starts a run (a new one, or a resumed one) on a worker of its own, ended when the run ends. One at a time. */
-  train(request: TrainRequestOf<'start'> | TrainRequestOf<'resume'>, options: TrainCallOptions): Promise<RunOutcome> {
+  /** Starts a run (a new one, or a resumed one) on a worker of its own, ended when the run ends. One at a time.
+   *  `wasmThreads`: the threads the worker's wasm backend computes on. */
+  train(request: TrainRequestOf<'start'> | TrainRequestOf<'resume'>, options: TrainCallOptions, wasmThreads = 1): Promise<RunOutcome> {
     if (this.closed) return Promise.reject(new StudioError('failed', 'the studio is shutting down'))
     if (this.run) return Promise.reject(new StudioError('failed', 'a run is already training'))
-    const link = new TrainWorkerLink('training worker', () => undefined)
+    const link = new TrainWorkerLink('training worker', () => undefined, wasmThreads)
     const { seq, result } = link.call(request as TrainRequestOf<'start'>, options)
     this.run = { link, seq }
     const end = (): void => {

@@ -68,6 +68,8 @@ export interface RunStarted extends ResolvedSettings {
   /** G steps in the checkpoint it continues from (0 for a new run), and the steps it trains to */
   step: number
   steps: number
+  /** what it computes on, 'wasm, 2 threads' (the training worker adds it) */
+  computesOn?: string
 }
 
 /** What a training run reports while it runs (besides 'started'). */
@@ -118,7 +120,7 @@ export interface RunHistory {
 
 export interface TrainOperations {
   /** tensors this worker holds */
-  memory: { request: Record<never, never>; result: { numTensors: number } }
+  memory: { request: Record<never, never>; result: { numTensors: number; backend: string; threads: number } }
   /** reads an image folder through the loader (decode cache included) at `resolution` */
   scan: { request: { path: string; resolution: number; seed: number; thumbnailsPerClass: number }; result: DataScan }
   plan: { request: { spec: FinetuneSpec }; result: PlannedFinetune }
@@ -158,4 +160,6 @@ export type FromTrainWorker = Message.FromWorker<RunEvent>
 export interface TrainWorkerData {
   /** Int32Array(1) over it: the seq of the request to stop */
   stop: SharedArrayBuffer
+  /** the threads its wasm backend computes on (main/engine/wasmThreads.ts); 1 when absent */
+  wasmThreads?: number
 }

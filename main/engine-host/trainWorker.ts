@@ -15,15 +15,22 @@ import { serveRequests } from './threads.ts'
 
 if (!parentPort) throw new Error('engine-host/trainWorker.ts runs as a worker thread; start it through TrainClient')
 const port = parentPort
-const stop = new Int32Array((workerData as TrainWorkerData).stop)
-const backend = initBackend()
+const data = workerData as TrainWorkerData
+const stop = new Int32Array(data.stop)
+const backend = initBackend({ wasmThreads: data.wasmThreads ?? 1 })
 backend.catch(() => undefined) // each request reports a failed backend itself
+let computesOn = 'an unknown backend'
+backend.then(
+  ({ name, threads }) => (computesOn = name === 'wasm' ? `wasm, ${threads} thread${threads === 1 ? '' : 's'}` : name),
+  () => undefined,
+)
 const checkpoints = new CheckpointCache()
 let renders: Promise<unknown> = Promise.resolve()
 
 const handlers: Handlers<TrainOperations, RunJob> = {
   async memory() {
-    return { numTensors: tf.memory().numTensors }
+    const { name, threads } = await backend
+    return { numTensors: tf.memory().numTensors, backend: name, threads }
   },
   async scan(request, job) {
     const dataset = await loadFolder(request.path, request.resolution, request.seed, job, 'reading images')
@@ -52,7 +59,7 @@ serveRequests<TrainOperations, RunJob, RunEvent>(port, {
       },
       stopRequested,
       progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
-      emit: (event) => post({ type: 'event', seq, event }),
+      emit: (event) => post({ type: 'event', seq, event: event.kind === 'started' ? { ...event, computesOn } : event }),
     }
   },
   ready: async () => {

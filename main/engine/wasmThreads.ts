@@ -32,6 +32,21 @@ export function parseWasmThreads(value: string, source: string): number {
   return n
 }
 
+/** The threads a studio fine-tuning run computes on: BIGGAN_WASM_THREADS where set (and then `override` says so),
+ *  else the setting, whose 'auto' keeps one core for the previews and the window (so a 2-core machine trains on 1). */
+export function trainingThreads(
+  setting: 'auto' | number,
+  env: NodeJS.ProcessEnv = process.env,
+  cores: number = maxWasmThreads(),
+): { threads: number; override: string | null } {
+  const fromEnv = env[WASM_THREADS_ENV_VAR]
+  if (fromEnv) {
+    const threads = parseWasmThreads(fromEnv, WASM_THREADS_ENV_VAR)
+    return { threads, override: `${WASM_THREADS_ENV_VAR}=${fromEnv} is set, and overrides this setting: runs train on ${threads} thread${threads === 1 ? '' : 's'}` }
+  }
+  return { threads: setting === 'auto' ? Math.max(1, cores - 1) : setting, override: null }
+}
+
 /** What must happen around tf.setBackend('wasm') for the threaded build to start; undo() puts Node back. */
 export interface ThreadedStart {
   undo: () => void

@@ -24,7 +24,9 @@ import {
   type RunStatus,
   type StudioEvent,
   type TrainingEvent,
+  type TrainingSetting,
 } from '../../preload/contract.ts'
+import { trainingThreads } from '../engine/wasmThreads.ts'
 import type { Progress } from '../engine-host/client.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/trainClient.ts'
 import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/trainProtocol.ts'
@@ -42,6 +44,8 @@ export interface FinetuneOptions {
   /** opens a model folder as the current model, the way models:open does */
   openModel: (path: string) => Promise<ModelInfo>
   emit: (event: StudioEvent) => void
+  /** where BIGGAN_WASM_THREADS is read (process.env when absent) */
+  env?: NodeJS.ProcessEnv
 }
 
 type FinetuneChannel =
@@ -99,6 +103,17 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     // a read-only library: its rows stay as they are, and resuming them says why it cannot
   }
 
+  /** The wasm threads a run starting now computes on: the training setting, or BIGGAN_WASM_THREADS. */
+  const runThreads = (): number => {
+    let setting: TrainingSetting['threads'] = 'auto'
+    try {
+      setting = library.settings().settings.training.threads
+    } catch {
+      // an unreadable library: the default serves, as settings:get says
+    }
+    return trainingThreads(setting, options.env ?? process.env).threads
+  }
+
   const model = (): ModelInfo => {
     const m = options.currentModel()
     if (!m) throw new StudioError('failed', 'no model is open: open the model to fine-tune first')
@@ -109,7 +124,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     emit({ type: 'training', training: { runId, ...event } })
 
   const toRun = (r: StoredRun): Run => {
-    const settings = parseJson(r.settings) as Partial<ResolvedSettings> | undefined
+    const settings = parseJson(r.settings) as (Partial<ResolvedSettings> & { computesOn?: string }) | undefined
     return {
       id: r.id,
       name: r.name,
@@ -121,6 +136,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
       target: (parseJson(r.target) as FinetuneTarget | undefined) ?? { kind: 'folder' },
       hyperparameters: (settings?.hyperparameters as FinetuneHyperparameters | undefined) ?? null,
       bsa: (settings?.bsa as BsaHyperparameters | undefined) ?? null,
+      computesOn: typeof settings?.computesOn === 'string' ? settings.computesOn : null,
       runDir: r.runDir,
       step: r.step,
       steps: r.steps,
@@ -167,7 +183,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
           onStarted(event)
         } else onRunEvent(id, event)
       },
-    })
+    }, runThreads())
     const release = (): void => {
       if (active === entry) active = undefined
     }
@@ -197,7 +213,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   const onRunStarted = (id: number, e: RunStarted): void => {
     library.updateRun(id, {
       status: 'running',
-      settings: storedSettings(e),
+      settings: storedSettings(e, e.computesOn),
       dataHash: e.dataHash,
       step: e.step,
       steps: e.steps,
@@ -492,9 +508,10 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   }
 }
 
-/** What the row's settings column keeps: the contract's view of the settings, and the engine's whole. */
-function storedSettings(s: ResolvedSettings): string {
-  return JSON.stringify({ hyperparameters: s.hyperparameters, bsa: s.bsa, settings: parseJson(s.json) ?? null })
+/** What the row's settings column keeps: the contract's view of the settings, the engine's whole, and what the
+ *  run's latest start computed on. */
+function storedSettings(s: ResolvedSettings, computesOn?: string): string {
+  return JSON.stringify({ hyperparameters: s.hyperparameters, bsa: s.bsa, settings: parseJson(s.json) ?? null, ...(computesOn ? { computesOn } : {}) })
 }
 
 function parseJson(text: string): unknown {

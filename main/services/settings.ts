@@ -1,10 +1,12 @@
 // The studio's settings (settings:get / settings:set) over the library that stores them and the engine worker they
-// steer. Today one setting acts at once: the inference runtime, which the worker switches to without a restart
-// (the open model's previews reopen on it). BIGGAN_RUNTIME overrides it; the state says so.
+// steer. The inference runtime acts at once: the worker switches to it without a restart (the open model's previews
+// reopen on it); BIGGAN_RUNTIME overrides it. The training threads act on the next run (finetune.ts reads them when a
+// run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
 import { availableParallelism } from 'node:os'
 import type { SettingsState } from '../../preload/contract.ts'
 import type { EngineClient } from '../engine-host/client.ts'
 import type { Handlers } from '../ipc/router.ts'
+import { trainingThreads } from '../engine/wasmThreads.ts'
 import { studioRuntime } from '../onnx/runtime-names.ts'
 import { DEFAULT_SETTINGS, type Library, type SettingsRead } from '../store/index.ts'
 
@@ -35,7 +37,12 @@ export function createSettings(options: SettingsOptions): { handlers: Pick<Handl
   const state = async ({ settings, notices }: SettingsRead): Promise<SettingsState> => {
     const info = await engine.call({ op: 'info' })
     const { override } = studioRuntime(settings.inference, env)
-    return { settings, inference: { previews: info.previews, reason: info.previewsReason, override, cores: availableParallelism() }, notices }
+    return {
+      settings,
+      inference: { previews: info.previews, reason: info.previewsReason, override, cores: availableParallelism() },
+      training: trainingThreads(settings.training.threads, env),
+      notices,
+    }
   }
 
   return {

@@ -93,6 +93,7 @@ export function createStudio(options: StudioOptions): Studio {
     currentModel: () => engine.model,
     openModel: (path) => handlers['models:open']({ path }),
     emit,
+    env: options.env ?? process.env,
   })
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })

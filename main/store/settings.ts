@@ -13,6 +13,7 @@ type Key = keyof StudioSettings
 /** What every setting is before anyone changes it. */
 export const DEFAULT_SETTINGS: StudioSettings = {
   inference: { ...DEFAULT_RUNTIME_SETTING },
+  training: { threads: 'auto' },
 }
 
 const KEYS = Object.keys(settingSchemas) as Key[]

@@ -1,6 +1,6 @@
 // The inference runtime setting as the Models view offers it: the choices, the thread counts worth offering on this
 // machine, reading a choice back from a <select>, and the line that says what serves previews and why.
-import type { InferenceSetting } from '../../preload/contract.ts'
+import type { InferenceSetting, TrainingSetting } from '../../preload/contract.ts'
 
 export const RUNTIME_CHOICES: readonly { value: InferenceSetting['runtime']; label: string }[] = [
   { value: 'auto', label: 'auto: the fastest here (timed once per model size)' },
@@ -31,4 +31,9 @@ export function parseThreads(value: string): InferenceSetting['threads'] | null 
 /** Whether onnxruntime's threads matter for the runtime chosen (TensorFlow.js has its own). */
 export function threadsApply(runtime: InferenceSetting['runtime']): boolean {
   return runtime !== 'tfjs'
+}
+
+/** How a training-thread choice reads in the control ('auto' keeps one core for the previews and the window). */
+export function trainingThreadLabel(threads: TrainingSetting['threads']): string {
+  return threads === 'auto' ? 'auto: every core but one' : `${threads} thread${threads === 1 ? '' : 's'}`
 }

@@ -1,6 +1,6 @@
 // The studio's settings as the views see them: the stored values with what serves previews under them, loaded once
 // and after each change; a change goes to the back end, which stores it and switches the runtime at once.
-import type { InferenceSetting, SettingsState } from '../../preload/contract.ts'
+import type { InferenceSetting, SettingsState, TrainingSetting } from '../../preload/contract.ts'
 import { studio } from '../lib/studio.ts'
 import { model } from './model.svelte.ts'
 import { notices } from './notices.svelte.ts'
@@ -25,6 +25,18 @@ class SettingsStore {
       model.engine = await studio().engine.info()
     } catch (e) {
       notices.fail('Could not change the inference runtime', e)
+    } finally {
+      this.applying = false
+    }
+  }
+
+  /** The next fine-tuning run's threads: stored now, read when a run starts. */
+  async setTraining(training: TrainingSetting): Promise<void> {
+    this.applying = true
+    try {
+      this.state = await studio().settings.set({ training })
+    } catch (e) {
+      notices.fail('Could not change the training threads', e)
     } finally {
       this.applying = false
     }

@@ -45,6 +45,11 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
   })
 
   it('fine-tunes with live charts, cancels, resumes to the end', async () => {
+    // on two wasm threads: the fine-tuning threads setting (Models) reaches the bundled training worker
+    await e2e.page.getByTestId('nav-models').click()
+    await e2e.page.getByTestId('training-threads-choice').selectOption('2')
+    await expect.poll(async () => (await e2e.page.getByTestId('training-threads-now').textContent())?.trim(), { timeout: 30_000 }).toBe('2')
+    await e2e.page.getByTestId('nav-finetune').click()
     await e2e.page.getByTestId('finetune-method').selectOption('adversarial')
     await e2e.page.getByTestId('finetune-steps').fill('4')
     await e2e.page.getByTestId('finetune-steps').press('Tab')
@@ -56,6 +61,9 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     await expect.poll(async () => (await e2e.page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
     await e2e.page.getByTestId('finetune-start').click()
     await e2e.page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
+    // what the run computes on, from its worker's backend
+    const onWasm = (process.env.BIGGAN_BACKEND ?? 'wasm') === 'wasm'
+    await expect.poll(async () => (await e2e.page.getByTestId('run-monitor').textContent()) ?? '', { timeout: 60_000 }).toMatch(onWasm ? / · on wasm, 2 threads/ : / · on /)
     // the charts grow as records arrive
     await expect.poll(() => points('chart-loss'), { timeout: 300_000 }).toBeGreaterThanOrEqual(1)
     const first = await points('chart-loss')
@@ -87,6 +95,9 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     await e2e.page.getByTestId('nav-models').click()
     const info = (await e2e.page.getByTestId('model-info').textContent()) ?? ''
     expect(info).toMatch(/adversarial/)
+    // the fine-tuning threads setting goes back to its default
+    await e2e.page.getByTestId('training-threads-choice').selectOption('auto')
+    await expect.poll(async () => (await e2e.page.getByTestId('training-threads-choice').inputValue()), { timeout: 30_000 }).toBe('auto')
     expect(e2e.problems).toEqual([])
   })
 

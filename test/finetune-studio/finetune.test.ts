@@ -4,7 +4,7 @@
 // Tiny model and folder; a handful of steps per run.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo, Run, StudioEvent } from '../../preload/contract'
@@ -25,6 +25,12 @@ let h: Harness
 let model: ModelInfo
 
 /** Settings that make every step count: a checkpoint, preview and copying check every 2 steps, spectra too. */
+/** A run's computesOn: on wasm (the tests' backend unless BIGGAN_BACKEND says otherwise) it names the threads. */
+function expectComputesOn(computesOn: string | null, threads: number): void {
+  if ((process.env.BIGGAN_BACKEND ?? 'wasm') === 'wasm') expect(computesOn).toBe(`wasm, ${threads} thread${threads === 1 ? '' : 's'}`)
+  else expect(computesOn).toBe(process.env.BIGGAN_BACKEND)
+}
+
 const quick = {
   batchSize: 4,
   checkpointEvery: 2,
@@ -305,8 +311,13 @@ describe('a BSA run, the default for a small folder', () => {
     const progress = h.events.slice(since).find(training(run.id, 'progress'))!.training!.progress!
     expect(Number.isFinite(progress.losses.total)).toBe(true)
 
+    // the training-threads setting acts on the next start: the resumed run computes on two wasm threads
+    expectComputesOn(paused.computesOn, Math.max(1, availableParallelism() - 1))
+    await h.api.settings.set({ training: { threads: 2 } })
     const resumed = await h.api.finetune.resume({ id: run.id })
+    await h.api.settings.set({ training: { threads: 'auto' } })
     expect(resumed).toMatchObject({ status: 'running', active: true, step: paused.step })
+    expectComputesOn(resumed.computesOn, 2)
     await h.next(training(run.id, 'status', 'completed'), since)
     const statuses = h.events.slice(since).filter(training(run.id, 'status')).map((e) => e.training!.status)
     expect(statuses).toEqual(['running', 'paused', 'running', 'completed'])

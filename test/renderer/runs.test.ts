@@ -28,6 +28,7 @@ const run = (patch: Partial<Run> = {}): Run => ({
   target: { kind: 'folder' },
   hyperparameters: null,
   bsa: null,
+  computesOn: null,
   runDir: '/runs/1-fashion-bags',
   step: 0,
   steps: 100,

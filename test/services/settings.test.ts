@@ -1,6 +1,7 @@
 // The inference runtime setting end to end: settings:set stores it and the engine worker switches the open model's
 // previews at once (engine:info.previews says which path serves), it survives a restart of the studio, and
 // BIGGAN_RUNTIME overrides it, with the state saying so.
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Library } from '../../main/store/index'
@@ -72,6 +73,34 @@ describe('the inference runtime setting', () => {
     await withStudio({}, async ({ api }) => {
       expect((await failure(api.settings.set({ inference: { runtime: 'torch' as never, threads: 'auto' } }))).code).toBe('bad-input')
       expect((await failure(api.settings.set({ inference: { runtime: 'onnx', threads: 0 } }))).message).toContain('inference.threads')
+    })
+  })
+})
+
+describe('the fine-tuning threads setting', () => {
+  it("starts at 'auto' (every core but one), is stored, survives a restart, and refuses a bad count", async () => {
+    await withStudio({}, async ({ api }) => {
+      const before = await api.settings.get()
+      expect(before.settings.training).toEqual({ threads: 'auto' })
+      expect(before.training).toEqual({ threads: Math.max(1, availableParallelism() - 1), override: null })
+      const state = await api.settings.set({ training: { threads: 3 } })
+      expect(state.settings.training).toEqual({ threads: 3 })
+      expect(state.training).toEqual({ threads: 3, override: null })
+      expect(state.settings.inference).toEqual(before.settings.inference) // the other setting is left as it was
+      expect((await failure(api.settings.set({ training: { threads: 0 } }))).message).toContain('training.threads')
+      expect((await failure(api.settings.set({ training: { threads: 'max' as never } }))).code).toBe('bad-input')
+    })
+    await withStudio({}, async ({ api }) => {
+      expect((await api.settings.get()).settings.training).toEqual({ threads: 3 })
+    })
+  })
+
+  it('gives way to BIGGAN_WASM_THREADS, and the state says so', async () => {
+    await withStudio({ BIGGAN_WASM_THREADS: '2' }, async ({ api }) => {
+      const state = await api.settings.get()
+      expect(state.settings.training).toEqual({ threads: 3 })
+      expect(state.training.threads).toBe(2)
+      expect(state.training.override).toBe('BIGGAN_WASM_THREADS=2 is set, and overrides this setting: runs train on 2 threads')
     })
   })
 })
