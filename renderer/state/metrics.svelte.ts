@@ -48,11 +48,13 @@ class Metrics {
   }
 
   private async loadDefault(info: ModelInfo): Promise<void> {
+    const chosen = this.extractor
     try {
       const { extractor } = await studio().metrics.defaultExtractor()
       if (this.settingsFor !== info.hash) return
       this.defaultExtractor = extractor
-      this.extractor = initialExtractor(extractor)
+      // a choice the user made while the default was on its way stands
+      if (this.extractor === chosen) this.extractor = initialExtractor(extractor)
     } catch (e) {
       this.job.error = errorMessage(e)
     }
