@@ -5,12 +5,13 @@
 // same test set: the distance a perfect generator would score at this N (FD is biased by sample size, so only
 // rows of equal N compare). These are classifier-feature distances, not FID: never compare them with published FIDs.
 //
-//   npm run evaluate:fashion -- --model DIR [--count 1000] [--truncations none,1.0,0.7,0.5] [--seed 0]
+//   npm run evaluate:fashion -- --model DIR [--count 1000] [--truncations none,2.0,1.0,0.7,0.5] [--seed 0]
 //        [--classifier DIR] [--data DIR] [--batch 100] [--kid-subsets 100] [--json FILE]
 //        [--memorisation] [--nn-train 10000] [--nn-held-out 1000] [--backend wasm]
 //
 // Truncation t is the paper's: z ~ N(0, I) resampled until |z_i| < t (the model has one set of BatchNorm
-// statistics, nStats 1); 'none' samples z untruncated. Generated images are quantised to 8 bits like the reals.
+// statistics, nStats 1); 'none' samples z untruncated. Threshold 2.0 is ψ = 1 of the released weights' convention
+// (biggan-spec.md §6: z = ψ · TN(−2, 2)), the row the issue's targets name. Generated images are quantised to 8 bits like the reals.
 // --memorisation adds, per truncation, the share of samples nearer (in pixels and in features) to a training
 // image than 99 % of held-out test images are (main/engine/inspect/nearestNeighbours.ts); it reads the first
 // --nn-train training images (all 60 000 take minutes per row).
@@ -34,7 +35,7 @@ const { values: opts } = parseArgs({
     classifier: { type: 'string', default: 'resources/fashion-mnist-classifier' },
     data: { type: 'string', default: DEFAULT_FASHION_MNIST_DIR },
     count: { type: 'string', default: '1000' },
-    truncations: { type: 'string', default: 'none,1.0,0.7,0.5' },
+    truncations: { type: 'string', default: 'none,2.0,1.0,0.7,0.5' },
     seed: { type: 'string', default: '0' },
     batch: { type: 'string', default: '100' },
     'kid-subsets': { type: 'string', default: '100' },
@@ -47,7 +48,7 @@ const { values: opts } = parseArgs({
 })
 
 if (!opts.model) {
-  console.error('usage: npm run evaluate:fashion -- --model DIR [--count 1000] [--truncations none,1.0,0.7,0.5] [--json FILE] (see the top of scripts/evaluate-fashion.ts)')
+  console.error('usage: npm run evaluate:fashion -- --model DIR [--count 1000] [--truncations none,2.0,1.0,0.7,0.5] [--json FILE] (see the top of scripts/evaluate-fashion.ts)')
   process.exit(2)
 }
 const count = positiveInt('count')
