@@ -670,23 +670,22 @@ const generatorMetricsRecord = s.object({
 
 /** onnxruntime's CPU threads per op: 'auto' (timed once per machine and model size: 1 against one per core, the
  *  faster kept) or a count */
-const ortThreads: Schema<'auto' | number> = {
-  describe: `'auto' or an integer in [1, ${LIMITS.ortThreads}]`,
-  parse: (v, path = '') => {
-    if (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= LIMITS.ortThreads)) return v as 'auto' | number
-    throw new SchemaError(`${path || 'value'}: expected 'auto' or an integer in [1, ${LIMITS.ortThreads}]`)
-  },
+const ortThreads = autoOrCount(LIMITS.ortThreads)
+
+/** 'auto' or a whole number in [1, most]: the shape of a thread-count setting. */
+function autoOrCount(most: number): Schema<'auto' | number> {
+  return {
+    describe: `'auto' or an integer in [1, ${most}]`,
+    parse: (v, path = '') => {
+      if (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= most)) return v as 'auto' | number
+      throw new SchemaError(`${path || 'value'}: expected 'auto' or an integer in [1, ${most}]`)
+    },
+  }
 }
 
 /** The threads a fine-tuning run's wasm backend computes on: 'auto' (every core but one, which the previews and the
  *  window keep) or a count. Read when a run starts; native TensorFlow sizes its own pool and ignores it. */
-const trainingThreads: Schema<'auto' | number> = {
-  describe: `'auto' or an integer in [1, ${LIMITS.wasmThreads}]`,
-  parse: (v, path = '') => {
-    if (v === 'auto' || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= LIMITS.wasmThreads)) return v as 'auto' | number
-    throw new SchemaError(`${path || 'value'}: expected 'auto' or an integer in [1, ${LIMITS.wasmThreads}]`)
-  },
-}
+const trainingThreads = autoOrCount(LIMITS.wasmThreads)
 
 /** The studio's settings, one schema per stored key (main/store/settings.ts keeps one row per key). */
 export const settingSchemas = {
