@@ -12,15 +12,8 @@ import { availableParallelism } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { BACKEND_ENV_VAR, BACKEND_NAMES, isBackendName, type BackendName } from './backend-names.ts'
 import { tf } from './tf.ts'
-import {
-  maxWasmThreads,
-  parseWasmThreads,
-  prepareThreadedStart,
-  releasePoolWorkers,
-  WASM_THREADS_ENV_VAR,
-  wasmThreadsSupported,
-  type ThreadedStart,
-} from './wasmThreads.ts'
+import { maxWasmThreads, parseWasmThreads, WASM_THREADS_ENV_VAR } from './threadCounts.ts'
+import { prepareThreadedStart, releasePoolWorkers, wasmThreadsSupported, type ThreadedStart } from './wasmThreads.ts'
 
 export { BACKEND_ENV_VAR, BACKEND_NAMES, type BackendName }
 

@@ -10,7 +10,7 @@
 //     at the text tfjs builds from its bundle, whose free variables only exist inside that bundle;
 //   - reports 2 × the requested number of logical cores to the build, because tfjs's C++ caps XNNPACK's pool at
 //     min(requested, cores / 2): on a 2-core machine it would otherwise stay at one thread.
-// Everything is put back when the backend has started. Nothing here changes a number: the threaded build gives the
+// Everything is put back when the backend has started (thread counts, and the studio's rule for them: threadCounts.ts). Nothing here changes a number: the threaded build gives the
 // same outputs as the single-threaded one (test/engine/wasmThreads.test.ts checks it bit for bit).
 //
 // Measured on the 2-core development box, the default model's training step (batch 16): 3.84 s on one thread,
@@ -20,42 +20,14 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import { join } from 'node:path'
 
-export const WASM_THREADS_ENV_VAR = 'BIGGAN_WASM_THREADS'
 
-/** Validates a wasm thread count given by a user ('max' = one per core); `source` says where it came from. */
-export function parseWasmThreads(value: string, source: string): number {
-  if (value.trim() === 'max') return maxWasmThreads()
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 64) {
-    throw new Error(`wasm threads must be a whole number from 1 to 64 or 'max', not '${value}' (from ${source})`)
-  }
-  return n
-}
 
-/** The threads a studio fine-tuning run computes on: BIGGAN_WASM_THREADS where set (and then `override` says so),
- *  else the setting, whose 'auto' keeps one core for the previews and the window (so a 2-core machine trains on 1). */
-export function trainingThreads(
-  setting: 'auto' | number,
-  env: NodeJS.ProcessEnv = process.env,
-  cores: number = maxWasmThreads(),
-): { threads: number; override: string | null } {
-  const fromEnv = env[WASM_THREADS_ENV_VAR]
-  if (fromEnv) {
-    const threads = parseWasmThreads(fromEnv, WASM_THREADS_ENV_VAR)
-    return { threads, override: `${WASM_THREADS_ENV_VAR}=${fromEnv} is set, and overrides this setting: runs train on ${threads} thread${threads === 1 ? '' : 's'}` }
-  }
-  return { threads: setting === 'auto' ? Math.max(1, cores - 1) : setting, override: null }
-}
 
 /** What must happen around tf.setBackend('wasm') for the threaded build to start; undo() puts Node back. */
 export interface ThreadedStart {
   undo: () => void
 }
 
-/** The most threads worth asking for here: one per core the machine has. */
-export function maxWasmThreads(): number {
-  return Math.max(1, os.availableParallelism())
-}
 
 /** Whether this runtime can run the threaded build at all (shared memory and wasm atomics). */
 export function wasmThreadsSupported(): boolean {

@@ -26,7 +26,7 @@ import {
   type TrainingEvent,
   type TrainingSetting,
 } from '../../preload/contract.ts'
-import { trainingThreads } from '../engine/wasmThreads.ts'
+import { trainingThreads } from '../engine/threadCounts.ts'
 import type { Progress } from '../engine-host/client.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/trainClient.ts'
 import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/trainProtocol.ts'

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os'
 import type { SettingsState } from '../../preload/contract.ts'
 import type { EngineClient } from '../engine-host/client.ts'
 import type { Handlers } from '../ipc/router.ts'
-import { trainingThreads } from '../engine/wasmThreads.ts'
+import { trainingThreads } from '../engine/threadCounts.ts'
 import { studioRuntime } from '../onnx/runtime-names.ts'
 import { DEFAULT_SETTINGS, type Library, type SettingsRead } from '../store/index.ts'
 

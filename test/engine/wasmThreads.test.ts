@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { maxWasmThreads, parseWasmThreads, wasmThreadsSupported } from '../../main/engine/wasmThreads.ts'
+import { maxWasmThreads, parseWasmThreads, trainingThreads } from '../../main/engine/threadCounts.ts'
+import { wasmThreadsSupported } from '../../main/engine/wasmThreads.ts'
 
 // Each run is a process of its own: a started wasm backend keeps its thread pool for the life of the process.
 function probe(threads: number): { threads: number; notes: string[]; images: string; paramsAfterStep: string } {
@@ -21,6 +22,18 @@ describe('wasm threads under Node', () => {
     for (const bad of ['0', '-1', '1.5', 'two', '', '65']) {
       expect(() => parseWasmThreads(bad, '--threads')).toThrow(`not '${bad}' (from --threads)`)
     }
+  })
+
+  it("resolves a studio run's threads: the setting, 'auto' as every core but one, BIGGAN_WASM_THREADS over both", () => {
+    expect(trainingThreads('auto', {}, 2)).toEqual({ threads: 1, override: null })
+    expect(trainingThreads('auto', {}, 8)).toEqual({ threads: 7, override: null })
+    expect(trainingThreads('auto', {}, 1)).toEqual({ threads: 1, override: null })
+    expect(trainingThreads(3, {}, 2)).toEqual({ threads: 3, override: null })
+    expect(trainingThreads(3, { BIGGAN_WASM_THREADS: '2' }, 8)).toMatchObject({ threads: 2, override: expect.stringContaining('BIGGAN_WASM_THREADS=2') })
+    expect(trainingThreads(3, { BIGGAN_WASM_THREADS: 'x' }, 8)).toEqual({
+      threads: 3,
+      override: "wasm threads must be a whole number from 1 to 64 or 'max', not 'x' (from BIGGAN_WASM_THREADS): it is ignored, and the setting serves",
+    })
   })
 
   it('runs the threaded build on two threads with outputs and a training step identical to one thread', () => {
