@@ -10,11 +10,12 @@
 //     at the text tfjs builds from its bundle, whose free variables only exist inside that bundle;
 //   - reports 2 × the requested number of logical cores to the build, because tfjs's C++ caps XNNPACK's pool at
 //     min(requested, cores / 2): on a 2-core machine it would otherwise stay at one thread.
-// Everything is put back when the backend has started (thread counts, and the studio's rule for them: threadCounts.ts). Nothing here changes a number: the threaded build gives the
-// same outputs as the single-threaded one (test/engine/wasmThreads.test.ts checks it bit for bit).
+// Everything is put back when the backend has started. Nothing here changes a number: the threaded build gives the
+// same outputs as the single-threaded one (test/engine/wasmThreads.test.ts checks it bit for bit). Thread counts,
+// and the studio's rule for them, live in threadCounts.ts.
 //
-// Measured on the 2-core development box, the default model's training step (batch 16): 3.84 s on one thread,
-// 2.64 s on two (1.45×).
+// Measured on the 2-core development box, the default model's training step (batch 16, npm run bench:train): 3.14 s
+// on one thread, 2.31 s on two (1.36×).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
