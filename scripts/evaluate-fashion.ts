@@ -7,7 +7,7 @@
 //
 //   npm run evaluate:fashion -- --model DIR [--count 1000] [--truncations none,2.0,1.0,0.7,0.5] [--seed 0]
 //        [--classifier DIR] [--data DIR] [--batch 100] [--kid-subsets 100] [--json FILE]
-//        [--memorisation] [--nn-train 10000] [--nn-held-out 1000] [--backend wasm]
+//        [--memorisation] [--per-class] [--nn-train 10000] [--nn-held-out 1000] [--backend wasm]
 //
 // Truncation t is the paper's: z ~ N(0, I) resampled until |z_i| < t (the model has one set of BatchNorm
 // statistics, nStats 1); 'none' samples z untruncated. Threshold 2.0 is ψ = 1 of the released weights' convention
@@ -15,6 +15,10 @@
 // --memorisation adds, per truncation, the share of samples nearer (in pixels and in features) to a training
 // image than 99 % of held-out test images are (main/engine/inspect/nearestNeighbours.ts); it reads the first
 // --nn-train training images (all 60 000 take minutes per row).
+// --per-class adds, per truncation and class, the intended-class accuracy and the two parts of the distance that say
+// why it is what it is (frechetParts): the squared distance between the class's generated and test feature means,
+// and the spread ratio tr Σ_generated / tr Σ_test (below 1: the class's samples vary less than its real images).
+// The baseline's rows (real training images) say what a perfect generator would score at N / 10 per class.
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import {
@@ -23,7 +27,7 @@ import {
 import { initBackend } from '../main/engine/backend'
 import { ImageClassifier, argmaxRows } from '../main/engine/inspect/classifier'
 import { matchClasses } from '../main/engine/inspect/extractors'
-import { featureStatistics, frechetDistance, kernelInceptionDistance, type GaussianStatistics, type KidResult } from '../main/engine/inspect/frechet'
+import { featureStatistics, frechetDistance, frechetParts, kernelInceptionDistance, type GaussianStatistics, type KidResult } from '../main/engine/inspect/frechet'
 import { memorisationCheck, type MemorisationReport } from '../main/engine/inspect/nearestNeighbours'
 import { BigGANModel } from '../main/engine/model'
 import { Random } from '../main/engine/sampling/random'
@@ -41,6 +45,7 @@ const { values: opts } = parseArgs({
     'kid-subsets': { type: 'string', default: '100' },
     json: { type: 'string' },
     memorisation: { type: 'boolean', default: false },
+    'per-class': { type: 'boolean', default: false },
     'nn-train': { type: 'string', default: '10000' },
     'nn-held-out': { type: 'string', default: '1000' },
     backend: { type: 'string', default: 'wasm' },
@@ -91,6 +96,9 @@ const test = await loadFashionMnist('t10k', opts.data)
 const testEmbedding = await embedReal(test, range(test.count))
 const testStats = featureStatistics(testEmbedding.features, dim)
 const testAccuracy = accuracy(testEmbedding.logits, Array.from(test.labels))
+const testByClass = Array.from({ length: classifier.numClasses }, (_, c) =>
+  featureStatistics(rowsOf(testEmbedding.features, Array.from(test.labels), c), dim),
+)
 console.log(`classifier accuracy on the ${test.count} test images: ${percent(testAccuracy)}`)
 
 const trainSample = sampleIndices(new Random(seed), train.count, count)
@@ -102,6 +110,7 @@ const baseline = {
   accuracy: accuracy(trainEmbedding.logits, Array.from(trainSample, (i) => train.labels[i])),
   frechet: frechetDistance(featureStatistics(trainEmbedding.features, dim), testStats),
   kid: kid(trainEmbedding.features),
+  ...(opts['per-class'] ? { perClass: perClass(trainEmbedding, Array.from(trainSample, (i) => train.labels[i])) } : {}),
 }
 
 interface Row {
@@ -112,7 +121,9 @@ interface Row {
   frechet: number
   kid: KidResult
   memorisation?: { pixels: CopySummary; features?: CopySummary }
+  perClass?: ClassRow[]
 }
+interface ClassRow { name: string; count: number; accuracy: number; meanTerm: number; spreadRatio: number }
 interface CopySummary { threshold: number; copyFraction: number; medianSample: number; medianHeldOut: number }
 
 const rows: Row[] = [baseline]
@@ -139,6 +150,7 @@ for (const [t, { label, threshold }] of truncations.entries()) {
     kid: kid(embedding.features),
   }
   if (opts.memorisation) row.memorisation = summarise(await memorisation(images))
+  if (opts['per-class']) row.perClass = perClass(embedding, Array.from(labels))
   rows.push(row)
   console.log(`truncation ${row.truncation}: accuracy ${percent(row.accuracy)}, FD ${row.frechet.toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)`)
 }
@@ -158,6 +170,21 @@ for (const r of rows) {
   console.log(`| ${r.samples} | ${r.truncation} | ${r.count} | ${percent(r.accuracy)} | ${r.frechet.toFixed(3)} | ${(1000 * r.kid.mean).toFixed(3)} ± ${(1000 * r.kid.std).toFixed(3)} |${memo}`)
 }
 
+if (opts['per-class']) {
+  console.log()
+  console.log('Per class: intended-class accuracy · ‖μ_gen − μ_test‖² · spread ratio tr Σ_gen / tr Σ_test (1 = as varied as the real images)')
+  console.log()
+  console.log(`| class | ${rows.map((r) => (r.samples === 'generated' ? `truncation ${r.truncation}` : 'real train')).join(' | ')} |`)
+  console.log(`|---|${rows.map(() => '---:').join('|')}|`)
+  for (let c = 0; c < classifier.numClasses; c++) {
+    const cells = rows.map((r) => {
+      const x = r.perClass![c]
+      return `${percent(x.accuracy)} · ${x.meanTerm.toFixed(2)} · ${x.spreadRatio.toFixed(2)}`
+    })
+    console.log(`| ${classifier.config.classNames[c]} | ${cells.join(' | ')} |`)
+  }
+}
+
 if (opts.json) {
   const report = {
     model: { dir: opts.model, contentHash: model.manifest?.contentHash ?? null },
@@ -175,6 +202,24 @@ if (opts.json) {
 }
 model.dispose()
 classifier.dispose()
+
+/** The feature rows [n, dim] of the samples whose label is c. */
+function rowsOf(features: Float32Array, labels: number[], c: number): Float32Array {
+  const picked = labels.flatMap((label, i) => (label === c ? [i] : []))
+  const out = new Float32Array(picked.length * dim)
+  picked.forEach((i, k) => out.set(features.subarray(i * dim, (i + 1) * dim), k * dim))
+  return out
+}
+
+/** Per class (the classifier's labels): accuracy, and the parts of the distance to that class's test images. */
+function perClass(embedding: { features: Float32Array; logits: Float32Array }, labels: number[]): ClassRow[] {
+  const predicted = argmaxRows(embedding.logits, classifier.numClasses)
+  return classifier.config.classNames.map((name, c) => {
+    const members = labels.flatMap((label, i) => (label === c ? [i] : []))
+    const { meanTerm, spreadRatio } = frechetParts(featureStatistics(rowsOf(embedding.features, labels, c), dim), testByClass[c])
+    return { name, count: members.length, accuracy: members.filter((i) => predicted[i] === c).length / members.length, meanTerm, spreadRatio }
+  })
+}
 
 /** Classifier features and logits of real images, converted 1 000 at a time. */
 async function embedReal(split: FashionMnistSplit, indices: ArrayLike<number>): Promise<{ features: Float32Array; logits: Float32Array }> {

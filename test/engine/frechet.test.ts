@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  featureStatistics, frechetDistance, frechetDistanceOf, kernelInceptionDistance, symmetricEigen, symmetricSqrt,
+  featureStatistics, frechetDistance, frechetDistanceOf, frechetParts, kernelInceptionDistance, symmetricEigen, symmetricSqrt,
   type GaussianStatistics,
 } from '../../main/engine/inspect/frechet'
 import { Random } from '../../main/engine/sampling/random'
@@ -218,5 +218,28 @@ describe('kernel inception distance', () => {
     const one = kernelInceptionDistance(a, b, 3, { subsets: 5, subsetSize: 20, seed: 4 })
     expect(kernelInceptionDistance(a, b, 3, { subsets: 5, subsetSize: 20, seed: 4 })).toEqual(one)
     expect(kernelInceptionDistance(a, b, 3, { subsets: 5, subsetSize: 20, seed: 5 }).mean).not.toBe(one.mean)
+  })
+})
+
+describe('the parts of the Fréchet distance', () => {
+  it('give the squared mean distance and the spread ratio, which together bound what FD can be', () => {
+    const dim = 3
+    const a: GaussianStatistics = { dim, count: 10, mean: Float64Array.from([1, 2, 3]), covariance: withEigenvalues(randomRotation(new Random(1), dim), [1, 2, 3]) }
+    const b: GaussianStatistics = { dim, count: 10, mean: Float64Array.from([1, 0, 3]), covariance: withEigenvalues(randomRotation(new Random(2), dim), [2, 4, 6]) }
+    const { meanTerm, spreadRatio } = frechetParts(a, b)
+    expect(meanTerm).toBeCloseTo(4, 12)
+    expect(spreadRatio).toBeCloseTo(6 / 12, 12)
+    // FD = meanTerm + tr Σa + tr Σb − 2 tr (Σa Σb)^½ ≥ meanTerm + (√tr Σa − √tr Σb)²
+    expect(frechetDistance(a, b)).toBeGreaterThanOrEqual(meanTerm + (Math.sqrt(6) - Math.sqrt(12)) ** 2 - 1e-9)
+    expect(frechetParts(a, a)).toEqual({ meanTerm: 0, spreadRatio: 1 })
+    expect(() => frechetParts(a, { ...b, dim: 2 })).toThrow('different dimensions')
+  })
+
+  it('see a set half as varied as another as a spread ratio of one half', () => {
+    const rng = new Random(4)
+    const wide = featureStatistics(gaussianRows(rng, 4000, 8, 0, 1), 8)
+    const narrow = featureStatistics(gaussianRows(rng, 4000, 8, 0, Math.SQRT1_2), 8)
+    expect(frechetParts(narrow, wide).spreadRatio).toBeCloseTo(0.5, 1)
+    expect(frechetParts(narrow, wide).meanTerm).toBeLessThan(0.02)
   })
 })

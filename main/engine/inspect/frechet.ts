@@ -71,6 +71,23 @@ export function frechetDistance(a: GaussianStatistics, b: GaussianStatistics): n
   return Math.max(meanTerm + traces - 2 * traceSqrt, 0)
 }
 
+/** The two parts of the Fréchet distance that say why it is large: the squared distance between the means (the
+ *  sets sit in different places), and the spread ratio tr Σa / tr Σb (below 1: set a varies less than set b, the
+ *  signature of a generator that covers too few modes; BigGAN §4's truncation trades exactly this for fidelity). */
+export function frechetParts(a: GaussianStatistics, b: GaussianStatistics): { meanTerm: number; spreadRatio: number } {
+  if (a.dim !== b.dim) throw new Error(`the feature sets have different dimensions: ${a.dim} and ${b.dim}`)
+  const n = a.dim
+  let meanTerm = 0
+  let traceA = 0
+  let traceB = 0
+  for (let i = 0; i < n; i++) {
+    meanTerm += (a.mean[i] - b.mean[i]) ** 2
+    traceA += a.covariance[i * n + i]
+    traceB += b.covariance[i * n + i]
+  }
+  return { meanTerm, spreadRatio: traceB > 0 ? traceA / traceB : Number.NaN }
+}
+
 /** The Fréchet distance between two feature sets [n1, dim] and [n2, dim]. */
 export function frechetDistanceOf(a: Features, b: Features, dim: number): number {
   return frechetDistance(featureStatistics(a, dim), featureStatistics(b, dim))
