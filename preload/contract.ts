@@ -18,7 +18,7 @@ export const LIMITS = {
   notes: 10_000,
   tags: 32,
   ortThreads: 256, // onnxruntime threads a setting may ask for
-  wasmThreads: 64, // wasm training threads a setting may ask for (main/engine/wasmThreads.ts)
+  wasmThreads: 64, // wasm training threads a setting may ask for (main/engine/threadCounts.ts: the same bound)
 } as const
 
 const backendAttempt = s.object({

@@ -73,11 +73,13 @@ export class UsageError extends Error {
   }
 }
 
-export interface Invocation {
+// The global options that take a value, as the parsers hand them back.
+const VALUE_GLOBALS = ['backend', 'threads'] as const
+type ValueGlobals = Partial<Record<(typeof VALUE_GLOBALS)[number], string>>
+
+export interface Invocation extends ValueGlobals {
   command: string | null // null: no command given
   help: boolean
-  backend?: string
-  threads?: string
   rest: string[] // the command's own words, globals removed
 }
 
@@ -86,15 +88,12 @@ export function splitInvocation(argv: readonly string[]): Invocation {
   const inv: Invocation = { command: null, help: false, rest: [] }
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i]
+    const global = valueGlobal(word)
     if (word === '-h' || word === '--help') {
       inv.help = true
-    } else if (word === '--backend' || word.startsWith('--backend=')) {
-      const [value, used] = optionValue(argv, i, 'backend', 'NAME', undefined)
-      inv.backend = value
-      i += used
-    } else if (word === '--threads' || word.startsWith('--threads=')) {
-      const [value, used] = optionValue(argv, i, 'threads', 'N', undefined)
-      inv.threads = value
+    } else if (global) {
+      const [value, used] = optionValue(argv, i, global, GLOBAL_OPTIONS.find((o) => o.name === global)!.value!, undefined)
+      inv[global] = value
       i += used
     } else if (word.startsWith('-') && word !== '-') {
       throw new UsageError(`unknown option ${word} before the command. Run 'biggan --help' for usage.`)
@@ -112,7 +111,7 @@ export function splitInvocation(argv: readonly string[]): Invocation {
 export function parseCommandArgs(
   cmd: Command,
   words: readonly string[],
-): { args: ParsedArgs; help: boolean; backend?: string; threads?: string } {
+): { args: ParsedArgs; help: boolean } & ValueGlobals {
   const specs = new Map<string, OptionSpec>()
   for (const spec of [...cmd.options, ...GLOBAL_OPTIONS]) specs.set(spec.name, spec)
   const options: Record<string, string | true> = Object.create(null)
@@ -150,17 +149,19 @@ export function parseCommandArgs(
       throw new UsageError(`unknown option ${word} for 'biggan ${cmd.name}'. ${seeHelp(cmd)}`, cmd.name)
     }
   }
-  const backend = typeof options.backend === 'string' ? options.backend : undefined
-  const threads = typeof options.threads === 'string' ? options.threads : undefined
-  delete options.backend
-  delete options.threads
-  if (!help) checkComplete(cmd, positionals, options)
-  return {
-    args: { positionals, options },
-    help,
-    ...(backend !== undefined ? { backend } : {}),
-    ...(threads !== undefined ? { threads } : {}),
+  const globals: ValueGlobals = {}
+  for (const name of VALUE_GLOBALS) {
+    const value = options[name]
+    if (typeof value === 'string') globals[name] = value
+    delete options[name]
   }
+  if (!help) checkComplete(cmd, positionals, options)
+  return { args: { positionals, options }, help, ...globals }
+}
+
+// Which value-taking global option a word (`--name` or `--name=value`) is, if any.
+function valueGlobal(word: string): (typeof VALUE_GLOBALS)[number] | undefined {
+  return VALUE_GLOBALS.find((name) => word === `--${name}` || word.startsWith(`--${name}=`))
 }
 
 // `--name value` or `--name=value`: returns the value and how many extra words it used.

@@ -120,7 +120,7 @@ export interface RunHistory {
 
 export interface TrainOperations {
   /** tensors this worker holds */
-  memory: { request: Record<never, never>; result: { numTensors: number; backend: string; threads: number } }
+  memory: { request: Record<never, never>; result: { numTensors: number } }
   /** reads an image folder through the loader (decode cache included) at `resolution` */
   scan: { request: { path: string; resolution: number; seed: number; thumbnailsPerClass: number }; result: DataScan }
   plan: { request: { spec: FinetuneSpec }; result: PlannedFinetune }

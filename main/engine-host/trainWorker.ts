@@ -29,8 +29,7 @@ let renders: Promise<unknown> = Promise.resolve()
 
 const handlers: Handlers<TrainOperations, RunJob> = {
   async memory() {
-    const { name, threads } = await backend
-    return { numTensors: tf.memory().numTensors, backend: name, threads }
+    return { numTensors: tf.memory().numTensors }
   },
   async scan(request, job) {
     const dataset = await loadFolder(request.path, request.resolution, request.seed, job, 'reading images')

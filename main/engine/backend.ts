@@ -41,8 +41,6 @@ export interface InitBackendOptions {
   wasmThreads?: number
 }
 
-export { WASM_THREADS_ENV_VAR }
-
 export type BackendErrorCode = 'unknown-backend' | 'backend-unavailable' | 'not-initialised' | 'bad-threads'
 
 export class BackendError extends Error {
@@ -247,7 +245,6 @@ function requestedWasmThreads(opts: InitBackendOptions): number {
     throw new BackendError('bad-threads', e instanceof Error ? e.message : String(e))
   }
 }
-
 
 async function loadCpu(): Promise<Loaded> {
   await activate('cpu')

@@ -24,9 +24,7 @@ import {
   type RunStatus,
   type StudioEvent,
   type TrainingEvent,
-  type TrainingSetting,
 } from '../../preload/contract.ts'
-import { trainingThreads } from '../engine/threadCounts.ts'
 import type { Progress } from '../engine-host/client.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/trainClient.ts'
 import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/trainProtocol.ts'
@@ -44,8 +42,8 @@ export interface FinetuneOptions {
   /** opens a model folder as the current model, the way models:open does */
   openModel: (path: string) => Promise<ModelInfo>
   emit: (event: StudioEvent) => void
-  /** where BIGGAN_WASM_THREADS is read (process.env when absent) */
-  env?: NodeJS.ProcessEnv
+  /** the wasm threads a run starting now computes on (the settings service's training threads) */
+  runThreads: () => number
 }
 
 type FinetuneChannel =
@@ -101,17 +99,6 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     library.interruptRuns(INTERRUPTED)
   } catch {
     // a read-only library: its rows stay as they are, and resuming them says why it cannot
-  }
-
-  /** The wasm threads a run starting now computes on: the training setting, or BIGGAN_WASM_THREADS. */
-  const runThreads = (): number => {
-    let setting: TrainingSetting['threads'] = 'auto'
-    try {
-      setting = library.settings().settings.training.threads
-    } catch {
-      // an unreadable library: the default serves, as settings:get says
-    }
-    return trainingThreads(setting, options.env ?? process.env).threads
   }
 
   const model = (): ModelInfo => {
@@ -183,7 +170,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
           onStarted(event)
         } else onRunEvent(id, event)
       },
-    }, runThreads())
+    }, options.runThreads())
     const release = (): void => {
       if (active === entry) active = undefined
     }
@@ -213,7 +200,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   const onRunStarted = (id: number, e: RunStarted): void => {
     library.updateRun(id, {
       status: 'running',
-      settings: storedSettings(e, e.computesOn),
+      settings: storedSettings(e),
       dataHash: e.dataHash,
       step: e.step,
       steps: e.steps,
@@ -510,7 +497,8 @@ export function createFinetune(options: FinetuneOptions): Finetune {
 
 /** What the row's settings column keeps: the contract's view of the settings, the engine's whole, and what the
  *  run's latest start computed on. */
-function storedSettings(s: ResolvedSettings, computesOn?: string): string {
+function storedSettings(s: ResolvedSettings & { computesOn?: string }): string {
+  const { computesOn } = s
   return JSON.stringify({ hyperparameters: s.hyperparameters, bsa: s.bsa, settings: parseJson(s.json) ?? null, ...(computesOn ? { computesOn } : {}) })
 }
 

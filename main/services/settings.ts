@@ -1,7 +1,7 @@
 // The studio's settings (settings:get / settings:set) over the library that stores them and the engine worker they
 // steer. The inference runtime acts at once: the worker switches to it without a restart (the open model's previews
-// reopen on it); BIGGAN_RUNTIME overrides it. The training threads act on the next run (finetune.ts reads them when a
-// run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
+// reopen on it); BIGGAN_RUNTIME overrides it. The training threads act on the next run (finetune.ts asks runThreads
+// when a run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
 import { availableParallelism } from 'node:os'
 import type { SettingsState } from '../../preload/contract.ts'
 import type { EngineClient } from '../engine-host/client.ts'
@@ -19,7 +19,7 @@ export interface SettingsOptions {
 
 type SettingsChannel = 'settings:get' | 'settings:set'
 
-export function createSettings(options: SettingsOptions): { handlers: Pick<Handlers, SettingsChannel> } {
+export function createSettings(options: SettingsOptions): { handlers: Pick<Handlers, SettingsChannel>; runThreads: () => number } {
   const { engine, library, env } = options
 
   /** The stored settings; unusable stored values read as defaults, and the notices (shown with the settings) say so. */
@@ -46,6 +46,8 @@ export function createSettings(options: SettingsOptions): { handlers: Pick<Handl
   }
 
   return {
+    /** the wasm threads a fine-tuning run starting now computes on: the stored setting, or BIGGAN_WASM_THREADS */
+    runThreads: () => trainingThreads(read().settings.training.threads, env).threads,
     handlers: {
       'settings:get': async () => state(read()),
       'settings:set': async (patch) => {

@@ -87,19 +87,19 @@ export function createStudio(options: StudioOptions): Studio {
     return `${m.name}-${what}-${point.seed !== undefined ? `seed${point.seed}` : 'edited'}`
   }
 
+  const settings = createSettings({ engine, library, env: options.env ?? process.env })
+
   const finetune = createFinetune({
     dataDir: options.dataDir,
     library,
     currentModel: () => engine.model,
     openModel: (path) => handlers['models:open']({ path }),
     emit,
-    env: options.env ?? process.env,
+    runThreads: settings.runThreads,
   })
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })
   const metrics = createMetrics({ engine, library, resourcesDir: options.resourcesDir, emit })
-
-  const settings = createSettings({ engine, library, env: options.env ?? process.env })
 
   const handlers: Handlers = {
     ...finetune.handlers,

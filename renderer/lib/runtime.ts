@@ -35,5 +35,5 @@ export function threadsApply(runtime: InferenceSetting['runtime']): boolean {
 
 /** How a training-thread choice reads in the control ('auto' keeps one core for the previews and the window). */
 export function trainingThreadLabel(threads: TrainingSetting['threads']): string {
-  return threads === 'auto' ? 'auto: every core but one' : `${threads} thread${threads === 1 ? '' : 's'}`
+  return threads === 'auto' ? 'auto: every core but one' : threadLabel(threads)
 }

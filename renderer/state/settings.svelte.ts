@@ -1,6 +1,6 @@
 // The studio's settings as the views see them: the stored values with what serves previews under them, loaded once
 // and after each change; a change goes to the back end, which stores it and switches the runtime at once.
-import type { InferenceSetting, SettingsState, TrainingSetting } from '../../preload/contract.ts'
+import type { InferenceSetting, Input, SettingsState, TrainingSetting } from '../../preload/contract.ts'
 import { studio } from '../lib/studio.ts'
 import { model } from './model.svelte.ts'
 import { notices } from './notices.svelte.ts'
@@ -18,25 +18,25 @@ class SettingsStore {
     }
   }
 
+  /** The previews' runtime: switched at once, so the engine's info is read again. */
   async setInference(inference: InferenceSetting): Promise<void> {
-    this.applying = true
-    try {
-      this.state = await studio().settings.set({ inference })
+    await this.apply({ inference }, 'Could not change the inference runtime', async () => {
       model.engine = await studio().engine.info()
-    } catch (e) {
-      notices.fail('Could not change the inference runtime', e)
-    } finally {
-      this.applying = false
-    }
+    })
   }
 
   /** The next fine-tuning run's threads: stored now, read when a run starts. */
   async setTraining(training: TrainingSetting): Promise<void> {
+    await this.apply({ training }, 'Could not change the training threads')
+  }
+
+  private async apply(patch: Input<'settings:set'>, failure: string, then?: () => Promise<void>): Promise<void> {
     this.applying = true
     try {
-      this.state = await studio().settings.set({ training })
+      this.state = await studio().settings.set(patch)
+      await then?.()
     } catch (e) {
-      notices.fail('Could not change the training threads', e)
+      notices.fail(failure, e)
     } finally {
       this.applying = false
     }
