@@ -23,8 +23,8 @@ export default defineConfig({
         entry: {
           index: r('main/index.ts'),
           web: r('main/web/main.ts'),
-          engineWorker: r('main/engine-host/worker.ts'),
-          trainWorker: r('main/engine-host/trainWorker.ts'),
+          engineWorker: r('main/engine-host/worker/engineWorker.ts'),
+          trainWorker: r('main/engine-host/worker/trainWorker.ts'),
         },
       },
       externalizeDeps: {

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util'
 import {
   DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist, toModelImages, type FashionMnistSplit,
 } from '../main/data/fashionMnist'
-import { initBackend } from '../main/engine/backend'
+import { initBackend } from '../main/backend/backend'
 import { ImageClassifier, argmaxRows } from '../main/engine/inspect/classifier'
 import { matchClasses } from '../main/engine/inspect/extractors'
 import { featureStatistics, frechetDistance, frechetParts, kernelInceptionDistance, type GaussianStatistics, type KidResult } from '../main/engine/inspect/frechet'
@@ -32,6 +32,7 @@ import { memorisationCheck, type MemorisationReport } from '../main/engine/inspe
 import { BigGANModel } from '../main/engine/model'
 import { Random } from '../main/engine/sampling/random'
 import { sampleLatents, statisticsTruncation, truncationFor } from '../main/engine/sampling/truncation'
+import { loadModel } from '../main/disk/modelFolder'
 
 const { values: opts } = parseArgs({
   options: {
@@ -70,7 +71,7 @@ const truncations = opts.truncations.split(',').map((word): { label: string; thr
 
 const backend = await initBackend({ backend: opts.backend })
 const classifier = await ImageClassifier.load(opts.classifier)
-const model = await BigGANModel.load(opts.model)
+const model = await loadModel(opts.model)
 const R = classifier.config.resolution
 const imageSize = classifier.imageSize
 const dim = classifier.config.featureDim

@@ -9,7 +9,7 @@
 // measurement is the one saved), never used to choose anything.
 import { parseArgs } from 'node:util'
 import { DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist, toModelImages, type FashionMnistSplit } from '../main/data/fashionMnist'
-import { initBackend } from '../main/engine/backend'
+import { initBackend } from '../main/backend/backend'
 import { ClassifierTrainer, ImageClassifier, defaultClassifierConfig } from '../main/engine/inspect/classifier'
 import { Random } from '../main/engine/sampling/random'
 import { tf } from '../main/engine/tf'

@@ -15,6 +15,7 @@ import { join, relative, resolve } from 'node:path'
 import { main as biggan } from '../main/cli/index.ts'
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../main/data/fashionMnist.ts'
 import { encodePng } from '../main/images/png.ts'
+import { loadModel, saveModel } from '../main/disk/modelFolder.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
@@ -65,18 +66,18 @@ async function exportImages(): Promise<void> {
 
 async function publish(): Promise<void> {
   const { BigGANModel } = await import('../main/engine/model.ts')
-  const { initBackend } = await import('../main/engine/backend.ts')
+  const { initBackend } = await import('../main/backend/backend.ts')
   await initBackend()
   const source = existsSync(join(run, 'best')) ? join(run, 'best') : join(run, 'latest')
   const { accumulateStandingStatistics } = await import('../main/engine/train/standingStatistics.ts')
-  const model = await BigGANModel.load(source)
+  const model = await loadModel(source)
   try {
     // the paper's standing statistics (App. C.1) for the EMA generator the studio samples, in place of the running
     // averages of batch moments that G's own weights left behind during training
     accumulateStandingStatistics(model.G, model.ema ?? model.params, model.config, { accumulations: 32, batch: 32 })
     await rm(target, { recursive: true, force: true })
     const step = String(model.manifest?.state?.step ?? '?')
-    const manifest = await model.save(target, {
+    const manifest = await saveModel(model, target, {
       source: 'train',
       from: `scripts/train-default.ts (${relative(root, source)}, step ${step})`,
       notes:

@@ -2,7 +2,7 @@
 // duplicate keys, turns `__proto__` into a prototype change when the result is spread, accepts lone surrogates
 // and recurses without a depth limit. Objects come back as Maps so every name stays data.
 
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors.ts'
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject
 export type JsonObject = Map<string, JsonValue>

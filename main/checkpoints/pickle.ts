@@ -2,11 +2,11 @@
 // the byte-string opcodes, which only move data), globals from the allowlist in pickleGlobals.ts, and nothing that
 // can import or call arbitrary Python. Every failure is a CheckpointError that names the opcode and byte offset.
 
-import { CheckpointError, type CheckpointErrorCode } from './errors'
+import { CheckpointError, type CheckpointErrorCode } from '../tensors/errors'
 import {
   buildObject, callGlobal, newObject, resolveGlobal, storageFromPid, type PickleContext,
 } from './pickleGlobals'
-import { plainBytes } from './tensor'
+import { plainBytes } from '../tensors/tensor'
 import { isTuple, tuple, type PickleKey, type PickleValue, type StorageRef } from './pickleValues'
 
 export { isTuple, type PickleKey, type PickleValue } from './pickleValues'

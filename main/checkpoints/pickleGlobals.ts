@@ -2,11 +2,11 @@
 // Every call builds an inert JS record after checking its arguments; no name is ever turned into code.
 // A strict subset of torch's weights_only unpickler (torch/_weights_only_unpickler.py).
 
-import type { CheckpointErrorCode } from './errors'
+import type { CheckpointErrorCode } from '../tensors/errors.ts'
 import {
   isTuple, NumpyDType, PickleGlobal, StorageRef, TensorRef, tuple, type PickleValue,
 } from './pickleValues'
-import { checkedNumel, type DType } from './tensor'
+import { checkedNumel, type DType } from '../tensors/tensor.ts'
 
 export interface PickleContext {
   file?: string

@@ -1,7 +1,7 @@
 // What the restricted unpickler produces: plain JS data plus a few inert records. Nothing here can run code; a
 // "global" is only a name that passed the allowlist.
 
-import type { DType } from './tensor'
+import type { DType } from '../tensors/tensor.ts'
 
 /** A Python dict key this reader accepts: hashable primitives only. */
 export type PickleKey = string | number | bigint | boolean | null

@@ -2,9 +2,9 @@
 // data. Every check of the Rust reference runs before anything is allocated, plus the JS-specific ones
 // (BigInt N, fatal UTF-8, duplicate keys, `__proto__` names, 2^53, alignment).
 
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors.ts'
 import { parseJson, type JsonValue } from './json'
-import { checkedNumel, isDType, itemSize, plainBytes, type DType, type RawTensor, type TensorMap } from './tensor'
+import { checkedNumel, isDType, itemSize, plainBytes, type DType, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
 
 export { encodeSafetensorsHeader, writeSafetensors, type SafetensorsSpec } from './safetensorsWrite'
 

@@ -2,8 +2,8 @@
 // integer-like names ("0", "1") to the front and turn `__proto__` into a prototype. Entries keep insertion order,
 // `__metadata__` comes first, and the header is space-padded to a multiple of 8 so tensor data starts aligned.
 
-import { CheckpointError } from './errors'
-import { checkedNumel, itemSize, type DType, type RawTensor, type TensorMap } from './tensor'
+import { CheckpointError } from '../tensors/errors.ts'
+import { checkedNumel, itemSize, type DType, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
 
 /** What the header needs to know about one tensor; its bytes may be produced later by a streaming writer. */
 export interface SafetensorsSpec {

@@ -1,8 +1,8 @@
 // Entry point for .bin/.pth/.pt files: picks the torch format by its first bytes, exactly one way (a polyglot that
 // is both a zip and a pickle is read as whichever its first bytes say, and the other reader never sees it).
 
-import { CheckpointError } from './errors'
-import { plainBytes } from './tensor'
+import { CheckpointError } from '../tensors/errors'
+import { plainBytes } from '../tensors/tensor'
 import { readTorchLegacy } from './torchLegacy'
 import type { TorchCheckpoint } from './torchTensors'
 import { readTorchZip } from './torchZip'

@@ -2,10 +2,10 @@
 // 1001, sys_info, the object, the list of storage keys), then each storage in that key order as an int64 element
 // count and its raw little-endian bytes. Nothing may follow the last storage.
 
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors'
 import { unpickle, type PickleValue } from './pickle'
 import type { StorageRef } from './pickleValues'
-import { itemSize, plainBytes } from './tensor'
+import { itemSize, plainBytes } from '../tensors/tensor'
 import { collectTensors, type TorchCheckpoint } from './torchTensors'
 
 export const legacyMagic = 0x1950a86a20f9469cfc6cn

@@ -2,9 +2,9 @@
 // tensor's view out of its storage bytes. Shared by the zip and legacy formats, which differ only in where the
 // storage bytes live.
 
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors.ts'
 import { NumpyDType, PickleGlobal, TensorRef, type PickleValue, type StorageRef } from './pickleValues'
-import { itemSize, numel, plainBytes, type RawTensor, type TensorMap } from './tensor'
+import { itemSize, numel, plainBytes, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
 
 export interface TorchCheckpoint {
   /** the unpickled object: usually the state dict (a Map), or BigGAN-PyTorch's state_dict.pth dict */

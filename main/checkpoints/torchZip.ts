@@ -2,10 +2,10 @@
 // record `<prefix>/data/<key>` per storage. TorchScript archives share the container but carry code; they are
 // refused by name (CVE-2025-32434 came from loading one through the weights-only path).
 
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors'
 import { unpickle } from './pickle'
 import type { StorageRef } from './pickleValues'
-import { itemSize, plainBytes } from './tensor'
+import { itemSize, plainBytes } from '../tensors/tensor'
 import { collectTensors, type TorchCheckpoint } from './torchTensors'
 import { readZip, type ZipEntry } from './zip'
 

@@ -3,7 +3,7 @@
 // end record may not hide in a comment, and nothing is decompressed, so no zip bomb can expand.
 
 import { crc32 } from './crc32'
-import { CheckpointError } from './errors'
+import { CheckpointError } from '../tensors/errors.ts'
 
 export interface ZipEntry {
   name: string

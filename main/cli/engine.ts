@@ -1,5 +1,5 @@
 // What the model commands share: start the backend the user chose, open a model folder.
-import { initBackend, type BackendInfo } from '../engine/backend.ts'
+import { initBackend, type BackendInfo } from '../backend/backend.ts'
 import { BigGANModel } from '../engine/model.ts'
 
 export async function startBackend(backend: string | undefined): Promise<BackendInfo> {
@@ -8,7 +8,8 @@ export async function startBackend(backend: string | undefined): Promise<Backend
 
 export async function openModel(dir: string, backend: string | undefined): Promise<BigGANModel> {
   await startBackend(backend)
-  return BigGANModel.load(dir)
+  const { loadModel } = await import('../disk/modelFolder.ts')
+  return loadModel(dir)
 }
 
 /** One-hot rows [batch, numClasses] for class indices. */

@@ -1,8 +1,8 @@
 // `biggan`: the command table and the runner. bin/biggan.mjs calls main(); tests spawn that launcher.
 // To add a command: write a `Command` in commands/ (its options as data, `run(ctx)` returning an exit code) and
 // list it in COMMANDS. Parsing, --help and error reporting come from args.ts.
-import { BACKEND_NAMES, isBackendName } from '../engine/backend-names.ts'
-import { parseWasmThreads, WASM_THREADS_ENV_VAR } from '../engine/threadCounts.ts'
+import { BACKEND_NAMES, isBackendName } from '../backend/names.ts'
+import { parseWasmThreads, WASM_THREADS_ENV_VAR } from '../backend/threadCounts.ts'
 import {
   commandHelp,
   parseCommandArgs,

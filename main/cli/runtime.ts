@@ -24,6 +24,6 @@ export function runtimeRequest(args: ParsedArgs): { name: RuntimeName; source: s
 export async function openCommandInference(model: BigGANModel, request: { name: RuntimeName; source: string }): Promise<Inference> {
   // loaded here: onnxruntime's native binding is only needed once a model runs
   const { defaultCacheDir, openInference } = await import('../onnx/select.ts')
-  const { backendInfo } = await import('../engine/backend.ts')
+  const { backendInfo } = await import('../backend/backend.ts')
   return openInference(model, { runtime: request.name, source: request.source, cacheDir: defaultCacheDir(), tfjsBackend: backendInfo().name })
 }

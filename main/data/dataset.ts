@@ -14,7 +14,8 @@ import { runPool } from './pool'
 import { readImageBytes } from './read'
 import { scanImageFolder, type ScannedFile } from './scan'
 import { checkHeldOutOptions, chooseHeldOut, DEFAULT_HELD_OUT, heldOutCount, type HeldOutOptions } from './split'
-import type { ClassCount, FailedImage, ImageDataset, ImageSplit } from './types'
+import type { ImageSplit } from '../engine/images'
+import type { ClassCount, FailedImage, ImageDataset } from './types'
 
 export interface LoadProgress {
   done: number

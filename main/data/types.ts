@@ -1,17 +1,7 @@
 // What the image-folder loader hands to training: decoded pixels, already cropped and resized, split into a
-// training part and a held-out part that training never sees (for the memorisation signals).
-
-/** N images of one resolution, laid out for the engine. */
-export interface ImageSplit {
-  resolution: number
-  count: number
-  /** [count, resolution, resolution, 3] uint8 RGB. May be a view: use byteOffset/length, not `.buffer` alone. */
-  pixels: Uint8Array
-  /** [count] class index into ImageDataset.classes */
-  labels: Int32Array
-  /** [count] path of each image relative to the folder, '/'-separated */
-  relPaths: string[]
-}
+// training part and a held-out part that training never sees (for the memorisation signals), with what the folder
+// held besides (failures, counts, its content hash, the decode cache).
+import type { ImageFolder } from '../engine/images.ts'
 
 export interface ClassCount {
   name: string
@@ -25,14 +15,8 @@ export interface FailedImage {
   reason: string
 }
 
-export interface ImageDataset {
-  /** absolute, symlinks resolved */
-  dir: string
+export interface ImageDataset extends ImageFolder {
   resolution: number
-  /** class names, index = label */
-  classes: string[]
-  train: ImageSplit
-  heldOut: ImageSplit
   /** files with an image extension that could not be used, with the reason; training goes on without them */
   failed: FailedImage[]
   /** per class, in class-index order */

@@ -1,27 +1,21 @@
 // Class names: which names a model's classes carry, and finding a class by index or by (part of) its name.
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+// A 1000-class model without names of its own is an ImageNet model: its classes are ILSVRC-2012's, in the standard
+// sorted-WNID order (0 = tench). imagenetClasses.json holds those names as tensorflow/tfjs-models publishes them
+// (mobilenet imagenet_classes.ts, Apache-2.0, © 2019 Google LLC) and the WordNet synset ids (n01440764, …) in the
+// same order, so a class is also found by its id. They are data of the code, imported with it: naming a class reads
+// no file at run time.
 import type { ModelConfig } from './config'
+import imagenet from './imagenetClasses.json'
 
-let imagenet: { names: string[]; ids: string[] } | undefined
-
-function imagenetClasses(): { names: string[]; ids: string[] } {
-  if (!imagenet) {
-    const path = fileURLToPath(new URL('../../resources/imagenet-classes.json', import.meta.url))
-    imagenet = JSON.parse(readFileSync(path, 'utf8')) as { names: string[]; ids: string[] }
-  }
-  return imagenet
-}
-
-/** The 1000 ImageNet class names (resources/imagenet-classes.json), index = class. */
+/** The 1000 ImageNet class names, index = class. */
 export function imagenetClassNames(): string[] {
-  return imagenetClasses().names
+  return imagenet.names
 }
 
 /** The model's ImageNet synset ids (n01440764, …) where its classes are ImageNet's; undefined otherwise. */
 export function classIds(config: ModelConfig): string[] | undefined {
   if (config.numClasses !== 1000) return undefined
-  const { names, ids } = imagenetClasses()
+  const { names, ids } = imagenet
   if (config.classNames && config.classNames.some((n, i) => n !== names[i])) return undefined
   return ids
 }

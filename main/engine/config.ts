@@ -1,6 +1,6 @@
 // The architecture of one model, as data. It mirrors what a checkpoint's config.json records; everything else
 // (block tables, parameter names and shapes) is derived from it in arch.ts and the networks.
-import { CheckpointError } from '../checkpoints/errors'
+import { CheckpointError } from '../tensors/errors.ts'
 
 export type Arch = 'biggan' | 'biggan-deep'
 

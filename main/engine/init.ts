@@ -6,9 +6,9 @@
 //                      HWIO or linear [in, out] keeps its outputs last, an embedding [numClasses, dim] first
 //   bias, bn-mean      0          gain, bn-var, sn-sigma   1          gamma (attention)   0
 //   sn-u, sn-v         random unit vectors (the first power steps align them)
-import { CheckpointError } from '../checkpoints/errors'
-import { fromFloat32, toFloat32 } from '../checkpoints/convert'
-import type { RawTensor, TensorMap } from '../checkpoints/tensor'
+import { CheckpointError } from '../tensors/errors.ts'
+import { fromFloat32, toFloat32 } from '../tensors/convert.ts'
+import type { RawTensor, TensorMap } from '../tensors/tensor.ts'
 import { trainableRoles, type Module, type ParamSpec, type ParamStore } from './module'
 import { Random } from './sampling/random'
 import { tf } from './tf'

@@ -1,19 +1,15 @@
 // A loaded model: its config, its networks, and the parameter stores that own their weights. The one object the
 // CLI, the worker and the tests hold. Tensors never leave through this API: inputs and outputs are typed arrays,
 // so every public call leaves tf.memory().numTensors as it found it.
-import { CheckpointError } from '../checkpoints/errors'
-import type { LazyTensor } from '../checkpoints/files'
-import {
-  groups, openNativeModel, streamTensors, writeNativeModel, type NativeManifest, type Provenance,
-} from '../checkpoints/native'
-import type { TensorMap } from '../checkpoints/tensor'
+import { CheckpointError } from '../tensors/errors'
+import type { LazyTensor, RawTensor, TensorMap } from '../tensors/tensor'
 import type { ModelConfig } from './config'
 import { exportParameters, initialise, loadParameter, loadParameters } from './init'
+import { groups, type ModelManifest } from './manifest'
 import { countParameters, forwardContext, ParamStore, type Module, type ParamSpec } from './module'
 import { buildDiscriminator, buildGenerator, type Discriminator, type Generator } from './networks'
 import { settleSpectralNorms } from './layers/spectralNorm'
 import { tf } from './tf'
-import { engineVersion } from './version'
 
 export interface GenerateOptions {
   /** ψ that selects per-truncation BatchNorm statistics (double); default 1. z is used exactly as given. */
@@ -37,7 +33,7 @@ export class BigGANModel {
     /** G's and D's weights and state */
     readonly params: ParamStore,
     private emaStore: ParamStore | undefined,
-    readonly manifest?: NativeManifest,
+    readonly manifest?: ModelManifest,
   ) {}
 
   /** the EMA of G's weights (same names as G), where the model has one */
@@ -57,7 +53,7 @@ export class BigGANModel {
 
   /** A model from engine tensors (an importer's output). Checks every tensor against the architecture (missing,
    *  unknown, shape, NaN/Inf); on an error nothing stays allocated. */
-  static fromTensors(config: ModelConfig, tensors: ModelTensors, source?: string, manifest?: NativeManifest): BigGANModel {
+  static fromTensors(config: ModelConfig, tensors: ModelTensors, source?: string, manifest?: ModelManifest): BigGANModel {
     const G = buildGenerator(config)
     const D = tensors.D ? buildDiscriminator(config) : undefined
     if (tensors.D && !D) throw new CheckpointError('unknown-key', 'the config has no discriminator (dChannels 0) but the checkpoint has D tensors', source)
@@ -93,23 +89,19 @@ export class BigGANModel {
     return new BigGANModel(config, G, D, params, undefined)
   }
 
-  /** Opens a native model folder, streaming its tensors one at a time and checking the content hash. */
-  static async load(dir: string): Promise<BigGANModel> {
-    return (await BigGANModel.read(dir, false)).model
-  }
-
-  /** Opens a training checkpoint: the model, and its optimiser tensors (`opt.…` in the file) by name without the
-   *  `opt.` prefix, e.g. `G.linear.weight.m`; empty where the folder has none. */
-  static async loadCheckpoint(dir: string): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
-    return BigGANModel.read(dir, true)
-  }
-
-  /** Streams a native folder into parameter stores one tensor at a time, so loading never holds more than the
-   *  tensor being read beside the weights already placed; the content hash is checked when the stream ends. */
-  private static async read(dir: string, withOptimiser: boolean): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
-    const native = await openNativeModel(dir)
-    const { config } = native.manifest
-    const source = native.file.path
+  /**
+   * A model from a saved model's tensors as they stream in, one at a time, under their saved names (groups: G.…,
+   * D.…, ema.G.…, opt.…), so loading never holds more than the tensor being read beside the weights already placed.
+   * Every tensor is checked against the architecture; a stream that ends without one G, D or EMA needs is an error.
+   * With `withOptimiser`, the optimiser tensors come back by name without the `opt.` prefix (e.g.
+   * `G.linear.weight.m`); otherwise they are skipped. On any error nothing stays allocated.
+   */
+  static async fromSavedTensors(
+    config: ModelConfig,
+    tensors: AsyncIterable<{ name: string; tensor: RawTensor }>,
+    options: { source?: string; withOptimiser?: boolean; manifest?: ModelManifest } = {},
+  ): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
+    const { source, withOptimiser = false } = options
     const G = buildGenerator(config)
     const gSpecs = new Map(G.specs().map((s) => [s.name, s]))
     let D: Discriminator | undefined
@@ -118,7 +110,7 @@ export class BigGANModel {
     let ema: ParamStore | undefined
     const optimiser: TensorMap = new Map()
     try {
-      for await (const { name, tensor } of streamTensors(native)) {
+      for await (const { name, tensor } of tensors) {
         if (name.startsWith(groups.optimiser)) {
           if (withOptimiser) optimiser.set(name.slice(groups.optimiser.length), tensor)
           continue
@@ -145,32 +137,19 @@ export class BigGANModel {
       params.dispose()
       ema?.dispose()
       throw err
-    } finally {
-      await native.file.close()
     }
-    return { model: new BigGANModel(config, G, D, params, ema, native.manifest), optimiser }
+    return { model: new BigGANModel(config, G, D, params, ema, options.manifest), optimiser }
   }
 
-  /** Writes the model as a native folder (config.json + model.safetensors). A training checkpoint adds its free-form
-   *  `state` and its optimiser tensors, named as `loadCheckpoint` returns them (stored under `opt.`). */
-  async save(
-    dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>, state?: Record<string, unknown>, optimiser?: TensorMap,
-  ): Promise<NativeManifest> {
-    const tensors: LazyTensor[] = [
+  /** Every tensor under its saved name (G.…, D.…, ema.G.…), and a training checkpoint's optimiser tensors (named as
+   *  fromSavedTensors returns them) under `opt.`: what a model folder's writer takes. */
+  savedTensors(optimiser?: TensorMap): LazyTensor[] {
+    return [
       ...lazy(exportParameters(this.G, this.params)),
       ...(this.D ? lazy(exportParameters(this.D, this.params)) : []),
       ...(this.ema ? lazy(exportParameters(this.G, this.ema), groups.ema) : []),
       ...(optimiser ? lazy(optimiser, groups.optimiser) : []),
     ]
-    return writeNativeModel(
-      dir,
-      {
-        config: this.config,
-        provenance: { ...provenance, createdAt: new Date().toISOString(), engineVersion },
-        ...(state ? { state } : {}),
-      },
-      tensors,
-    )
   }
 
   get hasDiscriminator(): boolean {

@@ -25,9 +25,9 @@ import {
   type StudioEvent,
   type TrainingEvent,
 } from '../../preload/contract.ts'
-import type { Progress } from '../engine-host/client.ts'
-import { TrainClient, TrainWorkerGone } from '../engine-host/trainClient.ts'
-import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/trainProtocol.ts'
+import type { Progress } from '../engine-host/client/engineClient.ts'
+import { TrainClient, TrainWorkerGone } from '../engine-host/client/trainClient.ts'
+import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
 import { gridLayout } from '../images/pixels.ts'
 import { readPngText } from '../images/png.ts'
 import type { Handlers } from '../ipc/router.ts'

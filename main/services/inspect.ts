@@ -2,7 +2,7 @@
 // model (engine-host/inspectJobs.ts does the work there, tfjs included). Here: checking requests against the open
 // model, naming jobs for progress and cancellation, and finding a run's folder for leakage over its checkpoints.
 import { StudioError, type Input, type JudgeSpec, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
-import type { EngineClient, Progress } from '../engine-host/client.ts'
+import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { packPoint } from './points.ts'

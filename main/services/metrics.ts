@@ -3,8 +3,8 @@
 // extractor's hash and the sample counts. Here: checking requests against the open model, naming the job for progress
 // and cancellation, and storing what came back.
 import { StudioError, type Input, type ModelInfo, type StudioEvent } from '../../preload/contract.ts'
-import type { EngineClient, Progress } from '../engine-host/client.ts'
-import type { MetricsCurveRequest } from '../engine-host/metricsProtocol.ts'
+import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
+import type { MetricsCurveRequest } from '../engine-host/protocol/metrics.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 

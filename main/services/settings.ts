@@ -4,9 +4,9 @@
 // when a run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
 import { availableParallelism } from 'node:os'
 import type { SettingsState } from '../../preload/contract.ts'
-import type { EngineClient } from '../engine-host/client.ts'
+import type { EngineClient } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
-import { trainingThreads } from '../engine/threadCounts.ts'
+import { trainingThreads } from '../backend/threadCounts.ts'
 import { studioRuntime } from '../onnx/runtime-names.ts'
 import { DEFAULT_SETTINGS, type Library, type SettingsRead } from '../store/index.ts'
 

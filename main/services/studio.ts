@@ -3,7 +3,7 @@
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
 import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
-import { EngineClient, type Progress } from '../engine-host/client.ts'
+import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
 import { engineVersion } from '../engine/version.ts'
 import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'
 import type { Handlers } from '../ipc/router.ts'

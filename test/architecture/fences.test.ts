@@ -99,7 +99,7 @@ describe('the import scanner used by the fences', () => {
 // services, the store, the engine host's client side) reaches no tfjs module, following every import that is
 // not type-only (types vanish at build time and load nothing).
 describe('the main thread never loads TensorFlow.js', () => {
-  const ENTRIES = ['main/index.ts', 'main/web/main.ts', 'main/services/studio.ts', 'main/engine-host/client.ts']
+  const ENTRIES = ['main/index.ts', 'main/web/main.ts', 'main/services/studio.ts', 'main/engine-host/client/engineClient.ts']
   const valueImports = (file: string): string[] =>
     importSpecifiers(stripComments(readSource(file)).replace(/\bimport\s+type\s[^;]*?from\s*(['"])[^'"]+\1/g, ''))
 

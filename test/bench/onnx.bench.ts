@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import { OnnxGenerator, ortVersion } from '../../main/onnx/runtime'
+import { loadModel, saveModel } from '../../main/disk/modelFolder'
 
 // ─── what to run ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -216,7 +217,7 @@ async function prepare(subject: Subject, work: string): Promise<void> {
   const { EXPORT_VERSION, exportNetwork } = await import('../../main/onnx/export')
   const exported = existsSync(p.meta) ? (JSON.parse(readFileSync(p.meta, 'utf8')) as { exporter?: number }).exporter : undefined
   if (exported === EXPORT_VERSION && existsSync(p.graph) && existsSync(`${p.graph}.data`)) return
-  const { initBackend } = await import('../../main/engine/backend')
+  const { initBackend } = await import('../../main/backend/backend')
   const { BigGANModel } = await import('../../main/engine/model')
   const { countParameters } = await import('../../main/engine/module')
   const { concatChunks } = await import('../../main/onnx/proto')
@@ -224,11 +225,11 @@ async function prepare(subject: Subject, work: string): Promise<void> {
   if (!existsSync(join(p.model, 'config.json'))) {
     const t0 = performance.now()
     const model = BigGANModel.initialise(subject.config, 0)
-    await model.save(p.model, { source: 'init', notes: 'onnx.bench.ts: random weights, orthogonal init' })
+    await saveModel(model, p.model, { source: 'init', notes: 'onnx.bench.ts: random weights, orthogonal init' })
     progress(`  initialised in ${seconds(performance.now() - t0)}`)
     model.dispose()
   }
-  const model = await BigGANModel.load(p.model)
+  const model = await loadModel(p.model)
   const t0 = performance.now()
   const external = { location: 'G.onnx.data', threshold: 4096, chunks: [] as Uint8Array[], length: 0 }
   const graph = exportNetwork(model, 'G', {}, external)
@@ -286,10 +287,10 @@ async function child(job: Job): Promise<JobResult> {
     await G.dispose()
     return { timing, peakRssBytes: peakRss(), baselineRssBytes, provider: `onnxruntime ${ortVersion()} ${G.info.provider}`, ...(profile ? { profile } : {}) }
   }
-  const { initBackend } = await import('../../main/engine/backend')
+  const { initBackend } = await import('../../main/backend/backend')
   const { BigGANModel } = await import('../../main/engine/model')
   await initBackend({ backend: job.runtime === 'tfjs-wasm' ? 'wasm' : 'cpu' })
-  const model = await BigGANModel.load(p.model)
+  const model = await loadModel(p.model)
   const timing = await time(() => model.generate(z, y, { truncation: 1 }), subject.paperSized, job.quick)
   model.dispose()
   return { timing, peakRssBytes: peakRss() }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import {
   bfloat16ToFloat, floatToBfloat16, floatToHalf, fromFloat32, fromInts, halfToFloat, toFloat32, toFloat64, toInt32Array,
-} from '../../main/checkpoints/convert'
-import type { RawTensor } from '../../main/checkpoints/tensor'
+} from '../../main/tensors/convert.ts'
+import type { RawTensor } from '../../main/tensors/tensor.ts'
 import { expectCheckpointError } from './helpers/expectError'
 
 describe('dtype conversion', () => {

@@ -2,8 +2,8 @@ import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fromFloat32 } from '../../main/checkpoints/convert'
-import { ioError, openSafetensorsFile, readFileChecked, writeSafetensorsFile } from '../../main/checkpoints/files'
+import { fromFloat32 } from '../../main/tensors/convert.ts'
+import { ioError, openSafetensorsFile, readFileChecked, writeSafetensorsFile } from '../../main/disk/safetensorsFile.ts'
 import { encodeSafetensorsHeader, readSafetensors } from '../../main/checkpoints/safetensors'
 import { expectCheckpointErrorAsync } from './helpers/expectError'
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { fromFloat32, fromFloat64, fromInts } from '../../main/checkpoints/convert'
+import { fromFloat32, fromFloat64, fromInts } from '../../main/tensors/convert'
 import { writeSafetensors } from '../../main/checkpoints/safetensors'
 import { readZip } from '../../main/checkpoints/zip'
 import { badOutcome, corpusDir, describeOutcome } from './helpers/fuzzOracle'

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { fromFloat32, fromFloat64, fromInts, toFloat32, toFloat64, toInt32Array } from '../../main/checkpoints/convert'
+import { fromFloat32, fromFloat64, fromInts, toFloat32, toFloat64, toInt32Array } from '../../main/tensors/convert.ts'
 import {
   encodeSafetensorsHeader, parseSafetensorsHeader, readSafetensors, writeSafetensors,
 } from '../../main/checkpoints/safetensors'
-import type { RawTensor } from '../../main/checkpoints/tensor'
+import type { RawTensor } from '../../main/tensors/tensor.ts'
 import { expectCheckpointError } from './helpers/expectError'
 
 const hfRef = 'test/fixtures/hf-biggan-deep/reference.safetensors'

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { toFloat32 } from '../../main/checkpoints/convert'
+import { toFloat32 } from '../../main/tensors/convert'
 import { detectTorchFormat, pickledToPlain, readTorchCheckpoint } from '../../main/checkpoints/torch'
-import type { TensorMap } from '../../main/checkpoints/tensor'
+import type { TensorMap } from '../../main/tensors/tensor'
 import { pickle } from './helpers/pickleBuilder'
 import { concat, tinyTorchLegacy, tinyTorchZip } from './helpers/torchBuilder'
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CheckpointError } from '../../main/checkpoints/errors'
+import { CheckpointError } from '../../main/tensors/errors'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 import { readTorchLegacy } from '../../main/checkpoints/torchLegacy'
 import { readTorchZip } from '../../main/checkpoints/torchZip'

@@ -3,12 +3,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { ImageClassifier } from '../../main/engine/inspect/classifier'
 import { Random } from '../../main/engine/sampling/random'
 import { encodePng } from '../../main/images/png'
 import { testModel } from '../finetune/helpers'
 import { biggan } from './inProcess'
+import { saveModel } from '../../main/disk/modelFolder'
 
 const fashionNames = ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt-top', 'Trouser']
 
@@ -25,14 +26,14 @@ beforeAll(async () => {
   noD = join(work, 'no-d')
   run = join(work, 'run')
   const fashion = testModel('biggan', 10, 1, { config: { classNames: fashionNames } })
-  await fashion.save(model, { source: 'init' })
+  await saveModel(fashion, model, { source: 'init' })
   fashion.dispose()
   const generatorOnly = testModel('biggan', 10, 2, { config: { classNames: fashionNames, dChannels: 0 } })
-  await generatorOnly.save(noD, { source: 'init' })
+  await saveModel(generatorOnly, noD, { source: 'init' })
   generatorOnly.dispose()
   for (const [step, seed] of [[10, 3], [20, 4]]) {
     const m = testModel('biggan', 10, seed, { config: { classNames: fashionNames } })
-    await m.save(join(run, 'checkpoints', `step-0000${step}`), { source: 'train' }, { step })
+    await saveModel(m, join(run, 'checkpoints', `step-0000${step}`), { source: 'train' }, { step })
     m.dispose()
   }
   data = join(work, 'data')

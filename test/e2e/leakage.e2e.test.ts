@@ -5,10 +5,11 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend.ts'
+import { initBackend } from '../../main/backend/backend.ts'
 import { leakageMatrix } from '../../main/engine/inspect/leakage.ts'
 import { BigGANModel } from '../../main/engine/model.ts'
 import { ARTEFACTS, chromiumPath, studioInChromium } from './harness.ts'
+import { loadModel } from '../../main/disk/modelFolder.ts'
 
 const chromium = chromiumPath()
 
@@ -40,7 +41,7 @@ describe.skipIf(!chromium)('the leakage matrix in Chromium', () => {
     await initBackend({ backend: 'wasm' })
     const bundled = join(import.meta.dirname, '../../resources/default-model')
     const dir = existsSync(join(bundled, 'config.json')) ? bundled : join(e2e.work, 'app', 'models', 'random-default')
-    const model = await BigGANModel.load(dir)
+    const model = await loadModel(dir)
     try {
       const report = await leakageMatrix(model, 'discriminator', { classes: [0, 1], seeds: 6, firstSeed: 0, truncations: [1, null, 0.5] })
       report.truncations.forEach((at, t) => {

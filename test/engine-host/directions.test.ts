@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { randomDirections } from '../../main/engine-host/directions'
-import { initBackend } from '../../main/engine/backend'
+import { randomDirections } from '../../main/engine-host/worker/directions'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { ganspace } from '../../main/engine/inspect/ganspace'
 import { BigGANModel } from '../../main/engine/model'

@@ -3,11 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Point } from '../../preload/contract'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
-import type { PackedPoints } from '../../main/engine-host/protocol'
+import type { PackedPoints } from '../../main/engine-host/protocol/points'
+import { saveModel } from '../../main/disk/modelFolder'
 
 /** BigGAN 32×32, ch 4, 3 classes, no attention: z of 80 in four chunks. */
 export const tinyConfig = () => defaultConfig('biggan', 32, 4, 3, 0)
@@ -22,7 +23,7 @@ export async function tinyModelFolder(parent: string, name = 'tiny'): Promise<{ 
   await initBackend()
   const model = BigGANModel.initialise(tinyConfig(), 0)
   const dir = join(parent, name)
-  await model.save(dir, { source: 'init', notes: 'engine-host test model' })
+  await saveModel(model, dir, { source: 'init', notes: 'engine-host test model' })
   return { dir, model }
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import {

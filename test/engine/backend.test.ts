@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { BACKEND_NAMES, BackendError, backendInfo, initBackend } from '../../main/engine/backend.ts'
+import { BACKEND_NAMES, BackendError, backendInfo, initBackend } from '../../main/backend/backend.ts'
 import { tf } from '../../main/engine/tf.ts'
 
 describe('TensorFlow.js backend selection', () => {
@@ -78,7 +78,7 @@ describe('TensorFlow.js backend selection', () => {
     delete process.env.BIGGAN_BACKEND
     try {
       vi.resetModules() // a fresh backend module: nothing chosen yet
-      const fresh = await import('../../main/engine/backend.ts')
+      const fresh = await import('../../main/backend/backend.ts')
       const info = await fresh.initBackend()
       const names = info.tried.map((t) => t.name)
       expect(names).toEqual(BACKEND_NAMES.slice(0, names.length))

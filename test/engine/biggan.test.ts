@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { bigganDiscriminatorTable, bigganGeneratorTable } from '../../main/engine/arch'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import type { ModelConfig } from '../../main/engine/config'
 import { exportParameters, initialise, loadParameters, orthogonal } from '../../main/engine/init'
 import { countParameters, forwardContext, ParamStore, applyUpdates } from '../../main/engine/module'

@@ -4,17 +4,17 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fromFloat32, toFloat32, toInt32Array } from '../../main/checkpoints/convert'
-import { CheckpointError } from '../../main/checkpoints/errors'
+import { fromFloat32, toFloat32, toInt32Array } from '../../main/tensors/convert'
+import { CheckpointError } from '../../main/tensors/errors'
 import {
   discriminatorTensors, exportBigganPytorch, generatorTensors, importBigganPytorch, rowToEngine,
   type BigganPytorchImport, type BigganPytorchInput, type TensorRow,
 } from '../../main/checkpoints/importers/bigganPytorch'
 import { parseJson } from '../../main/checkpoints/json'
 import { readSafetensors } from '../../main/checkpoints/safetensors'
-import type { RawTensor, TensorMap } from '../../main/checkpoints/tensor'
+import type { RawTensor, TensorMap } from '../../main/tensors/tensor'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { loadParameters } from '../../main/engine/init'
 import { forwardContext, ParamStore, type Module } from '../../main/engine/module'
 import { BigGANDiscriminator, BigGANGenerator } from '../../main/engine/networks/biggan'

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import {
   ClassifierTrainer, ImageClassifier, argmaxRows, type ClassifierConfig,
 } from '../../main/engine/inspect/classifier'

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { bigganDeepDiscriminatorTable, bigganDeepGeneratorTable } from '../../main/engine/arch'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { initialise } from '../../main/engine/init'
 import type { ModelConfig } from '../../main/engine/config'
 import { discardUpdates, forwardContext, ParamStore, trainableRoles, type Module } from '../../main/engine/module'

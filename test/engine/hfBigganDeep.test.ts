@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
-import { CheckpointError } from '../../main/checkpoints/errors'
+import { fromFloat32, toFloat32 } from '../../main/tensors/convert.ts'
+import { CheckpointError } from '../../main/tensors/errors.ts'
 import {
   exportHfBigganDeep,
   hfBigganDeepTensors,
   importHfBigganDeep,
   type HfBigganDeepFiles,
 } from '../../main/checkpoints/importers/hfBigganDeep'
-import type { RawTensor, TensorMap } from '../../main/checkpoints/tensor'
+import type { RawTensor, TensorMap } from '../../main/tensors/tensor.ts'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 
 const fixtures = join(import.meta.dirname, '../fixtures/hf-biggan-deep')

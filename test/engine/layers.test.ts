@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { initialise } from '../../main/engine/init'
 import { SelfAttention } from '../../main/engine/layers/attention'
 import { BatchNorm, ConditionalBatchNorm, type BatchNormSettings } from '../../main/engine/layers/batchNorm'

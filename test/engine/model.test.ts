@@ -4,12 +4,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CheckpointError } from '../../main/checkpoints/errors'
-import { initBackend } from '../../main/engine/backend'
+import { CheckpointError } from '../../main/tensors/errors'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
+import { loadModel, saveModel } from '../../main/disk/modelFolder'
 
 let work: string
 beforeAll(async () => {
@@ -36,11 +37,11 @@ describe.each([
     const before = tf.memory().numTensors
     const model = BigGANModel.initialise(defaultConfig(arch, 32, ch, 5), 1)
     const dir = join(work, `${arch}-roundtrip`)
-    const manifest = await model.save(dir, { source: 'test' })
+    const manifest = await saveModel(model, dir, { source: 'test' })
     const { z, y } = inputs(model, 3)
     const images = await model.generate(z, y)
     const logits = await model.discriminate(images, y)
-    const loaded = await BigGANModel.load(dir)
+    const loaded = await loadModel(dir)
     expect(loaded.manifest!.contentHash).toBe(manifest.contentHash)
     expect(await loaded.generate(z, y)).toEqual(images)
     expect(await loaded.discriminate(images, y)).toEqual(logits)
@@ -82,7 +83,7 @@ describe('damaged model folders', () => {
   beforeAll(async () => {
     const model = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3), 9)
     dir = join(work, 'damaged-source')
-    await model.save(dir, { source: 'test' })
+    await saveModel(model, dir, { source: 'test' })
     model.dispose()
   })
 
@@ -101,11 +102,11 @@ describe('damaged model folders', () => {
     const out = copy('flipped', (f) => {
       f.weights[f.weights.length - 3] ^= 0x01
     })
-    await expect(BigGANModel.load(out)).rejects.toThrow(/do not match the content hash/)
+    await expect(loadModel(out)).rejects.toThrow(/do not match the content hash/)
   })
 
   it('names the tensor that holds a NaN and allocates nothing for the model', async () => {
-    const model = await BigGANModel.load(dir)
+    const model = await loadModel(dir)
     const tensors = model.tensors()
     const config = model.config
     model.dispose()
@@ -133,10 +134,10 @@ describe('damaged model folders', () => {
       manifest.config.resolution = 'huge'
       f.config = JSON.stringify(manifest)
     })
-    await expect(BigGANModel.load(out)).rejects.toThrow(/config field 'resolution' must be an integer/)
+    await expect(loadModel(out)).rejects.toThrow(/config field 'resolution' must be an integer/)
   })
 
   it('says a folder without config.json is not a model folder and how to import one', async () => {
-    await expect(BigGANModel.load(work)).rejects.toThrow(/biggan import/)
+    await expect(loadModel(work)).rejects.toThrow(/biggan import/)
   })
 })

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { conv2d } from '../../main/engine/ops/conv2d'
 import { channelMoments, standardiseByBatch } from '../../main/engine/ops/moments'
 import { avgPool2x2, maxPool2x2, upsampleNearest2x } from '../../main/engine/ops/resample'

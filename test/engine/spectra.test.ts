@@ -2,7 +2,7 @@
 // (checked against an exact float64 SVD), stays accurate with one step per call on slowly moving weights, reads every
 // spectrally normalised layer of a network, and holds no tensors beyond the two per layer its tracker owns.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { SpectralTracker, singularValues, snLayers, spectra, weightMatrixShape } from '../../main/engine/inspect/singularValues'
 import { SNConv2d } from '../../main/engine/layers/conv'

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { forwardContext, discardUpdates } from '../../main/engine/module'

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import type { ModelConfig } from '../../main/engine/config'
 import { initialise } from '../../main/engine/init'
 import { ParamStore, trainableRoles } from '../../main/engine/module'

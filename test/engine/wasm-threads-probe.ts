@@ -2,7 +2,7 @@
 // process): starts wasm on argv[2] threads, then prints what one generator forward and one training step give,
 // as JSON on stdout. It must exit by itself: a pool thread left referenced would keep it alive.
 import { createHash } from 'node:crypto'
-import { initBackend } from '../../main/engine/backend.ts'
+import { initBackend } from '../../main/backend/backend.ts'
 import { defaultConfig } from '../../main/engine/config.ts'
 import { BigGANModel } from '../../main/engine/model.ts'
 import { Random } from '../../main/engine/sampling/random.ts'

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { maxWasmThreads, parseWasmThreads, trainingThreads } from '../../main/engine/threadCounts.ts'
-import { wasmThreadsSupported } from '../../main/engine/wasmThreads.ts'
+import { maxWasmThreads, parseWasmThreads, trainingThreads } from '../../main/backend/threadCounts.ts'
+import { wasmThreadsSupported } from '../../main/backend/wasmThreads.ts'
 
 // Each run is a process of its own: a started wasm backend keeps its thread pool for the life of the process.
 function probe(threads: number): { threads: number; notes: string[]; images: string; paramsAfterStep: string } {

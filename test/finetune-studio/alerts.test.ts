@@ -1,7 +1,7 @@
 // The collapse monitor's alerts as a run reports them to the studio: each carries the logged step at which its
 // detector fired, a stop always, a kind of warning only the first time (its numbers aside).
 import { describe, expect, it } from 'vitest'
-import { monitorAlert } from '../../main/engine-host/finetuneJobs'
+import { monitorAlert } from '../../main/engine-host/worker/finetuneJobs.ts'
 import { TrainingMonitor, type TrainingRecord } from '../../main/engine/train/monitor'
 
 const record = (step: number, dLoss: number): TrainingRecord => ({ step, dLossReal: dLoss / 2, dLossFake: dLoss / 2, gLoss: 1 })

@@ -3,11 +3,12 @@
 // temporary folder, driven as a renderer drives it (router + buildStudioApi), with its events kept.
 import { join } from 'node:path'
 import type { StudioEvent } from '../../preload/contract'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { put } from '../data/images'
 import { speckledPng } from '../train/helpers'
+import { saveModel } from '../../main/disk/modelFolder'
 
 export const CLASS_NAMES = ['red', 'blue', 'green']
 
@@ -16,7 +17,7 @@ export async function tinyModelFolder(dir: string): Promise<{ dir: string; hash:
   await initBackend()
   const model = BigGANModel.initialise({ ...defaultConfig('biggan', 32, 4, 3, 0), classNames: CLASS_NAMES }, 0)
   try {
-    const manifest = await model.save(dir, { source: 'init', notes: 'fine-tune studio test model' })
+    const manifest = await saveModel(model, dir, { source: 'init', notes: 'fine-tune studio test model' })
     return { dir, hash: manifest.contentHash }
   } finally {
     model.dispose()

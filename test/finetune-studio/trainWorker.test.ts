@@ -4,12 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend.ts'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
-import { TrainClient } from '../../main/engine-host/trainClient'
-import type { WatchedPoint } from '../../main/engine-host/trainProtocol'
+import { TrainClient } from '../../main/engine-host/client/trainClient.ts'
+import type { WatchedPoint } from '../../main/engine-host/protocol/training.ts'
+import { saveModel } from '../../main/disk/modelFolder.ts'
 
 let work: string
 const dirs: string[] = []
@@ -21,7 +22,7 @@ beforeAll(async () => {
   for (const seed of [0, 1, 2]) {
     const model = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3, 0), seed)
     dirs.push(join(work, `m${seed}`))
-    await model.save(dirs[seed], { source: 'init' })
+    await saveModel(model, dirs[seed], { source: 'init' })
     model.dispose()
   }
 })

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
-import { initBackend } from '../../main/engine/backend'
+import { fromFloat32, toFloat32 } from '../../main/tensors/convert'
+import { initBackend } from '../../main/backend/backend'
 import {
   bsaStartingModel, bsaStep, bsaTrainableNames, createBsaState, restoreBsaState, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages,
 } from '../../main/engine/finetune/batchStatisticsAdaptation'
@@ -13,6 +13,7 @@ import { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { differingTensors, testModel } from './helpers'
+import { loadCheckpoint, saveModel } from '../../main/disk/modelFolder'
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm' })
@@ -110,8 +111,8 @@ describe('adapting a biggan model to 4 images', () => {
     const checkpoint = saveBsaState(stateA)
     const dir = mkdtempSync(join(tmpdir(), 'bsa-'))
     try {
-      await a.save(dir, { source: 'test' }, checkpoint.json, checkpoint.tensors)
-      const loaded = await BigGANModel.loadCheckpoint(dir)
+      await saveModel(a, dir, { source: 'test' }, checkpoint.json, checkpoint.tensors)
+      const loaded = await loadCheckpoint(dir)
       const saved: BsaCheckpoint = { json: loaded.model.manifest!.state as BsaCheckpoint['json'], tensors: loaded.optimiser }
       const stateB = restoreBsaState(loaded.model, images, saved)
       expect(bsaStep(stateB)).toEqual(bsaStep(stateA))

@@ -1,7 +1,7 @@
 // A discriminator for a generator-only model: the right parameters for the config, G and its EMA untouched,
 // deterministic in the seed, a clear refusal where BigGAN-deep has no D, and the warm-up the loop runs first.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import {
   discriminatorWarmup, freshDiscriminatorProblem, withFreshDiscriminator,

@@ -1,8 +1,8 @@
 // Test models whose spectral-norm vectors are converged. BigGANModel.initialise draws u and v at random, so a fresh
 // model's 'stored' σ = uᵀWv is a random small number and its images and logits blow up (Inf, NaN) — useless for
 // checking that something is unchanged. A trained model's vectors are converged; these helpers make a fresh one so.
-import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
-import type { TensorMap } from '../../main/checkpoints/tensor'
+import { fromFloat32, toFloat32 } from '../../main/tensors/convert'
+import type { TensorMap } from '../../main/tensors/tensor'
 import { defaultConfig, type Arch, type ModelConfig } from '../../main/engine/config'
 import { spectralState } from '../../main/engine/finetune/powerIteration'
 import { BigGANModel } from '../../main/engine/model'

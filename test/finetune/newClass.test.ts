@@ -1,8 +1,8 @@
 // Adding a class: the old classes keep their images bit for bit, the new one renders, D's spectral state matches its
 // new matrix; the class-row scales; and the nearest class as D's projection head sees a folder.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { fromFloat32, toFloat32 } from '../../main/checkpoints/convert'
-import { initBackend } from '../../main/engine/backend'
+import { fromFloat32, toFloat32 } from '../../main/tensors/convert'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig, type Arch } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { forwardContext, ParamStore } from '../../main/engine/module'

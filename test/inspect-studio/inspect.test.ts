@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo, Point, StudioApi, StudioEvent } from '../../preload/contract'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { imageEvidence, topClasses } from '../../main/engine/inspect/evidence'
 import { leakageMatrix, leakageOverCheckpoints } from '../../main/engine/inspect/leakage'
 import { BigGANModel } from '../../main/engine/model'
@@ -14,6 +14,7 @@ import type { Studio } from '../../main/services/studio'
 import { Library } from '../../main/store/index'
 import { failure, openStudio } from '../services/harness'
 import { tempDir, tinyConfig, tinyModelFolder } from '../engine-host/helpers'
+import { loadModel, saveModel } from '../../main/disk/modelFolder'
 
 let temp: Awaited<ReturnType<typeof tempDir>>
 let library: Library
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const tiny = await tinyModelFolder(temp.dir)
   tiny.model.dispose()
   modelDir = tiny.dir
-  local = await BigGANModel.load(modelDir)
+  local = await loadModel(modelDir)
   library = Library.open(join(temp.dir, 'data', 'library.sqlite'))
   ;({ studio, api, events } = openStudio(join(temp.dir, 'data'), library, join(temp.dir, 'resources')))
   info = await api.models.open({ path: modelDir })
@@ -78,7 +79,7 @@ describe('class-leakage inspection in the studio', () => {
     await mkdir(join(run, 'checkpoints'), { recursive: true })
     for (const [step, seed] of [[2, 5], [10, 6]]) {
       const m = BigGANModel.initialise(tinyConfig(), seed)
-      await m.save(join(run, 'checkpoints', `step-${step}`), { source: 'init', notes: 'checkpoint' }, { step })
+      await saveModel(m, join(run, 'checkpoints', `step-${step}`), { source: 'init', notes: 'checkpoint' }, { step })
       m.dispose()
     }
     const request = { classes: [0, 2], seeds: 3, truncations: [1] }
@@ -129,7 +130,7 @@ describe('class-leakage inspection in the studio', () => {
     full.dispose()
     const gOnly = BigGANModel.fromTensors(tinyConfig(), { G: tensors.G })
     const dir = join(temp.dir, 'g-only')
-    await gOnly.save(dir, { source: 'init', notes: 'generator only' })
+    await saveModel(gOnly, dir, { source: 'init', notes: 'generator only' })
     gOnly.dispose()
     const opened = await api.models.open({ path: dir })
     try {

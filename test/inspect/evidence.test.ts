@@ -1,7 +1,7 @@
 // D's class evidence per image: every class at once from φ(x) and the spectrally normalised embedding, equal to the
 // two routes it must agree with (the per-image gradient of classEvidence, and D(x, onehot k) − D(x, 0)).
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { classEvidence } from '../../main/engine/finetune/newClass'
 import { imageEvidence, topClasses, topEvidence } from '../../main/engine/inspect/evidence'
 import { Random } from '../../main/engine/sampling/random'

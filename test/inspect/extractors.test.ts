@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { ImageClassifier, argmaxRows, readClassifierManifest } from '../../main/engine/inspect/classifier'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
 import { bundledClassifierDir, defaultExtractorSpec, openExtractor } from '../../main/engine/inspect/extractors'
@@ -12,6 +12,7 @@ import { saliency } from '../../main/engine/inspect/saliency'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { testModel } from '../finetune/helpers'
+import { loadModel, saveModel } from '../../main/disk/modelFolder'
 
 const fashionNames = ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt-top', 'Trouser']
 
@@ -108,10 +109,10 @@ describe("the model's discriminator as an extractor", () => {
   it("gives D's pooled features and its class evidence, hashed by the model's content hash once saved", async () => {
     const model = testModel('biggan', 3, 4)
     const dir = join(work, 'model')
-    await model.save(dir, { source: 'init' })
+    await saveModel(model, dir, { source: 'init' })
     model.dispose()
     const { BigGANModel } = await import('../../main/engine/model')
-    const saved = await BigGANModel.load(dir)
+    const saved = await loadModel(dir)
     const extractor = await openExtractor('d', { model: saved })
     try {
       expect(extractor.name).toBe('discriminator')

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { discriminatorExtractor } from '../../main/engine/inspect/extractors'
 import {
   diversityFidelityCurve, generateForMetrics, generatorMetrics, metricsFileName, realFeatures, saveMetrics,

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { argmaxRows } from '../../main/engine/inspect/classifier'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
 import { matchClasses, type FeatureExtractor } from '../../main/engine/inspect/extractors'
@@ -13,6 +13,7 @@ import {
 } from '../../main/engine/inspect/leakage'
 import { tf } from '../../main/engine/tf'
 import { testModel } from '../finetune/helpers'
+import { saveModel } from '../../main/disk/modelFolder'
 
 let work: string
 beforeAll(async () => {
@@ -129,7 +130,7 @@ describe('leakage over checkpoints', () => {
     for (const [step, seed] of [[20, 4], [100, 5]]) {
       const model = testModel('biggan', classes, seed)
       await mkdir(join(run, 'checkpoints'), { recursive: true })
-      await model.save(join(run, 'checkpoints', `step-${String(step).padStart(6, '0')}`), { source: 'init' }, { step })
+      await saveModel(model, join(run, 'checkpoints', `step-${String(step).padStart(6, '0')}`), { source: 'init' }, { step })
       model.dispose()
     }
     const dirs = await checkpointFolders(run)

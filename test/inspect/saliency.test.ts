@@ -1,7 +1,7 @@
 // Saliency maps: |∂score/∂x| (max over channels) of a class's D evidence or classifier logit, [R, R] in [0, 1], with
 // no tensor left behind, and the gradient it normalises agreeing with finite differences.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { ImageClassifier, type ClassifierConfig } from '../../main/engine/inspect/classifier'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
 import { classifierExtractor, discriminatorExtractor, openExtractor } from '../../main/engine/inspect/extractors'

@@ -5,13 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import { tf } from '../../main/engine/tf'
 import { cachedNetworkFile, EXPORT_VERSION } from '../../main/onnx/export'
 import { OnnxGenerator } from '../../main/onnx/runtime'
 import { classVectors, maxAbsDiff } from './helpers'
+import { loadModel, saveModel } from '../../main/disk/modelFolder'
 
 let work: string
 beforeAll(async () => {
@@ -25,23 +26,23 @@ describe('the ONNX graph cache', () => {
     const cache = join(work, 'cache')
     const config = defaultConfig('biggan', 32, 4, 3, 0)
     const original = BigGANModel.initialise(config, 0)
-    await original.save(join(work, 'm1'), { source: 'init' })
+    await saveModel(original, join(work, 'm1'), { source: 'init' })
     original.dispose()
-    const model = await BigGANModel.load(join(work, 'm1'))
+    const model = await loadModel(join(work, 'm1'))
     const file = await cachedNetworkFile(model, 'G', cache)
     expect(basename(file)).toBe(`${model.manifest!.contentHash}-G.v${EXPORT_VERSION}.onnx`)
     expect(statSync(`${file}.data`).size).toBeGreaterThan(statSync(file).size) // the weights live in the data file
     const inode = statSync(file).ino
 
     // the same model again (another load of the same folder): the same file, not rewritten
-    const again = await BigGANModel.load(join(work, 'm1'))
+    const again = await loadModel(join(work, 'm1'))
     expect(await cachedNetworkFile(again, 'G', cache)).toBe(file)
     expect(statSync(file).ino).toBe(inode)
 
     // a fine-tuned model (one weight changed, saved anew) has another hash and gets its own graph
     tf.tidy(() => again.params.set('G.linear.bias', tf.add(again.params.get('G.linear.bias'), 0.5), true))
-    await again.save(join(work, 'm2'), { source: 'finetune' })
-    const changed = await BigGANModel.load(join(work, 'm2'))
+    await saveModel(again, join(work, 'm2'), { source: 'finetune' })
+    const changed = await loadModel(join(work, 'm2'))
     const other = await cachedNetworkFile(changed, 'G', cache)
     expect(other).not.toBe(file)
     expect(readdirSync(cache).filter((n) => n.includes('.tmp-'))).toEqual([]) // nothing half-written left

@@ -2,8 +2,8 @@
 // generator at every truncation the fixture holds (the per-truncation BatchNorm statistics and HF's row rule
 // included), and BigGAN-PyTorch's G and D (spectral norm by one eval power step, folded into the weights).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toFloat32, toFloat64, toInt32Array } from '../../main/checkpoints/convert'
-import { initBackend } from '../../main/engine/backend'
+import { toFloat32, toFloat64, toInt32Array } from '../../main/tensors/convert'
+import { initBackend } from '../../main/backend/backend'
 import type { BigGANModel } from '../../main/engine/model'
 import { exportNetworkBytes } from '../../main/onnx/export'
 import { OnnxDiscriminator, OnnxGenerator } from '../../main/onnx/runtime'

@@ -2,10 +2,10 @@
 // comparison that names the worst element.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { toFloat32 } from '../../main/checkpoints/convert'
-import { importCheckpoint } from '../../main/checkpoints/import'
+import { toFloat32 } from '../../main/tensors/convert.ts'
+import { importCheckpoint } from '../../main/disk/importCheckpoint.ts'
 import { readSafetensors } from '../../main/checkpoints/safetensors'
-import type { RawTensor } from '../../main/checkpoints/tensor'
+import type { RawTensor } from '../../main/tensors/tensor.ts'
 import { BigGANModel } from '../../main/engine/model'
 
 export const fixtures = join(import.meta.dirname, '../fixtures')

@@ -2,7 +2,7 @@
 // graph and engine:info says so; a PNG export holds exactly the pixels the view showed, a point's pixels do not
 // depend on its batch, and both stay within one level of the engine's. With BIGGAN_RUNTIME=tfjs nothing changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EngineClient } from '../../main/engine-host/client'
+import { EngineClient } from '../../main/engine-host/client/engineClient'
 import type { BigGANModel } from '../../main/engine/model'
 import { toPixels } from '../../main/images/pixels'
 import sharp from 'sharp'

@@ -4,7 +4,7 @@
 // conv wider than 3 channels, EMA weights, and D's logits and pooled features. Also the bundled default model.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
 import type { ParamStore } from '../../main/engine/module'
@@ -14,6 +14,7 @@ import { exportNetworkBytes } from '../../main/onnx/export'
 import { attentionChunkRows } from '../../main/onnx/layers'
 import { imagesPerRun, OnnxDiscriminator, OnnxGenerator } from '../../main/onnx/runtime'
 import { classVectors, maxAbsDiff } from './helpers'
+import { loadModel } from '../../main/disk/modelFolder'
 
 const TOLERANCE = 1e-4
 
@@ -203,7 +204,7 @@ const defaultModel = join(import.meta.dirname, '../../resources/default-model')
 
 describe('the ONNX export of the bundled default model', () => {
   it('matches TensorFlow.js', async () => {
-    const model = await BigGANModel.load(defaultModel)
+    const model = await loadModel(defaultModel)
     try {
       const report = await compareGenerator(model, [1])
       if (model.D) report.push(...(await compareDiscriminator(model)))

@@ -27,11 +27,11 @@ function closure(entry: string): { files: Set<string>; packages: Set<string> } {
 }
 
 describe('the main thread', () => {
-  it.each(['main/services/studio.ts', 'main/engine-host/client.ts'])('%s never imports TensorFlow.js', (entry) => {
+  it.each(['main/services/studio.ts', 'main/engine-host/client/engineClient.ts'])('%s never imports TensorFlow.js', (entry) => {
     const { files, packages } = closure(entry)
     expect(files.size).toBeGreaterThan(1)
     expect([...packages].filter((p) => p.startsWith('@tensorflow/'))).toEqual([])
-    expect([...files].filter((f) => f.startsWith('main/engine/') && !['main/engine/version.ts', 'main/engine/threadCounts.ts'].includes(f))).toEqual([])
-    expect(files.has('main/engine-host/worker.ts')).toBe(false)
+    expect([...files].filter((f) => f.startsWith('main/engine/') && !['main/engine/version.ts', 'main/backend/threadCounts.ts'].includes(f))).toEqual([])
+    expect(files.has('main/engine-host/worker/engineWorker.ts')).toBe(false)
   })
 })

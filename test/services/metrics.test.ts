@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ModelInfo, StudioApi, StudioEvent } from '../../preload/contract'
 import { loadImageFolder } from '../../main/data/dataset'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { defaultResourcesDir, discriminatorExtractor } from '../../main/engine/inspect/extractors'
 import { diversityFidelityCurve, realFeatures } from '../../main/engine/inspect/generatorMetrics'
 import { chooseRealImages } from '../../main/engine/inspect/realImages'
@@ -17,6 +17,7 @@ import type { Studio } from '../../main/services/studio'
 import { Library } from '../../main/store/index'
 import { tempDir, tinyModelFolder } from '../engine-host/helpers'
 import { failure, openStudio } from './harness'
+import { loadModel } from '../../main/disk/modelFolder'
 
 let temp: Awaited<ReturnType<typeof tempDir>>
 let library: Library
@@ -66,7 +67,7 @@ describe('generator metrics in the studio', () => {
     const since = events.length
     const record = await api.metrics.compute({ ...request, realFolder: reals, extractor: 'discriminator' })
 
-    const local = await BigGANModel.load(modelDir)
+    const local = await loadModel(modelDir)
     try {
       const extractor = discriminatorExtractor(local)
       const dataset = await loadImageFolder(reals, { resolution: 32, seed: 3, heldOut: { fraction: 0, min: 0, max: 0 } })

@@ -8,13 +8,14 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadImageFolder } from '../../main/data/dataset'
 import type { ImageDataset } from '../../main/data/types'
-import { initBackend } from '../../main/engine/backend'
-import { bsaRunFolder, bsaRunSettings, openBsaRun, resumeBsaRun } from '../../main/engine/finetune/bsaRun'
+import { initBackend } from '../../main/backend/backend'
+import { bsaRunFolder, bsaRunSettings, openBsaRun, resumeBsaRun } from '../../main/runs/bsa'
 import { BigGANModel } from '../../main/engine/model'
 import { tf } from '../../main/engine/tf'
 import { put } from '../data/images'
 import { convergeSpectralNorm } from '../finetune/helpers'
 import { differing, speckledPng, tinyConfig } from './helpers'
+import { loadCheckpoint, loadModel } from '../../main/disk/modelFolder'
 
 let work: string
 let model: BigGANModel
@@ -49,7 +50,7 @@ function metrics(dir: string): unknown[] {
 
 /** A checkpoint folder's model tensors, its optimiser group (latents, Adam moments) and its BSA state. */
 async function checkpointOf(dir: string) {
-  const { model: m, optimiser } = await BigGANModel.loadCheckpoint(dir)
+  const { model: m, optimiser } = await loadCheckpoint(dir)
   const G = m.tensors().G
   const state = m.manifest!.state
   m.dispose()
@@ -72,7 +73,7 @@ describe('resuming a BSA run', () => {
     expect(tf.memory().numTensors).toBe(before)
     expect(JSON.parse(readFileSync(join(b, 'run.json'), 'utf8'))).toMatchObject({ method: 'bsa', status: 'cancelled', step: 3, bestStep: 3 })
     expect(readdirSync(join(b, 'checkpoints')).filter((n) => n.startsWith('step-')).sort()).toEqual(['step-000002', 'step-000003'])
-    const latest = await BigGANModel.load(join(b, 'latest')) // the native model folder other commands open
+    const latest = await loadModel(join(b, 'latest')) // the native model folder other commands open
     expect(latest.manifest!.state).toMatchObject({ kind: 'bsa', step: 3 })
     latest.dispose()
 

@@ -5,12 +5,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { BigGANModel } from '../../main/engine/model'
-import { RunFolder, trainRun, type NewRunInfo } from '../../main/engine/train/run'
+import { RunFolder, trainRun, type NewRunInfo } from '../../main/runs/folder'
 import { TrainingSession, type SessionState } from '../../main/engine/train/session'
 import { discriminatorBlocks, resolveTrainSettings } from '../../main/engine/train/settings'
 import { tinyData, tinyModel } from './helpers'
+import { loadModel } from '../../main/disk/modelFolder'
 
 let work: string
 beforeAll(async () => {
@@ -38,7 +39,7 @@ async function newRun(dir: string): Promise<{ run: RunFolder; session: TrainingS
 }
 
 const stepOf = async (dir: string): Promise<number> => {
-  const model = await BigGANModel.load(dir)
+  const model = await loadModel(dir)
   const step = (model.manifest!.state as unknown as SessionState).step
   model.dispose()
   return step

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { biggan } from '../cli/inProcess'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { BigGANModel } from '../../main/engine/model'
 import { put } from '../data/images'
 import { speckledPng, tinyConfig } from './helpers'
+import { saveModel } from '../../main/disk/modelFolder'
 
 let work: string
 let data: string
@@ -85,7 +86,7 @@ describe('biggan finetune', () => {
   it('explains that a model without a discriminator cannot be fine-tuned adversarially', async () => {
     await initBackend({ backend: 'wasm' })
     const gOnly = BigGANModel.initialise({ ...tinyConfig(2), dChannels: 0 }, 1)
-    await gOnly.save(join(work, 'g-only'), { source: 'test' })
+    await saveModel(gOnly, join(work, 'g-only'), { source: 'test' })
     gOnly.dispose()
     const r = await biggan('finetune', '--model', join(work, 'g-only'), '--data', data, '--steps', '1', '--out', join(work, 'ft3'), '--method', 'adversarial')
     expect(r.code).toBe(2)

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { biggan } from '../cli/inProcess'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { BigGANModel } from '../../main/engine/model'
 import { trainableRoles } from '../../main/engine/module'
 import { bsaTrainableNames } from '../../main/engine/finetune/batchStatisticsAdaptation'
 import { put } from '../data/images'
 import { convergeSpectralNorm } from '../finetune/helpers'
 import { differing, speckledPng, tinyConfig } from './helpers'
+import { loadCheckpoint, loadModel, saveModel } from '../../main/disk/modelFolder'
 
 let work: string
 let withD: string
@@ -40,8 +41,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'biggan-finetune-methods-'))
   withD = join(work, 'with-d')
   gOnly = join(work, 'g-only')
-  await converged(tinyConfig(2)).save(withD, { source: 'test' }) // classes c0, c1
-  await converged({ ...tinyConfig(2), dChannels: 0 }).save(gOnly, { source: 'test' })
+  await saveModel(converged(tinyConfig(2)), withD, { source: 'test' }) // classes c0, c1
+  await saveModel(converged({ ...tinyConfig(2), dChannels: 0 }), gOnly, { source: 'test' })
   small = join(work, 'small')
   for (let i = 0; i < 5; i++) {
     await put(join(small, 'c0', `${i}.png`), await speckledPng([200, 30, 30], i + 1, 32))
@@ -66,7 +67,7 @@ describe('biggan finetune methods', () => {
     expect(info).toMatchObject({ kind: 'finetune', method: 'new-class', status: 'completed', data: { classes: ['c1', 'tulip'], classMap: [1, 2] } })
     expect(info.settings.classStepScale).toEqual({ classes: [2], factor: 10 }) // kept for a resume
     expect(r.err).toMatch(/new class row 2 steps? 10× faster/)
-    const latest = await BigGANModel.load(join(run, 'latest'))
+    const latest = await loadModel(join(run, 'latest'))
     try {
       expect(latest.config.numClasses).toBe(3)
       expect(latest.config.classNames).toEqual(['c0', 'c1', 'tulip'])
@@ -85,9 +86,9 @@ describe('biggan finetune methods', () => {
     expect(r.err).toMatch(/D warms up for 2 steps against the frozen G/)
     const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'))
     expect(info).toMatchObject({ method: 'fresh-d', status: 'completed', step: 3, settings: { steps: 3, warmupSteps: 2, freezeD: 0 } })
-    const original = await BigGANModel.load(gOnly)
-    const warmed = await BigGANModel.loadCheckpoint(join(run, 'checkpoints', 'step-000002'))
-    const joint = await BigGANModel.loadCheckpoint(join(run, 'checkpoints', 'step-000003'))
+    const original = await loadModel(gOnly)
+    const warmed = await loadCheckpoint(join(run, 'checkpoints', 'step-000002'))
+    const joint = await loadCheckpoint(join(run, 'checkpoints', 'step-000003'))
     try {
       expect(warmed.model.D).toBeDefined()
       expect(differing(gWeights(original), gWeights(warmed.model))).toEqual([])
@@ -112,8 +113,8 @@ describe('biggan finetune methods', () => {
       expect(Object.keys(l.reconstruction).sort()).toEqual(['l1', 'latentPrior', 'multiScaleL1', 'total'])
       expect(Number.isFinite(l.reconstruction.total)).toBe(true)
     }
-    const original = await BigGANModel.load(withD)
-    const adapted = await BigGANModel.load(join(run, 'latest'))
+    const original = await loadModel(withD)
+    const adapted = await loadModel(join(run, 'latest'))
     try {
       const changed = differing(original.tensors().G, adapted.tensors().G)
       expect(changed.length).toBeGreaterThan(0)
@@ -138,7 +139,7 @@ describe('biggan finetune methods', () => {
     expect(info).toMatchObject({ method: 'bsa', status: 'completed', step: 3, bsa: { steps: 3 } })
     const steps = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)
     expect(steps).toEqual([1, 2, 3])
-    const latest = await BigGANModel.load(join(run, 'latest'))
+    const latest = await loadModel(join(run, 'latest'))
     expect(latest.manifest!.state).toMatchObject({ kind: 'bsa', step: 3 })
     latest.dispose()
   })

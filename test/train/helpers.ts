@@ -2,13 +2,13 @@
 // memory (one colour per class plus seeded noise), so the training tests need no files and finish in seconds.
 import sharp from 'sharp'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
-import type { ImageSplit } from '../../main/data/types'
+import type { ImageSplit } from '../../main/engine/images'
 import { BigGANModel } from '../../main/engine/model'
 import type { TrainingSink } from '../../main/engine/train/loop'
 import type { JsonValue } from '../../main/engine/train/monitor'
 import type { MemorisationResult } from '../../main/engine/train/memorisation'
 import { Random } from '../../main/engine/sampling/random'
-import type { RawTensor, TensorMap } from '../../main/checkpoints/tensor'
+import type { RawTensor, TensorMap } from '../../main/tensors/tensor'
 import type { TrainingData } from '../../main/engine/train/session'
 
 export function tinyConfig(classes = 2): ModelConfig {

@@ -1,7 +1,7 @@
 // The training loop's behaviour on a tiny BigGAN: it learns (finite losses, both networks move), holds its tensor
 // count per step, FreezeD keeps the frozen blocks, and gradient accumulation averages micro-batches correctly.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { exportParameters } from '../../main/engine/init'
 import { forwardContext, trainableRoles } from '../../main/engine/module'
 import { tf } from '../../main/engine/tf'

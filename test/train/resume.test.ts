@@ -4,12 +4,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { BigGANModel } from '../../main/engine/model'
-import { RunFolder, trainRun, type NewRunInfo } from '../../main/engine/train/run'
+import { RunFolder, trainRun, type NewRunInfo } from '../../main/runs/folder'
 import { TrainingSession, type SessionState } from '../../main/engine/train/session'
 import { discriminatorBlocks, resolveTrainSettings, type TrainSettings } from '../../main/engine/train/settings'
 import { differing, tinyData, tinyModel } from './helpers'
+import { loadCheckpoint, loadModel } from '../../main/disk/modelFolder'
 
 let work: string
 beforeAll(async () => {
@@ -59,7 +60,7 @@ describe('cancelling and resuming a run', () => {
     modelB.dispose()
 
     // the cancelled run's latest/ is a usable model folder, and run.json says what happened
-    const latest = await BigGANModel.load(join(work, 'B', 'latest'))
+    const latest = await loadModel(join(work, 'B', 'latest'))
     expect((latest.manifest!.state as unknown as SessionState).step).toBe(3)
     latest.dispose()
     expect(JSON.parse(readFileSync(join(work, 'B', 'run.json'), 'utf8'))).toMatchObject({ status: 'cancelled', step: 3 })
@@ -76,7 +77,7 @@ describe('cancelling and resuming a run', () => {
     const reopened = await RunFolder.open(join(work, 'B'))
     const [newest] = await reopened.checkpoints()
     expect(newest.step).toBe(3)
-    const { model: modelC, optimiser } = await BigGANModel.loadCheckpoint(newest.dir)
+    const { model: modelC, optimiser } = await loadCheckpoint(newest.dir)
     const c = TrainingSession.restore(modelC, optimiser, tinyData(), modelC.manifest!.state as unknown as SessionState)
     await reopened.truncateMetrics(c.step)
     expect((await trainRun(reopened, c)).status).toBe('completed')

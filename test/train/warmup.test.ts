@@ -2,7 +2,7 @@
 // as ever but G's update and the EMA are skipped; the setting travels in the session state, so a resumed run
 // knows where the warm-up ends.
 import { beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/engine/backend'
+import { initBackend } from '../../main/backend/backend'
 import { trainableRoles } from '../../main/engine/module'
 import { TrainingSession } from '../../main/engine/train/session'
 import { discriminatorBlocks, resolveTrainSettings } from '../../main/engine/train/settings'

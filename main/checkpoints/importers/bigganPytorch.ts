@@ -14,9 +14,9 @@
 // normalize(W_matᵀ u0), the next power step's v.
 import { bigganDiscriminatorTable, bigganGeneratorTable, type DiscriminatorRow, type GeneratorRow } from '../../engine/arch'
 import { bigganDefaults, type ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../convert'
-import { CheckpointError } from '../errors'
-import type { TensorMap } from '../tensor'
+import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { CheckpointError } from '../../tensors/errors.ts'
+import type { TensorMap } from '../../tensors/tensor.ts'
 
 // ─── layouts ─────────────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -7,10 +7,10 @@
 // the HF shape and one layout transform. Each row is checked (presence, shape, finiteness) before it is converted.
 import { bigganDeepGeneratorTable, type DeepGeneratorTable } from '../../engine/arch'
 import type { ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../convert'
-import { CheckpointError } from '../errors'
+import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { CheckpointError } from '../../tensors/errors.ts'
 import { parseJson, type JsonObject, type JsonValue } from '../json'
-import type { TensorMap } from '../tensor'
+import type { TensorMap } from '../../tensors/tensor.ts'
 
 // ─── layouts ─────────────────────────────────────────────────────────────────────────────────────────────────────
 

@@ -31,8 +31,8 @@ the faster here, timed once per machine and model size. Both reproduce the refer
   ],
   async run({ args, backend, out }) {
     const { readSafetensors } = await import('../../checkpoints/safetensors.ts')
-    const { fromFloat32, toFloat32, toFloat64, toInt32Array } = await import('../../checkpoints/convert.ts')
-    const { writeSafetensorsFile } = await import('../../checkpoints/files.ts')
+    const { fromFloat32, toFloat32, toFloat64, toInt32Array } = await import('../../tensors/convert.ts')
+    const { writeSafetensorsFile } = await import('../../disk/safetensorsFile.ts')
     const inPath = args.options.in as string
     const runtime = runtimeRequest(args)
     let bytes: Uint8Array

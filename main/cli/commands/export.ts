@@ -17,7 +17,7 @@ Writes the model's weights under the key names and layouts of the PyTorch code i
     { name: 'format', value: 'FAMILY', help: 'hf-biggan-deep or biggan-pytorch (default: the one the architecture fits)' },
   ],
   async run({ args, backend, out }) {
-    const { exportCheckpoint, exportFamily } = await import('../../checkpoints/export.ts')
+    const { exportCheckpoint, exportFamily } = await import('../../disk/exportCheckpoint.ts')
     const format = stringOption(args, 'format')
     if (format !== undefined && format !== 'hf-biggan-deep' && format !== 'biggan-pytorch') {
       throw new UsageError(`--format must be hf-biggan-deep or biggan-pytorch, not '${format}'`)

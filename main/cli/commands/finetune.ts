@@ -58,11 +58,11 @@ RUN is laid out as for 'biggan train'; --resume continues it from its newest che
     }
     const newName = stringOption(args, 'new-class')
     if (newName !== undefined && 'class' in args.options) throw new UsageError('give --class (an existing class) or --new-class (a new one), not both')
-    const { BigGANModel } = await import('../../engine/model.ts')
+    const { loadModel } = await import('../../disk/modelFolder.ts')
     const options = trainOptionsFromArgs(ctx, intOption(args, 'steps')!)
     const dir = stringOption(args, 'model')!
     await startBackend(ctx.backend)
-    const model = await BigGANModel.load(dir)
+    const model = await loadModel(dir)
     let dataset: ImageDataset
     try {
       dataset = await loadData(ctx, stringOption(args, 'data')!, model.config.resolution, options.seed ?? 0)
@@ -154,8 +154,8 @@ async function bsaRun(
   ctx: CommandContext, model: BigGANModel, dataset: ImageDataset, classMap: number[], options: Options,
   parent: { dir: string; contentHash: string },
 ): Promise<number> {
-  const { bsaRunFolder, bsaRunSettings } = await import('../../engine/finetune/bsaRun.ts')
-  const { runPaths } = await import('../../engine/train/run.ts')
+  const { bsaRunFolder, bsaRunSettings } = await import('../../runs/bsa.ts')
+  const { runPaths } = await import('../../runs/folder.ts')
   const out = stringOption(ctx.args, 'out')!
   const existing = await readFile(join(out, runPaths.info), 'utf8').then(() => true, () => false)
   if (existing) throw new UsageError(`${out} already holds a run: choose another --out`)
@@ -173,7 +173,7 @@ async function bsaRun(
 
 /** `--resume` of a BSA run: only --steps (a new total) and --data (the same images, moved) may be given. */
 async function bsaResume(ctx: CommandContext): Promise<number> {
-  const { openBsaRun, resumeBsaRun } = await import('../../engine/finetune/bsaRun.ts')
+  const { openBsaRun, resumeBsaRun } = await import('../../runs/bsa.ts')
   const given = trainingOptions.map((o) => o.name).filter((n) => !['data', 'steps', 'out', 'resume'].includes(n) && n in ctx.args.options)
   if (given.length > 0) {
     throw new UsageError(`a resumed run keeps the settings it started with; drop ${given.map((n) => `--${n}`).join(', ')} (only --steps and --data may change)`)
@@ -210,7 +210,7 @@ async function bsaResume(ctx: CommandContext): Promise<number> {
 /** Runs a BSA adaptation with a progress bar on stderr and Ctrl-C as "finish the step, checkpoint, stop". */
 async function withProgress(
   ctx: CommandContext, out: string, steps: number | (() => number),
-  adapt: (hooks: import('../../engine/finetune/bsaRun.ts').BsaRunHooks) => Promise<{ status: 'completed' | 'cancelled'; step: number }>,
+  adapt: (hooks: import('../../runs/bsa.ts').BsaRunHooks) => Promise<{ status: 'completed' | 'cancelled'; step: number }>,
 ): Promise<number> {
   const controller = new AbortController()
   const interrupt = (): void => {

@@ -16,14 +16,15 @@ BigGAN-PyTorch (G.pth and/or G_ema.pth, optional D.pth, state_dict.pth or config
   async run({ args, backend, out, err }) {
     const [src] = args.positionals
     const dir = args.options.out as string
-    const { importCheckpoint } = await import('../../checkpoints/import.ts')
+    const { importCheckpoint } = await import('../../disk/importCheckpoint.ts')
+    const { saveModel } = await import('../../disk/modelFolder.ts')
     const { BigGANModel } = await import('../../engine/model.ts')
     const imported = await importCheckpoint(src, (message) => err(message))
     await startBackend(backend)
     const model = BigGANModel.fromTensors(imported.config, imported, src)
     try {
       err(`writing ${dir}`)
-      const manifest = await model.save(dir, imported.provenance)
+      const manifest = await saveModel(model, dir, imported.provenance)
       const counts = model.parameterCounts()
       out(`imported ${imported.family} → ${dir}`)
       out(`  ${manifest.config.arch}-${manifest.config.resolution}, G ${counts.G.toLocaleString('en')} parameters` +

@@ -4,7 +4,7 @@ import { stringOption, switchOption, type Command } from '../args.ts'
 /** The model part of `info`: architecture, parameter counts, classes, provenance, hash. Reads the folder's
  *  config.json and builds the networks' tables; no weights are loaded. */
 async function readModel(dir: string) {
-  const { readManifest } = await import('../../checkpoints/native.ts')
+  const { readManifest } = await import('../../disk/modelFolder.ts')
   const { buildDiscriminator, buildGenerator } = await import('../../engine/networks/index.ts')
   const { countParameters } = await import('../../engine/module.ts')
   const { classNames } = await import('../../engine/classes.ts')
@@ -58,7 +58,7 @@ model, which runtime serves its previews and samples.`,
   ],
   async run({ args, backend, out }) {
     // Loaded here, not at the top, so that `biggan --help` does not wait for TensorFlow.js.
-    const { initBackend } = await import('../../engine/backend.ts')
+    const { initBackend } = await import('../../backend/backend.ts')
     const { runtimeReportLines } = await import('../../onnx/select.ts')
     const b = await initBackend(backend !== undefined ? { backend } : {})
     const dir = stringOption(args, 'model')

@@ -26,6 +26,7 @@ embedding of 128 and self-attention at 64×64 where the resolution has it.`,
   ],
   async run({ args, backend, out }) {
     const { defaultConfig } = await import('../../engine/config.ts')
+    const { saveModel } = await import('../../disk/modelFolder.ts')
     const { BigGANModel } = await import('../../engine/model.ts')
     const arch = stringOption(args, 'arch')
     if (arch !== 'biggan' && arch !== 'biggan-deep') throw new UsageError(`--arch must be biggan or biggan-deep, not '${arch}'`)
@@ -40,7 +41,7 @@ embedding of 128 and self-attention at 64×64 where the resolution has it.`,
     const model = BigGANModel.initialise(config, intOption(args, 'seed') ?? 0)
     try {
       const dir = args.options.out as string
-      const manifest = await model.save(dir, { source: 'init', notes: `orthogonal initialisation, seed ${intOption(args, 'seed') ?? 0}` })
+      const manifest = await saveModel(model, dir, { source: 'init', notes: `orthogonal initialisation, seed ${intOption(args, 'seed') ?? 0}` })
       const counts = model.parameterCounts()
       out(`initialised ${arch}-${config.resolution} (ch ${config.gChannels}, ${config.numClasses} classes) → ${dir}`)
       out(`  G ${counts.G.toLocaleString('en')} parameters, D ${counts.D.toLocaleString('en')}; content hash ${manifest.contentHash}`)

@@ -20,6 +20,7 @@ resampled threshold; default none). Writes the model back (to --out, or in place
   ],
   async run({ args, backend, out }) {
     const { accumulateStandingStatistics } = await import('../../engine/train/standingStatistics.ts')
+    const { saveModel } = await import('../../disk/modelFolder.ts')
     const dir = stringOption(args, 'model')!
     const t = numberOption(args, 'truncation')
     if (t !== undefined && !(t > 0)) throw new UsageError(`--truncation must be > 0, not ${t}`)
@@ -35,7 +36,7 @@ resampled threshold; default none). Writes the model back (to --out, or in place
         ...(t !== undefined ? { truncation: { kind: 'paper', threshold: t } } : {}),
       })
       const target = stringOption(args, 'out') ?? dir
-      const manifest = await model.save(target, {
+      const manifest = await saveModel(model, target, {
         source: 'standing-statistics',
         from: model.manifest?.contentHash ?? dir,
         notes: `standing statistics: ${accumulations} × ${batch} per row${t !== undefined ? `, threshold ${t}` : ''}`,

@@ -5,7 +5,7 @@ import type { TrainOptions, TrainMode } from '../../engine/train/settings.ts'
 import type { TrainProgress } from '../../engine/train/loop.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import type { ImageDataset } from '../../data/types.ts'
-import type { NewRunInfo, RunFolder } from '../../engine/train/run.ts'
+import type { NewRunInfo, RunFolder } from '../../runs/folder.ts'
 import type { MonitorOverrides } from '../../engine/train/monitor.ts'
 
 // What `train` and `finetune` share: the training options, resuming a run, and running one with a progress bar.
@@ -113,7 +113,7 @@ export async function startRun(
   parent: NewRunInfo['parent'], method?: NewRunInfo['method'],
 ): Promise<number> {
   const { resolveTrainSettings, discriminatorBlocks } = await import('../../engine/train/settings.ts')
-  const { RunFolder } = await import('../../engine/train/run.ts')
+  const { RunFolder } = await import('../../runs/folder.ts')
   const { TrainingSession, trainingData } = await import('../../engine/train/session.ts')
   const dNames = model.D!.specs().map((s) => s.name)
   const settings = await asUsage(() => resolveTrainSettings(mode, options, { trainImages: dataset.train.count, dBlocks: discriminatorBlocks(dNames) }))
@@ -140,8 +140,8 @@ export async function startRun(
 
 /** Continues --out from its newest checkpoint that loads. */
 export async function resumeRun(ctx: CommandContext): Promise<number> {
-  const { RunFolder } = await import('../../engine/train/run.ts')
-  const { BigGANModel } = await import('../../engine/model.ts')
+  const { RunFolder } = await import('../../runs/folder.ts')
+  const { loadCheckpoint } = await import('../../disk/modelFolder.ts')
   const { TrainingSession, trainingData } = await import('../../engine/train/session.ts')
   const given = tuning.filter((n) => n in ctx.args.options)
   if (given.length > 0) {
@@ -158,10 +158,10 @@ export async function resumeRun(ctx: CommandContext): Promise<number> {
           `run.json has ${info.data.contentHash.slice(0, 12)}…): restore the folder, or start a new run`,
       )
     }
-    let loaded: Awaited<ReturnType<typeof BigGANModel.loadCheckpoint>> | undefined
+    let loaded: Awaited<ReturnType<typeof loadCheckpoint>> | undefined
     for (const checkpoint of await run.checkpoints()) {
       try {
-        loaded = await BigGANModel.loadCheckpoint(checkpoint.dir)
+        loaded = await loadCheckpoint(checkpoint.dir)
         break
       } catch (e) {
         ctx.err(`warning: checkpoint ${checkpoint.dir} does not load (${(e as Error).message}); trying an older one`)
@@ -193,7 +193,7 @@ export async function resumeRun(ctx: CommandContext): Promise<number> {
 
 /** Trains with a progress bar on stderr and Ctrl-C as "finish the step, checkpoint, stop"; summary on stdout. */
 async function execute(ctx: CommandContext, run: RunFolder, session: import('../../engine/train/session.ts').TrainingSession): Promise<number> {
-  const { trainRun } = await import('../../engine/train/run.ts')
+  const { trainRun } = await import('../../runs/folder.ts')
   const controller = new AbortController()
   const interrupt = (): void => {
     ctx.err('finishing the current step and writing a checkpoint (Ctrl-C again quits at once)…')

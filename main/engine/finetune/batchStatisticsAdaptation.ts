@@ -21,8 +21,8 @@
 // the latents, lr ×0.1 every 3 000 of 10 000 iterations (here: every 30% of the run), batch 25. Adam β (0.9, 0.999),
 // ε 1e-8 are torch's defaults [ours: the notes do not record the port's]. Not trained here, unlike the port: the class vector (1e-3) and G's first linear
 // (1e-7); for a folder that is no existing class, add a class first (newClass.ts) and adapt that class.
-import { fromFloat32, toFloat32 } from '../../checkpoints/convert'
-import type { TensorMap } from '../../checkpoints/tensor'
+import { fromFloat32, toFloat32 } from '../../tensors/convert'
+import type { TensorMap } from '../../tensors/tensor'
 import { ConditionalBatchNorm } from '../layers/batchNorm'
 import { BigGANModel } from '../model'
 import { forwardContext, ParamStore, type Module } from '../module'
@@ -31,7 +31,7 @@ import { Random, type RandomState } from '../sampling/random'
 import { truncatedNormal } from '../sampling/truncation'
 import { tf } from '../tf'
 import { Adam, type AdamSettings, type AdamState } from '../train/optimiser'
-import { modelPixels, oneHot } from './images'
+import { modelPixels, oneHot } from '../images'
 
 export interface BsaImages {
   /** [count, R, R, 3] at G's resolution: float in [−1, 1], or the folder loader's uint8 */

@@ -10,13 +10,13 @@
 // training power step would do it anyway); what must not happen is a stale u, v pair describing the old matrix. So
 // u, v, σ are recomputed by power iteration in float64 on the new matrix, warm-started from the stored v
 // (powerIteration.ts). G's shared embedding has no spectral norm (BigGAN-PyTorch: SN there "randomly cripples G").
-import { fromFloat32, toFloat32 } from '../../checkpoints/convert'
-import type { RawTensor, TensorMap } from '../../checkpoints/tensor'
+import { fromFloat32, toFloat32 } from '../../tensors/convert'
+import type { RawTensor, TensorMap } from '../../tensors/tensor'
 import { classNames } from '../classes'
 import { BigGANModel } from '../model'
 import { forwardContext, type ParamStore } from '../module'
 import { tf } from '../tf'
-import { modelPixels } from './images'
+import { modelPixels } from '../images'
 import { spectralState } from './powerIteration'
 
 /** G's shared class embedding [numClasses, sharedDim] and D's projection embedding [numClasses, C]. */

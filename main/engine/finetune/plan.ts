@@ -6,7 +6,7 @@
 //
 // Errors a user can fix are FinetunePlanError with a code, so that each front end words them in its own terms
 // (the CLI names its flags; the studio its fields).
-import type { ImageDataset } from '../../data/types'
+import type { ImageSplit } from '../images'
 import { classNames, findClass } from '../classes'
 import type { ModelConfig } from '../config'
 import type { BigGANModel } from '../model'
@@ -181,7 +181,7 @@ export function finetuneOptions(
  */
 export async function prepareFinetuneModel(
   model: BigGANModel,
-  dataset: Pick<ImageDataset, 'train'>,
+  dataset: { train: ImageSplit },
   plan: FinetunePlan,
   options: { seed: number; onNote?: (line: string) => void },
 ): Promise<{ model: BigGANModel; classMap: number[]; added: number[] }> {
@@ -212,7 +212,7 @@ export async function prepareFinetuneModel(
 }
 
 /** The training images of one folder class, as the uint8 [count, R, R, 3] the engine's helpers take. */
-function imagesOfClass(train: ImageDataset['train'], label: number): { pixels: Uint8Array; count: number } {
+function imagesOfClass(train: ImageSplit, label: number): { pixels: Uint8Array; count: number } {
   const size = train.resolution * train.resolution * 3
   const picked: number[] = []
   for (let i = 0; i < train.count; i++) if (train.labels[i] === label) picked.push(i)

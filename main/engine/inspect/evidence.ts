@@ -6,7 +6,7 @@
 // D's projection embedding applied, in an eval forward context, to the identity [K, K] (y · E_SN with y = I), so it
 // is divided by exactly the σ that D(x, y) uses in eval mode (stored u, v, or one unrecorded power step).
 import { classNames } from '../classes'
-import { modelPixels } from '../finetune/images'
+import { modelPixels } from '../images'
 import { SNEmbedding } from '../layers/embedding'
 import type { BigGANModel } from '../model'
 import { forwardContext, type ForwardContext } from '../module'

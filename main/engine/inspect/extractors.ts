@@ -143,7 +143,7 @@ export async function openExtractor(spec: string, options: OpenExtractorOptions 
     return discriminatorExtractor(options.model)
   }
   const dir = resolve(s)
-  if (await isFile(join(dir, 'model.json'))) return (await import('./tfjsModel')).tfjsExtractor(dir)
+  if (await isFile(join(dir, 'model.json'))) return (await import('../../disk/tfjsModelFolder')).tfjsExtractor(dir)
   if (await isFile(join(dir, 'config.json'))) return classifierExtractor(await ImageClassifier.load(dir), `classifier:${dir}`)
   throw new Error(
     `'${spec}' is not an extractor: give 'fashion-mnist', 'd' (the model's discriminator), or a folder with a ` +

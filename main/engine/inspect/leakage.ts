@@ -9,7 +9,7 @@
 // Generated images are quantised to 8 bits (what the user sees and exports) before the judge sees them.
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readManifest } from '../../checkpoints/native'
+import { readManifest } from '../../disk/modelFolder'
 import { toPixels } from '../../images/pixels'
 import { classNames } from '../classes'
 import { BigGANModel } from '../model'
@@ -18,6 +18,7 @@ import { Random } from '../sampling/random'
 import { sampleLatents, statisticsTruncation, truncationFor, type Truncation } from '../sampling/truncation'
 import { argmaxRows } from './classifier'
 import { checkResolution, discriminatorExtractor, discriminatorExtractorName, matchClasses, type FeatureExtractor } from './extractors'
+import { loadModel } from '../../disk/modelFolder'
 
 export interface LeakageOptions {
   /** the intended classes, model class indices: the matrix's rows */
@@ -186,7 +187,7 @@ export async function leakageOverCheckpoints(
 ): Promise<CheckpointLeakage[]> {
   const results: CheckpointLeakage[] = []
   for (const [i, dir] of dirs.entries()) {
-    const model = await BigGANModel.load(dir)
+    const model = await loadModel(dir)
     try {
       const report = await leakageMatrix(model, judge, options)
       const state = model.manifest?.state as { step?: unknown } | undefined

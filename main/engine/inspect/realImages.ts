@@ -2,7 +2,7 @@
 // as the loader read them, only the subfolder of the measured class when one class is measured, and at most `limit`
 // of them, drawn without replacement with the seed. The CLI and the studio choose through this one function, so the
 // same folder, class, limit and seed give the same reals (and the same numbers) in both.
-import type { ImageDataset } from '../../data/types'
+import type { ImageFolder } from '../images'
 import { Random } from '../sampling/random'
 import { matchClasses } from './extractors'
 
@@ -25,7 +25,7 @@ export interface RealImageOptions {
 
 /** The reals of `dataset` (loaded with no held-out split) to measure against; throws an error that names the folder
  *  when it has no subfolder for the class, or too few images. */
-export function chooseRealImages(dataset: Pick<ImageDataset, 'dir' | 'classes' | 'train'>, options: RealImageOptions): RealImageChoice {
+export function chooseRealImages(dataset: Pick<ImageFolder, 'dir' | 'classes' | 'train'>, options: RealImageOptions): RealImageChoice {
   const { train } = dataset
   const size = train.resolution * train.resolution * 3
   let pool = Array.from({ length: train.count }, (_, i) => i)

@@ -4,7 +4,7 @@
 // current step, writes a checkpoint and returns; the collapse monitor stops the run early, keeping the best.
 // best/ is chosen among the scheduled checkpoints (a best record between checkpoints has no weights saved): the
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
-import type { Provenance } from '../../checkpoints/native'
+import type { Provenance } from '../manifest'
 import { encodePng } from '../../images/png'
 import { gridLayout, tileGrid, toPixels } from '../../images/pixels'
 import { memorisationAt, type MemorisationResult } from './memorisation'

@@ -5,7 +5,7 @@
 //
 // The references are a fixed, evenly spaced subset of the training images (at most `references`), so the cost of
 // a check stays bounded on a large folder (Fashion-MNIST's 60 000) and covers a small one entirely.
-import type { ImageSplit } from '../../data/types'
+import type { ImageSplit } from '../images'
 import { memorisationCheck, type MemorisationSpace } from '../inspect/nearestNeighbours'
 import type { BigGANModel } from '../model'
 

@@ -5,8 +5,8 @@
 // its state can be saved next to the weights.) It owns its moment tensors; dispose() frees them.
 // state() / fromState() carry m, v and the step count exactly (float32 moments, an integer t whose bias corrections
 // are recomputed in double), so a resumed run takes the same updates as an uninterrupted one.
-import { fromFloat32, toFloat32 } from '../../checkpoints/convert'
-import type { TensorMap } from '../../checkpoints/tensor'
+import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import type { TensorMap } from '../../tensors/tensor.ts'
 import type { ParamStore } from '../module'
 import { tf } from '../tf'
 

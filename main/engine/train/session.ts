@@ -8,10 +8,10 @@
 // gradients are averaged (BigGAN-PyTorch divides each micro-batch's loss by the count), then Adam steps once.
 // Accumulation is not bitwise a larger batch: every training forward advances the spectral-norm vectors one power
 // step and G's BatchNorm normalises by the micro-batch's own statistics (as BigGAN-PyTorch's per-GPU BN).
-import type { TensorMap } from '../../checkpoints/tensor'
-import type { NativeManifest, Provenance } from '../../checkpoints/native'
-import { batches, type BatchStream, type BatchStreamState } from '../../data/batches'
-import type { ImageDataset, ImageSplit } from '../../data/types'
+import type { TensorMap } from '../../tensors/tensor'
+import type { ModelManifest, Provenance } from '../manifest'
+import { batches, type BatchStream, type BatchStreamState } from './batches'
+import { modelPixels, oneHot, type ImageFolder, type ImageSplit } from '../images'
 import { classNames, findClass } from '../classes'
 import type { ModelConfig } from '../config'
 import { newClassGradientScale, withScaledUpdates } from '../finetune/newClass'
@@ -30,6 +30,7 @@ import { checkTrainSettings, discriminatorBlocks, frozenDiscriminatorParameters,
 import {
   discriminatorStep, generatorStep, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type Trainee,
 } from './step'
+import { saveModel } from '../../disk/modelFolder'
 
 /** The images a run trains on, with labels already in the model's class indices. */
 export interface TrainingData {
@@ -39,7 +40,7 @@ export interface TrainingData {
 }
 
 /** A loaded folder's splits with each folder class relabelled to the model class `classMap[label]`. */
-export function trainingData(dataset: Pick<ImageDataset, 'train' | 'heldOut'>, classMap: readonly number[]): TrainingData {
+export function trainingData(dataset: Pick<ImageFolder, 'train' | 'heldOut'>, classMap: readonly number[]): TrainingData {
   const relabel = (split: ImageSplit): ImageSplit => ({ ...split, labels: Int32Array.from(split.labels, (l) => classMap[l]) })
   return { train: relabel(dataset.train), heldOut: relabel(dataset.heldOut) }
 }
@@ -303,8 +304,8 @@ export class TrainingSession {
   }
 
   /** Writes the model, optimiser state and session state as a native model folder in `dir`. */
-  save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>): Promise<NativeManifest> {
-    return this.model.save(dir, provenance, this.snapshot() as unknown as Record<string, unknown>, this.optimiserTensors())
+  save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>): Promise<ModelManifest> {
+    return saveModel(this.model, dir, provenance, this.snapshot() as unknown as Record<string, unknown>, this.optimiserTensors())
   }
 
   /** Frees the optimisers; the model stays the caller's. */
@@ -387,18 +388,10 @@ function step(adam: Adam, grads: Map<string, tf.Tensor>, params: ParamStore, sca
   }
 }
 
-function oneHot(labels: ArrayLike<number>, numClasses: number): Float32Array {
-  const y = new Float32Array(labels.length * numClasses)
-  for (let i = 0; i < labels.length; i++) y[i * numClasses + labels[i]] = 1
-  return y
-}
-
 /** The first n images of a split as floats in [−1, 1] with one-hot classes. */
 function imagesOf(split: ImageSplit, n: number, numClasses: number): { x: Float32Array; y: Float32Array } {
   const size = split.resolution * split.resolution * 3
-  const x = new Float32Array(n * size)
-  for (let i = 0; i < n * size; i++) x[i] = split.pixels[i] / 127.5 - 1
-  return { x, y: oneHot(split.labels.subarray(0, n), numClasses) }
+  return { x: modelPixels(split.pixels.subarray(0, n * size), n, split.resolution), y: oneHot(split.labels.subarray(0, n), numClasses) }
 }
 
 function checkData(model: BigGANModel, data: TrainingData, settings: TrainSettings): void {

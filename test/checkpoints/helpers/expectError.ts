@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import { CheckpointError, type CheckpointErrorCode } from '../../../main/checkpoints/errors'
+import { CheckpointError, type CheckpointErrorCode } from '../../../main/tensors/errors.ts'
 
 /** Runs `fn`, requiring a CheckpointError with `code` whose message matches `message`; returns the error. */
 export function expectCheckpointError(fn: () => unknown, code: CheckpointErrorCode, message?: RegExp): CheckpointError {

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { CheckpointError } from '../../../main/checkpoints/errors'
+import { CheckpointError } from '../../../main/tensors/errors'
 import { unpickle } from '../../../main/checkpoints/pickle'
 import { readSafetensors } from '../../../main/checkpoints/safetensors'
 import { readTorchCheckpoint } from '../../../main/checkpoints/torch'

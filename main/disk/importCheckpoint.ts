@@ -1,0 +1,178 @@
+// From whatever a person has on disk to engine tensors: finds which checkpoint family a path holds (a folder or a
+// single file), reads it with the format readers and maps it with that family's importer. The two families:
+//   hf-biggan-deep   pytorch-pretrained-BigGAN: config.json + pytorch_model.bin (generator only)
+//   biggan-pytorch   BigGAN-PyTorch: G.pth and/or G_ema.pth, optional D.pth, optional state_dict.pth (its config),
+//                    optional config.json of constructor arguments
+// Nothing here executes anything from a checkpoint: pickles go through the restricted reader.
+import { readdir, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { ModelConfig } from '../engine/config.ts'
+import { CheckpointError } from '../tensors/errors.ts'
+import { ioError, readFileChecked } from './safetensorsFile.ts'
+import { importBigganPytorch, type BigganPytorchSource } from '../checkpoints/importers/bigganPytorch.ts'
+import { importHfBigganDeep } from '../checkpoints/importers/hfBigganDeep.ts'
+import { parseJson } from '../checkpoints/json.ts'
+import type { Provenance } from '../engine/manifest.ts'
+import type { TensorMap } from '../tensors/tensor.ts'
+import { pickledToPlain, readTorchCheckpoint } from '../checkpoints/torch.ts'
+
+export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch'
+
+export interface ImportedCheckpoint {
+  family: CheckpointFamily
+  config: ModelConfig
+  provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>
+  /** the generator to sample from, by engine name (G.…) */
+  G: TensorMap
+  /** the discriminator, where the checkpoint has one (D.…) */
+  D?: TensorMap
+  /** the EMA of G where the checkpoint holds both G and its EMA (engine names G.…, stored as ema.G.…) */
+  ema?: TensorMap
+}
+
+export type ImportProgress = (message: string) => void
+
+const torchExtensions = /\.(pth|pt|bin|ckpt)$/i
+
+/** Imports a checkpoint folder or file. Errors name the file and say what to point at instead. */
+export async function importCheckpoint(src: string, progress: ImportProgress = () => {}): Promise<ImportedCheckpoint> {
+  let isDir: boolean
+  try {
+    isDir = (await stat(src)).isDirectory()
+  } catch (err) {
+    throw ioError(err, src, 'open the checkpoint')
+  }
+  const dir = isDir ? src : dirname(src)
+  const names = await listFolder(dir)
+  if (!isDir) {
+    const file = basename(src)
+    if (!torchExtensions.test(file)) {
+      throw new CheckpointError('unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt) can be imported', src)
+    }
+    if (file === 'pytorch_model.bin') return importHf(dir, progress)
+    return importBigganPytorchFiles(dir, guessRoles(file, names), progress)
+  }
+  if (names.includes('pytorch_model.bin')) return importHf(dir, progress)
+  if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
+    return importBigganPytorchFiles(dir, guessRoles(undefined, names), progress)
+  }
+  throw new CheckpointError(
+    'unsupported',
+    `no checkpoint found here (looked for pytorch_model.bin + config.json, or G.pth / G_ema.pth [+ D.pth]); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
+    src,
+  )
+}
+
+async function listFolder(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort()
+  } catch (err) {
+    throw ioError(err, dir, 'list the checkpoint folder')
+  }
+}
+
+async function readTorchFile(path: string, progress: ImportProgress): Promise<{ tensors: TensorMap; root: unknown }> {
+  progress(`reading ${path}`)
+  const bytes = await readFileChecked(path)
+  return readTorchCheckpoint(bytes, path)
+}
+
+async function importHf(dir: string, progress: ImportProgress): Promise<ImportedCheckpoint> {
+  const configPath = join(dir, 'config.json')
+  const weightsPath = join(dir, 'pytorch_model.bin')
+  let configJson: string
+  try {
+    configJson = new TextDecoder('utf-8', { fatal: true }).decode(await readFileChecked(configPath))
+  } catch (err) {
+    if (err instanceof CheckpointError && err.code === 'io') {
+      throw new CheckpointError(
+        'missing-key',
+        'pytorch_model.bin needs the config.json that came with it (biggan-deep-128/256/512-config.json, renamed to config.json) in the same folder',
+        configPath,
+      )
+    }
+    throw new CheckpointError('bad-header', 'config.json is not UTF-8 text', configPath)
+  }
+  const { tensors } = await readTorchFile(weightsPath, progress)
+  progress('mapping pytorch-pretrained-BigGAN tensors')
+  const { config, G } = importHfBigganDeep({ configJson, tensors, configFile: configPath, weightsFile: weightsPath })
+  return {
+    family: 'hf-biggan-deep',
+    config,
+    provenance: {
+      source: 'import:hf-biggan-deep',
+      from: weightsPath,
+      notes: 'pytorch-pretrained-BigGAN (TF-Hub BigGAN-deep port): per-truncation BatchNorm statistics, HF stats rule',
+    },
+    G,
+  }
+}
+
+interface BigganPytorchRoles {
+  G?: string
+  ema?: string
+  D?: string
+  stateDict?: string
+  configJson?: string
+}
+
+/** Which file plays which part. A single file stands for itself: G_ema*.pth is the EMA, D*.pth a discriminator. */
+function guessRoles(file: string | undefined, names: string[]): BigganPytorchRoles {
+  const has = (n: string): string | undefined => (names.includes(n) ? n : undefined)
+  const roles: BigganPytorchRoles = {
+    stateDict: has('state_dict.pth'),
+    configJson: has('config.json'),
+  }
+  if (file === undefined) {
+    roles.G = has('G.pth')
+    roles.ema = has('G_ema.pth')
+    roles.D = has('D.pth')
+  } else if (/^D[^/]*\.pth$/.test(file)) {
+    throw new CheckpointError('unsupported', 'this is a discriminator; import the generator (G.pth / G_ema.pth) or the whole folder', file)
+  } else if (/^G_ema/.test(file)) {
+    roles.ema = file
+  } else {
+    roles.G = file
+  }
+  return roles
+}
+
+async function importBigganPytorchFiles(
+  dir: string,
+  roles: BigganPytorchRoles,
+  progress: ImportProgress,
+): Promise<ImportedCheckpoint> {
+  const source = async (name: string): Promise<BigganPytorchSource> => {
+    const path = join(dir, name)
+    return { tensors: (await readTorchFile(path, progress)).tensors, file: path }
+  }
+  // The generator to sample from is G_ema where it exists (BigGAN-PyTorch samples with --use_ema).
+  const sampled = await source((roles.ema ?? roles.G)!)
+  const trained = roles.ema && roles.G ? await source(roles.G) : undefined
+  const D = roles.D ? await source(roles.D) : undefined
+  let config: { value: unknown; file: string } | undefined
+  if (roles.stateDict) {
+    const path = join(dir, roles.stateDict)
+    const { root } = await readTorchFile(path, progress)
+    const plain = pickledToPlain(root as Parameters<typeof pickledToPlain>[0], path) as Record<string, unknown> | undefined
+    if (plain && typeof plain === 'object' && plain.config !== undefined) config = { value: plain.config, file: path }
+  } else if (roles.configJson) {
+    const path = join(dir, roles.configJson)
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(await readFileChecked(path))
+    config = { value: parseJson(text, 'config.json', path), file: path }
+  }
+  progress('mapping BigGAN-PyTorch tensors')
+  const imported = importBigganPytorch({ G: trained ?? sampled, ...(D ? { D } : {}), ...(config ? { config } : {}) })
+  const out: ImportedCheckpoint = {
+    family: 'biggan-pytorch',
+    config: imported.config,
+    provenance: imported.provenance,
+    G: imported.G,
+    ...(imported.D ? { D: imported.D } : {}),
+  }
+  if (trained) {
+    // G.pth is the trained generator; G_ema.pth its EMA, same architecture
+    out.ema = importBigganPytorch({ G: sampled, ...(config ? { config } : {}) }).G
+  }
+  return out
+}
