@@ -1,18 +1,18 @@
-// A BSA fine-tune as a run folder, shared by `biggan finetune --method bsa` and the studio. BSA has no D and no
-// training loop (batchStatisticsAdaptation.ts), but its folder keeps the training runs' protocol (RunFolder,
-// engine/train/run.ts): run.json (with `bsa` settings instead of `settings`), metrics.jsonl (a line per step with its
-// reconstruction losses: the run's charts when it is opened again), checkpoints/step-N/ every `checkpointEvery` steps
-// and when the run stops (written beside, then renamed), and latest/ and best/ (the newest checkpoint: BSA has no
-// monitor to prefer an older one). A checkpoint is the adapted model plus what continuing needs (manifest.state =
-// the BsaCheckpoint json: step, random state, settings, Adam steps; the optimiser group = latents and Adam moments),
-// so a cancelled or crashed run resumes from its newest checkpoint exactly as if it had never stopped.
-import type { ImageDataset } from '../data/types.ts'
-import { BigGANModel } from '../engine/model.ts'
-import { RunError, RunFolder, type RunKind, type RunRecord } from './folder.ts'
+// A BSA fine-tune in a run folder. BSA has no D and no training loop (engine/finetune/batchStatisticsAdaptation.ts),
+// but its folder keeps the training runs' protocol (folder.ts): run.json (with `bsa` settings instead of
+// `settings`), metrics.jsonl (a line per step with its reconstruction losses: the run's charts when it is opened
+// again), checkpoints/step-N/ every `checkpointEvery` steps and when the run stops (written beside, then renamed),
+// and latest/ and best/ (the newest checkpoint: BSA has no monitor to prefer an older one). A checkpoint is the
+// adapted model plus what continuing needs (manifest.state = the BsaCheckpoint json: step, random state, settings,
+// Adam steps; the optimiser group = latents and Adam moments), so a cancelled or crashed run resumes from its newest
+// checkpoint exactly as if it had never stopped.
+import { loadCheckpoint } from '../disk/modelFolder.ts'
 import {
-  bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaProgress, type BsaState,
+  bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaState,
 } from '../engine/finetune/batchStatisticsAdaptation.ts'
-import { loadCheckpoint, saveModel } from '../disk/modelFolder.ts'
+import type { ImageFolder } from '../engine/images.ts'
+import type { BigGANModel } from '../engine/model.ts'
+import { RunError, RunFolder, type NewRun, type RunKind, type RunRecord } from './folder.ts'
 
 export interface BsaRunSettings {
   steps: number
@@ -33,7 +33,7 @@ export interface BsaRunInfo extends RunRecord {
   model: RunRecord['model'] & { classNames?: string[] }
 }
 
-/** As the training runs' defaults (train/settings.ts). */
+/** As the training runs' defaults (engine/train/settings.ts). */
 const checkpointDefaults = { checkpointEvery: 500, keepCheckpoints: 2 } as const
 
 /** BSA's settings from the options a user gives (batch capped at the training images). */
@@ -42,7 +42,7 @@ export function bsaRunSettings(
   trainImages: number,
 ): BsaRunSettings {
   const whole = (v: number, what: string): number => {
-    if (!(Number.isInteger(v) && v >= 1)) throw new RunError(`BSA ${what} must be a whole number ≥ 1, got ${v}`)
+    if (!(Number.isInteger(v) && v >= 1)) throw new RunError('invalid', `BSA ${what} must be a whole number ≥ 1, got ${v}`)
     return v
   }
   return {
@@ -69,24 +69,55 @@ export interface BsaRunOutcome {
   step: number
 }
 
+/** Where a BSA run stands after a step, with its pace (BSA's steps report no timings of their own). */
+export interface BsaRunProgress {
+  step: number
+  steps: number
+  losses: BsaLosses
+  /** training images per second and the time left, smoothed over ~10 steps */
+  imagesPerSecond: number
+  etaSeconds: number
+}
+
 export interface BsaRunHooks {
   signal?: AbortSignal
-  onProgress?: (progress: BsaProgress) => void
+  onProgress?: (progress: BsaRunProgress) => void
+  /** each metrics line as metrics.jsonl has it, once handed to the folder */
+  onMetrics?: (line: ReturnType<typeof bsaMetricsLine>) => void
   /** once a checkpoint (and latest/, best/) is in place */
   onCheckpoint?: (step: number) => void
 }
 
 const bsaRun: RunKind<BsaRunInfo> = {
   check(info, path) {
-    if (info.method !== 'bsa' || typeof info.bsa?.steps !== 'number') throw new RunError('run.json is not a BSA run (method bsa, with its settings)', path)
+    if (info.method !== 'bsa' || typeof info.bsa?.steps !== 'number') throw new RunError('not-a-run', 'run.json is not a BSA run (method bsa, with its settings)', path)
   },
   // run.json of a run written before BSA runs checkpointed says nothing of how many to keep
   keepCheckpoints: (info) => info.bsa.keepCheckpoints ?? checkpointDefaults.keepCheckpoints,
 }
 
+/** A new BSA run folder in `dir`, which must not exist or be empty. */
+export function createBsaRun(dir: string, info: NewRun<BsaRunInfo>): Promise<RunFolder<BsaRunInfo>> {
+  return RunFolder.createOf(dir, info, bsaRun)
+}
+
 /** A BSA run folder, with whatever a crash interrupted undone (RunFolder.open for BSA runs). */
 export function openBsaRun(dir: string): Promise<RunFolder<BsaRunInfo>> {
   return RunFolder.openOf(dir, bsaRun)
+}
+
+/** The run.json of a new BSA run adapting `model` to `images`. */
+export function bsaRunInfo(
+  model: BigGANModel, images: ImageFolder & { contentHash: string }, classMap: number[], settings: BsaRunSettings,
+  parent: { dir: string; contentHash: string },
+): NewRun<BsaRunInfo> {
+  const c = model.config
+  return {
+    kind: 'finetune', method: 'bsa', bsa: settings,
+    data: { dir: images.dir, contentHash: images.contentHash, classes: images.classes, classMap, train: images.train.count, heldOut: images.heldOut.count },
+    parent,
+    model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses, classNames: c.classNames },
+  }
 }
 
 /**
@@ -96,83 +127,107 @@ export function openBsaRun(dir: string): Promise<RunFolder<BsaRunInfo>> {
 export async function bsaRunFolder(
   out: string,
   model: BigGANModel,
-  dataset: ImageDataset,
+  images: ImageFolder & { contentHash: string },
   classMap: number[],
   settings: BsaRunSettings,
   parent: { dir: string; contentHash: string },
   hooks: BsaRunHooks = {},
 ): Promise<BsaRunOutcome> {
-  const { train } = dataset
-  const c = model.config
-  const run = await RunFolder.createOf<BsaRunInfo>(out, {
-    kind: 'finetune', method: 'bsa', bsa: settings,
-    data: { dir: dataset.dir, contentHash: dataset.contentHash, classes: dataset.classes, classMap, train: train.count, heldOut: dataset.heldOut.count },
-    parent,
-    model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses, classNames: c.classNames },
-  }, bsaRun)
-  return adapt(run, model, imagesOf(dataset, classMap), settings, undefined, hooks)
+  const run = await createBsaRun(out, bsaRunInfo(model, images, classMap, settings, parent))
+  return adaptInto(run, model, images, settings, undefined, hooks)
 }
 
-/**
- * Continues an opened BSA run (openBsaRun) from its newest checkpoint that loads, on `dataset` (the images it was
- * started on: the caller checks the content hash). `steps`: a new total, at least the steps done. Closes the folder.
- */
-export async function resumeBsaRun(
-  run: RunFolder<BsaRunInfo>, dataset: ImageDataset, options: { steps?: number } = {}, hooks: BsaRunHooks & { onResume?: (step: number, steps: number) => void } = {},
-): Promise<BsaRunOutcome> {
+/** A BSA run as its newest loadable checkpoint left it, ready to continue to `steps` (a new total, at least the
+ *  steps done; absent: the run's own). Checkpoints that do not load are skipped, each with the reason. */
+export interface BsaResumePoint {
+  model: BigGANModel
+  checkpoint: BsaCheckpoint
+  steps: number
+  skipped: string[]
+}
+
+/** Finds where an opened BSA run continues from; updates run.json for a new total and drops metrics lines logged
+ *  after that checkpoint. The caller owns the model (and closes the folder on a throw). */
+export async function bsaResumePoint(run: RunFolder<BsaRunInfo>, options: { steps?: number } = {}): Promise<BsaResumePoint> {
   let loaded: { model: BigGANModel; checkpoint: BsaCheckpoint } | undefined
-  try {
-    const skipped: string[] = []
-    for (const { dir } of await run.checkpoints()) {
-      try {
-        const { model, optimiser } = await loadCheckpoint(dir)
-        const json = model.manifest?.state as BsaCheckpoint['json'] | undefined
-        if (json?.kind !== 'bsa') {
-          model.dispose()
-          throw new Error('it holds no BSA state')
-        }
-        loaded = { model, checkpoint: { json, tensors: optimiser } }
-        break
-      } catch (e) {
-        skipped.push(`${dir}: ${(e as Error).message}`)
+  const skipped: string[] = []
+  for (const { dir } of await run.checkpoints()) {
+    try {
+      const { model, optimiser } = await loadCheckpoint(dir)
+      const json = model.manifest?.state as BsaCheckpoint['json'] | undefined
+      if (json?.kind !== 'bsa') {
+        model.dispose()
+        throw new Error('it holds no BSA state')
       }
+      loaded = { model, checkpoint: { json, tensors: optimiser } }
+      break
+    } catch (e) {
+      skipped.push(`${dir}: ${(e as Error).message}`)
     }
-    if (!loaded) {
-      throw new RunError(`no checkpoint to resume from${skipped.length ? ` (${skipped.join('; ')})` : ' (a BSA run of an older version keeps none)'}; start a new run`, run.dir)
-    }
+  }
+  if (!loaded) {
+    throw new RunError(
+      'no-checkpoint',
+      `no checkpoint to resume from${skipped.length ? ` (${skipped.join('; ')})` : ' (a BSA run of an older version keeps none)'}; start a new run`,
+      run.dir,
+    )
+  }
+  try {
     const { json } = loaded.checkpoint
     const steps = options.steps ?? json.settings.steps
-    if (steps < json.step) throw new RunError(`${steps} steps is below the ${json.step} steps this run has already adapted`)
-    if (steps <= json.step) throw new RunError(`this run has already adapted all ${json.step} steps: give more steps to adapt further`)
+    if (steps < json.step) throw new RunError('steps-below', `${steps} steps is below the ${json.step} steps this run has already adapted`)
+    if (steps <= json.step) throw new RunError('complete', `this run has already adapted all ${json.step} steps: give more steps to adapt further`)
     if (steps !== json.settings.steps) {
       json.settings = { ...json.settings, steps }
       await run.update({ bsa: { ...run.info.bsa, steps } })
     }
     await run.truncateMetrics(json.step)
-    hooks.onResume?.(json.step, steps)
+    return { ...loaded, steps, skipped }
   } catch (e) {
-    loaded?.model.dispose()
-    await run.close()
-    throw e
-  }
-  try {
-    return await adapt(run, loaded.model, imagesOf(dataset, run.info.data.classMap), run.info.bsa, loaded.checkpoint, hooks)
-  } finally {
     loaded.model.dispose()
+    throw e
   }
 }
 
-function imagesOf(dataset: ImageDataset, classMap: number[]): BsaImages {
-  const { train } = dataset
+/**
+ * Continues an opened BSA run (openBsaRun) from its newest checkpoint that loads, on `images` (the images it was
+ * started on: the caller checks the content hash). `steps`: a new total, at least the steps done. Closes the folder.
+ */
+export async function resumeBsaRun(
+  run: RunFolder<BsaRunInfo>, images: ImageFolder, options: { steps?: number } = {}, hooks: BsaRunHooks & { onResume?: (step: number, steps: number) => void } = {},
+): Promise<BsaRunOutcome> {
+  let point: BsaResumePoint
+  try {
+    point = await bsaResumePoint(run, options)
+    hooks.onResume?.(point.checkpoint.json.step, point.steps)
+  } catch (e) {
+    await run.close()
+    throw e
+  }
+  return continueBsaRun(run, images, point, hooks)
+}
+
+/** Adapts from a resume point into its run folder; disposes the point's model and closes the folder. */
+export async function continueBsaRun(run: RunFolder<BsaRunInfo>, images: ImageFolder, point: BsaResumePoint, hooks: BsaRunHooks = {}): Promise<BsaRunOutcome> {
+  try {
+    return await adaptInto(run, point.model, images, run.info.bsa, point.checkpoint, hooks)
+  } finally {
+    point.model.dispose()
+  }
+}
+
+function imagesOf(images: ImageFolder, classMap: readonly number[]): BsaImages {
+  const { train } = images
   return { pixels: train.pixels, labels: Int32Array.from(train.labels, (l) => classMap[l]), count: train.count }
 }
 
 /** runBsa into the run folder: metrics a line per step, checkpoints as scheduled and at the end; closes the folder. */
-async function adapt(
-  run: RunFolder<BsaRunInfo>, model: BigGANModel, images: BsaImages, settings: BsaRunSettings, resume: BsaCheckpoint | undefined,
+export async function adaptInto(
+  run: RunFolder<BsaRunInfo>, model: BigGANModel, images: ImageFolder, settings: BsaRunSettings, resume: BsaCheckpoint | undefined,
   hooks: BsaRunHooks,
 ): Promise<BsaRunOutcome> {
   const sink = run.sink()
+  const clock = new StepClock(settings.batch)
   // a line per step, written in order while the next step runs; a failed write fails the run at its next checkpoint
   let logged: Promise<unknown> = Promise.resolve()
   try {
@@ -180,21 +235,27 @@ async function adapt(
     const checkpoint = async (state: BsaState): Promise<void> => {
       await logged
       const saved = saveBsaState(state)
-      const provenance = { source: 'finetune' as const, notes: `bsa, step ${state.step} of ${state.settings.steps}`, ...sink.lineage }
-      const json = saved.json as unknown as Record<string, unknown>
-      await sink.checkpoint(state.step, (dir) => saveModel(state.model, dir, provenance, json, saved.tensors), { best: true })
+      await sink.checkpoint(state.step, {
+        model: state.model,
+        optimiser: saved.tensors,
+        state: saved.json as unknown as Record<string, unknown>,
+        source: 'finetune',
+        notes: `bsa, step ${state.step} of ${state.settings.steps}`,
+      }, { best: true })
       hooks.onCheckpoint?.(state.step)
     }
-    const result = await runBsa(model, images, {
+    const result = await runBsa(model, imagesOf(images, run.info.data.classMap), {
       ...settings,
       ...(resume ? { resume } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       checkpointEvery: settings.checkpointEvery,
       onCheckpoint: checkpoint,
-      onProgress: (progress) => {
-        const line = bsaMetricsLine(progress.step, progress.losses)
+      onProgress: ({ step, steps, losses }) => {
+        clock.tick()
+        const line = bsaMetricsLine(step, losses)
         logged = logged.then(() => sink.metrics(line))
-        hooks.onProgress?.(progress)
+        hooks.onMetrics?.(line)
+        hooks.onProgress?.({ step, steps, losses, imagesPerSecond: clock.imagesPerSecond, etaSeconds: clock.eta(steps - step) })
       },
     })
     result.model.dispose()
@@ -207,5 +268,30 @@ async function adapt(
   } finally {
     await logged.catch(() => undefined)
     await run.close()
+  }
+}
+
+/** Images per second and time left, smoothed over ~10 steps. */
+class StepClock {
+  private last = 0
+  private stepMs = 0
+  private ticks = 0
+  constructor(private readonly imagesPerStep: number) {}
+
+  tick(): void {
+    const now = performance.now()
+    if (this.last > 0) {
+      const a = this.ticks++ === 0 ? 1 : 0.1
+      this.stepMs += a * (now - this.last - this.stepMs)
+    }
+    this.last = now
+  }
+
+  get imagesPerSecond(): number {
+    return this.stepMs > 0 ? (1000 * this.imagesPerStep) / this.stepMs : 0
+  }
+
+  eta(stepsLeft: number): number {
+    return (stepsLeft * this.stepMs) / 1000
   }
 }

@@ -1,15 +1,6 @@
-// A run folder: everything one training run writes, crash-safe (reliability §4). The only file-system code of
-// training besides the native model writers.
-//
-//   RUN/run.json                   settings, data folder + content hash + classes, parent model, status, times
-//                                  (a BSA run's settings sit under `bsa`: finetune/bsaRun.ts writes through this folder too)
-//   RUN/metrics.jsonl              one metricsLine per logged step (appended; fsync'd at every checkpoint)
-//   RUN/previews/step-NNNNNN.png   the fixed-latent grid of the EMA generator
-//   RUN/memorisation/step-NNNNNN.json  the copying check of those samples: nearest training images by path
-//   RUN/checkpoints/step-NNNNNN/   native model folders: G, D, EMA, optimiser moments, manifest.state = the session
-//                                  (BSA: the adapted model, its latents and moments, manifest.state = its BsaCheckpoint json)
-//   RUN/checkpoints/LATEST         the newest checkpoint's name (informational: resume scans for the newest)
-//   RUN/latest/  RUN/best/         native model folders every command opens (hard links to a checkpoint's files)
+// A run folder: everything one run writes, crash-safe, laid out as layout.ts says. Both kinds of run write through
+// it: a training loop's (train, and the adversarial fine-tunes) and BSA's (bsa.ts); its sink turns what the loop
+// produces into files (metrics lines, preview PNGs, copying checks, checkpoint model folders).
 //
 // Protocol: a checkpoint is written into `checkpoints/.step-N.tmp-…/` (each file fsync'd by the writers), the
 // folder fsync'd and renamed to `step-N/`, the parent fsync'd. latest/ and best/ are rebuilt beside themselves
@@ -22,25 +13,17 @@ import {
 } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncDir } from '../disk/safetensorsFile.ts'
-import { readManifest } from '../disk/modelFolder.ts'
+import { saveModel } from '../disk/modelFolder.ts'
+import { readManifest } from '../disk/nativeFormat.ts'
+import type { Provenance } from '../engine/manifest.ts'
 import type { TrainingSink } from '../engine/train/loop.ts'
-import { train, type TrainLoopOptions, type TrainOutcome } from '../engine/train/loop.ts'
 import type { JsonValue } from '../engine/train/monitor.ts'
-import type { TrainingSession } from '../engine/train/session.ts'
 import { checkTrainSettings, type TrainMode, type TrainSettings } from '../engine/train/settings.ts'
-
-export const runFormat = 'biggan-studio-run'
-
-export const runPaths = {
-  info: 'run.json',
-  metrics: 'metrics.jsonl',
-  previews: 'previews',
-  memorisation: 'memorisation',
-  checkpoints: 'checkpoints',
-  pointer: 'LATEST',
-  latest: 'latest',
-  best: 'best',
-} as const
+import {
+  checkpointDir, checkpointsDir, memorisationDir, memorisationFile, metricsFile, previewFile, previewsDir, runFormat,
+  runInfoFile, runPaths, stepName, stepOfName,
+} from './layout.ts'
+import { previewPng } from './preview.ts'
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'failed'
 
@@ -95,17 +78,28 @@ const trainingRun: RunKind<RunInfo> = {
   keepCheckpoints: (info) => info.settings.keepCheckpoints,
 }
 
+/** What a run refused, by what the person can do about it. */
+export type RunErrorCode =
+  | 'not-empty' // a new run's folder holds something (or a run already)
+  | 'not-a-run' // no run.json, or one this version does not read
+  | 'invalid' // settings the run cannot take
+  | 'other-images' // the image folder is not the one the run trained on
+  | 'no-checkpoint' // nothing to resume from
+  | 'steps-below' // a new total below the steps already trained
+  | 'complete' // a resume with nothing left to train
+  | 'cancelled' // stopped before training began
+  | 'io' // the file system refused
+
 export class RunError extends Error {
   override readonly name = 'RunError'
   constructor(
+    readonly code: RunErrorCode,
     message: string,
     readonly path?: string,
   ) {
     super(path ? `${message} (${path})` : message)
   }
 }
-
-export const stepName = (step: number): string => `step-${String(step).padStart(6, '0')}`
 
 export class RunFolder<I extends RunRecord = RunInfo> {
   private metricsFile: FileHandle | undefined
@@ -131,6 +125,7 @@ export class RunFolder<I extends RunRecord = RunInfo> {
     const existing: string[] = await readdir(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)))
     if (existing.length > 0) {
       throw new RunError(
+        'not-empty',
         existing.includes(runPaths.info)
           ? 'this folder already holds a run: continue it with --resume, or choose another --out'
           : 'this folder is not empty: choose a new or empty folder for the run',
@@ -141,42 +136,41 @@ export class RunFolder<I extends RunRecord = RunInfo> {
     const run = new RunFolder<I>(dir, {
       format: runFormat, version: 1, status: 'running', createdAt: now, updatedAt: now, step: 0, bestStep: null, reasons: [], ...info,
     } as unknown as I, kind)
-    await mkdir(join(dir, runPaths.checkpoints), { recursive: true })
-    await mkdir(join(dir, runPaths.previews), { recursive: true })
+    await mkdir(checkpointsDir(dir), { recursive: true })
+    await mkdir(previewsDir(dir), { recursive: true })
     await run.writeInfo()
-    run.metricsFile = await open(join(dir, runPaths.metrics), 'a')
+    run.metricsFile = await open(metricsFile(dir), 'a')
     return run
   }
 
   /** An existing run of a kind: reads run.json, finishes or undoes whatever a crash interrupted. */
   static async openOf<I extends RunRecord>(dir: string, kind: RunKind<I>): Promise<RunFolder<I>> {
-    const path = join(dir, runPaths.info)
+    const path = runInfoFile(dir)
     let info: I
     try {
       info = JSON.parse(await readFile(path, 'utf8')) as I
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
-      throw new RunError(code === 'ENOENT' ? 'no run.json here: this is not a training run folder' : `run.json is unreadable: ${(e as Error).message}`, dir)
+      throw new RunError('not-a-run', code === 'ENOENT' ? 'no run.json here: this is not a training run folder' : `run.json is unreadable: ${(e as Error).message}`, dir)
     }
-    if (info?.format !== runFormat || info.version !== 1) throw new RunError(`run.json is not a version 1 '${runFormat}' file`, path)
+    if (info?.format !== runFormat || info.version !== 1) throw new RunError('not-a-run', `run.json is not a version 1 '${runFormat}' file`, path)
     kind.check(info, path)
     const run = new RunFolder<I>(dir, info, kind)
     await run.recover()
-    run.metricsFile = await open(join(dir, runPaths.metrics), 'a')
+    run.metricsFile = await open(metricsFile(dir), 'a')
     return run
   }
 
   /** The newest complete checkpoint folders, newest first (names step-N whose config.json reads). */
   async checkpoints(): Promise<{ step: number; dir: string }[]> {
-    const root = join(this.dir, runPaths.checkpoints)
-    const names = await readdir(root).catch(() => [] as string[])
+    const names = await readdir(checkpointsDir(this.dir)).catch(() => [] as string[])
     const found: { step: number; dir: string }[] = []
     for (const name of names) {
-      const m = /^step-(\d{6,})$/.exec(name)
-      if (!m) continue
+      const step = stepOfName(name)
+      if (step === undefined) continue
       try {
-        await readManifest(join(root, name))
-        found.push({ step: Number(m[1]), dir: join(root, name) })
+        await readManifest(checkpointDir(this.dir, step))
+        found.push({ step, dir: checkpointDir(this.dir, step) })
       } catch {
         // not a complete checkpoint (cannot happen through this writer): skip it, an older one serves
       }
@@ -192,7 +186,7 @@ export class RunFolder<I extends RunRecord = RunInfo> {
   /** Drops metrics lines after `step` (logged after the checkpoint a resume starts from), so the log stays one run's. */
   async truncateMetrics(step: number): Promise<void> {
     await this.metricsFile?.close()
-    const path = join(this.dir, runPaths.metrics)
+    const path = metricsFile(this.dir)
     const text = await readFile(path, 'utf8').catch(() => '')
     const kept = text.split('\n').filter((line) => {
       if (line.trim() === '') return false
@@ -206,33 +200,38 @@ export class RunFolder<I extends RunRecord = RunInfo> {
     this.metricsFile = await open(path, 'a')
   }
 
+  /** What each checkpoint's provenance records besides its source: the parent model, the images, the run folder. */
+  get lineage(): Pick<Provenance, 'from' | 'parent' | 'data' | 'run'> {
+    const { parent, data, method } = this.info
+    return {
+      ...(parent ? { from: parent.dir, parent } : {}),
+      data: { dir: data.dir, contentHash: data.contentHash },
+      run: { dir: this.dir, ...(method ? { method } : {}) },
+    }
+  }
+
   /** The sink the loop writes through. `hooks.afterWrite` runs once a checkpoint's files are written and before
    *  anything is renamed (tests inject crashes there). */
   sink(hooks: { afterWrite?: (tmp: string) => Promise<void> | void } = {}): TrainingSink {
-    const { parent, data, method } = this.info
     return {
-      lineage: {
-        ...(parent ? { from: parent.dir, parent } : {}),
-        data: { dir: data.dir, contentHash: data.contentHash },
-        run: { dir: this.dir, ...(method ? { method } : {}) },
-      },
       metrics: async (line: { [key: string]: JsonValue }) => {
         await this.metricsFile!.write(`${JSON.stringify(line)}\n`)
       },
-      preview: async (step, png) => {
-        await writeAtomic(join(this.dir, runPaths.previews, `${stepName(step)}.png`), png)
+      preview: async (step, samples) => {
+        await writeAtomic(previewFile(this.dir, step), previewPng(samples))
       },
       memorisation: async (step, result) => {
-        await mkdir(join(this.dir, runPaths.memorisation), { recursive: true })
-        await writeAtomic(join(this.dir, runPaths.memorisation, `${stepName(step)}.json`), `${JSON.stringify(result)}\n`)
+        await mkdir(memorisationDir(this.dir), { recursive: true })
+        await writeAtomic(memorisationFile(this.dir, step), `${JSON.stringify(result)}\n`)
       },
-      checkpoint: async (step, write, { best }) => {
+      checkpoint: async (step, checkpoint, { best }) => {
         await this.metricsFile!.sync()
-        const root = join(this.dir, runPaths.checkpoints)
-        const target = join(root, stepName(step))
+        const root = checkpointsDir(this.dir)
+        const target = checkpointDir(this.dir, step)
         const tmp = join(root, `.${stepName(step)}.tmp-${randomBytes(4).toString('hex')}`)
+        const { model, optimiser, state, source, notes } = checkpoint
         try {
-          await write(tmp)
+          await saveModel(model, tmp, { source, notes, ...this.lineage }, state, optimiser)
           await fsyncDir(tmp)
           await hooks.afterWrite?.(tmp)
           await replaceDir(tmp, target)
@@ -279,7 +278,7 @@ export class RunFolder<I extends RunRecord = RunInfo> {
 
   /** Undoes what a crash interrupted: a swap caught between its renames, temporary folders, torn files. */
   private async recover(): Promise<void> {
-    for (const parent of [this.dir, join(this.dir, runPaths.checkpoints), join(this.dir, runPaths.previews)]) {
+    for (const parent of [this.dir, checkpointsDir(this.dir), previewsDir(this.dir)]) {
       for (const name of await readdir(parent).catch(() => [] as string[])) {
         const path = join(parent, name)
         const old = /^(.+)\.old$/.exec(name)
@@ -291,32 +290,12 @@ export class RunFolder<I extends RunRecord = RunInfo> {
         }
       }
     }
-    await mkdir(join(this.dir, runPaths.checkpoints), { recursive: true })
-    await mkdir(join(this.dir, runPaths.previews), { recursive: true })
+    await mkdir(checkpointsDir(this.dir), { recursive: true })
+    await mkdir(previewsDir(this.dir), { recursive: true })
   }
 
   private async writeInfo(): Promise<void> {
-    await writeAtomic(join(this.dir, runPaths.info), `${JSON.stringify(this.info, null, 2)}\n`)
-  }
-}
-
-/** Trains `session` into `run`, keeping run.json's status true to what happened; the run folder stays open. */
-export async function trainRun(run: RunFolder, session: TrainingSession, options: TrainLoopOptions & {
-  hooks?: Parameters<RunFolder['sink']>[0]
-  /** wraps the run folder's sink, to hear of each product once it is written (the studio's live events) */
-  observe?: (sink: TrainingSink) => TrainingSink
-} = {}): Promise<TrainOutcome> {
-  await run.update({ status: 'running', reasons: [] })
-  try {
-    const sink = run.sink(options.hooks)
-    const outcome = await train(session, options.observe ? options.observe(sink) : sink, options)
-    await run.update({ status: outcome.status, reasons: outcome.reasons, step: outcome.step, bestStep: outcome.bestStep })
-    return outcome
-  } catch (err) {
-    await run.update({ status: 'failed', reasons: [(err as Error).message] }).catch(() => undefined)
-    throw err
-  } finally {
-    await run.close()
+    await writeAtomic(runInfoFile(this.dir), `${JSON.stringify(this.info, null, 2)}\n`)
   }
 }
 
@@ -340,7 +319,7 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })
-    throw new RunError(`cannot write ${path}: ${(err as Error).message}`)
+    throw new RunError('io', `cannot write ${path}: ${(err as Error).message}`)
   }
 }
 

@@ -8,18 +8,13 @@
 // Ctrl-C of the CLI does); the row keeps which one the user meant. A row left 'running' when the app stopped (a
 // crash: no worker trains it any more) becomes 'interrupted' when the studio starts; it resumes from its newest
 // checkpoint like a paused one.
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { basename, isAbsolute, join, relative } from 'node:path'
 import {
   StudioError,
-  type BsaHyperparameters,
-  type FinetuneHyperparameters,
-  type FinetuneTarget,
   type Input,
-  type MemorisationReport,
   type ModelInfo,
-  type PreviewGrid,
   type Run,
   type RunStatus,
   type StudioEvent,
@@ -27,11 +22,12 @@ import {
 } from '../../preload/contract.ts'
 import type { Progress } from '../engine-host/client/engineClient.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/client/trainClient.ts'
-import type { FinetuneSpec, PlannedFinetune, ResolvedSettings, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
-import { gridLayout } from '../images/pixels.ts'
-import { readPngText } from '../images/png.ts'
+import type { KnownSteps, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library, StoredRun } from '../store/index.ts'
+import {
+  finetuneJob, memorisationView, metricsRecord, planView, progressView, runView, scanView, storedSettings,
+} from './runViews.ts'
 
 export interface FinetuneOptions {
   /** runs go to <dataDir>/runs */
@@ -110,29 +106,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   const training = (runId: number, event: Omit<TrainingEvent, 'runId'>): void =>
     emit({ type: 'training', training: { runId, ...event } })
 
-  const toRun = (r: StoredRun): Run => {
-    const settings = parseJson(r.settings) as (Partial<ResolvedSettings> & { computesOn?: string }) | undefined
-    return {
-      id: r.id,
-      name: r.name,
-      status: r.status,
-      active: active?.id === r.id,
-      method: r.method,
-      parent: { ...r.parent },
-      data: { ...r.data },
-      target: (parseJson(r.target) as FinetuneTarget | undefined) ?? { kind: 'folder' },
-      hyperparameters: (settings?.hyperparameters as FinetuneHyperparameters | undefined) ?? null,
-      bsa: (settings?.bsa as BsaHyperparameters | undefined) ?? null,
-      computesOn: typeof settings?.computesOn === 'string' ? settings.computesOn : null,
-      runDir: r.runDir,
-      step: r.step,
-      steps: r.steps,
-      bestStep: r.bestStep,
-      lastError: r.lastError,
-      createdAt: r.createdAt,
-      updatedAt: r.updatedAt,
-    }
-  }
+  const toRun = (r: StoredRun): Run => runView(r, active?.id === r.id)
   const run = (id: number): StoredRun => library.getRun(id)
 
   const setStatus = (id: number, status: RunStatus, patch: Parameters<Library['updateRun']>[1] = {}, message?: string): void => {
@@ -212,9 +186,9 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   const onRunEvent = (id: number, e: Exclude<RunEvent, RunStarted>): void => {
     switch (e.kind) {
       case 'progress':
-        return training(id, { kind: 'progress', step: e.progress.step, progress: e.progress })
+        return training(id, { kind: 'progress', step: e.progress.step, progress: progressView(e.progress) })
       case 'metrics':
-        return training(id, { kind: 'metrics', step: e.metrics.step, metrics: e.metrics })
+        return training(id, { kind: 'metrics', step: e.line.step, metrics: metricsRecord(e.line) })
       case 'preview':
       case 'memorisation':
         return training(id, { kind: e.kind, step: e.step })
@@ -248,59 +222,43 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     }
   }
 
-  const specOf = (m: ModelInfo, input: Input<'finetune:plan'>): FinetuneSpec => ({
-    modelDir: m.path,
-    dataDir: input.data,
-    target: input.target,
-    ...(input.method ? { method: input.method } : {}),
-    steps: input.steps,
-    overrides: input.advanced ?? {},
-  })
+  /** What the library knows of a run's best/ and latest/ (a BSA run's models keep no training step of their own). */
+  const known = (r: StoredRun): KnownSteps => ({ bestStep: r.bestStep, step: r.step })
 
-  /** The folder of the run's checkpoint at `step`: checkpoints/step-N, else best/ or latest/ where they hold it. */
-  const checkpointDir = (r: StoredRun, step: number): string => {
-    const exact = join(r.runDir, 'checkpoints', `step-${String(step).padStart(6, '0')}`)
-    if (existsSync(join(exact, 'config.json'))) return exact
-    if (step === r.bestStep && existsSync(join(r.runDir, 'best', 'config.json'))) return join(r.runDir, 'best')
-    if (step === r.step && existsSync(join(r.runDir, 'latest', 'config.json'))) return join(r.runDir, 'latest')
-    throw new StudioError(
-      'failed',
-      `run ${r.id} has no checkpoint at step ${step}: it keeps its newest checkpoints and best/ (step ${r.bestStep ?? '—'}); runs:get lists them`,
-    )
+  /** The model folder of the run's checkpoint at `step` (checkpoints/step-N, else best/ or latest/ where they hold it). */
+  const checkpointDir = async (r: StoredRun, step: number): Promise<string> => {
+    const { dir } = await client.call({ op: 'checkpoint', runDir: r.runDir, at: step, known: known(r) })
+    if (dir === null) {
+      throw new StudioError(
+        'failed',
+        `run ${r.id} has no checkpoint at step ${step}: it keeps its newest checkpoints and best/ (step ${r.bestStep ?? '—'}); runs:get lists them`,
+      )
+    }
+    return dir
   }
 
   const handlers: Finetune['handlers'] = {
     'data:scan': async ({ path, seed }) => {
       const m = model()
-      return client.call(
+      const scan = await client.call(
         { op: 'scan', path, resolution: m.resolution, seed: seed ?? 0, thumbnailsPerClass: THUMBNAILS_PER_CLASS },
         { job: 'data:scan', onProgress: progressOf('data:scan') },
       )
+      return scanView(scan)
     },
 
     'finetune:plan': async (input) => {
-      const planned = await client.call({ op: 'plan', spec: specOf(model(), input) }, { job: 'finetune:plan', onProgress: progressOf('finetune:plan') })
-      return {
-        defaultMethod: planned.defaultMethod,
-        reason: planned.reason,
-        method: planned.method,
-        classes: planned.classes,
-        newClasses: planned.newClasses,
-        trainImages: planned.trainImages,
-        heldOutImages: planned.heldOutImages,
-        contentHash: planned.contentHash,
-        hyperparameters: planned.hyperparameters,
-        bsa: planned.bsa,
-      }
+      const planned = await client.call({ op: 'plan', job: finetuneJob(model(), input) }, { job: 'finetune:plan', onProgress: progressOf('finetune:plan') })
+      return planView(planned)
     },
 
     'finetune:start': async ({ name, ...input }) => {
       claim()
       try {
         const m = model()
-        const spec = specOf(m, input)
+        const job = finetuneJob(m, input)
         // the plan checks every input before a row exists, and gives the row its method and settings
-        const planned: PlannedFinetune = await client.call({ op: 'plan', spec }, { job: 'finetune:start', onProgress: progressOf('finetune:start') })
+        const planned = await client.call({ op: 'plan', job }, { job: 'finetune:start', onProgress: progressOf('finetune:start') })
         const runName = name?.trim() || `${m.name}-${basename(planned.dataDir)}`
         const stored = library.createRun(
           {
@@ -316,7 +274,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
           (id) => join(runsDir, `${id}-${folderName(runName)}`),
         )
         try {
-          await launch(stored.id, { op: 'start', spec, runDir: stored.runDir, parent: { dir: m.path, contentHash: m.hash } }, 'finetune:start')
+          await launch(stored.id, { op: 'start', job, runDir: stored.runDir }, 'finetune:start')
         } catch (err) {
           library.deleteRun(stored.id) // nothing was written: the run folder is made just before it trains
           throw err
@@ -404,30 +362,21 @@ export function createFinetune(options: FinetuneOptions): Finetune {
 
     'runs:get': async ({ id }) => {
       const r = run(id)
-      const history = await client.call({ op: 'history', runDir: r.runDir, maxPoints: MAX_METRICS, known: { bestStep: r.bestStep, step: r.step } })
-      return { run: toRun(r), ...history }
+      const history = await client.call({ op: 'history', runDir: r.runDir, maxPoints: MAX_METRICS, known: known(r) })
+      return { run: toRun(r), ...history, metrics: history.metrics.map(metricsRecord) }
     },
 
     'runs:preview': async ({ id, step }) => {
-      const r = run(id)
-      const file = join(r.runDir, 'previews', `step-${String(step).padStart(6, '0')}.png`)
-      const bytes = await readFile(file).catch(() => {
-        throw new StudioError('failed', `run ${id} has no preview at step ${step}: runs:get lists the steps it has`)
-      })
-      const png = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-      return { png, grid: previewGrid(png, file) }
+      const found = await client.call({ op: 'preview', runDir: run(id).runDir, step })
+      if (!found) throw new StudioError('failed', `run ${id} has no preview at step ${step}: runs:get lists the steps it has`)
+      return { png: found.png, grid: found.layout }
     },
 
     'runs:memorisation': async ({ id, step }) => {
       const r = run(id)
-      const file = join(r.runDir, 'memorisation', `step-${String(step).padStart(6, '0')}.json`)
-      const text = await readFile(file, 'utf8').catch(() => {
-        throw new StudioError('failed', `run ${id} has no memorisation check at step ${step}: runs:get lists the steps it has`)
-      })
-      const report = memorisationFile(text, file)
-      const relPaths = report.samples.flatMap((sample) => [...sample.pixels, ...(sample.features ?? [])].map((n) => n.relPath))
-      const thumbs = await client.call({ op: 'thumbnails', dataDir: r.data.path, relPaths, size: THUMBNAIL_PX })
-      return { ...report, ...thumbs }
+      const check = await client.call({ op: 'memorisation', runDir: r.runDir, step, dataDir: r.data.path, size: THUMBNAIL_PX })
+      if (!check) throw new StudioError('failed', `run ${id} has no memorisation check at step ${step}: runs:get lists the steps it has`)
+      return memorisationView(check)
     },
 
     'runs:open': async ({ id, which, step }) => {
@@ -437,10 +386,11 @@ export function createFinetune(options: FinetuneOptions): Finetune {
       if (which === 'step') {
         if (step === undefined) throw new StudioError('bad-input', "runs:open with which 'step' needs the step")
         at = step
-        dir = checkpointDir(r, step)
+        dir = await checkpointDir(r, step)
       } else {
-        dir = join(r.runDir, which)
-        if (!existsSync(join(dir, 'config.json'))) throw new StudioError('failed', `run ${id} has no ${which}/ checkpoint yet`)
+        const published = await client.call({ op: 'checkpoint', runDir: r.runDir, at: which, known: known(r) })
+        if (published.dir === null) throw new StudioError('failed', `run ${id} has no ${which}/ checkpoint yet`)
+        dir = published.dir
         at = which === 'best' ? (r.bestStep ?? r.step) : r.step
       }
       const opened = await options.openModel(dir)
@@ -455,7 +405,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
 
     'runs:watch': async ({ id, step, favouriteIds }) => {
       const r = run(id)
-      const dir = checkpointDir(r, step)
+      const dir = await checkpointDir(r, step)
       const points: WatchedPoint[] = []
       const skipped: { id: number; reason: string }[] = []
       for (const favouriteId of favouriteIds) {
@@ -495,21 +445,6 @@ export function createFinetune(options: FinetuneOptions): Finetune {
   }
 }
 
-/** What the row's settings column keeps: the contract's view of the settings, the engine's whole, and what the
- *  run's latest start computed on. */
-function storedSettings(s: ResolvedSettings & { computesOn?: string }): string {
-  const { computesOn } = s
-  return JSON.stringify({ hyperparameters: s.hyperparameters, bsa: s.bsa, settings: parseJson(s.json) ?? null, ...(computesOn ? { computesOn } : {}) })
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
 /** A run folder's name from free text: letters, digits, '.', '_' and '-' kept, the rest '-'. */
 function folderName(text: string): string {
   const name = text
@@ -525,59 +460,4 @@ function folderName(text: string): string {
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path)
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-}
-
-/** Where each sample sits in a preview PNG: the layout the engine recorded in it (engine/train/loop.ts). A preview
- *  written before layouts were recorded gets the default layout of its sample count, its cell size read off its width. */
-function previewGrid(png: Uint8Array, file: string): PreviewGrid {
-  let meta: { classes?: unknown; grid?: Partial<Record<keyof PreviewGrid, unknown>> } | undefined
-  try {
-    meta = JSON.parse(readPngText(png)['biggan-preview'] ?? 'null') ?? undefined
-  } catch {
-    meta = undefined
-  }
-  const g = meta?.grid
-  const whole = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0
-  if (g && whole(g.count) && whole(g.cell) && whole(g.columns) && whole(g.gap) && g.columns > 0) {
-    return gridLayout(g.count, g.cell, g.columns, g.gap)
-  }
-  const count = Array.isArray(meta?.classes) ? meta.classes.length : 0
-  if (count === 0) throw new StudioError('failed', `${file} is not a preview grid this version reads: it says nothing of its samples`)
-  const { columns, gap } = gridLayout(count, 0)
-  const width = new DataView(png.buffer, png.byteOffset, png.byteLength).getUint32(16) // IHDR
-  return gridLayout(count, Math.round((width - (columns + 1) * gap) / columns))
-}
-
-/** A memorisation/step-N.json (engine/train/memorisation.ts MemorisationResult), checked field by field. */
-function memorisationFile(text: string, file: string): Omit<MemorisationReport, 'thumbnails' | 'missing'> {
-  const bad = (): never => {
-    throw new StudioError('failed', `${file} is not a memorisation check this version reads`)
-  }
-  const value = parseJson(text) as Record<string, unknown> | undefined
-  if (!value || typeof value !== 'object') bad()
-  const num = (x: unknown): number => (typeof x === 'number' ? x : bad())
-  const summary = (x: unknown) => {
-    const o = x as Record<string, unknown> | undefined
-    if (!o || typeof o !== 'object') return bad()
-    return { copyFraction: num(o.copyFraction), threshold: num(o.threshold), medianSample: num(o.medianSample), medianHeldOut: num(o.medianHeldOut) }
-  }
-  const neighbours = (x: unknown) =>
-    (Array.isArray(x) ? x : bad()).map((n: { relPath?: unknown; distance?: unknown }) => ({
-      relPath: typeof n?.relPath === 'string' ? n.relPath : bad(),
-      distance: num(n.distance),
-    }))
-  const v = value!
-  return {
-    step: num(v.step),
-    references: num(v.references),
-    heldOut: num(v.heldOut),
-    pixels: summary(v.pixels),
-    ...(v.features !== undefined ? { features: summary(v.features) } : {}),
-    samples: (Array.isArray(v.samples) ? v.samples : bad()).map((s: Record<string, unknown>) => ({
-      class: num(s?.class),
-      pixels: neighbours(s.pixels),
-      ...(s.features !== undefined ? { features: neighbours(s.features) } : {}),
-      copy: s.copy === true,
-    })),
-  }
 }

@@ -4,7 +4,7 @@ import { stringOption, switchOption, type Command } from '../args.ts'
 /** The model part of `info`: architecture, parameter counts, classes, provenance, hash. Reads the folder's
  *  config.json and builds the networks' tables; no weights are loaded. */
 async function readModel(dir: string) {
-  const { readManifest } = await import('../../disk/modelFolder.ts')
+  const { readManifest } = await import('../../disk/nativeFormat.ts')
   const { buildDiscriminator, buildGenerator } = await import('../../engine/networks/index.ts')
   const { countParameters } = await import('../../engine/module.ts')
   const { classNames } = await import('../../engine/classes.ts')

@@ -1,8 +1,8 @@
-// The operations between the main thread (trainClient.ts) and a training worker (trainWorker.ts). A training worker
-// serves the fine-tune view: reading image folders, planning fine-tunes, rendering checkpoints, reading run folders,
-// and training one run. The studio keeps two: a tools worker for everything quick, and one per run that trains it
-// and ends with it, so a scan or a checkpoint render never waits for a training step and previews (the engine
-// worker) never wait for either.
+// The operations between the main thread (client/trainClient.ts) and a training worker (worker/trainWorker.ts). A
+// training worker serves the fine-tune view: reading image folders, planning fine-tunes, rendering checkpoints,
+// reading run folders, and training one run. The studio keeps two: a tools worker for everything quick, and one per
+// run that trains it and ends with it, so a scan or a checkpoint render never waits for a training step and previews
+// (the engine worker) never wait for either.
 //
 // The messages that carry these operations are messages.ts's. Each request has a `seq`; the worker answers it with
 // exactly one reply and meanwhile any number of progress messages (reading images) and run events (a run's steps,
@@ -11,43 +11,118 @@
 // request's seq into a shared Int32Array, which the worker reads after every step and every image read. A stopped
 // run finishes its step and writes a checkpoint.
 // Only plain data, typed arrays and strings cross; pixel and latent buffers are transferred.
-// The main thread imports this file, so it names no engine module, not even for types (test/services/mainThread):
-// settings cross as the contract's shapes, and the worker converts.
-import type {
-  BsaHyperparameters, DataScan, FinetuneHyperparameters, FinetuneMethod, FinetuneOverrides, FinetuneTarget, MemorisationReport,
-  MetricsRecord, TrainingProgress,
-} from '../../../preload/contract.ts'
+//
+// The records below are the training worker's own: what a run is asked to do and what it reports, in the engine's
+// terms (main/runs/run.ts) flattened for the crossing. The main thread imports this file, so it names no engine
+// module, not even for types; the services map these records to the studio's contract.
 import type * as Message from './messages.ts'
 
+export type RunMethodName = 'adversarial' | 'new-class' | 'fresh-d' | 'bsa'
+
+/** Which model classes a fine-tune trains: the folder's own classes matched to the model's by name (a class the
+ *  model lacks becomes a new class), one existing class for a one-class folder, or a new class of that name. */
+export type RunTarget = { kind: 'folder' } | { kind: 'existing'; classIndex: number } | { kind: 'new'; name: string }
+
+/** What a fine-tune overrides of the engine's defaults (main/engine/train/settings.ts TrainOptions names them the
+ *  same way); each absent one takes the default. */
+export interface RunOverrides {
+  batchSize?: number
+  accumulation?: number
+  dStepsPerGStep?: number
+  lrG?: number
+  lrD?: number
+  orthogonalRegularisation?: number
+  emaDecay?: number
+  emaStart?: number
+  augmentPolicies?: ('color' | 'translation' | 'cutout')[]
+  /** a fixed augmentation probability; absent: ADA adapts it from 0 */
+  augmentP?: number
+  adaTarget?: number
+  freezeD?: number
+  mirror?: boolean
+  checkpointEvery?: number
+  keepCheckpoints?: number
+  previewEvery?: number
+  previewCount?: number
+  logEvery?: number
+  spectraEvery?: number
+  /** 0: no copying check */
+  memorisationEvery?: number
+  seed?: number
+  /** fresh-d: G steps of D's warm-up against the frozen G */
+  warmupSteps?: number
+  /** new-class: the new class rows step this many times faster */
+  classStepFactor?: number
+}
+
 /** A fine-tune as the user asked for it: what both planning and starting read. */
-export interface FinetuneSpec {
+export interface FinetuneJob {
   /** the native model folder to start from */
   modelDir: string
   /** the image folder */
   dataDir: string
-  target: FinetuneTarget
+  target: RunTarget
   /** absent: the engine's default */
-  method?: FinetuneMethod
+  method?: RunMethodName
   /** G steps to train (for fresh-d, after D's warm-up) */
   steps: number
-  overrides: FinetuneOverrides
+  overrides: RunOverrides
 }
 
-/** A run's settings in the contract's terms, and whole as JSON (what run.json and the library keep). */
-export interface ResolvedSettings {
-  /** the adversarial methods' settings; null for bsa */
-  hyperparameters: FinetuneHyperparameters | null
-  /** bsa's; null for the others */
-  bsa: BsaHyperparameters | null
-  /** TrainSettings (or BSA's settings) as JSON */
+/** The training loop's settings, flat. `steps` is every G step the run trains (a fresh D's warm-up included);
+ *  `warmupSteps` of them train D alone. */
+export interface LoopSettings {
+  steps: number
+  warmupSteps: number
+  batchSize: number
+  accumulation: number
+  dStepsPerGStep: number
+  lrG: number
+  lrD: number
+  beta1: number
+  beta2: number
+  orthogonalRegularisation: number
+  emaDecay: number
+  emaStart: number
+  augmentPolicies: string[]
+  /** ADA adapts p (from augmentP); false: p is fixed at augmentP */
+  augmentAdaptive: boolean
+  augmentP: number
+  adaTarget: number
+  freezeD: number
+  mirror: boolean
+  checkpointEvery: number
+  keepCheckpoints: number
+  previewEvery: number
+  previewCount: number
+  logEvery: number
+  spectraEvery: number
+  memorisationEvery: number
+  seed: number
+  /** new class rows' step factor; null without new classes */
+  classStepFactor: number | null
+}
+
+/** BSA's settings. */
+export interface BsaSettings {
+  steps: number
+  batchSize: number
+  lr: number
+  seed: number
+}
+
+/** A run's settings: the loop's or BSA's, and whole as JSON (what run.json and the library keep). */
+export interface RunSettings {
+  loop: LoopSettings | null
+  bsa: BsaSettings | null
   json: string
 }
 
 /** A fine-tune planned against the images and the model's config, nothing trained. */
-export interface PlannedFinetune extends ResolvedSettings {
-  defaultMethod: FinetuneMethod
+export interface PlannedRun extends RunSettings {
+  defaultMethod: RunMethodName
   reason: string
-  method: FinetuneMethod
+  method: RunMethodName
   /** the folder's own class names, its classes as the model will know them, and each one's existing model class
    *  (null for a new one) */
   classes: { folder: string; name: string; modelClass: number | null }[]
@@ -60,10 +135,10 @@ export interface PlannedFinetune extends ResolvedSettings {
   steps: number
 }
 
-/** What a run's first message says once its run folder exists and it is about to train. */
-export interface RunStarted extends ResolvedSettings {
+/** What a run's first event says once its run folder exists and it is about to train. */
+export interface RunStarted extends RunSettings {
   kind: 'started'
-  method: FinetuneMethod
+  method: RunMethodName
   dataHash: string
   /** G steps in the checkpoint it continues from (0 for a new run), and the steps it trains to */
   step: number
@@ -72,11 +147,26 @@ export interface RunStarted extends ResolvedSettings {
   computesOn?: string
 }
 
+/** One step's losses by name (D's and G's hinge terms, or BSA's reconstruction terms); non-finite ones null. */
+export interface RunProgress {
+  step: number
+  steps: number
+  losses: Record<string, number | null>
+  /** ADA's r_t (null before its first interval, and for BSA) and the augmentation probability (null without) */
+  rt: number | null
+  p: number | null
+  imagesPerSecond: number
+  etaSeconds: number
+}
+
+/** One line of a run's metrics.jsonl as written (the loop's metricsLine or BSA's): the services read its fields. */
+export type MetricsLine = { step: number } & Record<string, unknown>
+
 /** What a training run reports while it runs (besides 'started'). */
 export type RunEvent =
   | RunStarted
-  | { kind: 'progress'; progress: TrainingProgress }
-  | { kind: 'metrics'; metrics: MetricsRecord }
+  | { kind: 'progress'; progress: RunProgress }
+  | { kind: 'metrics'; line: MetricsLine }
   | { kind: 'preview'; step: number }
   | { kind: 'memorisation'; step: number }
   | { kind: 'checkpoint'; step: number; best: boolean }
@@ -110,7 +200,8 @@ export interface WatchedPoint {
 }
 
 export interface RunHistory {
-  metrics: MetricsRecord[]
+  /** metrics lines in step order, sampled to maxPoints */
+  metrics: MetricsLine[]
   metricsTotal: number
   /** oldest first */
   checkpoints: { step: number; best: boolean; latest: boolean }[]
@@ -118,17 +209,74 @@ export interface RunHistory {
   memorisation: number[]
 }
 
+/** What a run's best/ and latest/ hold, as the caller knows it (a BSA run's models keep no training step). */
+export interface KnownSteps {
+  bestStep: number | null
+  step: number
+}
+
+/** An image folder as the loader read it: counts, a few thumbnails per class, what failed and why. */
+export interface FolderScan {
+  path: string
+  resolution: number
+  contentHash: string
+  seed: number
+  classes: { name: string; train: number; heldOut: number; failed: number; thumbnails: Uint8Array[] }[]
+  train: number
+  heldOut: number
+  /** at most the first 1000; failedCount counts all */
+  failed: { relPath: string; reason: string }[]
+  failedCount: number
+  ignored: number
+  warnings: string[]
+  cache: { hits: number; decoded: number }
+}
+
+/** A copying check's summary in one feature space. */
+export interface CopySummary {
+  copyFraction: number
+  threshold: number
+  medianSample: number
+  medianHeldOut: number
+}
+
+/** A run's copying check at a step, with thumbnails of every neighbour it names. */
+export interface MemorisationCheck {
+  step: number
+  references: number
+  heldOut: number
+  pixels: CopySummary
+  features?: CopySummary
+  samples: { class: number; pixels: Neighbour[]; features?: Neighbour[]; copy: boolean }[]
+  thumbnails: { relPath: string; png: Uint8Array }[]
+  missing: { relPath: string; reason: string }[]
+}
+
+export interface Neighbour {
+  relPath: string
+  distance: number
+}
+
+/** Where each sample sits in a preview PNG: `count` cells of cell × cell pixels, row-major in `columns` columns, a
+ *  `gap`-pixel border around each; the image is width × height. */
+export interface PreviewLayout {
+  count: number
+  columns: number
+  rows: number
+  cell: number
+  gap: number
+  width: number
+  height: number
+}
+
 export interface TrainOperations {
   /** tensors this worker holds */
   memory: { request: Record<never, never>; result: { numTensors: number } }
   /** reads an image folder through the loader (decode cache included) at `resolution` */
-  scan: { request: { path: string; resolution: number; seed: number; thumbnailsPerClass: number }; result: DataScan }
-  plan: { request: { spec: FinetuneSpec }; result: PlannedFinetune }
+  scan: { request: { path: string; resolution: number; seed: number; thumbnailsPerClass: number }; result: FolderScan }
+  plan: { request: { job: FinetuneJob }; result: PlannedRun }
   /** a new run into runDir (which must not hold one): events, then the outcome */
-  start: {
-    request: { spec: FinetuneSpec; runDir: string; parent: { dir: string; contentHash: string } }
-    result: RunOutcome
-  }
+  start: { request: { job: FinetuneJob; runDir: string }; result: RunOutcome }
   /** continues the run in runDir from its newest checkpoint that loads (to `steps`, where given) */
   resume: { request: { runDir: string; steps?: number }; result: RunOutcome }
   /** the points through a checkpoint folder's EMA generator: RGBA [count, R, R, 4] of those rendered */
@@ -136,17 +284,15 @@ export interface TrainOperations {
     request: { checkpointDir: string; points: WatchedPoint[] }
     result: { rendered: number[]; skipped: { id: number; reason: string }[]; width: number; height: number; pixels: Uint8Array }
   }
-  /** thumbnails of images of a folder by relPath (at most `size` px, centre-cropped like training images) */
-  thumbnails: {
-    request: { dataDir: string; relPaths: string[]; size: number }
-    result: Pick<MemorisationReport, 'thumbnails' | 'missing'>
-  }
   /** a run folder's logged metrics (sampled to maxPoints), checkpoints, previews and memorisation checks */
-  history: {
-    /** known: what the library says best/ and latest/ hold, for folders whose models keep no training state (BSA) */
-    request: { runDir: string; maxPoints: number; known: { bestStep: number | null; step: number } }
-    result: RunHistory
-  }
+  history: { request: { runDir: string; maxPoints: number; known: KnownSteps }; result: RunHistory }
+  /** the model folder of a run's checkpoint at a step, or its latest/ or best/; null where the run keeps none */
+  checkpoint: { request: { runDir: string; at: number | 'latest' | 'best'; known: KnownSteps }; result: { dir: string | null } }
+  /** the preview grid at a step; null where the run has none there */
+  preview: { request: { runDir: string; step: number }; result: { png: Uint8Array; layout: PreviewLayout } | null }
+  /** the copying check at a step with thumbnails of its neighbours (from dataDir, centre-cropped to `size` px like
+   *  training images); null where the run has none there */
+  memorisation: { request: { runDir: string; step: number; dataDir: string; size: number }; result: MemorisationCheck | null }
 }
 
 export type TrainOp = keyof TrainOperations
@@ -160,6 +306,6 @@ export type FromTrainWorker = Message.FromWorker<RunEvent>
 export interface TrainWorkerData {
   /** Int32Array(1) over it: the seq of the request to stop */
   stop: SharedArrayBuffer
-  /** the threads its wasm backend computes on (main/engine/wasmThreads.ts); 1 when absent */
+  /** the threads its wasm backend computes on (main/backend/wasmThreads.ts); 1 when absent */
   wasmThreads?: number
 }

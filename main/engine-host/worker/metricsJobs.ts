@@ -16,7 +16,7 @@ import type { BigGANModel } from '../../engine/model.ts'
 import { HostError, type Job } from './job.ts'
 import type { ExtractorKind, ExtractorSpec, MetricsOperations } from '../protocol/metrics.ts'
 import type { OpenModel } from './models.ts'
-import { loadFolder } from './runFiles.ts'
+import { loadFolder } from './imageFolders.ts'
 
 type MetricsHandlers = {
   [O in keyof MetricsOperations]: (request: { op: O } & MetricsOperations[O]['request'], job: Job) => Promise<MetricsOperations[O]['result']>

@@ -1,19 +1,21 @@
 // A training worker: the thread where the fine-tune view's work runs, apart from the engine worker that owns the
-// previewed model (worker.ts), so previews never wait for a training step. It serves trainProtocol.ts requests as
-// they come (a scan and a checkpoint render may overlap); renders of checkpoints run one at a time, since they share
-// the loaded checkpoints. Built as out/main/trainWorker.js.
+// previewed model (engineWorker.ts), so previews never wait for a training step. It serves protocol/training.ts
+// requests as they come (a scan and a checkpoint render may overlap); renders of checkpoints run one at a time, since
+// they share the loaded checkpoints. Runs are started, resumed and read through main/runs/. Built as
+// out/main/trainWorker.js.
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../backend/backend.ts'
 import { tf } from '../../engine/tf.ts'
 import { plan, resume, start, type RunJob } from './finetuneJobs.ts'
 import { HostError } from './job.ts'
-import { folderThumbnails, loadFolder, runHistory, scanReport } from './runFiles.ts'
+import { folderThumbnails, loadFolder, scanReport } from './imageFolders.ts'
+import { checkpointAt, memorisationAt, previewAt, publishedModel, runHistory } from '../../runs/read.ts'
 import type { Handlers } from '../protocol/messages.ts'
 import type { RunEvent, TrainOperations, TrainWorkerData } from '../protocol/training.ts'
 import { CheckpointCache, renderWatched } from './watch.ts'
 import { serveRequests } from './serve.ts'
 
-if (!parentPort) throw new Error('engine-host/trainWorker.ts runs as a worker thread; start it through TrainClient')
+if (!parentPort) throw new Error('engine-host/worker/trainWorker.ts runs as a worker thread; start it through TrainClient')
 const port = parentPort
 const data = workerData as TrainWorkerData
 const stop = new Int32Array(data.stop)
@@ -35,7 +37,7 @@ const handlers: Handlers<TrainOperations, RunJob> = {
     const dataset = await loadFolder(request.path, request.resolution, request.seed, job, 'reading images')
     return scanReport(dataset, request.seed, request.thumbnailsPerClass)
   },
-  plan: (request, job) => plan(request.spec, job),
+  plan: (request, job) => plan(request.job, job),
   start: (request, job) => start(request, job),
   resume: (request, job) => resume(request, job),
   watch(request, job) {
@@ -43,8 +45,25 @@ const handlers: Handlers<TrainOperations, RunJob> = {
     renders = next.catch(() => undefined)
     return next
   },
-  thumbnails: (request) => folderThumbnails(request.dataDir, request.relPaths, request.size),
   history: (request) => runHistory(request.runDir, request.maxPoints, request.known),
+  async checkpoint({ runDir, at, known }) {
+    const dir = typeof at === 'number' ? await checkpointAt(runDir, at, known) : await publishedModel(runDir, at)
+    return { dir: dir ?? null }
+  },
+  async preview({ runDir, step }) {
+    const found = await previewAt(runDir, step)
+    if (!found) return null
+    if (!found.layout) throw new HostError('failed', `${found.file} is not a preview grid this version reads: it says nothing of its samples`)
+    return { png: found.png, layout: found.layout }
+  },
+  async memorisation({ runDir, step, dataDir, size }) {
+    const check = await memorisationAt(runDir, step).catch((e: Error) => {
+      throw new HostError('failed', e.message)
+    })
+    if (!check) return null
+    const relPaths = check.samples.flatMap((sample) => [...sample.pixels, ...(sample.features ?? [])].map((n) => n.relPath))
+    return { ...check, ...(await folderThumbnails(dataDir, relPaths, size)) }
+  },
 }
 
 serveRequests<TrainOperations, RunJob, RunEvent>(port, {

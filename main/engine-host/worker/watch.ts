@@ -2,7 +2,7 @@
 // renders them (render.ts: the EMA generator, the model's truncation semantics), so the same point at the same
 // checkpoint gives the same bytes. The two checkpoints last rendered stay loaded, for scrubbing back and forth and
 // comparing two side by side; a folder whose weights changed (latest/ after a new checkpoint) is loaded afresh.
-import { readManifest } from '../../disk/modelFolder.ts'
+import { readManifest } from '../../disk/nativeFormat.ts'
 import { BigGANModel } from '../../engine/model.ts'
 import { rgbToRgba } from '../../images/raster.ts'
 import type { Job } from './job.ts'

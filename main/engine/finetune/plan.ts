@@ -43,6 +43,8 @@ export class FinetunePlanError extends Error {
   constructor(
     readonly code: FinetunePlanErrorCode,
     message: string,
+    /** 'needs-one-class-folder': the folder's classes, for a front end to name them in its own words */
+    readonly folderClasses?: readonly string[],
   ) {
     super(message)
   }
@@ -91,6 +93,7 @@ export function planFinetune(
       'needs-one-class-folder',
       `${target.kind === 'class' ? 'an existing target class' : 'a new class'} takes a one-class folder, but this folder has ` +
         `${folder.classes.length} classes (${folder.classes.join(', ')}); name its subfolders after the model's classes instead`,
+      folder.classes,
     )
   }
   const names = classNames(model.config)

@@ -9,7 +9,7 @@
 // Generated images are quantised to 8 bits (what the user sees and exports) before the judge sees them.
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { readManifest } from '../../disk/modelFolder'
+import { readManifest } from '../../disk/nativeFormat'
 import { toPixels } from '../../images/pixels'
 import { classNames } from '../classes'
 import { BigGANModel } from '../model'

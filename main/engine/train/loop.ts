@@ -1,32 +1,47 @@
 // The BigGAN training loop (Brock et al. 2018, §3 and Appendix C; BigGAN-PyTorch's train.py): for each G step,
 // `dStepsPerGStep` D steps on fresh reals and fakes, then one G step, then the EMA of G. Everything that happens
-// to tensors lives in session.ts; files live behind the sink (run.ts). Cancelling (an AbortSignal) finishes the
+// to tensors lives in session.ts; what the loop produces (metrics, preview samples, checkpoints) goes to a sink,
+// which keeps it: a run folder (runs/folder.ts) writes files, a test keeps it in memory. Cancelling (an AbortSignal) finishes the
 // current step, writes a checkpoint and returns; the collapse monitor stops the run early, keeping the best.
 // best/ is chosen among the scheduled checkpoints (a best record between checkpoints has no weights saved): the
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
-import type { Provenance } from '../manifest'
-import { encodePng } from '../../images/png'
-import { gridLayout, tileGrid, toPixels } from '../../images/pixels'
+import type { TensorMap } from '../../tensors/tensor'
+import type { BigGANModel } from '../model'
 import { memorisationAt, type MemorisationResult } from './memorisation'
 import { metricsLine, type JsonValue, type MonitorDecision, type TrainingRecord } from './monitor'
 import type { TrainingSession } from './session'
 import { memorisationSettings } from './settings'
 
-/** Where a run's products go. run.ts writes them to a run folder; a test may keep them in memory. */
+/** Where a run's products go. A run folder writes them to files; a test may keep them in memory. */
 export interface TrainingSink {
   /** one line of metrics per logged step */
   metrics(line: { [key: string]: JsonValue }): Promise<void>
-  /** a PNG grid of the fixed preview latents rendered by the EMA generator */
-  preview(step: number, png: Uint8Array): Promise<void>
+  /** the fixed preview latents rendered by the EMA generator */
+  preview(step: number, samples: PreviewSamples): Promise<void>
   /** the copying check of those samples: each one's nearest training images */
   memorisation?(step: number, result: MemorisationResult): Promise<void>
-  /** a checkpoint: the sink picks a folder, `write` fills it; `best` also keeps it as the best so far */
-  checkpoint(step: number, write: (dir: string) => Promise<unknown>, options: { best: boolean }): Promise<void>
-  /** what each checkpoint's provenance records besides its source: the parent model, the images, the run folder */
-  lineage?: Lineage
+  /** a checkpoint of the run as it stands; `best` also keeps it as the best so far */
+  checkpoint(step: number, checkpoint: TrainingCheckpoint, options: { best: boolean }): Promise<void>
 }
 
-export type Lineage = Pick<Provenance, 'from' | 'parent' | 'data' | 'run'>
+/** Preview samples [n, R, R, 3] in [−1, 1] (NHWC), one class each, from the run's fixed latents. */
+export interface PreviewSamples {
+  step: number
+  seed: number
+  resolution: number
+  images: Float32Array
+  classes: number[]
+}
+
+/** Everything a checkpoint holds: the model (G, D, EMA of G), the optimiser moments by `<parameter>.m|v`, and the
+ *  JSON state an exact resume needs. `source` and `notes` say what wrote it ('train', 'step 500 of 2000'). */
+export interface TrainingCheckpoint {
+  model: BigGANModel
+  optimiser: TensorMap
+  state: Record<string, unknown>
+  source: string
+  notes: string
+}
 
 export interface TrainProgress {
   step: number
@@ -128,12 +143,12 @@ async function measure(
 async function checkpoint(session: TrainingSession, sink: TrainingSink, best: boolean): Promise<void> {
   const { mode, steps } = session.settings
   const step = session.step
-  if (best) session.bestStep = step // before writing, so the checkpoint records itself as best
-  const provenance = { source: mode, notes: `step ${step} of ${steps}`, ...sink.lineage }
-  await sink.checkpoint(step, (dir) => session.save(dir, provenance), { best })
+  if (best) session.bestStep = step // before the state is taken, so the checkpoint records itself as best
+  const saved = { model: session.model, optimiser: session.optimiserTensors(), state: session.snapshot() as unknown as Record<string, unknown> }
+  await sink.checkpoint(step, { ...saved, source: mode, notes: `step ${step} of ${steps}` }, { best })
 }
 
-/** Writes the preview grid; returns its images [n, R, R, 3] in [−1, 1] and their classes. */
+/** Hands the preview samples to the sink; returns them for the copying check. */
 async function preview(session: TrainingSession, sink: TrainingSink): Promise<{ images: Float32Array; classes: number[] }> {
   const { z, y, classes } = session.previewInputs()
   const { zDim, numClasses, resolution } = session.model.config
@@ -144,11 +159,7 @@ async function preview(session: TrainingSession, sink: TrainingSink): Promise<{ 
     const part = await session.model.generate(z.subarray(i * zDim, (i + k) * zDim), y.subarray(i * numClasses, (i + k) * numClasses))
     images.set(part, i * resolution * resolution * 3)
   }
-  const layout = gridLayout(n, resolution)
-  const grid = tileGrid(toPixels(images), layout)
-  // the layout travels with the image: the studio shows which sample a click hits from it
-  const text = { 'biggan-preview': JSON.stringify({ step: session.step, seed: session.settings.seed, classes, grid: layout }) }
-  await sink.preview(session.step, encodePng(grid.rgb, grid.width, grid.height, text))
+  await sink.preview(session.step, { step: session.step, seed: session.settings.seed, resolution, images, classes })
   return { images, classes }
 }
 

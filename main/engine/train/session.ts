@@ -9,7 +9,6 @@
 // Accumulation is not bitwise a larger batch: every training forward advances the spectral-norm vectors one power
 // step and G's BatchNorm normalises by the micro-batch's own statistics (as BigGAN-PyTorch's per-GPU BN).
 import type { TensorMap } from '../../tensors/tensor'
-import type { ModelManifest, Provenance } from '../manifest'
 import { batches, type BatchStream, type BatchStreamState } from './batches'
 import { modelPixels, oneHot, type ImageFolder, type ImageSplit } from '../images'
 import { classNames, findClass } from '../classes'
@@ -30,7 +29,6 @@ import { checkTrainSettings, discriminatorBlocks, frozenDiscriminatorParameters,
 import {
   discriminatorStep, generatorStep, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type Trainee,
 } from './step'
-import { saveModel } from '../../disk/modelFolder'
 
 /** The images a run trains on, with labels already in the model's class indices. */
 export interface TrainingData {
@@ -301,11 +299,6 @@ export class TrainingSession {
   /** Both optimisers' moments, by `<parameter>.m|v`. */
   optimiserTensors(): TensorMap {
     return new Map([...this.adamG.state().moments, ...this.adamD.state().moments])
-  }
-
-  /** Writes the model, optimiser state and session state as a native model folder in `dir`. */
-  save(dir: string, provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>): Promise<ModelManifest> {
-    return saveModel(this.model, dir, provenance, this.snapshot() as unknown as Record<string, unknown>, this.optimiserTensors())
   }
 
   /** Frees the optimisers; the model stays the caller's. */
