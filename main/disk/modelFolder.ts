@@ -2,33 +2,21 @@
 // beside `model.safetensors` (G, and optionally D, the EMA of G and optimiser state, by engine parameter names).
 // Tensors are written in name order and hashed as they pass, so the hash names the weights, not the file layout;
 // reading streams one tensor at a time into the engine's model (BigGANModel.fromSavedTensors).
-import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseModelConfig } from '../engine/config.ts'
+import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
 import { BigGANModel } from '../engine/model.ts'
 import { engineVersion } from '../engine/version.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import { ioError, openSafetensorsFile, writeSafetensorsFile, type SafetensorsFile } from './safetensorsFile.ts'
-import type { DType, LazyTensor, TensorMap } from '../tensors/tensor.ts'
+import type { LazyTensor, TensorMap } from '../tensors/tensor.ts'
 
 export const nativeFormat = 'biggan-studio-model'
 export const nativeFormatVersion = 1
 export const configFile = 'config.json'
 export const weightsFile = 'model.safetensors'
-
-/** Hashes tensors the same way when writing and when reading. */
-export class ContentHasher {
-  private readonly h = createHash('sha256')
-  add(name: string, dtype: DType, shape: readonly number[], data: Uint8Array): void {
-    this.h.update(`${name}\0${dtype}\0${JSON.stringify(shape)}\0`)
-    this.h.update(data)
-  }
-  digest(): string {
-    return this.h.digest('hex')
-  }
-}
 
 function contentsOf(names: Iterable<string>): ModelManifest['contents'] {
   const list = [...names]

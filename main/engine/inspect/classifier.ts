@@ -12,13 +12,13 @@
 // features and logits always use the running averages, so an image's features never depend on its batch.
 // Raw tf ops with the engine's own conv (its gradients use only the forward Conv2D kernel, which wasm has) and
 // parameters in a ParamStore. Public calls take and return typed arrays, so no tensor outlives a call.
-import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CheckpointError } from '../../tensors/errors'
 import { ioError, openSafetensorsFile, writeSafetensorsFile } from '../../disk/safetensorsFile'
 import { fromFloat32, toFloat32 } from '../../tensors/convert'
 import type { RawTensor } from '../../tensors/tensor'
+import { contentHashOf } from '../contentHash'
 import { applyUpdates, discardUpdates, forwardContext, recordUpdate, ParamStore, type ForwardContext } from '../module'
 import { addChannelBias } from '../ops/biasAdd'
 import { conv2d } from '../ops/conv2d'
@@ -395,17 +395,6 @@ export function argmaxRows(values: Float32Array, width: number): Int32Array {
     out[r] = best
   }
   return out
-}
-
-/** sha256 over the tensors in name order: name, dtype, shape, then the bytes (as a native model folder's hash). */
-function contentHashOf(tensors: ReadonlyMap<string, RawTensor>): string {
-  const h = createHash('sha256')
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!
-    h.update(`${name}\0${t.dtype}\0${JSON.stringify(t.shape)}\0`)
-    h.update(t.data)
-  }
-  return h.digest('hex')
 }
 
 export async function readClassifierManifest(dir: string): Promise<ClassifierManifest> {

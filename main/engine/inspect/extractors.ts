@@ -10,11 +10,11 @@
 //   'tfjs:<folder>'             a TensorFlow.js layers or graph model folder (tfjsModel.ts); hash over its files
 // Images go in as [n, R, R, 3] float32 in [−1, 1] (NHWC, the generator's range); features and scores come out as
 // typed arrays, so no tensor outlives a call. classScore is the one tensor-level entry, for gradients (saliency.ts).
-import { createHash } from 'node:crypto'
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { classNames as modelClassNames } from '../classes'
+import { contentHashOf } from '../contentHash'
 import type { BigGANModel } from '../model'
 import { forwardContext } from '../module'
 import { tf } from '../tf'
@@ -221,16 +221,9 @@ function dFeatureWidth(model: BigGANModel): number {
   return width
 }
 
-/** sha256 over D's tensors, for a model that was never saved (no manifest). */
+/** The content hash of D's tensors, for a model that was never saved (no manifest). */
 function modelTensorHash(model: BigGANModel): string {
-  const h = createHash('sha256')
-  const tensors = model.tensors().D ?? new Map()
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!
-    h.update(`${name}\0${t.dtype}\0${JSON.stringify(t.shape)}\0`)
-    h.update(t.data)
-  }
-  return h.digest('hex')
+  return contentHashOf(model.tensors().D ?? new Map())
 }
 
 /** Column c of a [b, k] matrix as [b]: one class's scores. */
