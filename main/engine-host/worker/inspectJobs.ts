@@ -12,7 +12,7 @@ import {
 } from '../../engine/inspect/leakage.ts'
 import { saliency } from '../../engine/inspect/saliency.ts'
 import type { BigGANModel } from '../../engine/model.ts'
-import { toPixels } from '../../images/pixels.ts'
+import { toPixels } from '../../engine/pixels.ts'
 import { rgbToRgba } from '../../images/raster.ts'
 import type { InspectOperations, JudgeInfo, JudgeSpec, LeakageMatrixRequest, LeakageResult } from '../protocol/inspect.ts'
 import { HostError, type Job } from './job.ts'

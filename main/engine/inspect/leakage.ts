@@ -10,7 +10,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readManifest } from '../../disk/modelFolder'
-import { toPixels } from '../../images/pixels'
+import { toPixels } from '../pixels'
 import { classNames } from '../classes'
 import { BigGANModel } from '../model'
 import type { ModelConfig } from '../config'

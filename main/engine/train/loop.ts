@@ -6,7 +6,8 @@
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
 import type { Provenance } from '../manifest'
 import { encodePng } from '../../images/png'
-import { gridLayout, tileGrid, toPixels } from '../../images/pixels'
+import { gridLayout, tileGrid } from '../../images/pixels'
+import { toPixels } from '../pixels'
 import { memorisationAt, type MemorisationResult } from './memorisation'
 import { metricsLine, type JsonValue, type MonitorDecision, type TrainingRecord } from './monitor'
 import type { TrainingSession } from './session'
