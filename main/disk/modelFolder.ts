@@ -2,7 +2,7 @@
 // beside `model.safetensors` (G, and optionally D, the EMA of G and optimiser state, by engine parameter names).
 // Tensors are written in name order and hashed as they pass, so the hash names the weights, not the file layout;
 // reading streams one tensor at a time into the engine's model (BigGANModel.fromSavedTensors).
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseModelConfig } from '../engine/config.ts'
 import { ContentHasher } from '../engine/contentHash.ts'
@@ -10,6 +10,7 @@ import { groups, type ModelManifest, type Provenance } from '../engine/manifest.
 import { BigGANModel } from '../engine/model.ts'
 import { engineVersion } from '../engine/version.ts'
 import { CheckpointError } from '../tensors/errors.ts'
+import { writeJsonAtomic } from './atomic.ts'
 import { ioError, openSafetensorsFile, writeSafetensorsFile, type SafetensorsFile } from './safetensorsFile.ts'
 import type { LazyTensor, TensorMap } from '../tensors/tensor.ts'
 
@@ -62,19 +63,8 @@ export async function writeNativeModel(
     contentHash: hasher.digest(),
     contents: contentsOf(sorted.map((t) => t.name)),
   }
-  await writeFileAtomic(join(dir, configFile), `${JSON.stringify(full, null, 2)}\n`)
+  await writeJsonAtomic(join(dir, configFile), full, 'write the model config')
   return full
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
-  try {
-    await writeFile(tmp, text, { flush: true })
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined)
-    throw ioError(err, path, 'write the model config')
-  }
 }
 
 export interface NativeModel {

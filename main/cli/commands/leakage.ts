@@ -35,7 +35,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
   async run(ctx) {
     const { args, backend, out } = ctx
     const { leakageMatrix, leakageOverCheckpoints, checkpointFolders } = await import('../../engine/inspect/leakage.ts')
-    const { writeJsonAtomic } = await import('../../engine/inspect/generatorMetrics.ts')
+    const { writeJsonAtomic } = await import('../../disk/atomic.ts')
     const seeds = intOption(args, 'seeds') ?? 16
     if (seeds < 1 || seeds > 100_000) throw new UsageError(`--seeds must be between 1 and 100000, not ${seeds}`)
     const firstSeed = intOption(args, 'first-seed') ?? 0
@@ -52,7 +52,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
         const report = await leakageMatrix(model, judge.route, options)
         printReport(out, report, modelDir, model)
         const file = stringOption(args, 'out')
-        if (file) out(`wrote ${await writeJsonAtomic(file, { format: 'biggan-studio-leakage', version: 1, createdAt: new Date().toISOString(), modelDir, ...report })}`)
+        if (file) out(`wrote ${await writeJsonAtomic(file, { format: 'biggan-studio-leakage', version: 1, createdAt: new Date().toISOString(), modelDir, ...report }, 'write the leakage report')}`)
         return
       }
       const dirs: string[] = []
@@ -80,7 +80,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
       const file = stringOption(args, 'out')
       if (file) {
         const report = { format: 'biggan-studio-leakage-checkpoints', version: 1, createdAt: new Date().toISOString(), truncations, checkpoints: results }
-        out(`wrote ${await writeJsonAtomic(file, report)}`)
+        out(`wrote ${await writeJsonAtomic(file, report, 'write the leakage report')}`)
       }
     } finally {
       judge?.dispose()

@@ -8,9 +8,8 @@ import { classNames } from '../../engine/classes.ts'
 import {
   checkResolution, defaultExtractorSpec, discriminatorExtractor, openExtractor, type FeatureExtractor,
 } from '../../engine/inspect/extractors.ts'
-import {
-  diversityFidelityCurve, metricsFileName, realFeatures, saveMetrics, type DiversityFidelityCurve,
-} from '../../engine/inspect/generatorMetrics.ts'
+import { diversityFidelityCurve, realFeatures, type DiversityFidelityCurve } from '../../engine/inspect/generatorMetrics.ts'
+import { metricsFileName, saveMetrics } from '../../disk/metricsFiles.ts'
 import { chooseRealImages } from '../../engine/inspect/realImages.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import { HostError, type Job } from './job.ts'
