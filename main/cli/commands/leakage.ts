@@ -91,7 +91,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
 
 /** The judge the user named (or the default for this model), as leakageMatrix takes it. */
 async function openJudge(ctx: CommandContext, model: BigGANModel, spec: string | undefined) {
-  const { defaultExtractorSpec, openExtractor } = await import('../../engine/inspect/extractors.ts')
+  const { defaultExtractorSpec, openExtractor } = await import('../../disk/extractors.ts')
   const chosen = spec ?? (await defaultExtractorSpec(model))
   if (chosen === undefined) {
     throw new UsageError('this model has no discriminator and the bundled classifier does not know its classes: give --classifier DIR')

@@ -34,7 +34,8 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
   ],
   async run(ctx) {
     const { args, backend, out, err } = ctx
-    const { defaultExtractorSpec, openExtractor, checkResolution } = await import('../../engine/inspect/extractors.ts')
+    const { defaultExtractorSpec, openExtractor } = await import('../../disk/extractors.ts')
+    const { checkResolution } = await import('../../engine/inspect/extractors.ts')
     const { diversityFidelityCurve, realFeatures } = await import('../../engine/inspect/generatorMetrics.ts')
     const { metricsFileName, saveMetrics } = await import('../../disk/metricsFiles.ts')
     const { writeJsonAtomic } = await import('../../disk/atomic.ts')

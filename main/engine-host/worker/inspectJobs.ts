@@ -4,9 +4,8 @@
 // user's folder) is loaded here, once, and kept until another is asked for: its weights never reach the main thread.
 import { argmaxRows } from '../../engine/inspect/classifier.ts'
 import { imageEvidence, topClasses } from '../../engine/inspect/evidence.ts'
-import {
-  defaultExtractorSpec, discriminatorExtractor, openExtractor, type FeatureExtractor,
-} from '../../engine/inspect/extractors.ts'
+import { discriminatorExtractor, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
+import { defaultExtractorSpec, openExtractor } from '../../disk/extractors.ts'
 import {
   checkpointFolders, leakageMatrix, leakageOverCheckpoints, leakageSamples, quantise, type LeakageReport,
 } from '../../engine/inspect/leakage.ts'
