@@ -34,7 +34,8 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
   ],
   async run(ctx) {
     const { args, backend, out } = ctx
-    const { leakageMatrix, leakageOverCheckpoints, checkpointFolders } = await import('../../engine/inspect/leakage.ts')
+    const { leakageMatrix } = await import('../../engine/inspect/leakage.ts')
+    const { leakageOverCheckpoints, checkpointFolders } = await import('../../runs/leakage.ts')
     const { writeJsonAtomic } = await import('../../disk/atomic.ts')
     const seeds = intOption(args, 'seeds') ?? 16
     if (seeds < 1 || seeds > 100_000) throw new UsageError(`--seeds must be between 1 and 100000, not ${seeds}`)

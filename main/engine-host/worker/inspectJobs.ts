@@ -6,9 +6,8 @@ import { argmaxRows } from '../../engine/inspect/classifier.ts'
 import { imageEvidence, topClasses } from '../../engine/inspect/evidence.ts'
 import { discriminatorExtractor, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
 import { defaultExtractorSpec, openExtractor } from '../../disk/extractors.ts'
-import {
-  checkpointFolders, leakageMatrix, leakageOverCheckpoints, leakageSamples, quantise, type LeakageReport,
-} from '../../engine/inspect/leakage.ts'
+import { leakageMatrix, leakageSamples, quantise, type LeakageReport } from '../../engine/inspect/leakage.ts'
+import { checkpointFolders, leakageOverCheckpoints } from '../../runs/leakage.ts'
 import { saliency } from '../../engine/inspect/saliency.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import { toPixels } from '../../engine/pixels.ts'
