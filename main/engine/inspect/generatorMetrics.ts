@@ -1,5 +1,5 @@
-// Generator metrics against a set of real images, in a named extractor's feature
-// space (extractors.ts): Fréchet distance and KID (frechet.ts), precision/recall and density/coverage (manifold.ts).
+// Generator metrics against a set of real images, in a named extractor's feature space (extractors.ts): Fréchet
+// distance and KID (frechet.ts), precision/recall and density/coverage (manifold.ts).
 // Every result carries the extractor's name and hash, the sample counts, k, the truncation and the classes, and a
 // note that it is not the published Inception FID: FID is biased by sample size (compare only equal counts) and a
 // task-trained or D feature space ranks models differently from Inception's.
