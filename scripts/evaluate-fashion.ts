@@ -25,7 +25,8 @@ import {
   DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist, toModelImages, type FashionMnistSplit,
 } from '../main/data/fashionMnist'
 import { initBackend } from '../main/backend/backend'
-import { ImageClassifier, argmaxRows } from '../main/engine/inspect/classifier'
+import { argmaxRows } from '../main/engine/inspect/classifier'
+import { loadClassifier } from '../main/disk/classifierFolder'
 import { matchClasses } from '../main/engine/inspect/extractors'
 import { featureStatistics, frechetDistance, frechetParts, kernelInceptionDistance, type GaussianStatistics, type KidResult } from '../main/engine/inspect/frechet'
 import { memorisationCheck, type MemorisationReport } from '../main/engine/inspect/nearestNeighbours'
@@ -70,7 +71,7 @@ const truncations = opts.truncations.split(',').map((word): { label: string; thr
 })
 
 const backend = await initBackend({ backend: opts.backend })
-const classifier = await ImageClassifier.load(opts.classifier)
+const classifier = await loadClassifier(opts.classifier)
 const model = await loadModel(opts.model)
 const R = classifier.config.resolution
 const imageSize = classifier.imageSize

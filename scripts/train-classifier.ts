@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist, toModelImages, type FashionMnistSplit } from '../main/data/fashionMnist'
 import { initBackend } from '../main/backend/backend'
 import { ClassifierTrainer, ImageClassifier, defaultClassifierConfig } from '../main/engine/inspect/classifier'
+import { saveClassifier } from '../main/disk/classifierFolder'
 import { Random } from '../main/engine/sampling/random'
 import { tf } from '../main/engine/tf'
 
@@ -75,7 +76,7 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   console.log(`epoch ${epoch + 1}: test accuracy ${(100 * accuracy).toFixed(2)} %`)
 }
 const seconds = (performance.now() - started) / 1000
-const manifest = await classifier.save(opts.out, {
+const manifest = await saveClassifier(classifier, opts.out, {
   dataset: 'Fashion-MNIST (Debian dataset-fashion-mnist): train 60k / t10k 10k, 28×28 padded to 32×32, grey in all three channels, [−1, 1]',
   trainImages: trainCount,
   testImages: test.count,

@@ -98,7 +98,8 @@ async function publish(): Promise<void> {
  * row (seeds 0–9 of one stream, the paper's truncation at threshold 1.0), EMA generator, standing statistics.
  */
 async function writeSampleSheet(model: import('../main/engine/model.ts').BigGANModel): Promise<void> {
-  const { gridLayout, tileGrid, toPixels } = await import('../main/images/pixels.ts')
+  const { gridLayout, tileGrid } = await import('../main/images/pixels.ts')
+  const { toPixels } = await import('../main/engine/pixels.ts')
   const { Random } = await import('../main/engine/sampling/random.ts')
   const { sampleLatents, statisticsTruncation, truncationFor } = await import('../main/engine/sampling/truncation.ts')
   const { zDim, numClasses, resolution } = model.config

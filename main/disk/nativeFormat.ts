@@ -3,31 +3,20 @@
 // names). Tensors are written in name order and hashed as they pass, so the hash names the weights, not the file
 // layout; reading streams one tensor at a time. Raw tensors only, no TensorFlow.js: reading a manifest (to plan a
 // fine-tune, to check a checkpoint is complete) loads nothing else; modelFolder.ts turns the tensors into a model.
-import { createHash } from 'node:crypto'
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseModelConfig } from '../engine/config.ts'
+import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
 import { CheckpointError } from '../tensors/errors.ts'
+import { writeJsonAtomic } from './atomic.ts'
 import { ioError, openSafetensorsFile, writeSafetensorsFile, type SafetensorsFile } from './safetensorsFile.ts'
-import type { DType, LazyTensor } from '../tensors/tensor.ts'
+import type { LazyTensor } from '../tensors/tensor.ts'
 
 export const nativeFormat = 'biggan-studio-model'
 export const nativeFormatVersion = 1
 export const configFile = 'config.json'
 export const weightsFile = 'model.safetensors'
-
-/** Hashes tensors the same way when writing and when reading. */
-export class ContentHasher {
-  private readonly h = createHash('sha256')
-  add(name: string, dtype: DType, shape: readonly number[], data: Uint8Array): void {
-    this.h.update(`${name}\0${dtype}\0${JSON.stringify(shape)}\0`)
-    this.h.update(data)
-  }
-  digest(): string {
-    return this.h.digest('hex')
-  }
-}
 
 function contentsOf(names: Iterable<string>): ModelManifest['contents'] {
   const list = [...names]
@@ -73,19 +62,8 @@ export async function writeNativeModel(
     contentHash: hasher.digest(),
     contents: contentsOf(sorted.map((t) => t.name)),
   }
-  await writeFileAtomic(join(dir, configFile), `${JSON.stringify(full, null, 2)}\n`)
+  await writeJsonAtomic(join(dir, configFile), full, 'write the model config')
   return full
-}
-
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
-  try {
-    await writeFile(tmp, text, { flush: true })
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined)
-    throw ioError(err, path, 'write the model config')
-  }
 }
 
 export interface NativeModel {

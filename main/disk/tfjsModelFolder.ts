@@ -1,6 +1,6 @@
 // A TensorFlow.js model folder the user points to (model.json + weight shards, as tfjs-converter or
-// model.save() writes them) as a feature extractor (extractors.ts), read from the local file system through a small
-// IO handler: no network, no tfjs-node. Features: a layers model's feature layer (default the one before the last),
+// model.save() writes them) as a feature extractor (engine/inspect/extractors.ts), read from the local file system
+// through a small IO handler: no network, no tfjs-node. Features: a layers model's feature layer (default the one before the last),
 // or a graph model's output; class scores: the last layer's softmax (applied here when the model ends in logits).
 // The folder's identity for every number computed with it is a sha256 over model.json and its weight files in
 // manifest order (plus extractor.json where there is one).

@@ -1,15 +1,5 @@
-// From generator output to pixels. G emits NHWC floats in [−1, 1]; pixels are uint8 by the HF/colab rule
-// clip(((x + 1) / 2) · 256, 0, 255), floored, so exported images match the reference tools byte for byte.
-
-/** [count, size, size, 3] floats in [−1, 1] → uint8 with the same layout. */
-export function toPixels(images: Float32Array): Uint8Array {
-  const out = new Uint8Array(images.length)
-  for (let i = 0; i < images.length; i++) {
-    const v = Math.floor(((images[i] + 1) / 2) * 256)
-    out[i] = v < 0 ? 0 : v > 255 ? 255 : v
-  }
-  return out
-}
+// The studio's image grids: where each generated image sits in a grid picture, and the tiling that draws it. The
+// images come in as pixels already (engine/pixels.ts turns generator output into them).
 
 /** Where `count` images of cell × cell pixels sit in a grid image: row-major in `columns` columns, a `gap`-pixel
  *  border around every cell. The one geometry of the studio's grids: tileGrid draws it, and a fine-tune preview

@@ -2,8 +2,9 @@
 // layout, the step, the seed and each sample's class travel in the PNG's text chunk ('biggan-preview'), so whoever
 // shows the image finds the sample under a click without knowing the tiling rule. Written by the run folder,
 // read back by the studio: one home for both halves of the format.
+import { toPixels } from '../engine/pixels.ts'
 import { encodePng, readPngText } from '../images/png.ts'
-import { gridLayout, tileGrid, toPixels, type GridLayout } from '../images/pixels.ts'
+import { gridLayout, tileGrid, type GridLayout } from '../images/pixels.ts'
 import type { PreviewSamples } from '../engine/train/loop.ts'
 
 const TEXT_KEY = 'biggan-preview'

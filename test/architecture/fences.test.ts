@@ -29,6 +29,12 @@ const under = (path: string | null, ...prefixes: string[]): boolean =>
 
 const show = (i: Imports): Violation => `${i.file} → ${i.specifier}`
 
+// Modules that reach the file system or its paths (with or without 'node:'), and sharp, which decodes image files.
+// Pure built-ins such as node:crypto stay allowed everywhere.
+const FILE_MODULES = new Set(['fs', 'path', 'url', 'os'])
+const touchesFiles = (specifier: string): boolean =>
+  specifier === 'sharp' || FILE_MODULES.has(specifier.replace(/^node:/, '').split('/')[0])
+
 const ALL = importsUnder('main', 'preload', 'renderer', 'bin')
 
 describe('architecture fences', () => {
@@ -64,6 +70,38 @@ describe('architecture fences', () => {
     expect(bad.map(show)).toEqual([])
   })
 
+  // The layers below everything else stay pure: they take bytes, tensors and plain values, so each runs the same
+  // under the desktop app, the CLI, a worker and a test, and none needs a file or a resources folder to be there.
+  it('the engine touches no file or path and imports nothing from main/ outside main/engine/ and main/tensors/', () => {
+    const bad = ALL.filter(
+      (i) =>
+        under(i.file, 'main/engine') &&
+        (touchesFiles(i.specifier) || (i.target !== null && !under(i.target, 'main/engine', 'main/tensors'))),
+    )
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('the engine finds nothing beside its own source files (no import.meta.url, dirname or filename)', () => {
+    const bad = sourceFiles('main/engine').flatMap((file) =>
+      [...stripComments(readSource(file)).matchAll(/\bimport\.meta\.(url|dirname|filename)\b/g)].map((m) => `${file} → ${m[0]}`),
+    )
+    expect(bad).toEqual([])
+  })
+
+  it('main/tensors/ imports only main/tensors/: no other layer, no TensorFlow.js, no package', () => {
+    const bad = ALL.filter((i) => under(i.file, 'main/tensors') && (i.target === null || !under(i.target, 'main/tensors')))
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('the checkpoint readers touch no file or path and import only the readers, main/tensors/ and main/engine/', () => {
+    const bad = ALL.filter(
+      (i) =>
+        under(i.file, 'main/checkpoints') &&
+        (touchesFiles(i.specifier) || (i.target !== null && !under(i.target, 'main/checkpoints', 'main/tensors', 'main/engine'))),
+    )
+    expect(bad.map(show)).toEqual([])
+  })
+
   it('the renderer imports no Node built-in and nothing from main/', () => {
     const bad = ALL.filter((i) => under(i.file, 'renderer') && (isNodeBuiltin(i.specifier) || under(i.target, 'main')))
     expect(bad.map(show)).toEqual([])
@@ -92,6 +130,11 @@ describe('the import scanner used by the fences', () => {
     expect(isNodeBuiltin('node:path')).toBe(true)
     expect(isNodeBuiltin('fs/promises')).toBe(true)
     expect(isNodeBuiltin('svelte')).toBe(false)
+  })
+
+  it('counts the file-system modules in both spellings, and sharp, but not pure built-ins or look-alike packages', () => {
+    expect(['node:fs', 'fs/promises', 'node:path', 'path/posix', 'node:url', 'os', 'sharp'].map(touchesFiles)).toEqual(Array(7).fill(true))
+    expect(['node:crypto', 'pathe', 'fs-extra-ish', '@tensorflow/tfjs', './fs'].map(touchesFiles)).toEqual(Array(5).fill(false))
   })
 })
 

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
 import { ImageClassifier } from '../../main/engine/inspect/classifier'
+import { saveClassifier } from '../../main/disk/classifierFolder'
 import { Random } from '../../main/engine/sampling/random'
 import { encodePng } from '../../main/images/png'
 import { testModel } from '../finetune/helpers'
@@ -90,7 +91,7 @@ describe('biggan leakage', () => {
     expect(noDiscriminator.err).toMatch(/generator-only: give --classifier fashion-mnist/)
     const small = ImageClassifier.initialise({ resolution: 16, channels: [4], featureDim: 4, classNames: fashionNames }, 1)
     const smallDir = join(work, 'small-classifier')
-    await small.save(smallDir)
+    await saveClassifier(small, smallDir)
     small.dispose()
     const wrongSize = await biggan('leakage', '--model', model, '--classes', '0', '--classifier', smallDir)
     expect(wrongSize.code).toBe(1)

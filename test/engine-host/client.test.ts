@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { StudioError, type ModelInfo } from '../../preload/contract'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
 import type { BigGANModel } from '../../main/engine/model'
-import { toPixels } from '../../main/images/pixels'
+import { toPixels } from '../../main/engine/pixels'
 import { rgbToRgba } from '../../main/images/raster'
 import { pack, tempDir, tinyModelFolder, tinyPoints } from './helpers'
 

@@ -6,6 +6,7 @@ import { initBackend } from '../../main/backend/backend'
 import {
   ClassifierTrainer, ImageClassifier, argmaxRows, type ClassifierConfig,
 } from '../../main/engine/inspect/classifier'
+import { loadClassifier, saveClassifier } from '../../main/disk/classifierFolder'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 
@@ -96,21 +97,42 @@ describe.each([
   it('saves and loads as a folder with a content hash, giving identical logits', async () => {
     const classifier = ImageClassifier.initialise(config, 8)
     const { images } = separable(5, 9)
-    const manifest = await classifier.save(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-a`), { testAccuracy: 0.5 })
+    const manifest = await saveClassifier(classifier, join(dir, `${config.batchNorm ? 'bn' : 'plain'}-a`), { testAccuracy: 0.5 })
     expect(manifest.contentHash).toMatch(/^[0-9a-f]{64}$/)
-    const loaded = await ImageClassifier.load(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-a`))
+    const loaded = await loadClassifier(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-a`))
     expect(loaded.contentHash).toBe(manifest.contentHash)
     expect(loaded.config).toEqual(config)
     expect(await loaded.logits(images)).toEqual(await classifier.logits(images))
     // same weights, same hash; other weights, another
-    expect((await loaded.save(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-b`))).contentHash).toBe(manifest.contentHash)
+    expect((await saveClassifier(loaded, join(dir, `${config.batchNorm ? 'bn' : 'plain'}-b`))).contentHash).toBe(manifest.contentHash)
     const other = ImageClassifier.initialise(config, 9)
-    expect((await other.save(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-c`))).contentHash).not.toBe(manifest.contentHash)
+    expect((await saveClassifier(other, join(dir, `${config.batchNorm ? 'bn' : 'plain'}-c`))).contentHash).not.toBe(manifest.contentHash)
     const json = JSON.parse(await readFile(join(dir, `${config.batchNorm ? 'bn' : 'plain'}-a`, 'config.json'), 'utf8'))
     expect(json.training).toEqual({ testAccuracy: 0.5 })
     for (const c of [classifier, loaded, other]) c.dispose()
   })
 
+  it('lists its tensors and is rebuilt from them in memory, identified by their content hash', async () => {
+    const classifier = ImageClassifier.initialise(config, 14)
+    const { images } = separable(4, 15)
+    const tensors = await classifier.tensors()
+    expect(tensors.size).toBe(held)
+    const before = tf.memory().numTensors
+    const rebuilt = ImageClassifier.fromTensors(config, tensors)
+    expect(rebuilt.contentHash).toMatch(/^[0-9a-f]{64}$/)
+    const again = ImageClassifier.fromTensors(config, tensors, { contentHash: rebuilt.contentHash })
+    expect(again.contentHash).toBe(rebuilt.contentHash)
+    again.dispose()
+    expect(await rebuilt.logits(images)).toEqual(await classifier.logits(images))
+    expect(() => ImageClassifier.fromTensors(config, tensors, { contentHash: '0'.repeat(64) })).toThrow(/content hash/)
+    const extra = new Map([...tensors, ['head.extra', tensors.get('head.bias')!]])
+    expect(() => ImageClassifier.fromTensors(config, extra, { source: 'memory' })).toThrow(/memory: tensor 'head.extra'/)
+    const missing = new Map([...tensors].filter(([name]) => name !== 'head.bias'))
+    expect(() => ImageClassifier.fromTensors(config, missing)).toThrow(/'head.bias'.*needs this tensor/)
+    rebuilt.dispose()
+    expect(tf.memory().numTensors).toBe(before) // refused tensors leave nothing behind
+    classifier.dispose()
+  })
 })
 
 describe('classifier folders', () => {
@@ -121,8 +143,8 @@ describe('classifier folders', () => {
     await trainer.step(images, labels)
     const mean = await classifier.params.get('stage0.bn.mean').data()
     expect(Math.max(...mean.map(Math.abs))).toBeGreaterThan(0)
-    await classifier.save(join(dir, 'bn'))
-    const loaded = await ImageClassifier.load(join(dir, 'bn'))
+    await saveClassifier(classifier, join(dir, 'bn'))
+    const loaded = await loadClassifier(join(dir, 'bn'))
     expect(await loaded.params.get('stage0.bn.mean').data()).toEqual(mean)
     expect(await loaded.params.get('stage1.bn.var').data()).toEqual(await classifier.params.get('stage1.bn.var').data())
     expect(await loaded.features(images)).toEqual(await classifier.features(images))
@@ -133,26 +155,26 @@ describe('classifier folders', () => {
 
   it('refuses a folder whose weights no longer match the hash', async () => {
     const classifier = ImageClassifier.initialise(config, 10)
-    await classifier.save(join(dir, 'd'))
+    await saveClassifier(classifier, join(dir, 'd'))
     classifier.dispose()
     const path = join(dir, 'd', 'model.safetensors')
     const bytes = await readFile(path)
     bytes[bytes.length - 1] ^= 0xff
     await writeFile(path, bytes)
     const before = tf.memory().numTensors
-    await expect(ImageClassifier.load(join(dir, 'd'))).rejects.toThrow(/content hash/)
+    await expect(loadClassifier(join(dir, 'd'))).rejects.toThrow(/content hash/)
     expect(tf.memory().numTensors).toBe(before)
   })
 
   it('refuses a config whose architecture does not fit the weights', async () => {
     const classifier = ImageClassifier.initialise(config, 11)
-    await classifier.save(join(dir, 'e'))
+    await saveClassifier(classifier, join(dir, 'e'))
     classifier.dispose()
     const path = join(dir, 'e', 'config.json')
     const json = JSON.parse(await readFile(path, 'utf8'))
     json.config.featureDim = 7
     await writeFile(path, JSON.stringify(json))
-    await expect(ImageClassifier.load(join(dir, 'e'))).rejects.toThrow(/features\.weight.*shape \[32,6\] but the config needs \[32,7\]/)
-    await expect(ImageClassifier.load(join(dir, 'nowhere'))).rejects.toThrow(/file not found/)
+    await expect(loadClassifier(join(dir, 'e'))).rejects.toThrow(/features\.weight.*shape \[32,6\] but the config needs \[32,7\]/)
+    await expect(loadClassifier(join(dir, 'nowhere'))).rejects.toThrow(/file not found/)
   })
 })

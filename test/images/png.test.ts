@@ -1,7 +1,8 @@
 import { inflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { encodePng, readPngText } from '../../main/images/png'
-import { cellOrigin, gridLayout, tileGrid, toPixels } from '../../main/images/pixels'
+import { cellOrigin, gridLayout, tileGrid } from '../../main/images/pixels'
+import { toPixels } from '../../main/engine/pixels'
 
 describe('PNG export', () => {
   it('writes RGB pixels that decode back to the same bytes, with text chunks', () => {

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
-import { ImageClassifier, argmaxRows, readClassifierManifest } from '../../main/engine/inspect/classifier'
+import { argmaxRows } from '../../main/engine/inspect/classifier'
+import { loadClassifier, readClassifierManifest } from '../../main/disk/classifierFolder'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
-import { bundledClassifierDir, defaultExtractorSpec, openExtractor } from '../../main/engine/inspect/extractors'
+import { defaultExtractorSpec, openExtractor } from '../../main/disk/extractors'
+import { bundledClassifierDir } from '../../main/disk/resources'
 import { saliency } from '../../main/engine/inspect/saliency'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
@@ -69,7 +71,7 @@ function closeTo(a: ArrayLike<number>, b: ArrayLike<number>, tolerance = 1e-5): 
 describe('the bundled Fashion-MNIST classifier as an extractor', () => {
   it('has its content hash, 128-d features and softmax class scores whose argmax is its prediction', async () => {
     const extractor = await openExtractor('fashion-mnist')
-    const classifier = await ImageClassifier.load(bundledClassifierDir())
+    const classifier = await loadClassifier(bundledClassifierDir())
     try {
       const manifest = await readClassifierManifest(bundledClassifierDir())
       expect(extractor.name).toBe('fashion-mnist-classifier')

@@ -6,9 +6,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
 import { discriminatorExtractor } from '../../main/engine/inspect/extractors'
-import {
-  diversityFidelityCurve, generateForMetrics, generatorMetrics, metricsFileName, realFeatures, saveMetrics,
-} from '../../main/engine/inspect/generatorMetrics'
+import { diversityFidelityCurve, generateForMetrics, generatorMetrics, realFeatures } from '../../main/engine/inspect/generatorMetrics'
+import { metricsFileName, saveMetrics } from '../../main/disk/metricsFiles'
 import { tf } from '../../main/engine/tf'
 import { testModel } from '../finetune/helpers'
 

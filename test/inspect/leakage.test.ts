@@ -8,9 +8,8 @@ import { initBackend } from '../../main/backend/backend'
 import { argmaxRows } from '../../main/engine/inspect/classifier'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
 import { matchClasses, type FeatureExtractor } from '../../main/engine/inspect/extractors'
-import {
-  checkpointFolders, leakageMatrix, leakageOverCheckpoints, leakageSamples, quantise,
-} from '../../main/engine/inspect/leakage'
+import { leakageMatrix, leakageSamples, quantise } from '../../main/engine/inspect/leakage'
+import { checkpointFolders, leakageOverCheckpoints } from '../../main/runs/leakage'
 import { tf } from '../../main/engine/tf'
 import { testModel } from '../finetune/helpers'
 import { saveModel } from '../../main/disk/modelFolder'

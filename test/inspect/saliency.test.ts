@@ -4,7 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
 import { ImageClassifier, type ClassifierConfig } from '../../main/engine/inspect/classifier'
 import { imageEvidence } from '../../main/engine/inspect/evidence'
-import { classifierExtractor, discriminatorExtractor, openExtractor } from '../../main/engine/inspect/extractors'
+import { classifierExtractor, discriminatorExtractor } from '../../main/engine/inspect/extractors'
+import { openExtractor } from '../../main/disk/extractors'
+import { loadClassifier } from '../../main/disk/classifierFolder'
+import { bundledClassifierDir } from '../../main/disk/resources'
 import { generatedSaliency, saliency } from '../../main/engine/inspect/saliency'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
@@ -71,7 +74,7 @@ describe('saliency', () => {
 
   it("of a classifier's logit: the bundled Fashion-MNIST classifier", async () => {
     const extractor = await openExtractor('fashion-mnist')
-    const classifier = await ImageClassifier.load((await import('../../main/engine/inspect/extractors')).bundledClassifierDir())
+    const classifier = await loadClassifier(bundledClassifierDir())
     try {
       const rng = new Random(5)
       const image = Float32Array.from({ length: 32 * 32 * 3 }, () => Math.tanh(rng.normal()))

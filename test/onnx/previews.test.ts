@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineClient } from '../../main/engine-host/client/engineClient'
 import type { BigGANModel } from '../../main/engine/model'
-import { toPixels } from '../../main/images/pixels'
+import { toPixels } from '../../main/engine/pixels'
 import sharp from 'sharp'
 import { pack, tempDir, tinyModelFolder, tinyPoints } from '../engine-host/helpers'
 

@@ -34,8 +34,9 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
   ],
   async run(ctx) {
     const { args, backend, out } = ctx
-    const { leakageMatrix, leakageOverCheckpoints, checkpointFolders } = await import('../../engine/inspect/leakage.ts')
-    const { writeJsonAtomic } = await import('../../engine/inspect/generatorMetrics.ts')
+    const { leakageMatrix } = await import('../../engine/inspect/leakage.ts')
+    const { leakageOverCheckpoints, checkpointFolders } = await import('../../runs/leakage.ts')
+    const { writeJsonAtomic } = await import('../../disk/atomic.ts')
     const seeds = intOption(args, 'seeds') ?? 16
     if (seeds < 1 || seeds > 100_000) throw new UsageError(`--seeds must be between 1 and 100000, not ${seeds}`)
     const firstSeed = intOption(args, 'first-seed') ?? 0
@@ -52,7 +53,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
         const report = await leakageMatrix(model, judge.route, options)
         printReport(out, report, modelDir, model)
         const file = stringOption(args, 'out')
-        if (file) out(`wrote ${await writeJsonAtomic(file, { format: 'biggan-studio-leakage', version: 1, createdAt: new Date().toISOString(), modelDir, ...report })}`)
+        if (file) out(`wrote ${await writeJsonAtomic(file, { format: 'biggan-studio-leakage', version: 1, createdAt: new Date().toISOString(), modelDir, ...report }, 'write the leakage report')}`)
         return
       }
       const dirs: string[] = []
@@ -80,7 +81,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
       const file = stringOption(args, 'out')
       if (file) {
         const report = { format: 'biggan-studio-leakage-checkpoints', version: 1, createdAt: new Date().toISOString(), truncations, checkpoints: results }
-        out(`wrote ${await writeJsonAtomic(file, report)}`)
+        out(`wrote ${await writeJsonAtomic(file, report, 'write the leakage report')}`)
       }
     } finally {
       judge?.dispose()
@@ -91,7 +92,7 @@ Truncation values are the model's (see 'biggan sample --help'); 'none' draws z u
 
 /** The judge the user named (or the default for this model), as leakageMatrix takes it. */
 async function openJudge(ctx: CommandContext, model: BigGANModel, spec: string | undefined) {
-  const { defaultExtractorSpec, openExtractor } = await import('../../engine/inspect/extractors.ts')
+  const { defaultExtractorSpec, openExtractor } = await import('../../disk/extractors.ts')
   const chosen = spec ?? (await defaultExtractorSpec(model))
   if (chosen === undefined) {
     throw new UsageError('this model has no discriminator and the bundled classifier does not know its classes: give --classifier DIR')

@@ -34,8 +34,11 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
   ],
   async run(ctx) {
     const { args, backend, out, err } = ctx
-    const { defaultExtractorSpec, openExtractor, checkResolution } = await import('../../engine/inspect/extractors.ts')
-    const { diversityFidelityCurve, metricsFileName, realFeatures, saveMetrics, writeJsonAtomic } = await import('../../engine/inspect/generatorMetrics.ts')
+    const { defaultExtractorSpec, openExtractor } = await import('../../disk/extractors.ts')
+    const { checkResolution } = await import('../../engine/inspect/extractors.ts')
+    const { diversityFidelityCurve, realFeatures } = await import('../../engine/inspect/generatorMetrics.ts')
+    const { metricsFileName, saveMetrics } = await import('../../disk/metricsFiles.ts')
+    const { writeJsonAtomic } = await import('../../disk/atomic.ts')
     const { loadImageFolder } = await import('../../data/dataset.ts')
     const { chooseRealImages } = await import('../../engine/inspect/realImages.ts')
     const { classNames } = await import('../../engine/classes.ts')
@@ -111,7 +114,7 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       out(`k = ${curve.points[0].k.precisionRecall} (precision/recall), ${curve.points[0].k.densityCoverage} (density/coverage). ${curve.note}`)
       const file = stringOption(args, 'out')
       const written = file
-        ? await writeJsonAtomic(file, curve)
+        ? await writeJsonAtomic(file, curve, 'write the generator metrics')
         : await saveMetrics(modelDir, curve, metricsFileName(extractor, classArg === undefined ? 'all' : classes))
       out(`wrote ${written}`)
     } finally {

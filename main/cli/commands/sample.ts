@@ -30,7 +30,8 @@ faster here, timed once per machine and model size.`,
     const { Random } = await import('../../engine/sampling/random.ts')
     const { sampleLatents, statisticsTruncation, truncationFor } = await import('../../engine/sampling/truncation.ts')
     const { encodePng } = await import('../../images/png.ts')
-    const { gridLayout, tileGrid, toPixels } = await import('../../images/pixels.ts')
+    const { gridLayout, tileGrid } = await import('../../images/pixels.ts')
+    const { toPixels } = await import('../../engine/pixels.ts')
     const n = intOption(args, 'n') ?? 16
     if (n < 1 || n > 1024) throw new UsageError(`--n must be between 1 and 1024, not ${n}`)
     const seed = intOption(args, 'seed') ?? 0

@@ -4,15 +4,13 @@
 // user's folder) is loaded here, once, and kept until another is asked for: its weights never reach the main thread.
 import { argmaxRows } from '../../engine/inspect/classifier.ts'
 import { imageEvidence, topClasses } from '../../engine/inspect/evidence.ts'
-import {
-  defaultExtractorSpec, discriminatorExtractor, openExtractor, type FeatureExtractor,
-} from '../../engine/inspect/extractors.ts'
-import {
-  checkpointFolders, leakageMatrix, leakageOverCheckpoints, leakageSamples, quantise, type LeakageReport,
-} from '../../engine/inspect/leakage.ts'
+import { discriminatorExtractor, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
+import { defaultExtractorSpec, openExtractor } from '../../disk/extractors.ts'
+import { leakageMatrix, leakageSamples, quantise, type LeakageReport } from '../../engine/inspect/leakage.ts'
+import { checkpointFolders, leakageOverCheckpoints } from '../../runs/leakage.ts'
 import { saliency } from '../../engine/inspect/saliency.ts'
 import type { BigGANModel } from '../../engine/model.ts'
-import { toPixels } from '../../images/pixels.ts'
+import { toPixels } from '../../engine/pixels.ts'
 import { rgbToRgba } from '../../images/raster.ts'
 import type { InspectOperations, JudgeInfo, JudgeSpec, LeakageMatrixRequest, LeakageResult } from '../protocol/inspect.ts'
 import { HostError, type Job } from './job.ts'

@@ -5,12 +5,10 @@
 import { stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { classNames } from '../../engine/classes.ts'
-import {
-  checkResolution, defaultExtractorSpec, discriminatorExtractor, openExtractor, type FeatureExtractor,
-} from '../../engine/inspect/extractors.ts'
-import {
-  diversityFidelityCurve, metricsFileName, realFeatures, saveMetrics, type DiversityFidelityCurve,
-} from '../../engine/inspect/generatorMetrics.ts'
+import { checkResolution, discriminatorExtractor, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
+import { defaultExtractorSpec, openExtractor } from '../../disk/extractors.ts'
+import { diversityFidelityCurve, realFeatures, type DiversityFidelityCurve } from '../../engine/inspect/generatorMetrics.ts'
+import { metricsFileName, saveMetrics } from '../../disk/metricsFiles.ts'
 import { chooseRealImages } from '../../engine/inspect/realImages.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import { HostError, type Job } from './job.ts'

@@ -16,6 +16,7 @@ import { BigGANModel } from '../../engine/model.ts'
 import { BigGANGenerator } from '../../engine/networks/biggan.ts'
 import type { Inference } from '../../onnx/select.ts'
 import { HostError, type Job } from './job.ts'
+import { runInfoFile, runOfModelFolder } from '../../runs/layout.ts'
 import { loadModel, saveModel } from '../../disk/modelFolder.ts'
 
 /** The model the worker holds, with the facts ModelInfo is built from. */
@@ -269,12 +270,9 @@ export function modelInfo(
 /** A folder's name, without the `-<hash8>` an import adds; a training run's latest/, best/ or checkpoint folder is
  *  named after its run ('12-flowers best'). */
 function displayName(dir: string, hash: string): string {
+  const run = runOfModelFolder(dir)
+  if (run && existsSync(runInfoFile(run.runDir))) return `${basename(run.runDir)} ${run.label}`
   const name = basename(dir)
-  const runOf = (folder: string): string | undefined => (existsSync(join(folder, 'run.json')) ? basename(folder) : undefined)
-  const run = name === 'best' || name === 'latest' ? runOf(dirname(dir)) : undefined
-  if (run) return `${run} ${name}`
-  const checkpointRun = /^step-\d{6,}$/.test(name) && basename(dirname(dir)) === 'checkpoints' ? runOf(dirname(dirname(dir))) : undefined
-  if (checkpointRun) return `${checkpointRun} ${name}`
   const suffix = `-${hash.slice(0, 8)}`
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : name
 }

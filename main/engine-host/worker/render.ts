@@ -5,7 +5,7 @@
 // truncation only shaped z and every batch runs at ψ = 1. A point's pixels do not depend on its batch: eval-mode G
 // treats each row on its own, so the same point gives the same bytes wherever it is rendered.
 import { statisticsTruncation, truncationFor } from '../../engine/sampling/truncation.ts'
-import { toPixels } from '../../images/pixels.ts'
+import { toPixels } from '../../engine/pixels.ts'
 import { HostError, type Job } from './job.ts'
 import type { OpenModel } from './models.ts'
 import type { PackedPoints } from '../protocol/points.ts'

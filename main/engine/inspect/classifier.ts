@@ -1,6 +1,6 @@
 // A small CNN classifier whose penultimate layer is the feature space for the studio's quality numbers on data
-// that no public feature network knows (finetune-metrics §4.2: a task-trained extractor, labelled by its hash; never
-// comparable with an Inception FID). The bundled one is trained on Fashion-MNIST (scripts/train-classifier.ts).
+// that no public feature network knows: a task-trained extractor, labelled by the content hash of its weights and
+// never comparable with an Inception FID. The bundled one is trained on Fashion-MNIST (scripts/train-classifier.ts).
 //
 //   x [b, R, R, 3] in [−1, 1]
 //   per stage s:  conv 3×3 (channels[s]) → BatchNorm (or a bias) → relu → 2×2 average pool   R → R / 2^stages
@@ -12,13 +12,12 @@
 // features and logits always use the running averages, so an image's features never depend on its batch.
 // Raw tf ops with the engine's own conv (its gradients use only the forward Conv2D kernel, which wasm has) and
 // parameters in a ParamStore. Public calls take and return typed arrays, so no tensor outlives a call.
-import { createHash } from 'node:crypto'
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+// A classifier comes from a seed (initialise) or from its tensors by name (fromTensors), and lists them back
+// (tensors); its folder on disk, config.json beside model.safetensors, is disk/classifierFolder.ts.
 import { CheckpointError } from '../../tensors/errors'
-import { ioError, openSafetensorsFile, writeSafetensorsFile } from '../../disk/safetensorsFile'
 import { fromFloat32, toFloat32 } from '../../tensors/convert'
-import type { RawTensor } from '../../tensors/tensor'
+import type { RawTensor, TensorMap } from '../../tensors/tensor'
+import { contentHashOf } from '../contentHash'
 import { applyUpdates, discardUpdates, forwardContext, recordUpdate, ParamStore, type ForwardContext } from '../module'
 import { addChannelBias } from '../ops/biasAdd'
 import { conv2d } from '../ops/conv2d'
@@ -27,12 +26,6 @@ import { avgPool2x2 } from '../ops/resample'
 import { Random } from '../sampling/random'
 import { tf } from '../tf'
 import { Adam, type AdamSettings } from '../train/optimiser'
-import { engineVersion } from '../version'
-
-export const classifierFormat = 'biggan-studio-classifier'
-export const classifierFormatVersion = 1
-const configFile = 'config.json'
-const weightsFile = 'model.safetensors'
 
 export interface ClassifierConfig {
   /** input side R; images are [R, R, 3] in [−1, 1] */
@@ -45,19 +38,6 @@ export interface ClassifierConfig {
   featureDim: number
   /** one per output logit */
   classNames: string[]
-}
-
-/** What config.json says besides the architecture: where the weights came from and how well they did. */
-export interface ClassifierManifest {
-  format: typeof classifierFormat
-  formatVersion: number
-  config: ClassifierConfig
-  /** sha256 over the tensors in name order (name, dtype, shape, bytes): the feature extractor's identity */
-  contentHash: string
-  createdAt: string
-  engineVersion: string
-  /** free-form: dataset, accuracy, training settings */
-  training?: Record<string, unknown>
 }
 
 /** The bundled extractor's architecture: ~0.16 M parameters, ~0.6 MB as float32. */
@@ -78,8 +58,13 @@ interface Spec {
   trainable: boolean
 }
 
+/** A config the classifier alone holds, so that changing the caller's lists later cannot change its architecture. */
+function ownCopy(config: ClassifierConfig): ClassifierConfig {
+  return { ...config, channels: [...config.channels], classNames: [...config.classNames] }
+}
+
 function specsOf(config: ClassifierConfig): Spec[] {
-  checkConfig(config)
+  checkClassifierConfig(config)
   const specs: Spec[] = []
   let cin = 3
   const weight = (name: string, shape: number[], fanIn: number): void => {
@@ -109,7 +94,9 @@ function specsOf(config: ClassifierConfig): Spec[] {
   return specs
 }
 
-function checkConfig(c: ClassifierConfig, file?: string): void {
+/** Throws an error that names the field, its value and the rule when `c` is no valid architecture; `file`: where it
+ *  was read from, for the message. */
+export function checkClassifierConfig(c: ClassifierConfig, file?: string): void {
   const where = file ? `${file}: ` : ''
   const positive = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n > 0
   if (!positive(c.resolution)) throw new Error(`${where}classifier resolution must be a positive integer, got ${c.resolution}`)
@@ -132,7 +119,7 @@ export class ImageClassifier {
   private constructor(
     readonly config: ClassifierConfig,
     readonly params: ParamStore,
-    /** the weights' content hash, once saved or loaded */
+    /** the weights' content hash: known once built from tensors or saved (initialise leaves it unset) */
     public contentHash?: string,
   ) {}
 
@@ -146,82 +133,57 @@ export class ImageClassifier {
         s.init === 'weight' ? rng.normals(n).map((v) => v * Math.sqrt(2 / s.fanIn)) : new Float32Array(n).fill(s.init === 'ones' ? 1 : 0)
       tf.tidy(() => params.set(s.name, tf.tensor(values, s.shape, 'float32'), s.trainable))
     }
-    return new ImageClassifier({ ...config, channels: [...config.channels], classNames: [...config.classNames] }, params)
+    return new ImageClassifier(ownCopy(config), params)
   }
 
-  /** Opens a classifier folder (config.json + model.safetensors), checking every tensor and the content hash. */
-  static async load(dir: string): Promise<ImageClassifier> {
-    const manifest = await readClassifierManifest(dir)
-    const path = join(dir, weightsFile)
-    const file = await openSafetensorsFile(path)
+  /**
+   * A classifier from its tensors by name (as `tensors()` lists them), each checked against the architecture: none
+   * unknown, none missing, every shape as the config says, every value finite. `contentHash`: the hash the weights
+   * were saved under, refused when they no longer match it. `source` names where they came from in errors.
+   */
+  static fromTensors(
+    config: ClassifierConfig, tensors: ReadonlyMap<string, RawTensor>, options: { source?: string; contentHash?: string } = {},
+  ): ImageClassifier {
+    const { source } = options
+    const specs = specsOf(config)
+    const known = new Set(specs.map((s) => s.name))
+    const unknown = [...tensors.keys()].find((name) => !known.has(name))
+    if (unknown !== undefined) throw new CheckpointError('unknown-key', 'the classifier architecture in config.json has no such tensor', source, unknown)
+    for (const s of specs) {
+      const t = tensors.get(s.name)
+      if (!t) throw new CheckpointError('missing-key', 'the classifier needs this tensor', source, s.name)
+      if (t.shape.join(',') !== s.shape.join(',')) {
+        throw new CheckpointError('shape-mismatch', `shape [${t.shape}] but the config needs [${s.shape}]`, source, s.name)
+      }
+    }
+    const contentHash = contentHashOf(tensors)
+    if (options.contentHash !== undefined && contentHash !== options.contentHash) {
+      throw new CheckpointError('bad-header', 'the weights do not match the content hash in config.json: the file was changed or damaged', source)
+    }
     const params = new ParamStore()
     try {
-      const specs = specsOf(manifest.config)
-      const known = new Set(specs.map((s) => s.name))
-      const unknown = file.entries.find((e) => !known.has(e.name))
-      if (unknown) throw new CheckpointError('unknown-key', 'the classifier architecture in config.json has no such tensor', path, unknown.name)
-      const tensors = new Map<string, RawTensor>()
-      for (const s of specs) {
-        if (!file.has(s.name)) throw new CheckpointError('missing-key', 'the classifier needs this tensor', path, s.name)
-        const t = await file.read(s.name)
-        if (t.shape.join(',') !== s.shape.join(',')) {
-          throw new CheckpointError('shape-mismatch', `shape [${t.shape}] but the config needs [${s.shape}]`, path, s.name)
-        }
-        tensors.set(s.name, t)
-      }
-      if (contentHashOf(tensors) !== manifest.contentHash) {
-        throw new CheckpointError('bad-header', 'the weights do not match the content hash in config.json: the file was changed or damaged', path)
-      }
       for (const s of specs) {
         const t = tensors.get(s.name)!
         const values = toFloat32(t)
-        if (!values.every(Number.isFinite)) throw new CheckpointError('non-finite', 'NaN or Inf in a weight', path, s.name)
+        if (!values.every(Number.isFinite)) throw new CheckpointError('non-finite', 'NaN or Inf in a weight', source, s.name)
         tf.tidy(() => params.set(s.name, tf.tensor(values, t.shape, 'float32'), s.trainable))
       }
     } catch (err) {
       params.dispose()
       throw err
-    } finally {
-      await file.close()
     }
-    return new ImageClassifier(manifest.config, params, manifest.contentHash)
+    return new ImageClassifier(ownCopy(config), params, contentHash)
   }
 
-  /** Writes config.json + model.safetensors (float32); returns the manifest, whose contentHash identifies the weights. */
-  async save(dir: string, training?: Record<string, unknown>): Promise<ClassifierManifest> {
-    const tensors = new Map<string, RawTensor>()
+  /** Its tensors by name as float32, in architecture order: what fromTensors takes back, and what the content
+   *  hash is computed over. */
+  async tensors(): Promise<TensorMap> {
+    const tensors: TensorMap = new Map()
     for (const s of specsOf(this.config)) {
       const values = (await this.params.get(s.name).data()) as Float32Array
       tensors.set(s.name, fromFloat32(s.shape, values))
     }
-    const contentHash = contentHashOf(tensors)
-    try {
-      await mkdir(dir, { recursive: true })
-    } catch (err) {
-      throw ioError(err, dir, 'create the classifier folder')
-    }
-    const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    await writeSafetensorsFile(join(dir, weightsFile), { format: classifierFormat }, sorted)
-    const manifest: ClassifierManifest = {
-      format: classifierFormat,
-      formatVersion: classifierFormatVersion,
-      config: this.config,
-      contentHash,
-      createdAt: new Date().toISOString(),
-      engineVersion,
-      ...(training ? { training } : {}),
-    }
-    const path = join(dir, configFile)
-    const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
-    try {
-      await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`, { flush: true })
-      await rename(tmp, path)
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined)
-      throw ioError(err, path, 'write the classifier config')
-    }
-    this.contentHash = contentHash
-    return manifest
+    return tensors
   }
 
   get numClasses(): number {
@@ -395,48 +357,4 @@ export function argmaxRows(values: Float32Array, width: number): Int32Array {
     out[r] = best
   }
   return out
-}
-
-/** sha256 over the tensors in name order: name, dtype, shape, then the bytes (as a native model folder's hash). */
-function contentHashOf(tensors: ReadonlyMap<string, RawTensor>): string {
-  const h = createHash('sha256')
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!
-    h.update(`${name}\0${t.dtype}\0${JSON.stringify(t.shape)}\0`)
-    h.update(t.data)
-  }
-  return h.digest('hex')
-}
-
-export async function readClassifierManifest(dir: string): Promise<ClassifierManifest> {
-  const path = join(dir, configFile)
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    throw ioError(err, path, 'read the classifier config')
-  }
-  let o: Record<string, unknown>
-  try {
-    o = JSON.parse(text) as Record<string, unknown>
-  } catch (err) {
-    throw new CheckpointError('bad-header', `config.json is not valid JSON (${(err as Error).message})`, path)
-  }
-  if (typeof o !== 'object' || o === null || o.format !== classifierFormat) {
-    throw new CheckpointError('bad-magic', `this is not a classifier folder (its config.json is not a '${classifierFormat}' manifest)`, path)
-  }
-  if (o.formatVersion !== classifierFormatVersion) {
-    throw new CheckpointError('unsupported', `classifier format version ${String(o.formatVersion)} is not supported (this engine reads ${classifierFormatVersion})`, path)
-  }
-  if (typeof o.contentHash !== 'string' || !/^[0-9a-f]{64}$/.test(o.contentHash)) {
-    throw new CheckpointError('bad-header', 'config.json has no valid contentHash (64 hex digits)', path)
-  }
-  const config = o.config as ClassifierConfig
-  if (typeof config !== 'object' || config === null) throw new CheckpointError('bad-header', 'config.json has no config object', path)
-  try {
-    checkConfig(config, path)
-  } catch (err) {
-    throw new CheckpointError('bad-header', (err as Error).message, path)
-  }
-  return o as unknown as ClassifierManifest
 }

@@ -1,4 +1,4 @@
-// Named feature extractors (finetune-metrics §4.2): the feature space every generator metric is computed in, and the
+// Named feature extractors: the feature space every generator metric is computed in, and the
 // judge that says which class an image shows. Each has a name and a hash that travel with every number computed with
 // it, because numbers from different extractors (or different weights under one name) do not compare:
 //   'fashion-mnist-classifier'  the bundled classifier (resources/fashion-mnist-classifier), 128-d penultimate layer;
@@ -7,18 +7,17 @@
 //                               evidence ⟨E_SN[k], φ(x)⟩ as class scores; hash = the model's content hash. D is trained
 //                               with G, so its features flatter G: use it for monitoring, not as a judge of quality
 //   'classifier:<folder>'       another studio classifier folder (scripts/train-classifier.ts writes them)
-//   'tfjs:<folder>'             a TensorFlow.js layers or graph model folder (tfjsModel.ts); hash over its files
+//   'tfjs:<folder>'             a TensorFlow.js layers or graph model folder (disk/tfjsModelFolder.ts); hash over its files
+// This file holds what works on an extractor or a model in memory; opening one by what the user typed, from
+// resources/ or a folder, is disk/extractors.ts.
 // Images go in as [n, R, R, 3] float32 in [−1, 1] (NHWC, the generator's range); features and scores come out as
 // typed arrays, so no tensor outlives a call. classScore is the one tensor-level entry, for gradients (saliency.ts).
-import { createHash } from 'node:crypto'
-import { stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { classNames as modelClassNames } from '../classes'
+import { contentHashOf } from '../contentHash'
 import type { BigGANModel } from '../model'
 import { forwardContext } from '../module'
 import { tf } from '../tf'
-import { ImageClassifier, readClassifierManifest } from './classifier'
+import type { ImageClassifier } from './classifier'
 import { evidenceTensor, requireDiscriminator } from './evidence'
 
 export interface FeatureExtractor {
@@ -47,15 +46,6 @@ export interface FeatureExtractor {
 
 export const fashionMnistExtractorName = 'fashion-mnist-classifier'
 export const discriminatorExtractorName = 'discriminator'
-
-/** resources/ of a source checkout; the studio passes its own resourcesDir. */
-export function defaultResourcesDir(): string {
-  return fileURLToPath(new URL('../../../resources', import.meta.url))
-}
-
-export function bundledClassifierDir(resourcesDir = defaultResourcesDir()): string {
-  return join(resourcesDir, 'fashion-mnist-classifier')
-}
 
 const defaultBatch = 64
 
@@ -120,53 +110,6 @@ export function discriminatorExtractor(model: BigGANModel): FeatureExtractor {
   }
 }
 
-export interface OpenExtractorOptions {
-  /** the model whose D the 'd' extractor uses */
-  model?: BigGANModel
-  /** where the bundled classifier lives (default: this checkout's resources/) */
-  resourcesDir?: string
-}
-
-/**
- * An extractor by what the user typed: 'fashion-mnist' (or 'fashion-mnist-classifier') for the bundled classifier,
- * 'd' (or 'discriminator') for the model's D, or a folder: a studio classifier (config.json) or a TensorFlow.js model
- * (model.json).
- */
-export async function openExtractor(spec: string, options: OpenExtractorOptions = {}): Promise<FeatureExtractor> {
-  const s = spec.trim()
-  if (s === 'fashion-mnist' || s === fashionMnistExtractorName) {
-    const dir = bundledClassifierDir(options.resourcesDir)
-    return classifierExtractor(await ImageClassifier.load(dir), fashionMnistExtractorName)
-  }
-  if (s === 'd' || s === 'D' || s === discriminatorExtractorName) {
-    if (!options.model) throw new Error("the 'discriminator' extractor needs a model")
-    return discriminatorExtractor(options.model)
-  }
-  const dir = resolve(s)
-  if (await isFile(join(dir, 'model.json'))) return (await import('../../disk/tfjsModelFolder')).tfjsExtractor(dir)
-  if (await isFile(join(dir, 'config.json'))) return classifierExtractor(await ImageClassifier.load(dir), `classifier:${dir}`)
-  throw new Error(
-    `'${spec}' is not an extractor: give 'fashion-mnist', 'd' (the model's discriminator), or a folder with a ` +
-      'TensorFlow.js model.json or a studio classifier config.json',
-  )
-}
-
-/** The extractor to use when the user names none: the bundled Fashion-MNIST classifier for a model whose classes it
- *  knows (32 px, the same class names), else the model's D, else none (undefined). */
-export async function defaultExtractorSpec(model: BigGANModel, resourcesDir?: string): Promise<string | undefined> {
-  try {
-    const manifest = await readClassifierManifest(bundledClassifierDir(resourcesDir))
-    const c = manifest.config
-    if (c.resolution === model.config.resolution && model.config.classNames) {
-      const map = matchClasses(model.config.classNames, c.classNames, c.classNames.length)
-      if (map.by === 'name' && map.map.every((m) => m >= 0)) return 'fashion-mnist'
-    }
-  } catch {
-    // no bundled classifier: fall through
-  }
-  return model.D ? 'd' : undefined
-}
-
 export interface ClassMatch {
   /** the extractor's class index for each model class; −1 where it has none */
   map: Int32Array
@@ -221,16 +164,9 @@ function dFeatureWidth(model: BigGANModel): number {
   return width
 }
 
-/** sha256 over D's tensors, for a model that was never saved (no manifest). */
+/** The content hash of D's tensors, for a model that was never saved (no manifest). */
 function modelTensorHash(model: BigGANModel): string {
-  const h = createHash('sha256')
-  const tensors = model.tensors().D ?? new Map()
-  for (const name of [...tensors.keys()].sort()) {
-    const t = tensors.get(name)!
-    h.update(`${name}\0${t.dtype}\0${JSON.stringify(t.shape)}\0`)
-    h.update(t.data)
-  }
-  return h.digest('hex')
+  return contentHashOf(model.tensors().D ?? new Map())
 }
 
 /** Column c of a [b, k] matrix as [b]: one class's scores. */
@@ -250,12 +186,4 @@ function softmaxRows(logits: Float32Array, k: number): Float32Array {
     for (let j = 0; j < k; j++) out[r * k + j] /= sum
   }
   return out
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile()
-  } catch {
-    return false
-  }
 }

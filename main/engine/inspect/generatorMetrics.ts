@@ -1,5 +1,5 @@
-// Generator metrics against a folder of real images (issue 5, finetune-metrics §4.3), in a named extractor's feature
-// space (extractors.ts): Fréchet distance and KID (frechet.ts), precision/recall and density/coverage (manifold.ts).
+// Generator metrics against a set of real images, in a named extractor's feature space (extractors.ts): Fréchet
+// distance and KID (frechet.ts), precision/recall and density/coverage (manifold.ts).
 // Every result carries the extractor's name and hash, the sample counts, k, the truncation and the classes, and a
 // note that it is not the published Inception FID: FID is biased by sample size (compare only equal counts) and a
 // task-trained or D feature space ranks models differently from Inception's.
@@ -7,8 +7,7 @@
 // The diversity–fidelity curve repeats the measurement over truncations t1 … tn: lower truncation usually buys
 // precision (fidelity) with recall and coverage (diversity), and the curve shows where a model pays. Fakes are
 // quantised to 8 bits like the reals, spread evenly over the chosen classes, and drawn from the same seed at every t.
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+// Where a curve is saved is the disk layer's business (disk/metricsFiles.ts).
 import type { BigGANModel } from '../model'
 import { Random } from '../sampling/random'
 import { sampleLatents, statisticsTruncation, truncationFor } from '../sampling/truncation'
@@ -17,8 +16,6 @@ import { checkResolution, type FeatureExtractor } from './extractors'
 import { frechetDistanceOf, kernelInceptionDistance, type KidResult } from './frechet'
 import { quantise } from './leakage'
 import { manifoldMetrics } from './manifold'
-
-export const metricsFolder = 'metrics'
 
 /** What every metric result says about how it was measured. */
 export interface MetricsProvenance {
@@ -210,32 +207,4 @@ export async function diversityFidelityCurve(
     note: comparabilityNote(extractor.name, extractor.hash),
     points,
   }
-}
-
-/** The file a curve is saved under in <modelDir>/metrics/: one per extractor (name and weights) and class choice. */
-export function metricsFileName(extractor: Pick<FeatureExtractor, 'name' | 'hash'>, classes: number[] | 'all'): string {
-  const m = /^(tfjs|classifier):(.*)$/.exec(extractor.name)
-  const label = m ? `${m[1]}-${basename(m[2])}` : extractor.name
-  const which = classes === 'all' ? 'all' : `class-${classes.join('-')}`
-  return `diversity-fidelity_${label.replace(/[^A-Za-z0-9._-]+/g, '_')}-${extractor.hash.slice(0, 8)}_${which}.json`
-}
-
-/** Writes the curve to <modelDir>/metrics/<file> atomically (temporary file, then rename); returns the path. */
-export async function saveMetrics(modelDir: string, curve: DiversityFidelityCurve, file: string): Promise<string> {
-  const dir = join(modelDir, metricsFolder)
-  await mkdir(dir, { recursive: true })
-  return writeJsonAtomic(join(dir, file), curve)
-}
-
-/** JSON to `path` through a temporary file in the same folder and a rename, so a reader never sees half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<string> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`
-  try {
-    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { flush: true })
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined)
-    throw new Error(`cannot write ${path}: ${(err as Error).message}`)
-  }
-  return path
 }

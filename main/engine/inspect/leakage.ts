@@ -1,4 +1,4 @@
-// Class leakage (issue 5; the BigGAN paper names it as a failure mode of partly trained models: an image of the
+// Class leakage (the BigGAN paper names it as a failure mode of partly trained models: an image of the
 // intended class shows features, or the whole look, of another). For a set of intended classes, seeds × truncations:
 // generate with the intended class, let a judge say which class each image shows, and count intended × detected.
 // The judge is a classifier (the bundled Fashion-MNIST one, a user's TensorFlow.js model) or the model's own D, whose
@@ -7,10 +7,8 @@
 // Deterministic in the seeds: sample s of every class at truncation t uses z = sampleLatents(Random(s), 1, …, t), so
 // a cell's images come back from (class, seed, t) alone (leakageSamples), and every class row shares its latents.
 // Generated images are quantised to 8 bits (what the user sees and exports) before the judge sees them.
-import { readdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { readManifest } from '../../disk/nativeFormat'
-import { toPixels } from '../../images/pixels'
+// The same matrix over a run's saved checkpoints, read one at a time from disk, is runs/leakage.ts.
+import { toPixels } from '../pixels'
 import { classNames } from '../classes'
 import { BigGANModel } from '../model'
 import type { ModelConfig } from '../config'
@@ -18,7 +16,6 @@ import { Random } from '../sampling/random'
 import { sampleLatents, statisticsTruncation, truncationFor, type Truncation } from '../sampling/truncation'
 import { argmaxRows } from './classifier'
 import { checkResolution, discriminatorExtractor, discriminatorExtractorName, matchClasses, type FeatureExtractor } from './extractors'
-import { loadModel } from '../../disk/modelFolder'
 
 export interface LeakageOptions {
   /** the intended classes, model class indices: the matrix's rows */
@@ -170,65 +167,6 @@ export async function leakageMatrix(model: BigGANModel, judge: FeatureExtractor 
   }
 }
 
-export interface CheckpointLeakage {
-  dir: string
-  /** the checkpoint's training step (its manifest's state, else its folder name), null when neither says */
-  step: number | null
-  contentHash: string | null
-  /** leakage per truncation, in options.truncations order */
-  leakage: number[]
-  report: LeakageReport
-}
-
-/** The same matrix over several model folders (a run's checkpoints, oldest first), one model in memory at a time. */
-export async function leakageOverCheckpoints(
-  dirs: readonly string[], judge: FeatureExtractor | 'discriminator', options: LeakageOptions,
-  onCheckpoint?: (result: CheckpointLeakage, index: number) => void,
-): Promise<CheckpointLeakage[]> {
-  const results: CheckpointLeakage[] = []
-  for (const [i, dir] of dirs.entries()) {
-    const model = await loadModel(dir)
-    try {
-      const report = await leakageMatrix(model, judge, options)
-      const state = model.manifest?.state as { step?: unknown } | undefined
-      const fromName = /step-0*(\d+)$/.exec(dir.replace(/[\\/]+$/, ''))
-      const step = typeof state?.step === 'number' ? state.step : fromName ? Number(fromName[1]) : null
-      const result = { dir, step, contentHash: model.manifest?.contentHash ?? null, leakage: report.truncations.map((t) => t.leakage), report }
-      results.push(result)
-      onCheckpoint?.(result, i)
-    } finally {
-      model.dispose()
-    }
-  }
-  return results
-}
-
-/**
- * Model folders from what the user named: a model folder (config.json) is itself; a run folder or its checkpoints/
- * folder gives its step-N checkpoints, oldest first. Reads only.
- */
-export async function checkpointFolders(dir: string): Promise<string[]> {
-  if (await isFile(join(dir, 'config.json'))) return [dir]
-  for (const root of [join(dir, 'checkpoints'), dir]) {
-    const names = await readdir(root).catch(() => [] as string[])
-    const steps = names
-      .map((name) => ({ name, m: /^step-(\d+)$/.exec(name) }))
-      .filter((e): e is { name: string; m: RegExpExecArray } => e.m !== null)
-      .sort((a, b) => Number(a.m[1]) - Number(b.m[1]))
-    const found: string[] = []
-    for (const { name } of steps) {
-      try {
-        await readManifest(join(root, name))
-        found.push(join(root, name))
-      } catch {
-        // incomplete or foreign: skip
-      }
-    }
-    if (found.length > 0) return found
-  }
-  throw new Error(`${dir} is neither a model folder (config.json) nor a run or checkpoints folder with step-N checkpoints`)
-}
-
 function checkOptions(options: LeakageOptions, numClasses: number): number[] {
   const { classes, seeds, truncations } = options
   if (classes.length === 0) throw new Error('the leakage matrix needs at least one class')
@@ -240,12 +178,4 @@ function checkOptions(options: LeakageOptions, numClasses: number): number[] {
   if (truncations.length === 0) throw new Error('the leakage matrix needs at least one truncation (null = none)')
   for (const t of truncations) if (t !== null && !(t > 0)) throw new Error(`truncation must be > 0 (or none), got ${t}`)
   return [...classes]
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile()
-  } catch {
-    return false
-  }
 }
