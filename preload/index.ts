@@ -4,12 +4,8 @@
 // WebSocket. It runs sandboxed, so it is bundled to CommonJS (an ESM preload would force sandbox off) and may
 // require only 'electron'.
 import { contextBridge, ipcRenderer } from 'electron'
+import type { StudioBridge } from './bridge.ts'
 import { EVENT_CHANNEL, isChannel, type Reply } from './contract.ts'
-
-export interface StudioBridge {
-  invoke(channel: string, input: unknown): Promise<Reply<unknown>>
-  subscribe(listener: (event: unknown) => void): () => void
-}
 
 const bridge: StudioBridge = {
   async invoke(channel, input) {

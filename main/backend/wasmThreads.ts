@@ -30,6 +30,10 @@ export interface ThreadedStart {
 }
 
 
+// Node has the WebAssembly global, but its declaration lives in TypeScript's DOM lib, which main/ is checked without
+// (@types/node 20 leaves it out); this is the one member used here.
+declare const WebAssembly: { validate(bytes: Uint8Array): boolean }
+
 /** Whether this runtime can run the threaded build at all (shared memory and wasm atomics). */
 export function wasmThreadsSupported(): boolean {
   if (typeof SharedArrayBuffer !== 'function') return false

@@ -2,7 +2,7 @@
 // web mode (the page served by main/web with ?token=… in its URL) the same contract runs over a WebSocket. Either
 // way the views get one typed StudioApi, built from the contract.
 import { buildStudioApi, type StudioApi } from '../../preload/contract.ts'
-import type { StudioBridge } from '../../preload/index.ts'
+import type { StudioBridge } from '../../preload/bridge.ts'
 import { connectWeb } from './webTransport.ts'
 
 let api: StudioApi | null = null

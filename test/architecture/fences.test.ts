@@ -106,6 +106,30 @@ describe('architecture fences', () => {
     const bad = ALL.filter((i) => under(i.file, 'renderer') && (isNodeBuiltin(i.specifier) || under(i.target, 'main')))
     expect(bad.map(show)).toEqual([])
   })
+
+  // The renderer is type-checked without Node's types (tsconfig.web.json), but that check cannot see a leak: a module
+  // that imports 'electron', even for a type, loads Node's types into the program (electron.d.ts references them),
+  // and Node's globals would then type-check in the renderer. So follow every import from the renderer, type-only
+  // ones included, through the preload modules it shares: none may import 'electron' or a Node built-in.
+  it("nothing the renderer reaches, type-only imports included, imports 'electron' or a Node built-in", () => {
+    const reached = new Set<string>()
+    const bad: Violation[] = []
+    const stack = sourceFiles('renderer')
+    while (stack.length) {
+      const file = stack.pop()!
+      if (reached.has(file)) continue
+      reached.add(file)
+      for (const specifier of importSpecifiers(readSource(file))) {
+        if (specifier === 'electron' || specifier.startsWith('electron/') || isNodeBuiltin(specifier)) {
+          bad.push(`${file} → ${specifier}`)
+        }
+        const target = resolveRelative(file, specifier)
+        if (target && /\.(ts|svelte)$/.test(target) && existsSync(join(ROOT, target))) stack.push(target)
+      }
+    }
+    expect(reached).toContain('preload/contract.ts')
+    expect(bad).toEqual([])
+  })
 })
 
 describe('the import scanner used by the fences', () => {
