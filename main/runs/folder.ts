@@ -168,9 +168,10 @@ export class RunFolder<I extends RunRecord = RunInfo> {
     for (const name of names) {
       const step = stepOfName(name)
       if (step === undefined) continue
+      const dir = join(checkpointsDir(this.dir), name)
       try {
-        await readManifest(checkpointDir(this.dir, step))
-        found.push({ step, dir: checkpointDir(this.dir, step) })
+        await readManifest(dir)
+        found.push({ step, dir })
       } catch {
         // not a complete checkpoint (cannot happen through this writer): skip it, an older one serves
       }

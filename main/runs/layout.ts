@@ -33,11 +33,12 @@ export function stepName(step: number): string {
   return `step-${String(step).padStart(6, '0')}`
 }
 
-/** The step a name `step-NNNNNN<suffix>` stands for (suffix '' for a checkpoint folder, '.png' for a preview …). */
+/** The step a name `step-NNNNNN<suffix>` stands for (suffix '' for a checkpoint folder, '.png' for a preview …);
+ *  unpadded names (`step-12`, from folders put together by hand) are read too. */
 export function stepOfName(name: string, suffix = ''): number | undefined {
   if (!name.startsWith('step-') || !name.endsWith(suffix)) return undefined
   const digits = name.slice('step-'.length, name.length - suffix.length)
-  return /^\d{6,}$/.test(digits) ? Number(digits) : undefined
+  return /^\d+$/.test(digits) ? Number(digits) : undefined
 }
 
 export const runInfoFile = (runDir: string): string => join(runDir, runPaths.info)
