@@ -32,7 +32,6 @@ import { featureStatistics, frechetDistance, frechetParts, kernelInceptionDistan
 import { memorisationCheck, type MemorisationReport } from '../main/engine/inspect/nearestNeighbours'
 import { BigGANModel } from '../main/engine/model'
 import { Random } from '../main/engine/sampling/random'
-import { sampleLatents, statisticsTruncation, truncationFor } from '../main/engine/sampling/truncation'
 import { loadModel } from '../main/disk/modelFolder'
 
 const { values: opts } = parseArgs({
@@ -130,16 +129,15 @@ interface CopySummary { threshold: number; copyFraction: number; medianSample: n
 
 const rows: Row[] = [baseline]
 for (const [t, { label, threshold }] of truncations.entries()) {
-  const truncation = truncationFor(model.config.nStats, threshold)
   const rng = new Random(seed + 1 + t)
   const labels = Int32Array.from({ length: count }, (_, i) => Math.floor((i * classifier.numClasses) / count))
   const images = new Float32Array(count * imageSize)
   for (let start = 0; start < count; start += batch) {
     const n = Math.min(batch, count - start)
-    const z = sampleLatents(rng, n, model.config.zDim, truncation)
+    const z = model.truncation.sample(rng, n, threshold)
     const y = new Float32Array(n * model.config.numClasses)
     for (let i = 0; i < n; i++) y[i * model.config.numClasses + modelClassOf[labels[start + i]]] = 1
-    const x = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
+    const x = await model.generate(z, y, { truncation: model.truncation.statisticsPsi(threshold) })
     images.set(quantise(x), start * imageSize)
   }
   const embedding = await classifier.embed(images, batch)

@@ -101,18 +101,16 @@ async function writeSampleSheet(model: import('../main/engine/model.ts').BigGANM
   const { gridLayout, tileGrid } = await import('../main/images/pixels.ts')
   const { toPixels } = await import('../main/engine/pixels.ts')
   const { Random } = await import('../main/engine/sampling/random.ts')
-  const { sampleLatents, statisticsTruncation, truncationFor } = await import('../main/engine/sampling/truncation.ts')
   const { zDim, numClasses, resolution } = model.config
   const columns = 10
-  const truncation = truncationFor(model.config.nStats, 1.0)
-  const z1 = sampleLatents(new Random(0), columns, zDim, truncation)
+  const z1 = model.truncation.sample(new Random(0), columns, 1.0)
   const z = new Float32Array(numClasses * columns * zDim)
   const y = new Float32Array(numClasses * columns * numClasses)
   for (let c = 0; c < numClasses; c++) {
     z.set(z1, c * columns * zDim)
     for (let i = 0; i < columns; i++) y[(c * columns + i) * numClasses + c] = 1
   }
-  const images = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
+  const images = await model.generate(z, y, { truncation: model.truncation.statisticsPsi(1.0) })
   const grid = tileGrid(toPixels(images), gridLayout(numClasses * columns, resolution, columns))
   await writeFile(sampleSheet, encodePng(grid.rgb, grid.width, grid.height))
 }

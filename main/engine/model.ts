@@ -9,6 +9,7 @@ import { groups, type ModelManifest } from './manifest'
 import { countParameters, forwardContext, ParamStore, type Module, type ParamSpec } from './module'
 import { buildDiscriminator, buildGenerator, type Discriminator, type Generator } from './networks'
 import { settleSpectralNorms } from './layers/spectralNorm'
+import type { TruncationPolicy } from './sampling/truncation'
 import { tf } from './tf'
 
 export interface GenerateOptions {
@@ -35,6 +36,12 @@ export class BigGANModel {
     private emaStore: ParamStore | undefined,
     readonly manifest?: ModelManifest,
   ) {}
+
+  /** What the model's truncation means and may be, how z is drawn under it, and which statistics rows it selects:
+   *  every caller above the engine asks this rather than deciding from the config itself. */
+  get truncation(): TruncationPolicy {
+    return this.G.truncation
+  }
 
   /** the EMA of G's weights (same names as G), where the model has one */
   get ema(): ParamStore | undefined {

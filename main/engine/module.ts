@@ -2,6 +2,7 @@
 // its parameters (name, shape, role) when it is constructed, without allocating anything, so the architecture
 // tables alone give parameter names, shapes and counts. Tensors live in a ParamStore, the one owner that disposes them.
 import type { StatsMode } from './config'
+import type { StatsRow } from './sampling/truncation'
 import { tf } from './tf'
 
 /** What a parameter is for: decides trainability, initialisation and whether orthogonal regularisation applies. */
@@ -94,6 +95,9 @@ export interface ForwardContext {
   truncation?: number
   /** how ψ picks those statistics rows; absent: the model config's statsMode */
   statsMode?: StatsMode
+  /** the statistics rows (and weights) eval-mode BatchNorms blend: G works them out from ψ once per forward
+   *  (withStatsRows); absent: the last row, ψ = 1 */
+  statsRows?: readonly StatsRow[]
   /** new values for state parameters, kept (tf.keep) until applyUpdates */
   updates: Map<string, tf.Tensor>
   /** set while standing statistics are accumulated: train-mode BatchNorms report their batch moments here
@@ -129,4 +133,10 @@ export function applyUpdates(ctx: ForwardContext): void {
 export function discardUpdates(ctx: ForwardContext): void {
   for (const t of ctx.updates.values()) t.dispose()
   ctx.updates.clear()
+}
+
+/** The context G's layers see in one forward: `ctx` with the statistics rows its truncation ψ selects, worked out
+ *  once here instead of in every BatchNorm. The updates map is shared, so the caller's ctx still collects them. */
+export function withStatsRows(ctx: ForwardContext, rows: (psi: number, mode?: StatsMode) => StatsRow[]): ForwardContext {
+  return { ...ctx, statsRows: rows(ctx.truncation ?? 1, ctx.statsMode) }
 }

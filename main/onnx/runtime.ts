@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import { bigganDeepGeneratorTable, bigganGeneratorTable } from '../engine/arch.ts'
 import type { ModelConfig } from '../engine/config.ts'
-import { statsRows } from '../engine/sampling/truncation.ts'
+import { truncationPolicy } from '../engine/sampling/truncation.ts'
 import { discriminatorInputs, discriminatorOutputs, generatorInputs, generatorOutput } from './io.ts'
 
 type Ort = typeof import('onnxruntime-node')
@@ -155,7 +155,7 @@ export function describeProvider(info: ProviderInfo): string {
 /** How much each BatchNorm statistics row counts for ψ: the engine's statsRows rule as a [1, nStats] vector. */
 export function statsWeights(config: ModelConfig, truncation: number): Float32Array {
   const w = new Float32Array(config.nStats)
-  for (const { row, weight } of statsRows(truncation, config.nStats, config.statsMode)) {
+  for (const { row, weight } of truncationPolicy(config).statsRows(truncation)) {
     if (!(row >= 0 && row < config.nStats)) throw new Error(`truncation ${truncation} picks statistics row ${row}, but the model has rows 0..${config.nStats - 1}`)
     w[row] += weight
   }

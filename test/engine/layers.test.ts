@@ -9,6 +9,7 @@ import { SNLinear } from '../../main/engine/layers/linear'
 import { spectrallyNormalised, type SpectralNormSettings } from '../../main/engine/layers/spectralNorm'
 import { applyUpdates, forwardContext, ParamStore, type ForwardContext, type Module } from '../../main/engine/module'
 import { tf } from '../../main/engine/tf'
+import { statsRows } from '../../main/engine/sampling/truncation'
 
 const sn: SpectralNormSettings = { eps: 1e-6, inference: 'stored' }
 const bn: BatchNormSettings = { bnEps: 1e-5, nStats: 1, sn }
@@ -132,14 +133,14 @@ describe('layer behaviour', () => {
     params.dispose()
   })
 
-  it('BatchNorm in eval mode blends the statistics rows ψ selects, and several rows are never updated', () => {
-    const layer = new BatchNorm('o', 2, { ...bn, nStats: 3, statsMode: 'lerp' })
+  it('BatchNorm in eval mode blends the statistics rows the forward selected, and several rows are never updated', () => {
+    const layer = new BatchNorm('o', 2, { ...bn, nStats: 3 })
     const params = storeFor(layer)
     params.get('o.mean').assign(tf.tensor2d([[0, 0], [2, 4], [10, 10]]))
     params.get('o.var').assign(tf.tensor2d([[1, 1], [3, 5], [9, 9]]))
     const x = tf.tensor4d([1, 2, 3, 4], [2, 1, 1, 2])
     // ψ = 0.25 with 3 rows (grid 0, 0.5, 1): half row 0, half row 1 → mean [1, 2], var [2, 3]
-    const ctx: ForwardContext = { ...forwardContext(params, 'eval', 0.25) }
+    const ctx: ForwardContext = { ...forwardContext(params, 'eval', 0.25), statsRows: statsRows(0.25, 3, 'lerp') }
     const y = layer.apply(ctx, x as tf.Tensor4D).dataSync()
     const expected = [(1 - 1) / Math.sqrt(2 + 1e-5), (2 - 2) / Math.sqrt(3 + 1e-5), (3 - 1) / Math.sqrt(2 + 1e-5), (4 - 2) / Math.sqrt(3 + 1e-5)]
     expected.forEach((e, i) => expect(y[i]).toBeCloseTo(e, 5))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Random } from '../../main/engine/sampling/random'
-import { sampleLatents, statsRows, truncatedNormal } from '../../main/engine/sampling/truncation'
+import { sampleLatents, statsRows, truncatedNormal, truncationPolicy } from '../../main/engine/sampling/truncation'
 
 describe('truncation trick', () => {
   it('resamples values beyond the threshold instead of clipping them', () => {
@@ -66,5 +66,67 @@ describe('per-truncation BatchNorm statistics', () => {
   it('refuses a ψ outside (0, 1] with a message that says the range', () => {
     expect(() => statsRows(1.5, 51, 'hf')).toThrow(/\(0, 1\]/)
     expect(() => statsRows(0, 51, 'hf')).toThrow(/\(0, 1\]/)
+  })
+})
+
+describe("a model's truncation policy", () => {
+  const paper = truncationPolicy({ nStats: 1, statsMode: 'lerp', zDim: 8 })
+  const released = truncationPolicy({ nStats: 51, statsMode: 'hf', zDim: 8 })
+
+  it('follows from the config: per-truncation statistics rows make ψ the released convention', () => {
+    expect(paper.semantics).toBe('paper')
+    expect(released.semantics).toBe('released')
+    expect(released.of(0.4)).toEqual({ kind: 'released', psi: 0.4 })
+    expect(paper.of(0.5)).toEqual({ kind: 'paper', threshold: 0.5 })
+    expect(paper.of(undefined)).toEqual({ kind: 'none' })
+    expect(released.statisticsPsi(undefined)).toBe(1)
+    expect(paper.statisticsPsi(0.5)).toBe(1)
+    // the slider's range lies inside what the policy accepts
+    for (const p of [paper, released]) {
+      expect(p.problem(p.range.min)).toBeUndefined()
+      expect(p.problem(p.range.max)).toBeUndefined()
+      expect(p.problem(p.range.default)).toBeUndefined()
+    }
+  })
+
+  it('refuses values outside its range with the range in the message', () => {
+    expect(released.problem(1.5)).toMatch(/\(0, 1\]/)
+    expect(released.problem(0)).toMatch(/\(0, 1\]/)
+    expect(paper.problem(0)).toMatch(/\(0, 4\]/)
+    expect(paper.problem(Number.NaN)).toBeDefined()
+    expect(paper.problem(2.5)).toBeUndefined()
+  })
+
+  it('draws z [count, zDim] under the truncation, the same from the same seed', () => {
+    const z = released.sample(new Random(3), 5, 0.3)
+    expect(z).toHaveLength(40)
+    expect(Math.max(...z.map(Math.abs))).toBeLessThan(0.6)
+    expect(released.sample(new Random(3), 5, 0.3)).toEqual(z)
+  })
+
+  it('redraws one chunk of z and keeps the rest', () => {
+    const z = paper.sample(new Random(4), 1, 2)
+    const redrawn = paper.redraw(z, 2, 5, new Random(9), 0.5)
+    expect([...redrawn.slice(0, 2), ...redrawn.slice(5)]).toEqual([...z.slice(0, 2), ...z.slice(5)])
+    expect(redrawn.slice(2, 5)).not.toEqual(z.slice(2, 5))
+    expect(Math.max(...redrawn.slice(2, 5).map(Math.abs))).toBeLessThan(0.5)
+    expect(() => paper.redraw(z, 6, 9, new Random(1), 1)).toThrow(/cannot redraw values 6…9 of a z of 8 values/)
+  })
+
+  it('moves z to a new truncation: ψ scales the same values; a threshold resamples only what falls outside it', () => {
+    const z = Float32Array.from([0.1, -0.3, 0.2, 0.05])
+    expect([...released.retruncate(z, 0.4, 0.8, new Random(1))]).toEqual([...z].map((v) => Math.fround((v * 0.8) / 0.4)))
+    const wide = Float32Array.from([0.1, -1.5, 0.2, 2.5])
+    const moved = paper.retruncate(wide, 3, 1, new Random(2))
+    expect(moved[0]).toBe(wide[0])
+    expect(moved[2]).toBe(wide[2])
+    expect(Math.abs(moved[1])).toBeLessThan(1)
+    expect(Math.abs(moved[3])).toBeLessThan(1)
+  })
+
+  it("selects the statistics rows by the config's rule", () => {
+    expect(released.statsRows(0.14)).toEqual(statsRows(0.14, 51, 'hf'))
+    expect(released.statsRows(0.14, 'lerp')).toEqual(statsRows(0.14, 51, 'lerp'))
+    expect(paper.statsRows(1)).toEqual([{ row: 0, weight: 1 }])
   })
 })

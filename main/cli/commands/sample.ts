@@ -28,7 +28,6 @@ faster here, timed once per machine and model size.`,
   async run({ args, backend, out }) {
     const { findClass, classNames } = await import('../../engine/classes.ts')
     const { Random } = await import('../../engine/sampling/random.ts')
-    const { sampleLatents, statisticsTruncation, truncationFor } = await import('../../engine/sampling/truncation.ts')
     const { encodePng } = await import('../../images/png.ts')
     const { gridLayout, tileGrid } = await import('../../images/pixels.ts')
     const { toPixels } = await import('../../engine/pixels.ts')
@@ -36,7 +35,6 @@ faster here, timed once per machine and model size.`,
     if (n < 1 || n > 1024) throw new UsageError(`--n must be between 1 and 1024, not ${n}`)
     const seed = intOption(args, 'seed') ?? 0
     const t = numberOption(args, 'truncation')
-    if (t !== undefined && !(t > 0)) throw new UsageError(`--truncation must be > 0, not ${t}`)
     const runtime = runtimeRequest(args)
     const model = await openModel(stringOption(args, 'model')!, backend)
     let inference: Awaited<ReturnType<typeof openCommandInference>> | undefined
@@ -48,12 +46,12 @@ faster here, timed once per machine and model size.`,
       } catch (e) {
         throw new UsageError((e as Error).message)
       }
-      const truncation = truncationFor(config.nStats, t)
-      if (truncation.kind === 'released' && truncation.psi > 1) {
-        throw new UsageError(`this model's truncation selects BatchNorm statistics and must be in (0, 1], not ${t}`)
-      }
+      const policy = model.truncation
+      const refused = t !== undefined ? policy.problem(t) : undefined
+      if (refused) throw new UsageError(`--truncation: ${refused}`)
+      const truncation = policy.of(t)
       inference = await openCommandInference(model, runtime)
-      const z = sampleLatents(new Random(seed), n, config.zDim, truncation)
+      const z = policy.sample(new Random(seed), n, t)
       const y = oneHot(new Array<number>(n).fill(cls), config.numClasses)
       const images: Float32Array[] = []
       const batch = 16 // bounded batches keep memory flat for large K
@@ -61,7 +59,7 @@ faster here, timed once per machine and model size.`,
         const k = Math.min(batch, n - i)
         images.push(
           await inference.generate(z.subarray(i * config.zDim, (i + k) * config.zDim), y.subarray(i * config.numClasses, (i + k) * config.numClasses), {
-            truncation: statisticsTruncation(truncation),
+            truncation: policy.statisticsPsi(t),
           }),
         )
       }

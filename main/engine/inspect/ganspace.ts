@@ -15,7 +15,7 @@ import { forwardContext } from '../module'
 import { BigGANGenerator } from '../networks/biggan'
 import { BigGANDeepGenerator } from '../networks/bigganDeep'
 import { Random } from '../sampling/random'
-import { sampleLatents, truncationFor } from '../sampling/truncation'
+import { truncationPolicy } from '../sampling/truncation'
 import { tf } from '../tf'
 
 export interface GanspaceOptions {
@@ -59,7 +59,7 @@ export async function ganspace(model: BigGANModel, options: GanspaceOptions): Pr
     throw new Error(`the class vector has ${y.length} values; this model has ${config.numClasses} classes`)
   }
   // z from the prior the model was trained with: untruncated (ψ = 1 for per-truncation statistics models)
-  const z = sampleLatents(new Random(options.seed), samples, config.zDim, truncationFor(config.nStats, undefined))
+  const z = truncationPolicy(config).sample(new Random(options.seed), samples, undefined)
 
   const xc = await centredActivations(model, z, y, batch, check, progress) // [N, D]
   try {

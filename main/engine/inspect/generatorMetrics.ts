@@ -10,7 +10,6 @@
 // Where a curve is saved is the disk layer's business (disk/metricsFiles.ts).
 import type { BigGANModel } from '../model'
 import { Random } from '../sampling/random'
-import { sampleLatents, statisticsTruncation, truncationFor } from '../sampling/truncation'
 import { modelPixels } from '../images'
 import { checkResolution, type FeatureExtractor } from './extractors'
 import { frechetDistanceOf, kernelInceptionDistance, type KidResult } from './frechet'
@@ -127,16 +126,16 @@ export async function generateForMetrics(model: BigGANModel, options: FakeOption
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`the number of generated images must be ≥ 1, got ${n}`)
   if (classes.length === 0) throw new Error('generated images need at least one class')
   for (const c of classes) if (!(Number.isInteger(c) && c >= 0 && c < numClasses)) throw new Error(`class ${c} does not exist (0–${numClasses - 1})`)
-  const truncation = truncationFor(model.config.nStats, options.truncation ?? undefined)
+  const t = options.truncation ?? undefined
   const rng = new Random(seed)
   const batch = options.batch ?? 32
   const out = new Float32Array(n * r * r * 3)
   for (let start = 0; start < n; start += batch) {
     const b = Math.min(batch, n - start)
-    const z = sampleLatents(rng, b, zDim, truncation)
+    const z = model.truncation.sample(rng, b, t)
     const y = new Float32Array(b * numClasses)
     for (let i = 0; i < b; i++) y[i * numClasses + classes[Math.floor(((start + i) * classes.length) / n)]] = 1
-    const images = await model.generate(z, y, { truncation: statisticsTruncation(truncation) })
+    const images = await model.generate(z, y, { truncation: model.truncation.statisticsPsi(t) })
     out.set(quantise(images), start * r * r * 3)
     options.onProgress?.(start + b, n)
   }

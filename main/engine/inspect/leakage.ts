@@ -13,7 +13,7 @@ import { classNames } from '../classes'
 import { BigGANModel } from '../model'
 import type { ModelConfig } from '../config'
 import { Random } from '../sampling/random'
-import { sampleLatents, statisticsTruncation, truncationFor, type Truncation } from '../sampling/truncation'
+import { truncationPolicy, type Truncation } from '../sampling/truncation'
 import { argmaxRows } from './classifier'
 import { checkResolution, discriminatorExtractor, discriminatorExtractorName, matchClasses, type FeatureExtractor } from './extractors'
 
@@ -68,8 +68,9 @@ export interface LeakageReport {
 
 /** z [zDim] for one sample and the ψ generate() needs, for seed `seed` at the user's truncation t (null = none). */
 export function leakageLatent(config: ModelConfig, seed: number, t: number | null): { z: Float32Array; truncation: Truncation; psi: number } {
-  const truncation = truncationFor(config.nStats, t ?? undefined)
-  return { z: sampleLatents(new Random(seed), 1, config.zDim, truncation), truncation, psi: statisticsTruncation(truncation) }
+  const policy = truncationPolicy(config)
+  const truncation = policy.of(t ?? undefined)
+  return { z: policy.sample(new Random(seed), 1, t ?? undefined), truncation, psi: policy.statisticsPsi(t ?? undefined) }
 }
 
 /** The images [seeds.length, R, R, 3] in [−1, 1] of class `cls` for these seeds at truncation t: a cell's images. */
@@ -150,7 +151,7 @@ export async function leakageMatrix(model: BigGANModel, judge: FeatureExtractor 
     const correct = rows.reduce((s, _, row) => s + counts[row][columns[row]], 0)
     truncations.push({
       truncation: t,
-      latents: truncationFor(model.config.nStats, t ?? undefined),
+      latents: model.truncation.of(t ?? undefined),
       counts,
       seeds: cellSeeds,
       leakage: 1 - correct / (rows.length * seeds.length),

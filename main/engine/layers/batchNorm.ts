@@ -2,14 +2,13 @@
 //   train: μ, σ² are the batch's (biased σ², as PyTorch normalises), and with one statistics row the running
 //          statistics move PyTorch's way: r ← (1 − 0.1)·r + 0.1·batch, the variance unbiased (n / (n − 1)).
 //   eval:  μ, σ² come from the statistics rows [nStats, C]. One row: running (or standing) statistics. Several
-//          rows (the released BigGAN-deep weights: one per truncation ψ): blended as statsRows(ψ) says, and never
-//          updated in training, since they are standing statistics of a finished model.
+//          rows (the released BigGAN-deep weights: one per truncation ψ): blended with the weights G worked out from
+//          ψ for this forward (ctx.statsRows), and never updated in training, since they are standing statistics of
+//          a finished model.
 // Standing statistics (paper App. C.1) come from the same batch moments: with ctx.standing set, a train-mode
 // forward reports them to that sink instead of moving the running statistics (train/standingStatistics.ts).
-import type { StatsMode } from '../config'
 import { Module, recordUpdate, type BatchMomentsSink, type ForwardContext } from '../module'
 import { channelMoments, standardiseByBatch } from '../ops/moments'
-import { statsRows } from '../sampling/truncation'
 import { tf } from '../tf'
 import { SNLinear } from './linear'
 import type { SpectralNormSettings } from './spectralNorm'
@@ -18,8 +17,6 @@ export interface BatchNormSettings {
   bnEps: number
   nStats: number
   sn: SpectralNormSettings
-  /** how ψ picks statistics rows when nStats > 1 (ctx.statsMode overrides it); default 'hf' */
-  statsMode?: StatsMode
 }
 
 const momentum = 0.1
@@ -110,7 +107,7 @@ function storedStatistics(
   layer: string,
   settings: BatchNormSettings,
 ): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const rows = statsRows(ctx.truncation ?? 1, settings.nStats, ctx.statsMode ?? settings.statsMode ?? 'hf')
+  const rows = ctx.statsRows ?? [{ row: settings.nStats - 1, weight: 1 }]
   const blend = (name: string): tf.Tensor1D => {
     const stats = ctx.params.get(name) // [nStats, C]
     const [, channels] = stats.shape

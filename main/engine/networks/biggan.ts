@@ -14,8 +14,9 @@ import { SNConv2d } from '../layers/conv'
 import { SharedEmbedding, SNEmbedding } from '../layers/embedding'
 import { SNLinear } from '../layers/linear'
 import type { SpectralNormSettings } from '../layers/spectralNorm'
-import { Module, type ForwardContext } from '../module'
+import { Module, withStatsRows, type ForwardContext } from '../module'
 import { avgPool2x2, upsampleNearest2x } from '../ops/resample'
+import { truncationPolicy, type TruncationPolicy } from '../sampling/truncation'
 import { tf } from '../tf'
 
 function spectralNorm(config: ModelConfig): SpectralNormSettings {
@@ -60,10 +61,13 @@ export class BigGANGenerator extends Module {
   readonly layers: (GeneratorBlock | SelfAttention)[] = []
   readonly outputBn: BatchNorm
   readonly toRgb: SNConv2d
+  /** what ψ means for this G: which BatchNorm statistics rows each forward blends */
+  readonly truncation: TruncationPolicy
   private readonly bottomWidth: number
 
   constructor(readonly config: ModelConfig) {
     super('G')
+    this.truncation = truncationPolicy(config)
     if (config.arch !== 'biggan') throw new Error(`BigGAN networks need arch 'biggan', got '${config.arch}'`)
     if (config.toRgbChannels !== 3) throw new Error(`BigGAN's last conv makes RGB: toRgbChannels must be 3, got ${config.toRgbChannels}`)
     const table = bigganGeneratorTable(config)
@@ -76,7 +80,7 @@ export class BigGANGenerator extends Module {
     const zChunk = config.zDim / this.chunks
     this.condDim = config.sharedDim + (config.hierarchical ? zChunk : 0)
     const sn = spectralNorm(config)
-    const bn: BatchNormSettings = { bnEps: config.bnEps, nStats: config.nStats, sn, statsMode: config.statsMode }
+    const bn: BatchNormSettings = { bnEps: config.bnEps, nStats: config.nStats, sn }
 
     this.sharedEmbedding = this.add(new SharedEmbedding('G.sharedEmbedding', config.numClasses, config.sharedDim))
     this.linear = this.add(new SNLinear('G.linear', zChunk, this.bottomWidth ** 2 * this.rows[0].inChannels, sn))
@@ -92,7 +96,8 @@ export class BigGANGenerator extends Module {
   }
 
   /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft class mix) → images [batch, R, R, 3] in [−1, 1] */
-  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+  apply(outer: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+    const ctx = withStatsRows(outer, this.truncation.statsRows)
     return tf.tidy(() => {
       const [batch] = z.shape
       const embedding = this.sharedEmbedding.apply(ctx, y) // [batch, sharedDim]

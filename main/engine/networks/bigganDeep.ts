@@ -19,8 +19,9 @@ import { SNConv2d } from '../layers/conv'
 import { SharedEmbedding, SNEmbedding } from '../layers/embedding'
 import { SNLinear } from '../layers/linear'
 import type { SpectralNormSettings } from '../layers/spectralNorm'
-import { Module, type ForwardContext } from '../module'
+import { Module, withStatsRows, type ForwardContext } from '../module'
 import { avgPool2x2, upsampleNearest2x } from '../ops/resample'
+import { truncationPolicy, type TruncationPolicy } from '../sampling/truncation'
 import { tf } from '../tf'
 
 const relu = (x: tf.Tensor4D): tf.Tensor4D => tf.relu(x)
@@ -90,16 +91,19 @@ export class BigGANDeepGenerator extends Module {
   readonly layers: (GeneratorBlock | SelfAttention)[] = []
   readonly outputBn: BatchNorm
   readonly toRgb: SNConv2d
+  /** what ψ means for this G: which BatchNorm statistics rows each forward blends */
+  readonly truncation: TruncationPolicy
   private readonly bottomWidth: number
   private readonly bottomChannels: number
 
   constructor(readonly config: ModelConfig) {
     super('G')
     checkDeep(config)
+    this.truncation = truncationPolicy(config)
     if (config.toRgbChannels < 3) throw new Error(`toRgbChannels must be at least 3, got ${config.toRgbChannels}`)
     const table = bigganDeepGeneratorTable(config)
     const sn = spectralNormSettings(config)
-    const bn: BatchNormSettings = { bnEps: config.bnEps, nStats: config.nStats, sn, statsMode: config.statsMode }
+    const bn: BatchNormSettings = { bnEps: config.bnEps, nStats: config.nStats, sn }
     const condDim = config.zDim + config.sharedDim
     this.bottomWidth = table.bottomWidth
     this.bottomChannels = table.rows[0].inChannels
@@ -118,7 +122,8 @@ export class BigGANDeepGenerator extends Module {
 
   /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft class mix) → images [batch, R, R, 3] in [−1, 1].
    *  ψ for the per-truncation BatchNorm statistics comes from ctx.truncation. */
-  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+  apply(outer: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+    const ctx = withStatsRows(outer, this.truncation.statsRows)
     return tf.tidy(() => {
       const [batch] = z.shape
       const c = tf.concat([z, this.sharedEmbedding.apply(ctx, y)], 1) as tf.Tensor2D // [batch, zDim + sharedDim]

@@ -1,11 +1,14 @@
 // Which network classes a config builds. The one place that dispatches on the architecture family.
 import type { ModelConfig } from '../config'
 import type { ForwardContext, Module } from '../module'
+import type { TruncationPolicy } from '../sampling/truncation'
 import type { tf } from '../tf'
 import { BigGANDiscriminator, BigGANGenerator } from './biggan'
 import { BigGANDeepDiscriminator, BigGANDeepGenerator } from './bigganDeep'
 
 export interface Generator extends Module {
+  /** what ψ means for this G: the statistics rows each forward blends (ctx.truncation is the ψ) */
+  readonly truncation: TruncationPolicy
   /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft mix) → images [batch, R, R, 3] in [−1, 1] */
   apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D
 }

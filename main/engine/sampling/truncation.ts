@@ -5,7 +5,11 @@
 //               on the bounds). The threshold only shapes z.
 // - 'released': TF-Hub / pytorch-pretrained-BigGAN: z = ψ · TN(−2, 2) and ψ also selects the BatchNorm statistics
 //               rows the generator normalises with. The same z with another ψ gives another image.
-import type { StatsMode } from '../config'
+// Which one a model takes follows from its config alone (per-truncation statistics rows: released), and so does
+// everything else about its truncation: truncationPolicy(config) is the one answer every layer above asks — what
+// the value means, which values it may take, where the studio's slider starts, how z is drawn and redrawn under it,
+// and which statistics rows a forward blends.
+import type { ModelConfig, StatsMode } from '../config'
 import type { Random } from './random'
 
 export type Truncation =
@@ -101,4 +105,70 @@ function checkPsi(psi: number, allowZero = false): void {
 export function truncationFor(nStats: number, t: number | undefined): Truncation {
   if (nStats > 1) return { kind: 'released', psi: t ?? 1 }
   return t === undefined ? { kind: 'none' } : { kind: 'paper', threshold: t }
+}
+
+export type TruncationSemantics = 'paper' | 'released'
+
+/** A model's truncation, from its config. A user's value `t` is a threshold (paper) or ψ (released); undefined
+ *  means no truncation (ψ = 1 for the released convention). */
+export interface TruncationPolicy {
+  readonly semantics: TruncationSemantics
+  /** what a truncation may be: above `above`, at most `atMost` */
+  readonly accepts: { above: number; atMost: number }
+  /** what the studio's slider offers and starts from */
+  readonly range: { min: number; max: number; default: number }
+  /** why `t` cannot be this model's truncation, in words that name the range; undefined where it can */
+  problem(t: number): string | undefined
+  /** the Truncation a user's value stands for */
+  of(t: number | undefined): Truncation
+  /** count latents [count, zDim] drawn from `rng` under truncation `t` */
+  sample(rng: Random, count: number, t: number | undefined): Float32Array
+  /** z with the values at [start, end) drawn afresh under truncation `t`, the rest kept */
+  redraw(z: Float32Array, start: number, end: number, rng: Random, t: number): Float32Array
+  /** z drawn under truncation `from` moved to truncation `to`: released, the same TN(−2, 2) values scaled by
+   *  to/from; paper, values beyond the new threshold redrawn inside it (resampled, never clipped), the rest kept */
+  retruncate(z: Float32Array, from: number, to: number, rng: Random): Float32Array
+  /** ψ that selects the BatchNorm statistics for a user's value (1 for the paper's convention) */
+  statisticsPsi(t: number | undefined): number
+  /** the statistics rows (and weights) G's eval-mode BatchNorms blend at ψ; `mode` overrides the config's */
+  statsRows(psi: number, mode?: StatsMode): StatsRow[]
+}
+
+/** The paper's threshold has no natural upper end, but beyond 4 it no longer changes z in practice (P(|z| > 4) ≈
+ *  6·10⁻⁵ per value): the studio's wire format takes thresholds up to 4. */
+const PAPER_MAX = 4
+
+export function truncationPolicy(config: Pick<ModelConfig, 'nStats' | 'statsMode' | 'zDim'>): TruncationPolicy {
+  const released = config.nStats > 1
+  const accepts = released ? { above: 0, atMost: 1 } : { above: 0, atMost: PAPER_MAX }
+  const policy: TruncationPolicy = {
+    semantics: released ? 'released' : 'paper',
+    accepts,
+    // released: ψ picks one of the statistics rows on [0, 1] (0.4 is the released models' customary value); paper:
+    // the threshold of the resampled normal, 1 a moderate start
+    range: released ? { default: 0.4, min: 0.02, max: 1 } : { default: 1, min: 0.05, max: 3 },
+    problem(t) {
+      if (Number.isFinite(t) && t > accepts.above && t <= accepts.atMost) return undefined
+      return released
+        ? `truncation ψ must be in (0, 1], not ${t}: this model's truncation selects BatchNorm statistics, which the released weights only have on that range`
+        : `the truncation threshold must be in (0, ${PAPER_MAX}], not ${t}`
+    },
+    of: (t) => truncationFor(config.nStats, t),
+    sample: (rng, count, t) => sampleLatents(rng, count, config.zDim, policy.of(t)),
+    redraw(z, start, end, rng, t) {
+      if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= z.length && start <= end)) {
+        throw new Error(`cannot redraw values ${start}…${end} of a z of ${z.length} values`)
+      }
+      const out = Float32Array.from(z)
+      out.set(sampleLatents(rng, end - start, 1, policy.of(t)), start)
+      return out
+    },
+    retruncate(z, from, to, rng) {
+      if (released) return z.map((v) => (v * to) / from)
+      return z.map((v) => (Math.abs(v) < to ? v : truncatedNormal(rng, 1, to)[0]))
+    },
+    statisticsPsi: (t) => statisticsTruncation(policy.of(t)),
+    statsRows: (psi, mode) => statsRows(psi, config.nStats, mode ?? config.statsMode),
+  }
+  return policy
 }
