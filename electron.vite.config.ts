@@ -28,7 +28,7 @@ export default defineConfig({
         },
       },
       externalizeDeps: {
-        // tfjs is bundled (feasibility §2): the ESM build registers gradients and chained ops only when bundled.
+        // tfjs is bundled: its ESM build registers gradients and chained ops only when a bundler includes them.
         exclude: [
           '@tensorflow/tfjs',
           '@tensorflow/tfjs-core',
@@ -42,7 +42,7 @@ export default defineConfig({
   },
   preload: {
     build: {
-      // CommonJS: Electron runs an ESM preload only with the sandbox off (reliability.md §1, item 4).
+      // CommonJS: Electron runs an ESM preload only with the sandbox off (sandboxed preloads cannot use ESM imports).
       lib: { entry: { index: r('preload/index.ts') }, formats: ['cjs'] },
     },
   },

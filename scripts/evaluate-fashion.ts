@@ -11,7 +11,8 @@
 //
 // Truncation t is the paper's: z ~ N(0, I) resampled until |z_i| < t (the model has one set of BatchNorm
 // statistics, nStats 1); 'none' samples z untruncated. Threshold 2.0 is ψ = 1 of the released weights' convention
-// (biggan-spec.md §6: z = ψ · TN(−2, 2)), the row the issue's targets name. Generated images are quantised to 8 bits like the reals.
+// z = ψ · TN(−2, 2), the row the default model's quality targets name. Generated images are quantised to 8 bits like
+// the reals.
 // --memorisation adds, per truncation, the share of samples nearer (in pixels and in features) to a training
 // image than 99 % of held-out test images are (main/engine/inspect/nearestNeighbours.ts); it reads the first
 // --nn-train training images (all 60 000 take minutes per row).
@@ -257,7 +258,8 @@ function summarise(report: MemorisationReport): NonNullable<Row['memorisation']>
   return { pixels: pick(report.pixels), ...(report.features ? { features: pick(report.features) } : {}) }
 }
 
-/** Onto the 8-bit grid the real images come from, as the metrics rules ask (finetune-metrics §4.3). */
+/** Onto the 8-bit grid the real images come from: fakes and reals are compared as the same kind of image, so a
+ *  fake's extra precision cannot move the distance. */
 function quantise(x: Float32Array): Float32Array {
   return x.map((v) => Math.min(255, Math.max(0, Math.round((v + 1) * 127.5))) / 127.5 - 1)
 }

@@ -16,7 +16,7 @@ function metaCsp(): string {
   return /http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html)?.[1] ?? ''
 }
 
-describe('Electron security settings (reliability.md §1)', () => {
+describe("Electron security settings (Electron's own security checklist)", () => {
   it('creates the window isolated, sandboxed, without Node and with web security', () => {
     for (const setting of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false', 'webSecurity: true']) {
       expect(main).toContain(setting)

@@ -5,7 +5,7 @@
 //   grid:    an 8×8 truncation grid (8 seeds × 8 truncations) → its last cell drawn (median of 3)
 // Once per preview path: onnxruntime chosen by the studio itself ('auto', what a user gets), and TensorFlow.js forced
 // on each backend the machine has (BIGGAN_BACKENDS=wasm,cpu by default; tfjs-node where installed).
-// Targets (issue 4): preview ≤ 100 ms, 8×8 grid ≤ 1 s. A benchmark, not a test: it prints, it does not judge.
+// Targets: preview ≤ 100 ms, 8×8 grid ≤ 1 s (what feels immediate while exploring). A benchmark, not a test: it prints, it does not judge.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -69,7 +69,7 @@ describe('data-only unpickling', () => {
   })
 })
 
-describe('hostile pickles (reliability.md 1–10): refused, nothing executed', () => {
+describe('hostile pickles (globals, calls, builds, memo and stack tricks): refused, nothing executed', () => {
   const calls: Array<[string, string]> = [
     ['posix', 'system'], ['nt', 'system'], ['os', 'system'], ['builtins', 'eval'], ['builtins', 'exec'],
     ['builtins', 'getattr'], ['subprocess', 'Popen'], ['pip', 'main'], ['logging', 'FileHandler'], ['torch', 'load'],
@@ -195,7 +195,7 @@ describe('hostile pickles (reliability.md 1–10): refused, nothing executed', (
   })
 })
 
-describe('hostile tensor rebuilds (reliability.md 3, 12)', () => {
+describe('hostile tensor rebuilds (foreign rebuild functions, storages that lie about their size)', () => {
   const rebuild = (offset: number, size: number[], stride: number[], numel = 6): Uint8Array =>
     pickle().proto(2).tensor((b) => b.storage('0', numel), offset, size, stride).stop().bytes()
 

@@ -24,7 +24,7 @@ const zipWith = (edit: (e: ZipInput[]) => void, options = {}): Uint8Array => {
   return buildZip(e, options)
 }
 
-describe('hostile torch zips (reliability.md 4, 11, 13–15, 17, 18)', () => {
+describe('hostile torch zips (traversal, overlaps, bombs, lying sizes, TorchScript)', () => {
   it('accepts the unmodified tiny zip the hostile cases start from', () => {
     expect(readTorchCheckpoint(zipWith(() => undefined)).tensors.size).toBe(3)
   })
@@ -127,7 +127,7 @@ describe('hostile torch zips (reliability.md 4, 11, 13–15, 17, 18)', () => {
   })
 })
 
-describe('hostile legacy torch streams (reliability.md 16, 17)', () => {
+describe('hostile legacy torch streams (truncated and oversized storages)', () => {
   it('refuses a wrong magic number and a protocol other than 1001', () => {
     const bytes = tinyTorchLegacy()
     const wrong = new Uint8Array(bytes)

@@ -1,4 +1,4 @@
-// Fine-tuning in the studio end to end (issue 5): web mode with the real engine and training worker, in Chromium.
+// Fine-tuning in the studio end to end: web mode with the real engine and training worker, in Chromium.
 // A small folder made here (two Fashion-MNIST classes and one file that is not an image) is scanned, the default
 // model fine-tuned for a few steps with every chart fed at each step; the run is cancelled, resumed to the end,
 // found in SQLite, its best checkpoint opened as the model, provenance and all, and the run deleted (not while it

@@ -1,4 +1,4 @@
-// Class leakage in the studio end to end (issue 5): the leakage matrix for two classes, built in Chromium through
+// Class leakage in the studio end to end: the leakage matrix for two classes, built in Chromium through
 // web mode, must be the matrix the engine computes itself for the same model, seeds and truncations ('none' among
 // them) — here in the test's own process, from the model folder the studio opened, with D's class evidence as the
 // judge.

@@ -1,4 +1,4 @@
-// Generator metrics in the studio end to end (issue 5): in Chromium through web mode, the metrics view measures the
+// Generator metrics in the studio end to end: in Chromium through web mode, the metrics view measures the
 // open model against a folder of real images written here, with the extractor the studio picks for the model
 // preselected, and shows the numbers with the extractor's name and short hash, the counts, and the line that they are
 // not Inception FIDs; the measurement stays listed for the model after a reload.

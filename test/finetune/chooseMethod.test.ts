@@ -1,4 +1,4 @@
-// The method a folder and a model call for, as the recipe in finetune-metrics.md §0/§2 lays it out.
+// The method a folder and a model call for, as main/engine/finetune/chooseMethod.ts lays out the fine-tuning recipe.
 import { describe, expect, it } from 'vitest'
 import { chooseMethod, matchFolderClasses, type MethodInputs } from '../../main/engine/finetune/chooseMethod'
 

@@ -1,4 +1,4 @@
-// Class-leakage inspection in the studio (issue 5), as a renderer sees it: inspect:* through the router and
+// Class-leakage inspection in the studio, as a renderer sees it: inspect:* through the router and
 // buildStudioApi, with the real engine worker holding a tiny model, checked against the engine's own functions run
 // here on the same model folder.
 import { mkdir } from 'node:fs/promises'

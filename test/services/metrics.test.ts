@@ -1,4 +1,4 @@
-// Generator metrics in the studio (issue 5), as a renderer sees them: metrics:* through the router and buildStudioApi,
+// Generator metrics in the studio, as a renderer sees them: metrics:* through the router and buildStudioApi,
 // with the real engine worker holding a tiny model and a tiny folder of real images written here, checked against the
 // engine's own functions run here on the same model folder, folder and seed.
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'

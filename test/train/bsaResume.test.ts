@@ -1,4 +1,4 @@
-// Exact resume of a BSA run (reliability §4, as resume.test.ts for adversarial runs): a run cancelled at step 3, or
+// Exact resume of a BSA run (as resume.test.ts for adversarial runs): a run cancelled at step 3, or
 // one that failed after its step-2 checkpoint, resumed from its newest checkpoint ends with the same adapted G, the
 // same latents, Adam moments and BSA state, and the same metrics log as a run that never stopped. cpu backend, a
 // tiny generator-only model and ten tiny images written here.

@@ -1,4 +1,4 @@
-// Crash-safe run folders (reliability §4): a checkpoint that fails half-way leaves the previous latest/ usable and no
+// Crash-safe run folders: a checkpoint that fails half-way leaves the previous latest/ usable and no
 // half-written folder behind; a crash between the two renames of a swap, or inside a temporary folder, is undone
 // when the run is opened again.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'

@@ -1,4 +1,4 @@
-// Exact resume (reliability §4): a run cancelled half-way and resumed from its checkpoint ends with the same
+// Exact resume: a run cancelled half-way and resumed from its checkpoint ends with the same
 // G, D, EMA and optimiser tensors, the same session state and the same metrics log as a run that never stopped.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

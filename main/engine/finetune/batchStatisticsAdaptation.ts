@@ -1,25 +1,26 @@
 // Fine-tuning without a discriminator, in the spirit of batch statistics adaptation (BSA; Noguchi & Harada, ICCV'19,
-// arXiv 1904.01774; finetune-metrics.md §1 table and §2 "Adapt-lite"). Supervised, not adversarial: each training
+// arXiv 1904.01774), the safe choice below ~100 images or without a D: it does not collapse, though it reconstructs
+// and interpolates more than it invents. Supervised, not adversarial: each training
 // image i gets its own latent z_i, and G learns to reconstruct image i from (z_i, its class). Only what produces
 // the conditional BatchNorms' scales and shifts is trained: the raw weights of every `<bn>.gain` / `<bn>.bias`
-// SN-linear of G, plus the latents. Everything else in G is frozen, and G runs in eval mode (finetune-metrics.md §1,
-// the PyTorch port keeps G in eval mode): BatchNorm normalises with the stored statistics (the per-truncation rows at
+// SN-linear of G, plus the latents. Everything else in G is frozen, and G runs in eval mode (as apple2373's PyTorch
+// port of BSA does): BatchNorm normalises with the stored statistics (the per-truncation rows at
 // ψ = 1 for the released BigGAN-deep weights) and spectral norm divides by σ = uᵀWv with the stored u, v, so the
 // gradient reaches the raw projection weights through σ too, exactly as the forward that renders them.
 //
 // Loss = L1(G(z_i), x_i) + L1 at ½ and ¼ size (2×2 and 4×4 average pools) + λ · mean(z²).
-// BSA adds a perceptual loss from an ImageNet VGG16 (port: 0.001 × per-layer L1). No pretrained VGG is available
-// offline (finetune-metrics.md §4.1), and the feature nets that are (nsfwjs' InceptionV3) are the evaluation's, so
-// using them here would bias the evaluation (§2 "Adapt-lite"). The multi-scale L1 stands in: the pooled terms
+// BSA adds a perceptual loss from an ImageNet VGG16 (port: 0.001 × per-layer L1). No pretrained VGG ships with the
+// studio or can be fetched offline, and the feature nets it does have are the ones the evaluation measures with, so
+// training against them would flatter the evaluation. The multi-scale L1 stands in: the pooled terms
 // weigh layout and colour (low frequencies) more than the full-resolution L1 does, which is what makes the
 // perceptual term forgiving of detail that a reconstruction cannot match. Expect softer images than BSA's.
 // The latent term is the Gaussian prior's −log p(z) up to scale (‖z‖², averaged), keeping each z_i where G was
 // trained; λ = 0.01 [ours]. BSA itself uses an earth-mover term towards N(0, I) (weight 0.1), which also keeps the
 // latents spread out rather than pulled towards 0.
 //
-// Settings from the PyTorch port (finetune-metrics.md §1): lr 5e-4 for the gain/bias projections, 5e-2 (100×) for
-// the latents, lr ×0.1 every 3 000 of 10 000 iterations (here: every 30% of the run), batch 25. Adam β (0.9, 0.999),
-// ε 1e-8 are torch's defaults [ours: the notes do not record the port's]. Not trained here, unlike the port: the class vector (1e-3) and G's first linear
+// Settings from the PyTorch port: lr 5e-4 for the gain/bias projections, 5e-2 (100×) for the latents, lr ×0.1 every
+// 3 000 of 10 000 iterations (here: every 30% of the run), batch 25. Adam β (0.9, 0.999), ε 1e-8 are torch's defaults
+// [ours: the port's own were not recorded]. Not trained here, unlike the port: the class vector (1e-3) and G's first linear
 // (1e-7); for a folder that is no existing class, add a class first (newClass.ts) and adapt that class.
 import { fromFloat32, toFloat32 } from '../../tensors/convert'
 import type { TensorMap } from '../../tensors/tensor'
@@ -56,7 +57,7 @@ export interface BsaSettings {
   latentWeight?: number
 }
 
-/** The port's values (finetune-metrics.md §1): 10 000 iterations, batch 25, lr 5e-4. */
+/** The PyTorch port's values: 10 000 iterations, batch 25, lr 5e-4. */
 export const bsaDefaults = { steps: 10_000, lr: 5e-4, batch: 25, latentWeight: 0.01 } as const
 
 export interface BsaLosses {

@@ -1,4 +1,7 @@
-// Which fine-tuning method a folder and a model call for, following the recipe in finetune-metrics.md §0 and §2:
+// Which fine-tuning method a folder and a model call for. The published comparisons (DiffAugment's 100-shot tables:
+// every adversarial fine-tune beats the supervised scale/shift baseline; FreezeD beats naive fine-tuning) make
+// FreezeD + DiffAugment under ADA the strongest documented path for a conditional BigGAN with its D, and BSA the safe
+// one below ~100 images or without a D (its PyTorch port says as much: above ~100 images, fine-tune adversarially):
 //
 //   fewer than 100 images, or no D that can be had   → 'bsa'        BSA-style adaptation, no discriminator
 //   no D (the released BigGAN-deep weights), ≥ 100   → 'fresh-d'    a new D, warmed up against the frozen G
@@ -7,10 +10,11 @@
 //
 // Every adversarial choice uses FreezeD and DiffAugment under ADA control. FreezeD (Mo et al. 2020) froze D's lowest
 // 3 blocks (`--layer 3`) on Flowers/CUB/Caltech-256, i.e. thousands of images; below 500 images one more block is
-// frozen [ours: a smaller set overfits a D sooner, §1 "D memorises"]. A fresh D freezes nothing: its blocks hold no
-// pretrained features worth keeping. DiffAugment helped BigGAN even on all of CIFAR-10 (FID 9.59 → 8.70, §5) and ADA
-// keeps p near 0 while D does not overfit, so augmentation is on for every adversarial run; the colour policy only
-// under 1 000 images (§2 "Augment"). BSA trains no D, so it neither freezes nor augments.
+// frozen [ours: a smaller set overfits a D sooner; BigGAN §4.2 saw D memorise its training set before collapse]. A
+// fresh D freezes nothing: its blocks hold no pretrained features worth keeping. DiffAugment helped BigGAN even on all
+// of CIFAR-10 (FID 9.59 → 8.70, Zhao et al. 2020) and ADA keeps p near 0 while D does not overfit, so augmentation is
+// on for every adversarial run; the colour policy only under 1 000 images (DiffAugment's advice: all three policies
+// for hundreds of images, a subset for large sets). BSA trains no D, so it neither freezes nor augments.
 import type { AugmentPolicy } from '../train/augment'
 
 export type FinetuneMethod = 'adversarial' | 'new-class' | 'fresh-d' | 'bsa'
@@ -43,11 +47,13 @@ export interface MethodChoice {
   reason: string
 }
 
-/** Below this many images: no adversarial fine-tuning (finetune-metrics.md §0, §2 "Adapt-lite (no D, or N < ~100)"). */
+/** Below this many images: no adversarial fine-tuning (BSA's regime: its abstract reports it stable "even when the
+ *  dataset is small (~100)", where a D overfits). */
 export const adversarialMinImages = 100
 /** Below this many images, one more D block is frozen than FreezeD's 3 [ours]. */
 const smallSetImages = 500
-/** Below this many images, DiffAugment adds 'color' to translation and cutout (§2 "Augment"). */
+/** Below this many images, DiffAugment adds 'color' to translation and cutout (its authors' advice for hundreds of
+ *  images; BigGAN-CIFAR's scripts use translation and cutout on the full set). */
 const colourAugmentBelow = 1000
 
 export function chooseMethod(inputs: MethodInputs): MethodChoice {

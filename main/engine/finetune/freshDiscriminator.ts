@@ -1,6 +1,6 @@
-// A discriminator for a generator-only model. The released BigGAN-deep weights (TF-Hub / HF) have no D ("the
-// discriminator weights are not public", finetune-metrics.md §0 and §6 "Fine-tuning without D"); what practitioners
-// do is train a D from scratch against the pretrained G. The new D is built for the model's own config
+// A discriminator for a generator-only model. The released BigGAN-deep weights (TF-Hub / HF) have no D (DeepMind
+// never published the discriminators); what practitioners do in the issue trackers is train a D from scratch
+// against the pretrained G. The new D is built for the model's own config
 // (orthogonal init, init.ts) and first trained alone against the frozen G, so that G's first adversarial gradients
 // come from a D that already separates the folder's images from G's samples rather than from random filters.
 import type { ModelConfig } from '../config'
@@ -72,7 +72,8 @@ export function withFreshDiscriminator(model: BigGANModel, options: FreshDiscrim
  * The default warm-up for a run of `runSteps` joint steps: 10% of the run, at least 100 steps and at most 2 000,
  * never longer than the run itself. [ours: no source prescribes a warm-up; FreezeD and BigGAN-PyTorch start from a
  * pretrained D.] 100 steps at batch 8–16 show D around a thousand reals and fakes, enough to stop it being a random
- * critic; 2 000 keeps the frozen-G phase a small share of the recipe's 5k–20k-iteration budget (§2 "Length").
+ * critic; 2 000 keeps the frozen-G phase a small share of a fine-tune's usual 5k–20k iterations (FreezeD trained 20k,
+ * CDC 1k–5k).
  * `steps` overrides the default (0 disables the warm-up).
  */
 export function discriminatorWarmup(runSteps: number, steps?: number): DiscriminatorWarmup {

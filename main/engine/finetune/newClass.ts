@@ -1,7 +1,8 @@
-// A new class for a folder the model has never seen (finetune-metrics.md §2, "Mapping an unlabeled folder onto a
-// class-conditional G", default (b) initialised from (a)): one more row in G's shared embedding and in D's projection
-// embedding, started as a copy of the nearest existing class or as the mean of all rows (the BSA port's choice), and
-// trained faster than the rest ("class row ×10 lr", §2 adversarial recipe). The original rows are copied bit for bit,
+// A new class for a folder the model has never seen (how ajbrock answers "map an unlabelled folder onto a
+// class-conditional G" in BigGAN-PyTorch's issues, with BSA's port): one more row in G's shared embedding and in D's
+// projection embedding, started as a copy of the nearest existing class or as the mean of all rows (the BSA port's
+// choice), and trained faster than the rest (×10: a new row starts far from where the folder needs it, the old ones
+// should barely move). The original rows are copied bit for bit,
 // so every old class keeps rendering exactly the same images (BSA: "add a new class without disturbing the original
 // domain").
 //

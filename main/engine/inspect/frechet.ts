@@ -1,5 +1,6 @@
-// Distances between two sets of image features, the numbers the studio reports for sample quality
-// (finetune-metrics §4.3). Pure JavaScript in float64: the features come in as typed arrays [n, dim] row-major,
+// Distances between two sets of image features, the numbers the studio reports for sample quality. Each is computed
+// as its authors define it (below), and compares only at equal sample counts in one feature space. Pure JavaScript
+// in float64: the features come in as typed arrays [n, dim] row-major,
 // from whichever extractor the caller names (report its hash next to every number).
 //
 // Fréchet distance (Heusel et al. 2017, "FID" when the features are Inception pool3's) between the Gaussians fitted

@@ -1,6 +1,6 @@
 // The one convolution of the engine: NHWC, stride 1, 'same' padding, HWIO kernel. Its gradients are computed with
-// the forward Conv2D kernel only, because the wasm backend has no Conv2DBackpropFilter (and the cpu backend's is
-// ~10× slower than this; feasibility §3):
+// the forward Conv2D kernel only, because the wasm backend has no Conv2DBackpropFilter (and the cpu backend's took
+// 49 s for one batch-4 32×32 64-channel conv where this takes 5 s):
 //   ∂x = conv(∂y, W flipped in space, in/out swapped)
 //   ∂W = conv over the batch: the input with batch and channels swapped, filtered by ∂y laid out as a kernel.
 import { tf } from '../tf'

@@ -9,7 +9,8 @@
 //                   over `window` records, followed by `persist` records each ≥ `jump`.
 //   r_t saturation  ADA's overfitting heuristic r_t = E[sign(D(real))] stuck near 1: mean over `window` records
 //                   ≥ `level`, while augmentation (when reported) already runs at p ≥ `minAugmentP`, so it can no
-//                   longer hold D (finetune-metrics §3). Below that p it is a warning: ADA is still ramping.
+//                   longer hold D (ADA's own reading of r_t: with p that high, more augmentation cannot save it).
+//                   Below that p it is a warning: ADA is still ramping.
 //
 // Windows count records, not steps: feed one record per logged step. The D-collapse and r_t rules wait until
 // `graceSteps` (a pretrained D may start saturated); the σ0 rule waits for `minHistory` spectra records.

@@ -1,5 +1,5 @@
 // Everything a training run is configured by, with BigGAN's values scaled for runs of hundreds to thousands of steps
-// on one desktop (biggan-spec §2, finetune-metrics §2). The loop reads only this object; a run folder stores it
+// on one desktop (the table says where each comes from). The loop reads only this object; a run folder stores it
 // whole, so a resumed run trains with exactly the settings it started with.
 //
 //   value                 train (from scratch)             finetune (from a checkpoint)     source
@@ -125,7 +125,8 @@ export class TrainSettingsError extends Error {
   override readonly name = 'TrainSettingsError'
 }
 
-/** DiffAugment's advice (finetune-metrics §2): all three policies under ~1000 images, translation and cutout above. */
+/** DiffAugment's advice: all three policies for hundreds of images, a subset (translation and cutout, what its
+ *  BigGAN-CIFAR scripts use) for large sets; the line is drawn at 1 000. */
 export function defaultPolicies(trainImages: number): AugmentPolicy[] {
   return trainImages < 1000 ? ['color', 'translation', 'cutout'] : ['translation', 'cutout']
 }
