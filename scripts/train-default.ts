@@ -16,6 +16,7 @@ import { main as biggan } from '../main/cli/index.ts'
 import { FASHION_MNIST_CLASSES, loadFashionMnist } from '../main/data/fashionMnist.ts'
 import { encodePng } from '../main/images/png.ts'
 import { loadModel, saveModel } from '../main/disk/modelFolder.ts'
+import { runInfoFile, runPaths } from '../main/runs/layout.ts'
 
 const root = resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
@@ -68,7 +69,7 @@ async function publish(): Promise<void> {
   const { BigGANModel } = await import('../main/engine/model.ts')
   const { initBackend } = await import('../main/backend/backend.ts')
   await initBackend()
-  const source = existsSync(join(run, 'best')) ? join(run, 'best') : join(run, 'latest')
+  const source = existsSync(join(run, runPaths.best)) ? join(run, runPaths.best) : join(run, runPaths.latest)
   const { accumulateStandingStatistics } = await import('../main/engine/train/standingStatistics.ts')
   const model = await loadModel(source)
   try {
@@ -117,7 +118,7 @@ async function writeSampleSheet(model: import('../main/engine/model.ts').BigGANM
 
 if (!args.includes('--publish-only') && !publishTo) {
   await exportImages()
-  const resume = existsSync(join(run, 'run.json'))
+  const resume = existsSync(runInfoFile(run))
   const code = await biggan(
     resume
       ? [...threads, 'train', '--resume', '--out', run, '--steps', steps]
