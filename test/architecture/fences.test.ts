@@ -102,6 +102,59 @@ describe('architecture fences', () => {
     expect(bad.map(show)).toEqual([])
   })
 
+  it("the engine host's two sides meet only in protocol/: the client imports no worker file, the worker no client file", () => {
+    const bad = ALL.filter(
+      (i) =>
+        (under(i.file, 'main/engine-host/client') && under(i.target, 'main/engine-host/worker')) ||
+        (under(i.file, 'main/engine-host/worker') && under(i.target, 'main/engine-host/client')) ||
+        (under(i.file, 'main/engine-host/protocol') && under(i.target, 'main/engine-host/client', 'main/engine-host/worker')),
+    )
+    expect(bad.map(show)).toEqual([])
+  })
+
+  it('no source files import each other in a circle (type-only imports included)', () => {
+    const resolve = (target: string): string | undefined =>
+      [target, `${target}.ts`, `${target}/index.ts`, `${target}.svelte`].find((f) => existsSync(join(ROOT, f)) && /\.(ts|svelte)$/.test(f))
+    const edges = new Map<string, Set<string>>()
+    for (const i of ALL) {
+      const to = i.target === null ? undefined : resolve(i.target)
+      if (!to || to === i.file) continue
+      if (!edges.has(i.file)) edges.set(i.file, new Set())
+      edges.get(i.file)!.add(to)
+    }
+    // Tarjan's strongly connected components: every component of more than one file is a circle
+    let index = 0
+    const order = new Map<string, number>()
+    const low = new Map<string, number>()
+    const stack: string[] = []
+    const onStack = new Set<string>()
+    const circles: string[][] = []
+    const visit = (v: string): void => {
+      order.set(v, index)
+      low.set(v, index++)
+      stack.push(v)
+      onStack.add(v)
+      for (const w of edges.get(v) ?? []) {
+        if (!order.has(w)) {
+          visit(w)
+          low.set(v, Math.min(low.get(v)!, low.get(w)!))
+        } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, order.get(w)!))
+      }
+      if (low.get(v) === order.get(v)) {
+        const component: string[] = []
+        let w: string
+        do {
+          w = stack.pop()!
+          onStack.delete(w)
+          component.push(w)
+        } while (w !== v)
+        if (component.length > 1) circles.push(component.sort())
+      }
+    }
+    for (const file of edges.keys()) if (!order.has(file)) visit(file)
+    expect(circles).toEqual([])
+  })
+
   it('the renderer imports no Node built-in and nothing from main/', () => {
     const bad = ALL.filter((i) => under(i.file, 'renderer') && (isNodeBuiltin(i.specifier) || under(i.target, 'main')))
     expect(bad.map(show)).toEqual([])
