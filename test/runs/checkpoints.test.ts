@@ -5,14 +5,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/backend/backend'
-import { BigGANModel } from '../../main/engine/model'
-import { RunFolder, type NewRunInfo } from '../../main/runs/folder'
-import { trainRun } from '../../main/runs/run'
-import { TrainingSession, type SessionState } from '../../main/engine/train/session'
-import { discriminatorBlocks, resolveTrainSettings } from '../../main/engine/train/settings'
-import { tinyData, tinyModel } from './helpers'
-import { loadModel } from '../../main/disk/modelFolder'
+import { initBackend } from '../../main/backend/backend.ts'
+import { BigGANModel } from '../../main/engine/model.ts'
+import { RunFolder, type NewRunInfo } from '../../main/runs/folder.ts'
+import { trainRun } from '../../main/runs/run.ts'
+import { TrainingSession, type SessionState } from '../../main/engine/train/session.ts'
+import { discriminatorBlocks, resolveTrainSettings } from '../../main/engine/train/settings.ts'
+import { tinyData, tinyModel } from '../train/helpers.ts'
+import { loadModel } from '../../main/disk/modelFolder.ts'
 
 let work: string
 beforeAll(async () => {
