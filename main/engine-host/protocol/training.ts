@@ -15,6 +15,7 @@
 // The records below are the training worker's own: what a run is asked to do and what it reports, in the engine's
 // terms (main/runs/run.ts) flattened for the crossing. The main thread imports this file, so it names no engine
 // module, not even for types; the services map these records to the studio's contract.
+import type { GridLayout } from '../../images/pixels.ts'
 import type * as Message from './messages.ts'
 
 export type RunMethodName = 'adversarial' | 'new-class' | 'fresh-d' | 'bsa'
@@ -257,18 +258,6 @@ export interface Neighbour {
   distance: number
 }
 
-/** Where each sample sits in a preview PNG: `count` cells of cell × cell pixels, row-major in `columns` columns, a
- *  `gap`-pixel border around each; the image is width × height. */
-export interface PreviewLayout {
-  count: number
-  columns: number
-  rows: number
-  cell: number
-  gap: number
-  width: number
-  height: number
-}
-
 export interface TrainOperations {
   /** tensors this worker holds */
   memory: { request: Record<never, never>; result: { numTensors: number } }
@@ -288,8 +277,8 @@ export interface TrainOperations {
   history: { request: { runDir: string; maxPoints: number; known: KnownSteps }; result: RunHistory }
   /** the model folder of a run's checkpoint at a step, or its latest/ or best/; null where the run keeps none */
   checkpoint: { request: { runDir: string; at: number | 'latest' | 'best'; known: KnownSteps }; result: { dir: string | null } }
-  /** the preview grid at a step; null where the run has none there */
-  preview: { request: { runDir: string; step: number }; result: { png: Uint8Array; layout: PreviewLayout } | null }
+  /** the preview grid at a step with where each sample sits in it; null where the run has none there */
+  preview: { request: { runDir: string; step: number }; result: { png: Uint8Array; layout: GridLayout } | null }
   /** the copying check at a step with thumbnails of its neighbours (from dataDir, centre-cropped to `size` px like
    *  training images); null where the run has none there */
   memorisation: { request: { runDir: string; step: number; dataDir: string; size: number }; result: MemorisationCheck | null }
