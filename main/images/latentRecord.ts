@@ -2,7 +2,7 @@
 // dropped PNG reopens its exact point. Writing escapes the JSON to ASCII (tEXt is Latin-1). Reading is strict: the
 // PNG's structure, the chunks it reads (CRC-32 included) and every field of the record are checked, and each refusal
 // says what was wrong and what to do. Pure: bytes in, a record out.
-import { LIMITS, type LatentRecord } from '../../preload/contract.ts'
+import { LIMITS, type LatentRecord } from '../../preload/contract/index.ts'
 import { crc32 } from '../checkpoints/crc32.ts'
 
 export const LATENT_KEY = 'biggan-latent'

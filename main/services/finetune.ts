@@ -19,7 +19,7 @@ import {
   type RunStatus,
   type StudioEvent,
   type TrainingEvent,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 import type { Progress } from '../engine-host/client/engineClient.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/client/trainClient.ts'
 import type { KnownSteps, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'

@@ -1,7 +1,7 @@
 // The class-leakage inspection's back end (issue 5): the handlers of inspect:*, over the engine worker that holds the
 // model (engine-host/inspectJobs.ts does the work there, tfjs included). Here: checking requests against the open
 // model, naming jobs for progress and cancellation, and finding a run's folder for leakage over its checkpoints.
-import { StudioError, type Input, type JudgeSpec, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type Input, type JudgeSpec, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
 import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'

@@ -2,7 +2,7 @@
 // (engine-host/metricsJobs.ts measures there, tfjs included) and the library that keeps every measurement with its
 // extractor's hash and the sample counts. Here: checking requests against the open model, naming the job for progress
 // and cancellation, and storing what came back.
-import { StudioError, type Input, type ModelInfo, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type Input, type ModelInfo, type StudioEvent } from '../../preload/contract/index.ts'
 import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { MetricsCurveRequest } from '../engine-host/protocol/metrics.ts'
 import type { Handlers } from '../ipc/router.ts'

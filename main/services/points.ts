@@ -1,6 +1,6 @@
 // Points as the contract carries them, checked against the open model and packed into fresh typed arrays for the
 // engine worker (fresh, so that handing their buffers over detaches nothing the caller still holds).
-import { StudioError, type ModelInfo, type Point } from '../../preload/contract.ts'
+import { StudioError, type ModelInfo, type Point } from '../../preload/contract/index.ts'
 import type { PackedPoint, PackedPoints } from '../engine-host/protocol/points.ts'
 
 /** Throws StudioError('bad-input') where a point does not fit the model, saying which point and why. */

@@ -14,7 +14,7 @@ import {
   type ModelInfo,
   type Run,
   type TrainingProgress,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 import type {
   FinetuneJob, FolderScan, MemorisationCheck, MetricsLine, PlannedRun, RunProgress, RunSettings, RunTarget,
 } from '../engine-host/protocol/training.ts'

@@ -2,7 +2,7 @@
 // library (store). No Electron here: the desktop shell, web mode and tests all drive the same object. The library
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
-import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
 import { engineVersion } from '../engine/version.ts'
 import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'

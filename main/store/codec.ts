@@ -1,7 +1,7 @@
 // How values sit in the database, and the checks every stored value passes first. Latents and class vectors are
 // float32 BLOBs, little-endian whatever the host, so a Float32Array comes back bit for bit (−0 included); the same
 // file opens on any machine.
-import { LIMITS } from '../../preload/contract.ts'
+import { LIMITS } from '../../preload/contract/index.ts'
 import { LibraryError } from './errors.ts'
 
 const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1

@@ -10,7 +10,7 @@
 // favourite's new id, so lineage survives. Numbers are written so that each parses back to the same float32,
 // −0 included.
 import type Database from 'better-sqlite3'
-import { LIMITS } from '../../preload/contract.ts'
+import { LIMITS } from '../../preload/contract/index.ts'
 import { checkFavourite, type FavouriteRecord, type Favourites } from './favourites.ts'
 import { checkInteger, describe, isIsoTime, now } from './codec.ts'
 import { LibraryError } from './errors.ts'

@@ -1,7 +1,7 @@
 // Favourites: saved points with a name, tags, notes, a rating, a thumbnail and the favourite they came from.
 // Every query is parameterised; the only SQL put together at run time is a fixed set of WHERE fragments.
 import type Database from 'better-sqlite3'
-import { LIMITS, type Favourite, type Semantics } from '../../preload/contract.ts'
+import { LIMITS, type Favourite, type Semantics } from '../../preload/contract/index.ts'
 import {
   STORE_LIMITS,
   blobToBytes,

@@ -2,7 +2,7 @@
 // by design: it belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
 import path from 'node:path'
 import type Database from 'better-sqlite3'
-import type { Favourite, GeneratorMetricsRecord, RecentModel, SessionState, SessionSummary, StudioSettings } from '../../preload/contract.ts'
+import type { Favourite, GeneratorMetricsRecord, RecentModel, SessionState, SessionSummary, StudioSettings } from '../../preload/contract/index.ts'
 import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite } from './favourites.ts'

@@ -3,7 +3,7 @@
 // real folder's content hash and the real and generated counts, the class and the settings — beside the numbers.
 // Rows come back as the contract's GeneratorMetricsRecord, newest first per model.
 import type Database from 'better-sqlite3'
-import { LIMITS, type GeneratorMetricsRecord } from '../../preload/contract.ts'
+import { LIMITS, type GeneratorMetricsRecord } from '../../preload/contract/index.ts'
 import { STORE_LIMITS, checkInteger, checkText, invalid, now } from './codec.ts'
 import { LibraryError } from './errors.ts'
 

@@ -1,6 +1,6 @@
 // Recently used models: one row per model folder, newest first.
 import type Database from 'better-sqlite3'
-import { LIMITS, type RecentModel } from '../../preload/contract.ts'
+import { LIMITS, type RecentModel } from '../../preload/contract/index.ts'
 import { STORE_LIMITS, checkInteger, checkText, now } from './codec.ts'
 
 export interface UsedModel {

@@ -3,7 +3,7 @@
 // checkpoints. The run folder holds everything else (metrics, previews, checkpoints); the row is the index the
 // studio lists and resumes from.
 import type Database from 'better-sqlite3'
-import { LIMITS, type FinetuneMethod, type RunStatus } from '../../preload/contract.ts'
+import { LIMITS, type FinetuneMethod, type RunStatus } from '../../preload/contract/index.ts'
 import { STORE_LIMITS, checkInteger, checkText, invalid, now } from './codec.ts'
 import { LibraryError } from './errors.ts'
 

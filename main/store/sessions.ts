@@ -3,7 +3,7 @@
 // The current session is the one touched last, by a counter rather than the clock, so a clock that jumps back
 // cannot change which session reopens.
 import type Database from 'better-sqlite3'
-import { LIMITS, type HistoryEntry, type Point, type SessionState, type SessionSummary } from '../../preload/contract.ts'
+import { LIMITS, type HistoryEntry, type Point, type SessionState, type SessionSummary } from '../../preload/contract/index.ts'
 import {
   STORE_LIMITS,
   blobToFloats,

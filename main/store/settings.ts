@@ -3,7 +3,7 @@
 // refused (LibraryError 'invalid', naming the field), and a stored value that breaks it (a damaged row, or one a
 // newer version wrote) reads as the default, with a notice that says which and what happens next.
 import type Database from 'better-sqlite3'
-import { settingSchemas, type StudioSettings } from '../../preload/contract.ts'
+import { settingSchemas, type StudioSettings } from '../../preload/contract/settings.ts'
 import { DEFAULT_RUNTIME_SETTING } from '../onnx/runtime-names.ts'
 import { now } from './codec.ts'
 import { LibraryError } from './errors.ts'

@@ -127,7 +127,7 @@ describe('architecture fences', () => {
         if (target && /\.(ts|svelte)$/.test(target) && existsSync(join(ROOT, target))) stack.push(target)
       }
     }
-    expect(reached).toContain('preload/contract.ts')
+    expect(reached).toContain('preload/contract/index.ts')
     expect(bad).toEqual([])
   })
 })

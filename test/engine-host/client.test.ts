@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StudioError, type ModelInfo } from '../../preload/contract'
+import { StudioError, type ModelInfo } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
 import type { BigGANModel } from '../../main/engine/model'
 import { toPixels } from '../../main/engine/pixels'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { LatentRecord } from '../../preload/contract'
+import type { LatentRecord } from '../../preload/contract/index.ts'
 import { crc32 } from '../../main/checkpoints/crc32'
 import { LATENT_KEY, latentRecordText, readLatentRecord } from '../../main/images/latentRecord'
 import { encodePng } from '../../main/images/png'

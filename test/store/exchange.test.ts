@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LIMITS, type Favourite } from '../../preload/contract.ts'
+import { LIMITS, type Favourite } from '../../preload/contract/index.ts'
 import { FAVOURITES_FORMAT, Library, LibraryError, type NewFavourite } from '../../main/store/index.ts'
 import { bits, fakePng, newFavourite, tempFolder } from './helpers.ts'
 

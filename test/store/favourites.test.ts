@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LIMITS } from '../../preload/contract.ts'
+import { LIMITS } from '../../preload/contract/index.ts'
 import { Library, LibraryError, type NewFavourite } from '../../main/store/index.ts'
 import { bits, fakePng, newFavourite } from './helpers.ts'
 import { freshLibrary, refusal } from './expect.ts'

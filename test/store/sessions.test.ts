@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Point, SessionState } from '../../preload/contract.ts'
+import type { Point, SessionState } from '../../preload/contract/index.ts'
 import { HISTORY_LIMIT, Library, LibraryError, SESSION_WINDOW } from '../../main/store/index.ts'
 import { bits, floats, oneHot, tempFolder } from './helpers.ts'
 

@@ -9,7 +9,7 @@
 // (StudioError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
-import { StudioError, type ModelInfo } from '../../../preload/contract.ts'
+import { StudioError, type ModelInfo } from '../../../preload/contract/index.ts'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { StudioError, type ReplyError } from '../../../preload/contract.ts'
+import { StudioError, type ReplyError } from '../../../preload/contract/index.ts'
 import type { FromWorker } from '../protocol/messages.ts'
 
 /**

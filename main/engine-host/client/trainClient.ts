@@ -7,7 +7,7 @@
 // its step, writes a checkpoint and replies with its outcome. If a worker dies, what was pending on it fails with
 // TrainWorkerGone, and a tools request after that starts a fresh tools worker.
 import type { Worker } from 'node:worker_threads'
-import { StudioError } from '../../../preload/contract.ts'
+import { StudioError } from '../../../preload/contract/index.ts'
 import type { Progress } from './engineClient.ts'
 import type {
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,

@@ -4,7 +4,7 @@
 // busy computing): the client writes the running request's seq into a shared Int32Array that the worker reads between
 // batches.
 // Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
-import type { ModelInfo } from '../../../preload/contract.ts'
+import type { ModelInfo } from '../../../preload/contract/index.ts'
 import type { RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { PackedPoint, PackedPoints } from './points.ts'
 import type * as Message from './messages.ts'

@@ -2,7 +2,7 @@
 // worker, trainProtocol.ts for a training worker). The client numbers each request by `seq`; the worker answers it
 // with exactly one reply and, while it works, any number of progress messages (and, where the worker has them,
 // events). Each protocol file declares only its operations: what each request carries and what its reply's value is.
-import type { ReplyError } from '../../../preload/contract.ts'
+import type { ReplyError } from '../../../preload/contract/index.ts'
 
 /** Each operation by name: what the request carries and what the reply's value is (`T extends OperationTable<T>`: an
  *  interface of operations qualifies, having no index signature). */

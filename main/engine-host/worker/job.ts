@@ -1,6 +1,6 @@
 // What a running request gives the code that serves it in the worker: a cancellation check for between batches and
 // a progress reporter; and the error whose code travels back to the caller as it is.
-import type { ReplyError } from '../../../preload/contract.ts'
+import type { ReplyError } from '../../../preload/contract/index.ts'
 
 export class HostError extends Error {
   override readonly name = 'HostError'

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import type { ModelInfo } from '../../../preload/contract.ts'
+import type { ModelInfo } from '../../../preload/contract/index.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
 import { importCheckpoint } from '../../disk/importCheckpoint.ts'
 import { configFile, weightsFile } from '../../disk/nativeFormat.ts'

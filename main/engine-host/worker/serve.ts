@@ -2,7 +2,7 @@
 // main thread's requests, each with exactly one reply, its buffers handed over and a failure turned into a reply
 // error (client/spawn.ts is the other half).
 import type { MessagePort } from 'node:worker_threads'
-import type { ReplyError } from '../../../preload/contract.ts'
+import type { ReplyError } from '../../../preload/contract/index.ts'
 import { HostError } from './job.ts'
 import type { AnyRequest, FromWorker, Handlers, OperationTable, ToWorker } from '../protocol/messages.ts'
 
