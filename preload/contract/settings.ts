@@ -24,7 +24,7 @@ function autoOrCount(most: number): Schema<'auto' | number> {
 const trainingThreads = autoOrCount(LIMITS.wasmThreads)
 
 /** The studio's settings, one schema per stored key (main/store/settings.ts keeps one row per key). */
-export const settingSchemas = {
+const settingSchemas = {
   /** what serves previews and exports: 'auto' (the fastest here, timed once per machine and model size), or one
    *  runtime; BIGGAN_RUNTIME overrides it */
   inference: s.object({ runtime: s.oneOf('auto', 'onnx', 'tfjs'), threads: ortThreads }),
