@@ -9,6 +9,7 @@ import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
+import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
 import { createMetrics } from './metrics.ts'
@@ -244,7 +245,7 @@ export function createStudio(options: StudioOptions): Studio {
   }
 
   return {
-    handlers,
+    handlers: withStudioErrors(handlers),
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

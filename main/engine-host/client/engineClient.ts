@@ -4,14 +4,15 @@
 // only packs arrays and passes messages.
 //
 // Supersession: a render carries a `view`; a newer request for the same view replaces one still queued (which
-// rejects with StudioError('superseded')), so the latest slider value wins while the one already running finishes.
+// rejects with HostError('superseded')), so the latest slider value wins while the one already running finishes.
 // cancel(job) cancels the job's queued requests at once and its running one at the next batch boundary
-// (StudioError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
+// (HostError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
-import { StudioError, type ModelInfo } from '../../../preload/contract/index.ts'
+import type { ModelInfo } from '../../../preload/contract/index.ts'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
+import { HostError } from '../protocol/errors.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'
 import { deliver, spawnThread } from './spawn.ts'
 
@@ -68,16 +69,16 @@ export class EngineClient {
 
   constructor(private readonly options: EngineClientOptions = {}) {}
 
-  /** Sends a request; resolves with the worker's value or rejects with a StudioError. */
+  /** Sends a request; resolves with the worker's value or rejects with a HostError. */
   call<O extends Op>(request: RequestOf<O>, options: CallOptions = {}): Promise<ResultOf<O>> {
-    if (this.closed) return Promise.reject(new StudioError('failed', 'the engine is shut down'))
+    if (this.closed) return Promise.reject(new HostError('failed', 'the engine is shut down'))
     return new Promise<ResultOf<O>>((resolve, reject) => {
       if (options.view !== undefined) {
         for (let i = this.queue.length - 1; i >= 0; i--) {
           const queued = this.queue[i]
           if (queued.options.view === options.view && !queued.internal) {
             this.queue.splice(i, 1)
-            queued.reject(new StudioError('superseded', `a newer request for '${options.view}' replaced this one`))
+            queued.reject(new HostError('superseded', `a newer request for '${options.view}' replaced this one`))
           }
         }
       }
@@ -99,7 +100,7 @@ export class EngineClient {
       const queued = this.queue[i]
       if (queued.options.job === job) {
         this.queue.splice(i, 1)
-        queued.reject(new StudioError('cancelled', `'${job}' was cancelled`))
+        queued.reject(new HostError('cancelled', `'${job}' was cancelled`))
         found = true
       }
     }
@@ -149,9 +150,9 @@ export class EngineClient {
   /** Fails what is queued, stops the worker and frees it. */
   async close(): Promise<void> {
     this.closed = true
-    for (const p of this.queue.splice(0)) p.reject(new StudioError('cancelled', 'the engine is shutting down'))
+    for (const p of this.queue.splice(0)) p.reject(new HostError('cancelled', 'the engine is shutting down'))
     if (this.running) {
-      this.running.reject(new StudioError('cancelled', 'the engine is shutting down'))
+      this.running.reject(new HostError('cancelled', 'the engine is shutting down'))
       this.running = undefined
     }
     const worker = this.worker
@@ -231,7 +232,7 @@ export class EngineClient {
     if (failed.some((p) => p.internal)) this.reopen = undefined
     for (const p of failed) {
       p.reject(
-        new StudioError(
+        new HostError(
           'failed',
           `the engine stopped unexpectedly (${reason}) while this request was pending. It restarts with the next request${
             this.reopen ? ' and reopens the model' : ''
