@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelInfo } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
+import type { ModelRecord } from '../../main/engine-host/protocol/engine'
 import { HostError } from '../../main/engine-host/protocol/errors'
 import type { BigGANModel } from '../../main/engine/model'
 import { toPixels } from '../../main/engine/pixels'
@@ -13,7 +13,7 @@ let temp: Awaited<ReturnType<typeof tempDir>>
 let local: BigGANModel
 let modelDir: string
 let client: EngineClient
-let info: ModelInfo
+let info: ModelRecord
 const progress: Progress[] = []
 const notices: { level: string; message: string }[] = []
 

@@ -9,9 +9,8 @@
 // (HostError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
-import type { ModelInfo } from '../../../preload/contract/index.ts'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
-import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
+import type { AnyRequest, FromWorker, ModelRecord, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
 import { HostError } from '../protocol/errors.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'
 import { deliver, spawnThread } from './spawn.ts'
@@ -61,7 +60,7 @@ export class EngineClient {
   private readonly queue: Pending[] = []
   /** the request that opened the model the worker holds, replayed by a fresh worker */
   private reopen: AnyRequest | undefined
-  private lastModel: ModelInfo | undefined
+  private lastModel: ModelRecord | undefined
   private crashReason: string | undefined
   private closed = false
   /** what previews run on (setRuntime); unset: the default setting, or BIGGAN_RUNTIME, read when a worker starts */
@@ -113,11 +112,11 @@ export class EngineClient {
 
   // ── typed requests ──
 
-  open(path: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  open(path: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     return this.openWith({ op: 'open', path, modelsDir }, onProgress)
   }
 
-  openDefault(resourcesDir: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  openDefault(resourcesDir: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     return this.openWith({ op: 'openDefault', resourcesDir, modelsDir }, onProgress)
   }
 
@@ -129,7 +128,7 @@ export class EngineClient {
   }
 
   /** The model the worker holds (as the last successful open reported it). */
-  get model(): ModelInfo | undefined {
+  get model(): ModelRecord | undefined {
     return this.lastModel
   }
 
@@ -162,7 +161,7 @@ export class EngineClient {
 
   // ── internals ──
 
-  private async openWith(request: RequestOf<'open'> | RequestOf<'openDefault'>, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  private async openWith(request: RequestOf<'open'> | RequestOf<'openDefault'>, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     const info = await this.call(request, { job: 'models:open', ...(onProgress ? { onProgress } : {}) })
     // a fresh worker reopens the native folder (an import is not repeated), or the default as it was chosen
     this.reopen = request.op === 'open' ? { op: 'open', path: info.path, modelsDir: request.modelsDir } : request
@@ -197,8 +196,8 @@ export class EngineClient {
         options: { job: 'models:open' },
         internal: true,
         resolve: (info) => {
-          this.lastModel = info as ModelInfo
-          this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelInfo).name}.`)
+          this.lastModel = info as ModelRecord
+          this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelRecord).name}.`)
         },
         reject: (err) => {
           this.reopen = undefined
