@@ -5,7 +5,7 @@
 // require only 'electron'.
 import { contextBridge, ipcRenderer } from 'electron'
 import type { StudioBridge } from './bridge.ts'
-import { EVENT_CHANNEL, isChannel, type Reply } from './contract.ts'
+import { EVENT_CHANNEL, isChannel, type Reply } from './contract/index.ts'
 
 const bridge: StudioBridge = {
   async invoke(channel, input) {

@@ -1,13 +1,32 @@
-// The latent record a studio PNG carries (contract's LatentRecord, in a tEXt chunk keyed 'biggan-latent'), so a
-// dropped PNG reopens its exact point. Writing escapes the JSON to ASCII (tEXt is Latin-1). Reading is strict: the
+// The latent record a studio PNG carries (in a tEXt chunk keyed 'biggan-latent'), so a dropped PNG reopens its
+// exact point. Writing escapes the JSON to ASCII (tEXt is Latin-1). Reading is strict: the
 // PNG's structure, the chunks it reads (CRC-32 included) and every field of the record are checked, and each refusal
 // says what was wrong and what to do. Pure: bytes in, a record out.
-import { LIMITS, type LatentRecord } from '../../preload/contract.ts'
 import { crc32 } from '../checkpoints/crc32.ts'
 
 export const LATENT_KEY = 'biggan-latent'
 export const LATENT_FORMAT = 'biggan-studio-latent'
 export const LATENT_VERSION = 1
+
+/** The most values a record's z and y may hold: a record beyond them is refused as malformed. The contract carries a
+ *  record's point back to the renderer under bounds of its own (test/images/latentRecord.test.ts keeps them equal). */
+export const LATENT_LIMITS = { zDim: 1024, classes: 100_000 } as const
+
+/** A point as a studio PNG carries it: the point, and what it needs to be regenerated exactly elsewhere. */
+export interface LatentRecord {
+  format: typeof LATENT_FORMAT
+  version: number
+  modelHash: string
+  modelName: string
+  engineVersion: string
+  /** how the model reads `truncation`: a resampling threshold ('paper') or ψ, which also selects BatchNorm
+   *  statistics ('released') */
+  semantics: 'paper' | 'released'
+  z: number[]
+  y: number[]
+  truncation: number
+  seed?: number
+}
 
 const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 const REOPEN_HINT = 'Drop a PNG that BigGAN Studio exported (Export → PNG): only those carry the point they show'
@@ -121,8 +140,8 @@ function checkRecord(value: unknown): LatentRecord {
     modelName: text('modelName'),
     engineVersion: text('engineVersion'),
     semantics: o.semantics as LatentRecord['semantics'],
-    z: numbers('z', LIMITS.zDim),
-    y: numbers('y', LIMITS.classes),
+    z: numbers('z', LATENT_LIMITS.zDim),
+    y: numbers('y', LATENT_LIMITS.classes),
     truncation: truncation as number,
     ...(seed !== undefined ? { seed: seed as number } : {}),
   }

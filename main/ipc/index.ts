@@ -3,7 +3,7 @@
 // here too, over the window that asked (the studio's services have no windows, and refuse them as web mode does).
 // The back end's events go to every window on the one event channel.
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron'
-import { CHANNELS, EVENT_CHANNEL, type Channel, type StudioEvent } from '../../preload/contract.ts'
+import { CHANNELS, EVENT_CHANNEL, type Channel, type StudioEvent } from '../../preload/contract/index.ts'
 import { createRouter, type Handlers } from './router.ts'
 import { isTrustedSender } from './sender.ts'
 

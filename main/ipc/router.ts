@@ -9,7 +9,7 @@ import {
   type Input,
   type Output,
   type Reply,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 
 export type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> }
 

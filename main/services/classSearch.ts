@@ -1,7 +1,7 @@
 // classes:search: every word of the query must appear (case-insensitive) in a class's name or its synset id; a
 // number finds that class index. An ambiguous query answers every match, best first: an exact name (or one of its
 // comma-separated synonyms), then names with a synonym starting with the query, then the rest by index.
-import type { ClassMatch } from '../../preload/contract.ts'
+import type { ClassMatch } from '../../preload/contract/index.ts'
 
 export function searchClasses(names: readonly string[], ids: readonly string[] | undefined, query: string, limit: number): ClassMatch[] {
   const q = query.trim().toLowerCase()

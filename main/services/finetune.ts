@@ -19,9 +19,10 @@ import {
   type RunStatus,
   type StudioEvent,
   type TrainingEvent,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 import type { Progress } from '../engine-host/client/engineClient.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/client/trainClient.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import type { KnownSteps, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library, StoredRun } from '../store/index.ts'
@@ -34,7 +35,7 @@ export interface FinetuneOptions {
   dataDir: string
   library: Library
   /** the model the engine has open: what a run fine-tunes, and whose resolution a scan decodes at */
-  currentModel: () => ModelInfo | undefined
+  currentModel: () => ModelRecord | undefined
   /** opens a model folder as the current model, the way models:open does */
   openModel: (path: string) => Promise<ModelInfo>
   emit: (event: StudioEvent) => void
@@ -97,7 +98,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
     // a read-only library: its rows stay as they are, and resuming them says why it cannot
   }
 
-  const model = (): ModelInfo => {
+  const model = (): ModelRecord => {
     const m = options.currentModel()
     if (!m) throw new StudioError('failed', 'no model is open: open the model to fine-tune first')
     return m

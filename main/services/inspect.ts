@@ -1,7 +1,8 @@
 // The class-leakage inspection's back end (issue 5): the handlers of inspect:*, over the engine worker that holds the
 // model (engine-host/inspectJobs.ts does the work there, tfjs included). Here: checking requests against the open
 // model, naming jobs for progress and cancellation, and finding a run's folder for leakage over its checkpoints.
-import { StudioError, type Input, type JudgeSpec, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type Input, type JudgeSpec, type Point, type StudioEvent } from '../../preload/contract/index.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
@@ -32,14 +33,14 @@ export function createInspect(options: InspectOptions): { handlers: Pick<Handler
   const { engine, library, resourcesDir, emit } = options
   const progressOf = (job: string) => (p: Progress) => emit({ type: 'progress', job, label: p.label, done: p.done, total: p.total })
 
-  const model = (): ModelInfo => {
+  const model = (): ModelRecord => {
     const m = engine.model
     if (!m) throw new StudioError('failed', 'no model is open: open a model (or the default model) first')
     return m
   }
 
   /** Checks the classes and truncations of a leakage request against the open model. */
-  const leakageOf = (input: Input<'inspect:leakage'>, m: ModelInfo) => {
+  const leakageOf = (input: Input<'inspect:leakage'>, m: ModelRecord) => {
     for (const c of input.classes) {
       if (c >= m.numClasses) throw new StudioError('bad-input', `class ${c} does not exist: ${m.name} has classes 0–${m.numClasses - 1}`)
     }
@@ -133,7 +134,7 @@ function judgeOf(judge: JudgeSpec | undefined): JudgeSpec {
 }
 
 /** Null (none) fits every model: for a 'released' one it is ψ = 1. */
-function checkTruncations(m: ModelInfo, truncations: readonly (number | null)[]): void {
+function checkTruncations(m: ModelRecord, truncations: readonly (number | null)[]): void {
   if (m.semantics !== 'released') return
   const bad = truncations.find((t) => t !== null && t > 1)
   if (bad !== undefined) {

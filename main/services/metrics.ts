@@ -2,7 +2,8 @@
 // (engine-host/metricsJobs.ts measures there, tfjs included) and the library that keeps every measurement with its
 // extractor's hash and the sample counts. Here: checking requests against the open model, naming the job for progress
 // and cancellation, and storing what came back.
-import { StudioError, type Input, type ModelInfo, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type Input, type StudioEvent } from '../../preload/contract/index.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { MetricsCurveRequest } from '../engine-host/protocol/metrics.ts'
 import type { Handlers } from '../ipc/router.ts'
@@ -27,14 +28,14 @@ const DEFAULT_KID_SUBSETS = 100
 export function createMetrics(options: MetricsOptions): { handlers: Pick<Handlers, MetricsChannel> } {
   const { engine, library, resourcesDir, emit } = options
 
-  const model = (): ModelInfo => {
+  const model = (): ModelRecord => {
     const m = engine.model
     if (!m) throw new StudioError('failed', 'no model is open: open a model (or the default model) first')
     return m
   }
 
   /** The worker's request from the channel's input, checked against the open model. */
-  const requestOf = (input: Input<'metrics:compute'>, m: ModelInfo): MetricsCurveRequest => {
+  const requestOf = (input: Input<'metrics:compute'>, m: ModelRecord): MetricsCurveRequest => {
     const cls = input.class ?? null
     if (cls !== null && cls >= m.numClasses) {
       throw new StudioError('bad-input', `class ${cls} does not exist: ${m.name} has classes 0–${m.numClasses - 1}`)

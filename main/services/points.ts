@@ -1,10 +1,11 @@
 // Points as the contract carries them, checked against the open model and packed into fresh typed arrays for the
 // engine worker (fresh, so that handing their buffers over detaches nothing the caller still holds).
-import { StudioError, type ModelInfo, type Point } from '../../preload/contract.ts'
+import { StudioError, type Point } from '../../preload/contract/index.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import type { PackedPoint, PackedPoints } from '../engine-host/protocol/points.ts'
 
 /** Throws StudioError('bad-input') where a point does not fit the model, saying which point and why. */
-export function checkPoint(model: ModelInfo, point: Point, where = 'the point'): void {
+export function checkPoint(model: ModelRecord, point: Point, where = 'the point'): void {
   if (point.z.length !== model.zDim) {
     throw new StudioError(
       'bad-input',
@@ -25,7 +26,7 @@ export function checkPoint(model: ModelInfo, point: Point, where = 'the point'):
   }
 }
 
-export function packPoints(model: ModelInfo, points: readonly Point[]): PackedPoints {
+export function packPoints(model: ModelRecord, points: readonly Point[]): PackedPoints {
   if (points.length === 0) throw new StudioError('bad-input', 'no points given: send at least one')
   const z = new Float32Array(points.length * model.zDim)
   const y = new Float32Array(points.length * model.numClasses)
@@ -39,7 +40,7 @@ export function packPoints(model: ModelInfo, points: readonly Point[]): PackedPo
   return { count: points.length, z, y, truncation }
 }
 
-export function packPoint(model: ModelInfo, point: Point): PackedPoint {
+export function packPoint(model: ModelRecord, point: Point): PackedPoint {
   checkPoint(model, point)
   return {
     z: Float32Array.from(point.z),

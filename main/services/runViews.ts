@@ -11,17 +11,17 @@ import {
   type Input,
   type MemorisationReport,
   type MetricsRecord,
-  type ModelInfo,
   type Run,
   type TrainingProgress,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 import type {
   FinetuneJob, FolderScan, MemorisationCheck, MetricsLine, PlannedRun, RunProgress, RunSettings, RunTarget,
 } from '../engine-host/protocol/training.ts'
 import type { StoredRun } from '../store/index.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 
 /** A fine-tune the view asks for, against the open model, as the training worker's job. */
-export function finetuneJob(model: ModelInfo, input: Input<'finetune:plan'>): FinetuneJob {
+export function finetuneJob(model: ModelRecord, input: Input<'finetune:plan'>): FinetuneJob {
   return {
     modelDir: model.path,
     dataDir: input.data,

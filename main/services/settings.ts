@@ -3,7 +3,7 @@
 // reopen on it); BIGGAN_RUNTIME overrides it. The training threads act on the next run (finetune.ts asks runThreads
 // when a run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
 import { availableParallelism } from 'node:os'
-import type { SettingsState } from '../../preload/contract.ts'
+import type { SettingsState } from '../../preload/contract/index.ts'
 import type { EngineClient } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import { trainingThreads } from '../backend/threadCounts.ts'

@@ -2,16 +2,19 @@
 // library (store). No Electron here: the desktop shell, web mode and tests all drive the same object. The library
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
-import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract.ts'
+import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
+import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import { engineVersion } from '../engine/version.ts'
 import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
+import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
 import { createMetrics } from './metrics.ts'
+import { modelView } from './modelView.ts'
 import { packPoint, packPoints, pointClass } from './points.ts'
 import { createSettings } from './settings.ts'
 
@@ -56,13 +59,14 @@ export function createStudio(options: StudioOptions): Studio {
   })
   const progressOf = (job: string) => (p: Progress) => emit({ type: 'progress', job, label: p.label, done: p.done, total: p.total })
 
-  const model = (): ModelInfo => {
+  const model = (): ModelRecord => {
     const m = engine.model
     if (!m) throw new StudioError('failed', 'no model is open: open a model (or the default model) first')
     return m
   }
 
-  const opened = (info: ModelInfo): ModelInfo => {
+  const opened = (record: ModelRecord): ModelInfo => {
+    const info = modelView(record)
     if (!info.isRandom) {
       try {
         library.touchModel({
@@ -81,7 +85,7 @@ export function createStudio(options: StudioOptions): Studio {
     return info
   }
 
-  const defaultName = (m: ModelInfo, point: Point): string => {
+  const defaultName = (m: ModelRecord, point: Point): string => {
     const cls = pointClass(point.y)
     const what = cls === null ? 'blend' : m.classNames[cls] ?? `class-${cls}`
     return `${m.name}-${what}-${point.seed !== undefined ? `seed${point.seed}` : 'edited'}`
@@ -111,7 +115,7 @@ export function createStudio(options: StudioOptions): Studio {
       return { ...b, engineVersion, shell: options.shell }
     },
 
-    'models:current': async () => engine.model ?? null,
+    'models:current': async () => (engine.model ? modelView(engine.model) : null),
     'models:recent': async () => library.recentModels(),
     'models:open': async ({ path }) => opened(await engine.open(path, modelsDir, progressOf('models:open'))),
     'models:openDefault': async () => opened(await engine.openDefault(options.resourcesDir, modelsDir, progressOf('models:open'))),
@@ -244,7 +248,7 @@ export function createStudio(options: StudioOptions): Studio {
   }
 
   return {
-    handlers,
+    handlers: withStudioErrors(handlers),
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

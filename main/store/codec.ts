@@ -1,8 +1,8 @@
 // How values sit in the database, and the checks every stored value passes first. Latents and class vectors are
 // float32 BLOBs, little-endian whatever the host, so a Float32Array comes back bit for bit (−0 included); the same
 // file opens on any machine.
-import { LIMITS } from '../../preload/contract.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
 const littleEndianHost = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
@@ -62,16 +62,6 @@ export function looksLikePng(bytes: Uint8Array): boolean {
   return bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52 // 'IHDR'
 }
 
-// Bounds beyond the contract's: strings the contract leaves open but a database should not take unbounded.
-export const STORE_LIMITS = {
-  hash: 128,
-  modelName: LIMITS.path,
-  engineVersion: 64,
-  view: 64,
-  arch: 64,
-  words: 32, // words of a search query that are matched (the rest are ignored)
-} as const
-
 // Checks on values headed for the database. Each throws LibraryError('invalid') naming the field; import wraps
 // them as 'bad-file' with the path into the file.
 
@@ -119,25 +109,29 @@ export function checkSeed(field: string, value: unknown): number | undefined {
   return checkInteger(field, value, 0, 2 ** 32 - 1)
 }
 
-export function checkSemantics(field: string, value: unknown): 'paper' | 'released' {
+/** How a stored point's truncation is read: 'paper' (the threshold z was resampled at) or 'released' (ψ, which also
+ *  selects the generator's BatchNorm statistics). */
+export type Semantics = 'paper' | 'released'
+
+export function checkSemantics(field: string, value: unknown): Semantics {
   if (value !== 'paper' && value !== 'released') invalid(field, "'paper' or 'released'", value)
   return value
 }
 
 export function checkThumbnail(field: string, value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length > LIMITS.pngBytes)
-    invalid(field, `PNG bytes (at most ${LIMITS.pngBytes})`, value)
+  if (!(value instanceof Uint8Array) || value.length > STORE_LIMITS.pngBytes)
+    invalid(field, `PNG bytes (at most ${STORE_LIMITS.pngBytes})`, value)
   if (!looksLikePng(value)) invalid(field, 'a PNG (signature and IHDR)', value)
   return value
 }
 
 /** Tags trimmed, empty ones dropped, the same tag in another case kept once (first spelling wins). */
 export function checkTags(field: string, value: unknown): string[] {
-  if (!Array.isArray(value) || value.length > LIMITS.tags) invalid(field, `a list of at most ${LIMITS.tags} tags`, value)
+  if (!Array.isArray(value) || value.length > STORE_LIMITS.tags) invalid(field, `a list of at most ${STORE_LIMITS.tags} tags`, value)
   const seen = new Set<string>()
   const tags: string[] = []
   value.forEach((tag, i) => {
-    const text = checkText(`${field}[${i}]`, tag, LIMITS.name).trim()
+    const text = checkText(`${field}[${i}]`, tag, STORE_LIMITS.name).trim()
     const key = tagKey(text)
     if (text === '' || seen.has(key)) return
     seen.add(key)

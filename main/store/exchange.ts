@@ -10,10 +10,10 @@
 // favourite's new id, so lineage survives. Numbers are written so that each parses back to the same float32,
 // −0 included.
 import type Database from 'better-sqlite3'
-import { LIMITS } from '../../preload/contract.ts'
 import { checkFavourite, type FavouriteRecord, type Favourites } from './favourites.ts'
 import { checkInteger, describe, isIsoTime, now } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
 export const FAVOURITES_FORMAT = 'biggan-studio-favourites'
 export const FAVOURITES_VERSION = 1
@@ -67,7 +67,7 @@ export function exportFavourites(favourites: Favourites, ids?: number[]): Uint8A
     new LibraryError(
       'invalid',
       `${chosen.length} favourites make a file of more than ${Math.floor(bytes / 2 ** 20)} MiB, over the ` +
-        `${LIMITS.favouritesFileBytes / 2 ** 20} MiB an import accepts. Export fewer at a time.`,
+        `${STORE_LIMITS.favouritesFileBytes / 2 ** 20} MiB an import accepts. Export fewer at a time.`,
     )
   const parts: string[] = []
   let characters = 0 // never more than the bytes they encode to: stop early, before a string too long for V8
@@ -93,11 +93,11 @@ export function exportFavourites(favourites: Favourites, ids?: number[]): Uint8A
     // z and y spliced in by hand: JSON.stringify writes −0 as 0
     parts.push(`${head.slice(0, -1)},"z":${numbers(f.z)},"y":${numbers(f.y)}}`)
     characters += parts[parts.length - 1].length + 2
-    if (characters > LIMITS.favouritesFileBytes) throw tooBig(characters)
+    if (characters > STORE_LIMITS.favouritesFileBytes) throw tooBig(characters)
   }
   const head = JSON.stringify({ format: FAVOURITES_FORMAT, version: FAVOURITES_VERSION, exportedAt: now() })
   const bytes = new TextEncoder().encode(`${head.slice(0, -1)},"favourites":[\n${parts.join(',\n')}\n]}\n`)
-  if (bytes.length > LIMITS.favouritesFileBytes) throw tooBig(bytes.length)
+  if (bytes.length > STORE_LIMITS.favouritesFileBytes) throw tooBig(bytes.length)
   return bytes
 }
 
@@ -135,11 +135,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 function png(where: string, value: unknown): Uint8Array {
   if (
     typeof value !== 'string' ||
-    value.length > Math.ceil(LIMITS.pngBytes / 3) * 4 ||
+    value.length > Math.ceil(STORE_LIMITS.pngBytes / 3) * 4 ||
     value.length % 4 !== 0 ||
     !BASE64.test(value)
   )
-    bad(where, `expected a PNG of at most ${LIMITS.pngBytes} bytes as base64, got ${describe(value)}`)
+    bad(where, `expected a PNG of at most ${STORE_LIMITS.pngBytes} bytes as base64, got ${describe(value)}`)
   const bytes = Buffer.from(value, 'base64')
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
@@ -162,8 +162,8 @@ function parseFavourite(where: string, value: unknown): Parsed {
   if (parentId === id) bad(`${where}.parentId`, 'a favourite cannot be its own parent')
   if (!isIsoTime(createdAt)) bad(`${where}.createdAt`, `expected an ISO time, got ${describe(createdAt)}`)
   if (!isIsoTime(updatedAt)) bad(`${where}.updatedAt`, `expected an ISO time, got ${describe(updatedAt)}`)
-  const z = floats(`${where}.z`, value.z, LIMITS.zDim)
-  const y = floats(`${where}.y`, value.y, LIMITS.classes)
+  const z = floats(`${where}.z`, value.z, STORE_LIMITS.zDim)
+  const y = floats(`${where}.y`, value.y, STORE_LIMITS.classes)
   const thumbnail = png(`${where}.thumbnail`, value.thumbnail)
   try {
     const record = checkFavourite({
@@ -193,8 +193,8 @@ function parseFavourite(where: string, value: unknown): Parsed {
 /** Checks the whole file and returns its favourites parents first; throws LibraryError('bad-file') on any fault. */
 export function parseFavouritesFile(bytes: Uint8Array): { favourites: Parsed[]; notes: string[] } {
   if (!(bytes instanceof Uint8Array)) bad('', 'expected the bytes of a file')
-  if (bytes.length > LIMITS.favouritesFileBytes)
-    bad('', `it is ${bytes.length} bytes, more than the ${LIMITS.favouritesFileBytes} a favourites file may be`)
+  if (bytes.length > STORE_LIMITS.favouritesFileBytes)
+    bad('', `it is ${bytes.length} bytes, more than the ${STORE_LIMITS.favouritesFileBytes} a favourites file may be`)
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)

@@ -1,9 +1,7 @@
 // Favourites: saved points with a name, tags, notes, a rating, a thumbnail and the favourite they came from.
 // Every query is parameterised; the only SQL put together at run time is a fixed set of WHERE fragments.
 import type Database from 'better-sqlite3'
-import { LIMITS, type Favourite, type Semantics } from '../../preload/contract.ts'
 import {
-  STORE_LIMITS,
   blobToBytes,
   blobToFloats,
   checkFloats,
@@ -19,8 +17,10 @@ import {
   now,
   searchText,
   tagKey,
+  type Semantics,
 } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
 export interface NewFavourite {
   name: string
@@ -39,6 +39,13 @@ export interface NewFavourite {
   seed?: number
   /** PNG bytes */
   thumbnail: Uint8Array
+}
+
+/** A favourite as the library keeps it: what was saved, with its id and times. */
+export interface StoredFavourite extends NewFavourite {
+  id: number
+  createdAt: string
+  updatedAt: string
 }
 
 export interface FavouriteFilter {
@@ -87,19 +94,19 @@ export type FavouriteRecord = NewFavourite
 /** Checks every field of a new favourite; throws LibraryError('invalid') naming the first bad one. */
 export function checkFavourite(f: NewFavourite): FavouriteRecord {
   if (typeof f !== 'object' || f === null) throw new LibraryError('invalid', 'favourite: expected an object.')
-  const name = checkText('name', f.name, LIMITS.name, { nonEmpty: true }).trim()
+  const name = checkText('name', f.name, STORE_LIMITS.name, { nonEmpty: true }).trim()
   return {
     name,
     tags: checkTags('tags', f.tags),
-    notes: checkText('notes', f.notes, LIMITS.notes),
+    notes: checkText('notes', f.notes, STORE_LIMITS.notes),
     rating: checkInteger('rating', f.rating, 0, 5),
     parentId: f.parentId === null ? null : checkInteger('parentId', f.parentId, 1, Number.MAX_SAFE_INTEGER),
     modelHash: checkText('modelHash', f.modelHash, STORE_LIMITS.hash, { nonEmpty: true }),
     modelName: checkText('modelName', f.modelName, STORE_LIMITS.modelName),
     engineVersion: checkText('engineVersion', f.engineVersion, STORE_LIMITS.engineVersion),
     semantics: checkSemantics('semantics', f.semantics),
-    z: checkFloats('z', f.z, 1, LIMITS.zDim),
-    y: checkFloats('y', f.y, 1, LIMITS.classes),
+    z: checkFloats('z', f.z, 1, STORE_LIMITS.zDim),
+    y: checkFloats('y', f.y, 1, STORE_LIMITS.classes),
     truncation: checkTruncation('truncation', f.truncation),
     seed: checkSeed('seed', f.seed),
     thumbnail: checkThumbnail('thumbnail', f.thumbnail),
@@ -136,7 +143,7 @@ export class Favourites {
     )
   }
 
-  save(f: NewFavourite): Favourite {
+  save(f: NewFavourite): StoredFavourite {
     const record = checkFavourite(f)
     const id = this.db.transaction(() => {
       if (record.parentId !== null && !this.exists.get(record.parentId))
@@ -177,18 +184,18 @@ export class Favourites {
     return this.selectDuplicate.get(record.modelHash, record.name, record.truncation, floatsToBlob(record.z), floatsToBlob(record.y))?.id
   }
 
-  get(id: number): Favourite {
+  get(id: number): StoredFavourite {
     checkInteger('id', id, 1, Number.MAX_SAFE_INTEGER)
     const row = this.select.get(id)
     if (!row) throw new LibraryError('not-found', `There is no favourite ${id} (deleted?).`, this.file)
     return this.fromRow(row)
   }
 
-  list(filter: FavouriteFilter = {}): { items: Favourite[]; total: number } {
+  list(filter: FavouriteFilter = {}): { items: StoredFavourite[]; total: number } {
     const where: string[] = []
     const params: unknown[] = []
     if (filter.query !== undefined) {
-      const words = checkText('query', filter.query, LIMITS.name).toLowerCase().split(/\s+/).filter(Boolean)
+      const words = checkText('query', filter.query, STORE_LIMITS.name).toLowerCase().split(/\s+/).filter(Boolean)
       for (const word of words.slice(0, STORE_LIMITS.words)) {
         where.push(`f.search LIKE ? ESCAPE '\\'`)
         params.push(containsPattern(word))
@@ -196,7 +203,7 @@ export class Favourites {
     }
     if (filter.tag !== undefined) {
       where.push('EXISTS (SELECT 1 FROM favourite_tags t WHERE t.favourite_id = f.id AND t.tag_key = ?)')
-      params.push(tagKey(checkText('tag', filter.tag, LIMITS.name)))
+      params.push(tagKey(checkText('tag', filter.tag, STORE_LIMITS.name)))
     }
     if (filter.minRating !== undefined) {
       where.push('f.rating >= ?')
@@ -219,11 +226,11 @@ export class Favourites {
     })()
   }
 
-  update(id: number, patch: FavouritePatch): Favourite {
+  update(id: number, patch: FavouritePatch): StoredFavourite {
     if (typeof patch !== 'object' || patch === null) throw new LibraryError('invalid', 'patch: expected an object.')
-    const name = patch.name === undefined ? undefined : checkText('name', patch.name, LIMITS.name, { nonEmpty: true }).trim()
+    const name = patch.name === undefined ? undefined : checkText('name', patch.name, STORE_LIMITS.name, { nonEmpty: true }).trim()
     const tags = patch.tags === undefined ? undefined : checkTags('tags', patch.tags)
-    const notes = patch.notes === undefined ? undefined : checkText('notes', patch.notes, LIMITS.notes)
+    const notes = patch.notes === undefined ? undefined : checkText('notes', patch.notes, STORE_LIMITS.notes)
     const rating = patch.rating === undefined ? undefined : checkInteger('rating', patch.rating, 0, 5)
     this.db.transaction(() => {
       const current = this.get(id)
@@ -250,11 +257,11 @@ export class Favourites {
 
   /** Ancestors oldest first, the favourite, its descendants breadth-first (siblings oldest first). A parent is
    *  always saved before its child, so there are no cycles; the visited set only guards a hand-edited file. */
-  lineage(id: number): { ancestors: Favourite[]; self: Favourite; descendants: Favourite[] } {
+  lineage(id: number): { ancestors: StoredFavourite[]; self: StoredFavourite; descendants: StoredFavourite[] } {
     return this.db.transaction(() => {
       const self = this.get(id)
       const visited = new Set([self.id])
-      const ancestors: Favourite[] = []
+      const ancestors: StoredFavourite[] = []
       for (let parent = self.parentId; parent !== null && !visited.has(parent); ) {
         const row = this.select.get(parent)
         if (!row) break
@@ -263,7 +270,7 @@ export class Favourites {
         ancestors.unshift(favourite)
         parent = favourite.parentId
       }
-      const descendants: Favourite[] = []
+      const descendants: StoredFavourite[] = []
       const queue = [self.id]
       while (queue.length) {
         for (const { id: child } of this.selectChildren.all(queue.shift()!)) {
@@ -294,7 +301,7 @@ export class Favourites {
     tags.forEach((tag, position) => this.insertTag.run(id, tag, tagKey(tag), position))
   }
 
-  private fromRow(row: FavouriteRow): Favourite {
+  private fromRow(row: FavouriteRow): StoredFavourite {
     return {
       id: row.id,
       name: row.name,

@@ -2,17 +2,16 @@
 // by design: it belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
 import path from 'node:path'
 import type Database from 'better-sqlite3'
-import type { Favourite, GeneratorMetricsRecord, RecentModel, SessionState, SessionSummary, StudioSettings } from '../../preload/contract.ts'
 import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
-import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite } from './favourites.ts'
-import { GeneratorMetricsStore, type NewGeneratorMetrics } from './metrics.ts'
+import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite, type StoredFavourite } from './favourites.ts'
+import { GeneratorMetricsStore, type NewGeneratorMetrics, type StoredGeneratorMetrics } from './metrics.ts'
 import { userVersion } from './migrations.ts'
-import { RecentModels, type UsedModel } from './models.ts'
+import { RecentModels, type StoredRecentModel, type UsedModel } from './models.ts'
 import { Runs, type NewRun, type RunPatch, type StoredRun } from './runs.ts'
 import { openDatabase, quarantine, type OpenOptions } from './open.ts'
-import { Sessions, type NewHistoryEntry } from './sessions.ts'
-import { Settings, type SettingsRead } from './settings.ts'
+import { Sessions, type NewHistoryEntry, type StoredSession, type StoredSessionSummary } from './sessions.ts'
+import { Settings, type SettingsRead, type StoredSettings } from './settings.ts'
 
 export class Library {
   private readonly favourites: Favourites
@@ -68,20 +67,20 @@ export class Library {
 
   // ——— favourites ———
 
-  saveFavourite(f: NewFavourite): Favourite {
+  saveFavourite(f: NewFavourite): StoredFavourite {
     return this.guard('save the favourite', () => this.favourites.save(f))
   }
 
-  getFavourite(id: number): Favourite {
+  getFavourite(id: number): StoredFavourite {
     return this.guard('read the favourite', () => this.favourites.get(id))
   }
 
   /** Newest first, DEFAULT_PAGE at a time; `total` counts every match. */
-  listFavourites(filter?: FavouriteFilter): { items: Favourite[]; total: number } {
+  listFavourites(filter?: FavouriteFilter): { items: StoredFavourite[]; total: number } {
     return this.guard('list favourites', () => this.favourites.list(filter))
   }
 
-  updateFavourite(id: number, patch: FavouritePatch): Favourite {
+  updateFavourite(id: number, patch: FavouritePatch): StoredFavourite {
     return this.guard('update the favourite', () => this.favourites.update(id, patch))
   }
 
@@ -90,7 +89,7 @@ export class Library {
     return this.guard('delete the favourite', () => this.favourites.delete(id))
   }
 
-  lineage(id: number): { ancestors: Favourite[]; self: Favourite; descendants: Favourite[] } {
+  lineage(id: number): { ancestors: StoredFavourite[]; self: StoredFavourite; descendants: StoredFavourite[] } {
     return this.guard('read the lineage', () => this.favourites.lineage(id))
   }
 
@@ -109,31 +108,31 @@ export class Library {
 
   // ——— sessions ———
 
-  currentSession(): SessionState {
+  currentSession(): StoredSession {
     return this.guard('read the session', () => this.sessions.current())
   }
 
-  listSessions(): SessionSummary[] {
+  listSessions(): StoredSessionSummary[] {
     return this.guard('list sessions', () => this.sessions.list())
   }
 
-  openSession(id: number): SessionState {
+  openSession(id: number): StoredSession {
     return this.guard('open the session', () => this.sessions.open(id))
   }
 
-  newSession(name?: string): SessionState {
+  newSession(name?: string): StoredSession {
     return this.guard('start a session', () => this.sessions.create(name))
   }
 
-  push(entry: NewHistoryEntry): SessionState {
+  push(entry: NewHistoryEntry): StoredSession {
     return this.guard('record the point', () => this.sessions.push(entry))
   }
 
-  undo(): SessionState {
+  undo(): StoredSession {
     return this.guard('undo', () => this.sessions.undo())
   }
 
-  redo(): SessionState {
+  redo(): StoredSession {
     return this.guard('redo', () => this.sessions.redo())
   }
 
@@ -143,7 +142,7 @@ export class Library {
     this.guard('record the model', () => this.models.touch(m))
   }
 
-  recentModels(limit?: number): RecentModel[] {
+  recentModels(limit?: number): StoredRecentModel[] {
     return this.guard('list recent models', () => this.models.list(limit))
   }
 
@@ -179,16 +178,16 @@ export class Library {
   // ——— generator metrics ———
 
   /** A measurement with its extractor's hash and the sample counts; 'metrics' for one truncation, else 'curve'. */
-  saveGeneratorMetrics(m: NewGeneratorMetrics): GeneratorMetricsRecord {
+  saveGeneratorMetrics(m: NewGeneratorMetrics): StoredGeneratorMetrics {
     return this.guard('save the generator metrics', () => this.generatorMetrics.save(m))
   }
 
-  getGeneratorMetrics(id: number): GeneratorMetricsRecord {
+  getGeneratorMetrics(id: number): StoredGeneratorMetrics {
     return this.guard('read the generator metrics', () => this.generatorMetrics.get(id))
   }
 
   /** The measurements of the model with this content hash, newest first. */
-  listGeneratorMetrics(modelHash: string): GeneratorMetricsRecord[] {
+  listGeneratorMetrics(modelHash: string): StoredGeneratorMetrics[] {
     return this.guard('list generator metrics', () => this.generatorMetrics.list(modelHash))
   }
 
@@ -203,8 +202,8 @@ export class Library {
     return this.guard('read the settings', () => this.studioSettings.read())
   }
 
-  /** Stores the settings given (each checked against the contract's schema) and returns them all. */
-  saveSettings(patch: Partial<StudioSettings>): SettingsRead {
+  /** Stores the settings given (each checked first) and returns them all. */
+  saveSettings(patch: Partial<StoredSettings>): SettingsRead {
     return this.guard('save the settings', () => this.studioSettings.write(patch))
   }
 

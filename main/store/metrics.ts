@@ -1,15 +1,55 @@
-// Generator metrics measured in the studio (issue 5): one row per measurement, with what makes its numbers comparable
+// Generator metrics measured in the studio: one row per measurement, with what makes its numbers comparable
 // or not — the model's content hash, the extractor (kind, name, content hash of its weights, feature width), the
 // real folder's content hash and the real and generated counts, the class and the settings — beside the numbers.
-// Rows come back as the contract's GeneratorMetricsRecord, newest first per model.
+// Rows come back as StoredGeneratorMetrics, newest first per model.
 import type Database from 'better-sqlite3'
-import { LIMITS, type GeneratorMetricsRecord } from '../../preload/contract.ts'
-import { STORE_LIMITS, checkInteger, checkText, invalid, now } from './codec.ts'
+import { checkInteger, checkText, invalid, now } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
-export type NewGeneratorMetrics = Omit<GeneratorMetricsRecord, 'id' | 'kind' | 'createdAt'>
+/** Which kind of extractor measured the numbers: the bundled classifier, the model's D, or a user's folder. */
+export type ExtractorKind = 'classifier' | 'discriminator' | 'user'
 
-const EXTRACTOR_KINDS: readonly GeneratorMetricsRecord['extractor']['kind'][] = ['classifier', 'discriminator', 'user']
+/** The numbers at one truncation (null: z drawn untruncated). */
+export interface StoredMetricsPoint {
+  truncation: number | null
+  fd: number
+  kid: { mean: number; std: number; subsets: number; subsetSize: number }
+  precision: number
+  recall: number
+  density: number
+  coverage: number
+}
+
+/** A measurement as the library keeps it: 'metrics' for one truncation, 'curve' for several. */
+export interface StoredGeneratorMetrics {
+  id: number
+  kind: 'metrics' | 'curve'
+  model: { hash: string; path: string; name: string }
+  extractor: { kind: ExtractorKind; name: string; hash: string; dims: number }
+  real: { path: string; hash: string; count: number }
+  fakeCount: number
+  /** the measured class; null: all classes */
+  class: number | null
+  settings: {
+    truncations: (number | null)[]
+    seed: number
+    realLimit: number
+    kidSubsets: number
+    k: { precisionRecall: number; densityCoverage: number }
+  }
+  /** one per truncation, in the order measured */
+  points: StoredMetricsPoint[]
+  note: string
+  savedTo: string | null
+  saveNote: string | null
+  warnings: string[]
+  createdAt: string
+}
+
+export type NewGeneratorMetrics = Omit<StoredGeneratorMetrics, 'id' | 'kind' | 'createdAt'>
+
+const EXTRACTOR_KINDS: readonly ExtractorKind[] = ['classifier', 'discriminator', 'user']
 /** truncations and notes: a few kilobytes per row */
 const JSON_LIMIT = 1_000_000
 
@@ -19,7 +59,7 @@ interface MetricsRow {
   model_hash: string
   model_path: string
   model_name: string
-  extractor: GeneratorMetricsRecord['extractor']['kind']
+  extractor: ExtractorKind
   extractor_name: string
   extractor_hash: string
   real_path: string
@@ -33,7 +73,7 @@ interface MetricsRow {
 }
 
 /** What the result column holds: the numbers and what was said about them. */
-type StoredResult = Pick<GeneratorMetricsRecord, 'points' | 'note' | 'savedTo' | 'saveNote' | 'warnings'> & { dims: number }
+type StoredResult = Pick<StoredGeneratorMetrics, 'points' | 'note' | 'savedTo' | 'saveNote' | 'warnings'> & { dims: number }
 
 export class GeneratorMetricsStore {
   constructor(
@@ -42,32 +82,32 @@ export class GeneratorMetricsStore {
   ) {}
 
   /** Stores a measurement: 'metrics' for one truncation, 'curve' for several. */
-  save(m: NewGeneratorMetrics): GeneratorMetricsRecord {
+  save(m: NewGeneratorMetrics): StoredGeneratorMetrics {
     const points = checkPoints(m?.points)
     const row = {
       kind: points.length === 1 ? 'metrics' : 'curve',
       modelHash: checkText('model.hash', m.model?.hash, STORE_LIMITS.hash, { nonEmpty: true }),
-      modelPath: checkText('model.path', m.model.path, LIMITS.path, { nonEmpty: true }),
+      modelPath: checkText('model.path', m.model.path, STORE_LIMITS.path, { nonEmpty: true }),
       modelName: checkText('model.name', m.model.name, STORE_LIMITS.modelName),
       extractor: EXTRACTOR_KINDS.includes(m.extractor?.kind)
         ? m.extractor.kind
         : invalid('extractor.kind', `one of ${EXTRACTOR_KINDS.join(', ')}`, m.extractor?.kind),
-      extractorName: checkText('extractor.name', m.extractor.name, LIMITS.path + 32, { nonEmpty: true }),
+      extractorName: checkText('extractor.name', m.extractor.name, STORE_LIMITS.path + 32, { nonEmpty: true }),
       extractorHash: checkText('extractor.hash', m.extractor.hash, STORE_LIMITS.hash, { nonEmpty: true }),
-      realPath: checkText('real.path', m.real?.path, LIMITS.path, { nonEmpty: true }),
+      realPath: checkText('real.path', m.real?.path, STORE_LIMITS.path, { nonEmpty: true }),
       realHash: checkText('real.hash', m.real.hash, STORE_LIMITS.hash, { nonEmpty: true }),
       realCount: checkInteger('real.count', m.real.count, 1, Number.MAX_SAFE_INTEGER),
       fakeCount: checkInteger('fakeCount', m.fakeCount, 1, Number.MAX_SAFE_INTEGER),
-      classIndex: m.class === null ? null : checkInteger('class', m.class, 0, LIMITS.classes - 1),
+      classIndex: m.class === null ? null : checkInteger('class', m.class, 0, STORE_LIMITS.classes - 1),
       settings: json('settings', m.settings),
       result: json('result', {
         points,
-        note: checkText('note', m.note, LIMITS.notes, { nonEmpty: true }),
+        note: checkText('note', m.note, STORE_LIMITS.notes, { nonEmpty: true }),
         dims: checkInteger('extractor.dims', m.extractor.dims, 1, Number.MAX_SAFE_INTEGER),
-        savedTo: m.savedTo === null ? null : checkText('savedTo', m.savedTo, LIMITS.path),
-        saveNote: m.saveNote === null ? null : checkText('saveNote', m.saveNote, LIMITS.notes),
+        savedTo: m.savedTo === null ? null : checkText('savedTo', m.savedTo, STORE_LIMITS.path),
+        saveNote: m.saveNote === null ? null : checkText('saveNote', m.saveNote, STORE_LIMITS.notes),
         warnings: (Array.isArray(m.warnings) ? m.warnings : invalid('warnings', 'a list of text', m.warnings)).map((w, i) =>
-          checkText(`warnings[${i}]`, w, LIMITS.notes),
+          checkText(`warnings[${i}]`, w, STORE_LIMITS.notes),
         ),
       } satisfies StoredResult),
       time: now(),
@@ -83,7 +123,7 @@ export class GeneratorMetricsStore {
     return this.get(Number(lastInsertRowid))
   }
 
-  get(id: number): GeneratorMetricsRecord {
+  get(id: number): StoredGeneratorMetrics {
     checkInteger('id', id, 1, Number.MAX_SAFE_INTEGER)
     const row = this.db.prepare('SELECT * FROM generator_metrics WHERE id = ?').get(id) as MetricsRow | undefined
     if (!row) throw new LibraryError('not-found', `There are no generator metrics ${id} in the library ${this.file}.`, this.file)
@@ -91,7 +131,7 @@ export class GeneratorMetricsStore {
   }
 
   /** The measurements of one model, newest first. */
-  list(modelHash: string): GeneratorMetricsRecord[] {
+  list(modelHash: string): StoredGeneratorMetrics[] {
     checkText('modelHash', modelHash, STORE_LIMITS.hash)
     const rows = this.db.prepare('SELECT * FROM generator_metrics WHERE model_hash = ? ORDER BY id DESC').all(modelHash) as MetricsRow[]
     return rows.map((r) => this.toRecord(r))
@@ -102,8 +142,8 @@ export class GeneratorMetricsStore {
     return this.db.prepare('DELETE FROM generator_metrics WHERE id = ?').run(id).changes > 0
   }
 
-  private toRecord(row: MetricsRow): GeneratorMetricsRecord {
-    const settings = this.parse(row, 'settings') as GeneratorMetricsRecord['settings']
+  private toRecord(row: MetricsRow): StoredGeneratorMetrics {
+    const settings = this.parse(row, 'settings') as StoredGeneratorMetrics['settings']
     const result = this.parse(row, 'result') as StoredResult
     return {
       id: row.id,
@@ -139,11 +179,11 @@ export class GeneratorMetricsStore {
 }
 
 /** Every number finite (JSON would turn NaN into null), at least one truncation. */
-function checkPoints(value: unknown): GeneratorMetricsRecord['points'] {
+function checkPoints(value: unknown): StoredMetricsPoint[] {
   if (!Array.isArray(value) || value.length === 0) invalid('points', 'at least one truncation', value)
   const finite = (field: string, v: unknown): number =>
     typeof v === 'number' && Number.isFinite(v) ? v : invalid(field, 'a finite number', v)
-  return value.map((p: GeneratorMetricsRecord['points'][number], i) => ({
+  return value.map((p: StoredMetricsPoint, i) => ({
     truncation: p.truncation === null ? null : finite(`points[${i}].truncation`, p.truncation),
     fd: finite(`points[${i}].fd`, p.fd),
     kid: {

@@ -1,7 +1,7 @@
 // Recently used models: one row per model folder, newest first.
 import type Database from 'better-sqlite3'
-import { LIMITS, type RecentModel } from '../../preload/contract.ts'
-import { STORE_LIMITS, checkInteger, checkText, now } from './codec.ts'
+import { checkInteger, checkText, now } from './codec.ts'
+import { STORE_LIMITS } from './limits.ts'
 
 export interface UsedModel {
   path: string
@@ -10,6 +10,12 @@ export interface UsedModel {
   arch: string
   resolution: number
   numClasses: number
+}
+
+/** A model as the recent-models list keeps it: what was recorded when it was last opened, and when. */
+export interface StoredRecentModel extends UsedModel {
+  /** ISO time */
+  lastOpened: string
 }
 
 /** Rows kept; the least recently used go first. */
@@ -29,12 +35,12 @@ export class RecentModels {
   constructor(private readonly db: Database.Database) {}
 
   touch(m: UsedModel): void {
-    const path = checkText('path', m?.path, LIMITS.path, { nonEmpty: true })
+    const path = checkText('path', m?.path, STORE_LIMITS.path, { nonEmpty: true })
     const name = checkText('name', m.name, STORE_LIMITS.modelName)
     const hash = checkText('hash', m.hash, STORE_LIMITS.hash)
     const arch = checkText('arch', m.arch, STORE_LIMITS.arch)
     const resolution = checkInteger('resolution', m.resolution, 1, 1 << 16)
-    const numClasses = checkInteger('numClasses', m.numClasses, 0, LIMITS.classes)
+    const numClasses = checkInteger('numClasses', m.numClasses, 0, STORE_LIMITS.classes)
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -53,7 +59,7 @@ export class RecentModels {
   }
 
   /** Newest first, one per path. */
-  list(limit = 10): RecentModel[] {
+  list(limit = 10): StoredRecentModel[] {
     checkInteger('limit', limit, 1, KEEP)
     const rows = this.db.prepare('SELECT * FROM recent_models ORDER BY touched DESC LIMIT ?').all(limit) as ModelRow[]
     return rows.map((row) => ({

@@ -3,15 +3,24 @@
 // checkpoints. The run folder holds everything else (metrics, previews, checkpoints); the row is the index the
 // studio lists and resumes from.
 import type Database from 'better-sqlite3'
-import { LIMITS, type FinetuneMethod, type RunStatus } from '../../preload/contract.ts'
-import { STORE_LIMITS, checkInteger, checkText, invalid, now } from './codec.ts'
+import { checkInteger, checkText, invalid, now } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
+
+/** What a run's row says of it: 'running' while a worker trains it, 'paused' or 'interrupted' (resumable),
+ *  'completed', 'stopped' (by the collapse monitor), 'cancelled' or 'failed'. */
+const STATUSES = ['running', 'paused', 'completed', 'stopped', 'cancelled', 'failed', 'interrupted'] as const
+export type RunStatus = (typeof STATUSES)[number]
+
+/** How a run fine-tunes its parent model. */
+const METHODS = ['adversarial', 'new-class', 'fresh-d', 'bsa'] as const
+export type RunMethod = (typeof METHODS)[number]
 
 export interface StoredRun {
   id: number
   name: string
   status: RunStatus
-  method: FinetuneMethod
+  method: RunMethod
   parent: { hash: string; path: string; name: string }
   data: { path: string; contentHash: string }
   /** JSON text */
@@ -33,8 +42,6 @@ export type RunPatch = Partial<Pick<StoredRun, 'status' | 'step' | 'steps' | 'be
   dataHash?: string
 }
 
-const STATUSES: readonly RunStatus[] = ['running', 'paused', 'completed', 'stopped', 'cancelled', 'failed', 'interrupted']
-const METHODS: readonly FinetuneMethod[] = ['adversarial', 'new-class', 'fresh-d', 'bsa']
 /** JSON kept per row: settings are a few kilobytes */
 const JSON_LIMIT = 1_000_000
 const ERROR_LIMIT = 10_000
@@ -43,7 +50,7 @@ interface RunRow {
   id: number
   name: string
   status: RunStatus
-  method: FinetuneMethod
+  method: RunMethod
   parent_hash: string
   parent_path: string
   parent_name: string
@@ -84,13 +91,13 @@ export class Runs {
   /** Inserts a run; its folder is `dirFor(id)`, named once the id is known (in the same transaction). */
   create(r: NewRun, dirFor: (id: number) => string): StoredRun {
     const row = {
-      name: checkText('name', r?.name, LIMITS.name, { nonEmpty: true }).trim(),
+      name: checkText('name', r?.name, STORE_LIMITS.name, { nonEmpty: true }).trim(),
       status: checkStatus(r.status),
       method: METHODS.includes(r.method) ? r.method : invalid('method', `one of ${METHODS.join(', ')}`, r.method),
       parentHash: checkText('parent.hash', r.parent?.hash, STORE_LIMITS.hash),
-      parentPath: checkText('parent.path', r.parent.path, LIMITS.path, { nonEmpty: true }),
+      parentPath: checkText('parent.path', r.parent.path, STORE_LIMITS.path, { nonEmpty: true }),
       parentName: checkText('parent.name', r.parent.name, STORE_LIMITS.modelName),
-      dataPath: checkText('data.path', r.data?.path, LIMITS.path, { nonEmpty: true }),
+      dataPath: checkText('data.path', r.data?.path, STORE_LIMITS.path, { nonEmpty: true }),
       dataHash: checkText('data.contentHash', r.data.contentHash, STORE_LIMITS.hash),
       target: checkJson('target', r.target),
       settings: checkJson('settings', r.settings),
@@ -107,7 +114,7 @@ export class Runs {
         )
         .run(row)
       const id = Number(lastInsertRowid)
-      const dir = checkText('runDir', dirFor(id), LIMITS.path, { nonEmpty: true })
+      const dir = checkText('runDir', dirFor(id), STORE_LIMITS.path, { nonEmpty: true })
       this.db.prepare('UPDATE runs SET run_dir = ? WHERE id = ?').run(dir, id)
       return this.get(id)
     })()

@@ -3,9 +3,7 @@
 // The current session is the one touched last, by a counter rather than the clock, so a clock that jumps back
 // cannot change which session reopens.
 import type Database from 'better-sqlite3'
-import { LIMITS, type HistoryEntry, type Point, type SessionState, type SessionSummary } from '../../preload/contract.ts'
 import {
-  STORE_LIMITS,
   blobToFloats,
   checkFloats,
   checkInteger,
@@ -16,6 +14,7 @@ import {
   now,
 } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
 /** Entries a session keeps; the oldest go first. */
 /** History entries returned on each side of the cursor. */
@@ -23,12 +22,54 @@ export const SESSION_WINDOW = 50
 
 export const HISTORY_LIMIT = 10_000
 
+/** A point of the latent space as a history entry keeps it: z, the class vector, the truncation, and the seed z was
+ *  drawn from while z is still that draw. */
+export interface StoredPoint {
+  z: Float32Array
+  y: Float32Array
+  truncation: number
+  seed?: number
+}
+
 export interface NewHistoryEntry {
-  point: Point
+  point: StoredPoint
   /** the view that produced it ('explore', 'grid', 'blend', …) */
   view: string
   label?: string
   modelHash: string
+}
+
+export interface StoredHistoryEntry {
+  id: number
+  view: string
+  label: string
+  point: StoredPoint
+  modelHash: string
+  createdAt: string
+}
+
+/** A session with a window of its history around the cursor: entries[0] is entry `offset` of `total`, and `cursor`
+ *  the index of the current point in the whole history (−1 when the session is empty). */
+export interface StoredSession {
+  id: number
+  name: string
+  createdAt: string
+  updatedAt: string
+  entries: StoredHistoryEntry[]
+  offset: number
+  total: number
+  cursor: number
+  canUndo: boolean
+  canRedo: boolean
+}
+
+export interface StoredSessionSummary {
+  id: number
+  name: string
+  createdAt: string
+  updatedAt: string
+  /** entries in its history */
+  entries: number
 }
 
 interface SessionRow {
@@ -76,11 +117,11 @@ export class Sessions {
   }
 
   /** The session touched last; a new 'Session 1' when there is none. */
-  current(): SessionState {
+  current(): StoredSession {
     return this.db.transaction(() => this.state(this.currentRow()))()
   }
 
-  list(): SessionSummary[] {
+  list(): StoredSessionSummary[] {
     const rows = this.db
       .prepare(
         `SELECT s.*, (SELECT count(*) FROM history_entries e WHERE e.session_id = s.id) AS entries
@@ -97,7 +138,7 @@ export class Sessions {
   }
 
   /** Makes a session current. */
-  open(id: number): SessionState {
+  open(id: number): StoredSession {
     checkInteger('id', id, 1, Number.MAX_SAFE_INTEGER)
     return this.db.transaction(() => {
       if (!this.byId.get(id)) throw new LibraryError('not-found', `There is no session ${id}.`, this.file)
@@ -107,21 +148,21 @@ export class Sessions {
   }
 
   /** A new, empty session, made current. Without a name: 'Session <n>'. */
-  create(name?: string): SessionState {
-    const given = name === undefined ? '' : checkText('name', name, LIMITS.name).trim()
+  create(name?: string): StoredSession {
+    const given = name === undefined ? '' : checkText('name', name, STORE_LIMITS.name).trim()
     return this.db.transaction(() => this.state(this.insert(given)))()
   }
 
   /** Records a point after the cursor (dropping the redo tail) in the current session and moves the cursor to it. */
-  push(entry: NewHistoryEntry): SessionState {
+  push(entry: NewHistoryEntry): StoredSession {
     if (typeof entry !== 'object' || entry === null || typeof entry.point !== 'object' || entry.point === null)
       throw new LibraryError('invalid', 'entry: expected {point, view, label?, modelHash}.')
-    const z = checkFloats('point.z', entry.point.z, 1, LIMITS.zDim)
-    const y = checkFloats('point.y', entry.point.y, 1, LIMITS.classes)
+    const z = checkFloats('point.z', entry.point.z, 1, STORE_LIMITS.zDim)
+    const y = checkFloats('point.y', entry.point.y, 1, STORE_LIMITS.classes)
     const truncation = checkTruncation('point.truncation', entry.point.truncation)
     const seed = checkSeed('point.seed', entry.point.seed)
     const view = checkText('view', entry.view, STORE_LIMITS.view, { nonEmpty: true })
-    const label = entry.label === undefined ? '' : checkText('label', entry.label, LIMITS.name)
+    const label = entry.label === undefined ? '' : checkText('label', entry.label, STORE_LIMITS.name)
     const modelHash = checkText('modelHash', entry.modelHash, STORE_LIMITS.hash, { nonEmpty: true })
 
     return this.db.transaction(() => {
@@ -157,16 +198,16 @@ export class Sessions {
   }
 
   /** Moves the current session's cursor one entry back; at the first entry it stays. */
-  undo(): SessionState {
+  undo(): StoredSession {
     return this.move(-1)
   }
 
   /** Moves the current session's cursor one entry forward; at the last entry it stays. */
-  redo(): SessionState {
+  redo(): StoredSession {
     return this.move(+1)
   }
 
-  private move(step: -1 | 1): SessionState {
+  private move(step: -1 | 1): StoredSession {
     return this.db.transaction(() => {
       const session = this.currentRow()
       const n = this.count.get(session.id)!.n
@@ -208,7 +249,7 @@ export class Sessions {
 
   /** The session with a window of its history around the cursor (SESSION_WINDOW each side): a long history
    *  would otherwise cross the IPC boundary whole on every push, undo and redo. */
-  private state(session: SessionRow): SessionState {
+  private state(session: SessionRow): StoredSession {
     const total = this.count.get(session.id)!.n
     const cursor = this.cursorOf(session, total)
     const offset = Math.max(0, cursor - SESSION_WINDOW)
@@ -227,7 +268,7 @@ export class Sessions {
     }
   }
 
-  private entryFromRow(row: EntryRow): HistoryEntry {
+  private entryFromRow(row: EntryRow): StoredHistoryEntry {
     return {
       id: row.id,
       view: row.view,

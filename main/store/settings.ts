@@ -1,26 +1,46 @@
-// The studio's settings: one row per key of the contract's settingSchemas in the `settings` table (schema v4), its
-// value JSON. Every value is checked against its schema on the way in and on the way out: a write that breaks it is
-// refused (LibraryError 'invalid', naming the field), and a stored value that breaks it (a damaged row, or one a
-// newer version wrote) reads as the default, with a notice that says which and what happens next.
+// The studio's settings: one row per key of StoredSettings in the `settings` table (schema v4), its value JSON. Every
+// value is checked on the way in and on the way out: a write that breaks a check is refused (LibraryError 'invalid',
+// naming the field), and a stored value that breaks one (a damaged row, or one a newer version wrote) reads as the
+// default, with a notice that says which and what happens next.
 import type Database from 'better-sqlite3'
-import { settingSchemas, type StudioSettings } from '../../preload/contract.ts'
-import { DEFAULT_RUNTIME_SETTING } from '../onnx/runtime-names.ts'
+import { DEFAULT_RUNTIME_SETTING, type OrtThreads, type RuntimeName } from '../onnx/runtime-names.ts'
 import { now } from './codec.ts'
 import { LibraryError } from './errors.ts'
+import { STORE_LIMITS } from './limits.ts'
 
-type Key = keyof StudioSettings
+/** The settings, one stored row per key. */
+export interface StoredSettings {
+  /** what serves previews and exports, and onnxruntime's threads per op */
+  inference: { runtime: RuntimeName; threads: OrtThreads }
+  /** the wasm backend's threads when a fine-tuning run starts */
+  training: { threads: 'auto' | number }
+}
+
+type Key = keyof StoredSettings
 
 /** What every setting is before anyone changes it. */
-export const DEFAULT_SETTINGS: StudioSettings = {
+export const DEFAULT_SETTINGS: StoredSettings = {
   inference: { ...DEFAULT_RUNTIME_SETTING },
   training: { threads: 'auto' },
 }
 
-const KEYS = Object.keys(settingSchemas) as Key[]
+/** Each setting's check: the value as stored (only the fields it declares), or an Error naming the field. */
+const CHECKS: { [K in Key]: (value: unknown, path: string) => StoredSettings[K] } = {
+  inference: (value, path) => {
+    const o = object(value, path)
+    return {
+      runtime: oneOf(o.runtime, `${path}.runtime`, ['auto', 'onnx', 'tfjs'] as const),
+      threads: autoOrCount(o.threads, `${path}.threads`, STORE_LIMITS.ortThreads),
+    }
+  },
+  training: (value, path) => ({ threads: autoOrCount(object(value, path).threads, `${path}.threads`, STORE_LIMITS.wasmThreads) }),
+}
+
+const KEYS = Object.keys(CHECKS) as Key[]
 
 /** The settings, and what was wrong with the stored values that read as defaults. */
 export interface SettingsRead {
-  settings: StudioSettings
+  settings: StoredSettings
   notices: string[]
 }
 
@@ -41,7 +61,7 @@ export class Settings {
       const text = stored.get(key)
       if (text === undefined) continue
       try {
-        ;(settings as Record<Key, unknown>)[key] = settingSchemas[key].parse(JSON.parse(text), key)
+        ;(settings as Record<Key, unknown>)[key] = CHECKS[key](JSON.parse(text), key)
       } catch (error) {
         const why = error instanceof SyntaxError ? 'it is not JSON' : (error as Error).message
         notices.push(
@@ -53,8 +73,8 @@ export class Settings {
     return { settings, notices }
   }
 
-  /** Stores the settings given (each replaced whole), after checking each against its schema; returns them all. */
-  write(patch: Partial<StudioSettings>): SettingsRead {
+  /** Stores the settings given (each replaced whole), after checking each; returns them all. */
+  write(patch: Partial<StoredSettings>): SettingsRead {
     if (typeof patch !== 'object' || patch === null) throw new LibraryError('invalid', `settings: expected an object, got ${patch === null ? 'null' : typeof patch}.`)
     const values: [Key, string][] = []
     for (const [key, value] of Object.entries(patch)) {
@@ -63,7 +83,7 @@ export class Settings {
       }
       if (value === undefined) continue
       try {
-        values.push([key as Key, JSON.stringify(settingSchemas[key as Key].parse(value, key))])
+        values.push([key as Key, JSON.stringify(CHECKS[key as Key](value, key))])
       } catch (error) {
         throw new LibraryError('invalid', `settings: ${(error as Error).message}.`)
       }
@@ -76,4 +96,24 @@ export class Settings {
     })()
     return this.read()
   }
+}
+
+function got(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
+}
+
+function object(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path}: expected an object, got ${got(value)}`)
+  return value as Record<string, unknown>
+}
+
+function oneOf<const T extends readonly string[]>(value: unknown, path: string, values: T): T[number] {
+  if (typeof value === 'string' && values.includes(value)) return value
+  throw new Error(`${path}: expected one of ${values.join(', ')}, got ${got(value)}`)
+}
+
+/** 'auto' or a whole number in [1, most]: the shape of a thread-count setting. */
+function autoOrCount(value: unknown, path: string, most: number): 'auto' | number {
+  if (value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= most)) return value
+  throw new Error(`${path}: expected 'auto' or an integer in [1, ${most}]`)
 }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import type { ModelInfo, StudioEvent } from '../../preload/contract.ts'
+import type { ModelInfo, StudioEvent } from '../../preload/contract/index.ts'
 import { createRouter } from '../ipc/router.ts'
 import { createStudio } from '../services/studio.ts'
 import { Library } from '../store/index.ts'

@@ -1,7 +1,7 @@
 // Web mode's server: the built renderer over HTTP and the contract over one WebSocket per page, on 127.0.0.1 only.
 // It decides nothing about the studio: each request goes through the same Router as Electron's IPC (which parses
 // its input against the contract), and each event the studio publishes goes to every page. Who may connect is
-// decided in guard.ts, what files exist in static.ts, how messages are framed in preload/wire.ts.
+// decided in guard.ts, what files exist in static.ts, how messages are framed in preload/contract/wire.ts.
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
@@ -11,8 +11,8 @@ import { resolve } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
-import { LIMITS, type Reply, type StudioEvent } from '../../preload/contract.ts'
-import { decodeFrame, encodeFrame, readRequest, WireError, type WireLimits, type WireRequest } from '../../preload/wire.ts'
+import { LIMITS, type Reply, type StudioEvent } from '../../preload/contract/index.ts'
+import { decodeFrame, encodeFrame, readRequest, WireError, type WireLimits, type WireRequest } from '../../preload/contract/wire.ts'
 import type { Router } from '../ipc/router.ts'
 import { isOwnOrigin, ourHost, parseTarget, tokenMatches } from './guard.ts'
 import { BARE_CSP, COMMON_HEADERS, mimeOf, pageCsp, rendererFile } from './static.ts'

@@ -1,6 +1,6 @@
 // The fine-tune view's charts as numbers: series taken out of metrics records, min–max downsampling so that
 // thousands of steps draw as a few hundred points, linear scales, round tick values and SVG paths. No DOM here.
-import type { MetricsRecord } from '../../preload/contract.ts'
+import type { MetricsRecord } from '../../preload/contract/index.ts'
 
 /** One point of a series; y null is a gap (a non-finite value was logged, or the record lacks it). */
 export interface XY {

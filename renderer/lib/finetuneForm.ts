@@ -5,7 +5,7 @@ import type {
   FinetuneMethod,
   FinetuneOverrides,
   FinetuneTarget,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 
 export const METHODS: { id: FinetuneMethod; label: string; hint: string }[] = [
   { id: 'adversarial', label: 'Adversarial', hint: 'G and D go on training on the folder, with ADA augmentation and FreezeD' },

@@ -1,7 +1,7 @@
 // Choosing a folder: the system's folder dialog where the shell has one (the desktop app), the typed path always.
 // Web mode has no system dialog: the back end refuses dialog:chooseFolder with code 'unsupported', and the field
 // stays a path field.
-import type { EngineInfo, Input, Output } from '../../preload/contract.ts'
+import type { EngineInfo, Input, Output } from '../../preload/contract/index.ts'
 import { errorCode } from './errors.ts'
 
 /** Whether the shell offers the system's folder dialog (engine:info says which shell serves the page). */

@@ -1,5 +1,5 @@
 // Rendered images as the canvases need them: one image's RGBA bytes out of a batch, without copying.
-import type { Rendered } from '../../preload/contract.ts'
+import type { Rendered } from '../../preload/contract/index.ts'
 
 export interface RgbaImage {
   width: number

@@ -1,5 +1,5 @@
 // Paths between two points: z by slerp, the class vector and the truncation by lerp.
-import type { Point } from '../../preload/contract.ts'
+import type { Point } from '../../preload/contract/index.ts'
 import { lerp, slerp } from './latent.ts'
 
 /** The fractions 0 … 1 of `frames` evenly spaced frames (both ends included). */

@@ -1,6 +1,6 @@
 // Geometry of z: interpolation, steps along directions, per-chunk nudges of the hierarchical latent, re-truncation,
 // and the random walk. Pure functions over Float32Array; every function returns a new array.
-import type { Semantics } from '../../preload/contract.ts'
+import type { Semantics } from '../../preload/contract/index.ts'
 import { Rng } from './random.ts'
 
 export function dot(a: Float32Array, b: Float32Array): number {

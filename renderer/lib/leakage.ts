@@ -1,7 +1,7 @@
 // The leakage view's arithmetic, apart from the components (its truncation list is lib/truncations.ts'): where 'none'
 // sits on the rate chart, which detected columns a matrix shows, the heat colour of a cell, the pages of a cell's
 // seeds, and the scales of the small line charts.
-import type { JudgeSpec, LeakageReport, Semantics } from '../../preload/contract.ts'
+import type { JudgeSpec, LeakageReport, Semantics } from '../../preload/contract/index.ts'
 
 export type JudgeChoice = 'default' | 'classifier' | 'discriminator' | 'folder'
 

@@ -1,7 +1,7 @@
 // The metrics view's arithmetic, apart from the components: reading the form's extractor (its truncation list is
 // lib/truncations.ts'), how every table says what its numbers were measured with, which stored measurements compare
 // with which, and the diversity–fidelity chart's curves and axes. No DOM here.
-import type { ExtractorSpec, GeneratorMetricsRecord } from '../../preload/contract.ts'
+import type { ExtractorSpec, GeneratorMetricsRecord } from '../../preload/contract/index.ts'
 import { colorAt, niceDomain, type XY } from './charts.ts'
 
 export type ExtractorChoice = 'classifier' | 'discriminator' | 'folder'

@@ -1,6 +1,6 @@
 // "Children" of a point (Ganbreeder's Make children): z jittered, the class mix shifted, or both, with a strength
 // the user sets (Artbreeder's child slider). Deterministic from a seed so a grid can be regenerated.
-import type { Point } from '../../preload/contract.ts'
+import type { Point } from '../../preload/contract/index.ts'
 import { blendVector, topClasses } from './classes.ts'
 import { norm } from './latent.ts'
 import { mixSeed, Rng } from './random.ts'

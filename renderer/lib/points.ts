@@ -1,5 +1,5 @@
 // Points of the latent space as the views handle them: copies, checks against a model, and names.
-import type { Favourite, ModelInfo, Point } from '../../preload/contract.ts'
+import type { Favourite, ModelInfo, Point } from '../../preload/contract/index.ts'
 import { describeClasses, topClasses } from './classes.ts'
 
 export function clonePoint(p: Point): Point {

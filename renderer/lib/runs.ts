@@ -1,7 +1,7 @@
 // Fine-tuning runs as the view shows them: what each status means and allows, time left, the preview grid's
 // geometry (which sample a click hits), and the run's history kept up to date from live events — metrics records,
 // checkpoints (the run keeps its newest few plus best/), preview steps and the collapse monitor's alerts.
-import type { MetricsRecord, PreviewGrid, Run, RunStatus } from '../../preload/contract.ts'
+import type { MetricsRecord, PreviewGrid, Run, RunStatus } from '../../preload/contract/index.ts'
 
 export type Tone = 'accent' | 'ok' | 'warn' | 'error' | 'muted'
 

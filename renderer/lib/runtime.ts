@@ -1,6 +1,6 @@
 // The inference runtime setting as the Models view offers it: the choices, the thread counts worth offering on this
 // machine, reading a choice back from a <select>, and the line that says what serves previews and why.
-import type { InferenceSetting, TrainingSetting } from '../../preload/contract.ts'
+import type { InferenceSetting, TrainingSetting } from '../../preload/contract/index.ts'
 
 export const RUNTIME_CHOICES: readonly { value: InferenceSetting['runtime']; label: string }[] = [
   { value: 'auto', label: 'auto: the fastest here (timed once per model size)' },

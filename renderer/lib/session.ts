@@ -1,6 +1,6 @@
 // Reading a session's history window: the back end sends the entries around the cursor, entries[0] being entry
 // `offset` of the whole history.
-import type { HistoryEntry, SessionState } from '../../preload/contract.ts'
+import type { HistoryEntry, SessionState } from '../../preload/contract/index.ts'
 
 type Window = Pick<SessionState, 'entries' | 'offset' | 'cursor'>
 

@@ -1,7 +1,7 @@
 // The only renderer code that chooses a transport. In Electron the preload exposes window.studioBridge (IPC); in
 // web mode (the page served by main/web with ?token=… in its URL) the same contract runs over a WebSocket. Either
 // way the views get one typed StudioApi, built from the contract.
-import { buildStudioApi, type StudioApi } from '../../preload/contract.ts'
+import { buildStudioApi, type StudioApi } from '../../preload/contract/index.ts'
 import type { StudioBridge } from '../../preload/bridge.ts'
 import { connectWeb } from './webTransport.ts'
 

@@ -1,5 +1,5 @@
 // Favourite tags as typed: "portrait, dog ,Dog" → ["portrait", "dog"].
-import { LIMITS } from '../../preload/contract.ts'
+import { LIMITS } from '../../preload/contract/index.ts'
 
 export function parseTags(text: string): string[] {
   const seen = new Set<string>()

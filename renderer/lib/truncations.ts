@@ -1,6 +1,6 @@
 // The truncation lists a view's form takes (leakage, generator metrics): read from what the user typed, 'none'
 // standing for no truncation, and named back the same way.
-import type { Semantics } from '../../preload/contract.ts'
+import type { Semantics } from '../../preload/contract/index.ts'
 
 /** '1, 0.7, none' → [1, 0.7, null]: at most 12 distinct values in the model's range, null being no truncation
  *  (z ~ N(0, I); ψ = 1 for a 'released' model); an error message otherwise. */

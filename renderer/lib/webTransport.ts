@@ -1,8 +1,8 @@
 // Web mode's transport in the browser: the contract's requests and events over one WebSocket to main/web's server,
-// framed by preload/wire.ts. Requests made before the socket opens wait for it; when the connection drops, every
-// unanswered request fails with a Reply saying so (never hangs) and the socket reconnects with backoff.
-import type { Reply } from '../../preload/contract.ts'
-import { decodeFrame, encodeFrame, readServerMessage } from '../../preload/wire.ts'
+// framed by preload/contract/wire.ts. Requests made before the socket opens wait for it; when the connection drops,
+// every unanswered request fails with a Reply saying so (never hangs) and the socket reconnects with backoff.
+import type { Reply } from '../../preload/contract/index.ts'
+import { decodeFrame, encodeFrame, readServerMessage } from '../../preload/contract/wire.ts'
 
 export interface WebTransport {
   invoke(channel: string, input: unknown): Promise<Reply<unknown>>

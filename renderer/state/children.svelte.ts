@@ -1,6 +1,6 @@
 // Blend's children grids: each "Make children" adds a generation; earlier ones stay reachable (back / forward), so
 // breeding never loses a grid the user liked.
-import type { Point, Rendered } from '../../preload/contract.ts'
+import type { Point, Rendered } from '../../preload/contract/index.ts'
 import type { MutationMode } from '../lib/mutate.ts'
 
 export interface Generation {

@@ -1,7 +1,7 @@
 // The current point and the session it lives in. Every committed change is pushed to the session (session:push),
 // so undo and redo walk it and a restart restores it. Previews (a slider being dragged, a walk) change the point
 // without pushing; `later` pushes once the changes pause, so a burst of nudges is one undo step.
-import type { ModelInfo, Point, SessionState } from '../../preload/contract.ts'
+import type { ModelInfo, Point, SessionState } from '../../preload/contract/index.ts'
 import { oneHot } from '../lib/classes.ts'
 import { Latest } from '../lib/latest.ts'
 import { retruncate } from '../lib/latent.ts'

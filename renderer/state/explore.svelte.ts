@@ -1,6 +1,6 @@
 // Explore's moves through z: directions (random orthonormal or PCA) with a step size, per-chunk nudges of the
 // hierarchical latent, and the random walk. Kept outside the view so they survive switching views.
-import type { Point } from '../../preload/contract.ts'
+import type { Point } from '../../preload/contract/index.ts'
 import { chunkDirection, chunkRanges, directionAt, resampleChunk, step, walkStep, type WalkState } from '../lib/latent.ts'
 import { Latest } from '../lib/latest.ts'
 import { mixSeed, randomSeed } from '../lib/random.ts'

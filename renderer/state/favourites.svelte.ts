@@ -1,5 +1,5 @@
 // Saving favourites, and a revision number the library watches to reload after any change.
-import type { Favourite, Point } from '../../preload/contract.ts'
+import type { Favourite, Point } from '../../preload/contract/index.ts'
 import { pointName } from '../lib/points.ts'
 import { studio } from '../lib/studio.ts'
 import { current } from './current.svelte.ts'

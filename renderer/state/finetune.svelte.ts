@@ -11,7 +11,7 @@ import type {
   StudioEvent,
   TrainingEvent,
   TrainingProgress,
-} from '../../preload/contract.ts'
+} from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { parseOverrides, targetOf, type AdvancedForm, type TargetForm } from '../lib/finetuneForm.ts'
 import { Latest } from '../lib/latest.ts'

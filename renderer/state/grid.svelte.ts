@@ -1,6 +1,6 @@
 // The truncation grid: seeds (or classes) × truncation values, filled row by row. One view key ('grid') for every
 // grid, so a new grid's first row supersedes whatever the old one still had queued.
-import type { ModelInfo, Point, Rendered } from '../../preload/contract.ts'
+import type { ModelInfo, Point, Rendered } from '../../preload/contract/index.ts'
 import { oneHot } from '../lib/classes.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { consecutiveSeeds, gridRows, truncationValues, type GridCell, type GridMode, type GridSpec } from '../lib/grid.ts'

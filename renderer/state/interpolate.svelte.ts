@@ -1,6 +1,6 @@
 // Interpolate's two ends, kept while the user moves between views (so "take the current point" can be done from
 // anywhere and the strip is still there when they return).
-import type { Point } from '../../preload/contract.ts'
+import type { Point } from '../../preload/contract/index.ts'
 import type { RgbaImage } from '../lib/images.ts'
 
 export interface End {

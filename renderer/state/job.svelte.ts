@@ -1,6 +1,6 @@
 // A long job a view starts and may cancel (jobs:cancel), named as the back end names it in its progress events:
 // whether it runs, how far it has got, and the error shown beside it. The leakage and metrics views hold one per job.
-import type { StudioEvent } from '../../preload/contract.ts'
+import type { StudioEvent } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { studio } from '../lib/studio.ts'
 

@@ -1,7 +1,7 @@
 // The leakage view's state: the settings, the matrix per truncation (inspect:leakage), the open cell's images with
 // their evidence and saliency (inspect:cell, inspect:saliency), and leakage over a run's checkpoints
 // (inspect:leakageCheckpoints). A run or a measurement over checkpoints can be cancelled (jobs:cancel).
-import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run } from '../../preload/contract.ts'
+import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
 import { cellPage, judgeSpec, type JudgeChoice } from '../lib/leakage.ts'

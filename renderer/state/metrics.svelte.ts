@@ -1,7 +1,7 @@
 // The metrics view's state: the form (real folder, extractor, n, truncations, class, seed), a running measurement with
 // its progress (metrics:compute, cancelled through jobs:cancel), and the measurements the library keeps for the open
 // model (metrics:list, metrics:delete), one of them shown.
-import type { GeneratorMetricsRecord, Input, ModelInfo } from '../../preload/contract.ts'
+import type { GeneratorMetricsRecord, Input, ModelInfo } from '../../preload/contract/index.ts'
 import { errorMessage } from '../lib/errors.ts'
 import { extractorSpec, initialExtractor, type ExtractorChoice } from '../lib/metrics.ts'
 import { clampInt } from '../lib/numbers.ts'

@@ -1,5 +1,5 @@
 // The open model, the engine it runs on, and the recent models: opening, importing and switching.
-import type { EngineInfo, ModelInfo, RecentModel, StudioEvent } from '../../preload/contract.ts'
+import type { EngineInfo, ModelInfo, RecentModel, StudioEvent } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { studio } from '../lib/studio.ts'
 import { notices } from './notices.svelte.ts'

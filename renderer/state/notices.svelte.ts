@@ -1,5 +1,5 @@
 // What the user should know: notices (toasts) from the views and the back end, and the progress of long jobs.
-import type { StudioEvent } from '../../preload/contract.ts'
+import type { StudioEvent } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 
 export type NoticeLevel = 'error' | 'warning' | 'info'

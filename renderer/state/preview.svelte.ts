@@ -1,6 +1,6 @@
 // A live render for one view key: the newest request wins, the last image stays shown until the next arrives,
 // and `busy` says that a newer one is on its way.
-import type { Point, Rendered } from '../../preload/contract.ts'
+import type { Point, Rendered } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
 import { studio } from '../lib/studio.ts'

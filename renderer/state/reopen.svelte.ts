@@ -1,6 +1,6 @@
 // Reopening a point that came from outside the current view: a favourite, or a PNG the studio exported (dropped on
 // the window or chosen in Export). Both say which model they need when it is not the open one.
-import type { Favourite } from '../../preload/contract.ts'
+import type { Favourite } from '../../preload/contract/index.ts'
 import { errorMessage } from '../lib/errors.ts'
 import { isPng } from '../lib/files.ts'
 import { pointMismatch, pointOf } from '../lib/points.ts'

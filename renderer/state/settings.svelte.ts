@@ -1,6 +1,6 @@
 // The studio's settings as the views see them: the stored values with what serves previews under them, loaded once
 // and after each change; a change goes to the back end, which stores it and switches the runtime at once.
-import type { InferenceSetting, Input, SettingsState, TrainingSetting } from '../../preload/contract.ts'
+import type { InferenceSetting, Input, SettingsState, TrainingSetting } from '../../preload/contract/index.ts'
 import { studio } from '../lib/studio.ts'
 import { model } from './model.svelte.ts'
 import { notices } from './notices.svelte.ts'

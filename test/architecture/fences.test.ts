@@ -155,6 +155,14 @@ describe('architecture fences', () => {
     expect(circles).toEqual([])
   })
 
+  // The contract is what crosses to the renderer, not the back end's data model: the store, the engine host and every
+  // other layer speak their own records, and only the layer that serves the UI maps them to the contract.
+  it('nothing under main/ but services/, ipc/, web/ and index.ts imports from preload/, type-only imports included', () => {
+    const servesTheUi = (file: string): boolean => file === 'main/index.ts' || under(file, 'main/services', 'main/ipc', 'main/web')
+    const bad = ALL.filter((i) => under(i.file, 'main') && !servesTheUi(i.file) && under(i.target, 'preload'))
+    expect(bad.map(show)).toEqual([])
+  })
+
   it('the renderer imports no Node built-in and nothing from main/', () => {
     const bad = ALL.filter((i) => under(i.file, 'renderer') && (isNodeBuiltin(i.specifier) || under(i.target, 'main')))
     expect(bad.map(show)).toEqual([])
@@ -180,7 +188,7 @@ describe('architecture fences', () => {
         if (target && /\.(ts|svelte)$/.test(target) && existsSync(join(ROOT, target))) stack.push(target)
       }
     }
-    expect(reached).toContain('preload/contract.ts')
+    expect(reached).toContain('preload/contract/index.ts')
     expect(bad).toEqual([])
   })
 })

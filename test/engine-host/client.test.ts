@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StudioError, type ModelInfo } from '../../preload/contract'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
+import type { ModelRecord } from '../../main/engine-host/protocol/engine'
+import { HostError } from '../../main/engine-host/protocol/errors'
 import type { BigGANModel } from '../../main/engine/model'
 import { toPixels } from '../../main/engine/pixels'
 import { rgbToRgba } from '../../main/images/raster'
@@ -12,7 +13,7 @@ let temp: Awaited<ReturnType<typeof tempDir>>
 let local: BigGANModel
 let modelDir: string
 let client: EngineClient
-let info: ModelInfo
+let info: ModelRecord
 const progress: Progress[] = []
 const notices: { level: string; message: string }[] = []
 
@@ -35,11 +36,11 @@ async function expected(points: ReturnType<typeof tinyPoints>): Promise<Uint8Arr
   return rgbToRgba(toPixels(await local.generate(p.z, p.y)))
 }
 
-async function rejection(promise: Promise<unknown>): Promise<StudioError> {
+async function rejection(promise: Promise<unknown>): Promise<HostError> {
   try {
     await promise
   } catch (err) {
-    return err as StudioError
+    return err as HostError
   }
   throw new Error('expected the request to fail')
 }
@@ -114,7 +115,7 @@ describe('the engine worker', () => {
     client.crashForTesting()
     const pending = client.render('test', pack(tinyPoints(2, 9)))
     const err = await rejection(pending)
-    expect(err).toBeInstanceOf(StudioError)
+    expect(err).toBeInstanceOf(HostError)
     expect(err.code).toBe('failed')
     expect(err.message).toMatch(/engine stopped unexpectedly.*asked to crash.*restarts with the next request/)
     const after = await client.render('test', pack(tinyPoints(2, 9)))

@@ -2,7 +2,7 @@
 // image folder (six speckled PNGs per class, one corrupt file, one text file), and a studio over a library in a
 // temporary folder, driven as a renderer drives it (router + buildStudioApi), with its events kept.
 import { join } from 'node:path'
-import type { StudioEvent } from '../../preload/contract'
+import type { StudioEvent } from '../../preload/contract/index.ts'
 import { initBackend } from '../../main/backend/backend'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'

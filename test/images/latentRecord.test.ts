@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { LatentRecord } from '../../preload/contract'
+import { LIMITS } from '../../preload/contract/index.ts'
 import { crc32 } from '../../main/checkpoints/crc32'
-import { LATENT_KEY, latentRecordText, readLatentRecord } from '../../main/images/latentRecord'
+import { LATENT_KEY, LATENT_LIMITS, latentRecordText, readLatentRecord, type LatentRecord } from '../../main/images/latentRecord'
 import { encodePng } from '../../main/images/png'
 
 const z = Float32Array.from({ length: 20 }, (_, i) => (i === 0 ? -0 : Math.fround(Math.sin(i * 1.7) * 1.3e-3 + i * 0.1234567)))
@@ -51,5 +51,14 @@ describe('the latent record inside a PNG', () => {
     expect(() => readLatentRecord(damaged)).toThrow(/CRC-32/)
     expect(() => readLatentRecord(good.subarray(0, good.length - 20))).toThrow(/cut short|runs past/)
     expect(crc32(new Uint8Array(0))).toBe(0)
+  })
+
+  // images:readPng hands the record's point to the renderer under the contract's bounds: a record the reader accepts
+  // must fit them, and a point the contract carries must fit a record
+  it("reads a z and y exactly as long as the contract's bounds, and refuses longer ones", () => {
+    expect(LATENT_LIMITS).toEqual({ zDim: LIMITS.zDim, classes: LIMITS.classes })
+    const widest = { ...record, z: Array(LIMITS.zDim).fill(0.5), y: Array(LIMITS.classes).fill(0) }
+    expect(readLatentRecord(png({ [LATENT_KEY]: latentRecordText(widest) })).z).toHaveLength(LIMITS.zDim)
+    expect(() => readLatentRecord(png({ [LATENT_KEY]: latentRecordText({ ...widest, z: [...widest.z, 0] }) }))).toThrow(/'z' is not a list of 1 to 1024/)
   })
 })

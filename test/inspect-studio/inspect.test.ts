@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelInfo, Point, StudioApi, StudioEvent } from '../../preload/contract'
+import type { ModelInfo, Point, StudioApi, StudioEvent } from '../../preload/contract/index.ts'
 import { initBackend } from '../../main/backend/backend'
 import { imageEvidence, topClasses } from '../../main/engine/inspect/evidence'
 import { leakageMatrix } from '../../main/engine/inspect/leakage'

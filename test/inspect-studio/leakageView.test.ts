@@ -1,7 +1,7 @@
 // The leakage view's arithmetic (its truncation list is pinned in test/renderer/truncations.test.ts): where 'none' is
 // drawn, the judge chosen, the columns a matrix shows, and the chart scale.
 import { describe, expect, it } from 'vitest'
-import type { LeakageReport } from '../../preload/contract'
+import type { LeakageReport } from '../../preload/contract/index.ts'
 import {
   CELL_PAGE,
   cellPage,

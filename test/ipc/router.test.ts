@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRouter, type Handlers } from '../../main/ipc/router.ts'
 import { isTrustedSender } from '../../main/ipc/sender.ts'
-import type { EngineInfo } from '../../preload/contract.ts'
+import type { EngineInfo } from '../../preload/contract/index.ts'
 
 const INFO: EngineInfo = {
   backend: 'wasm',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRouter, type Handlers } from '../../main/ipc/router.ts'
-import { buildStudioApi, CHANNELS, contract, StudioError, type Reply } from '../../preload/contract.ts'
-import { s, SchemaError } from '../../preload/schema.ts'
+import { buildStudioApi, CHANNELS, contract, StudioError, type Reply } from '../../preload/contract/index.ts'
+import { s, SchemaError } from '../../preload/contract/schema.ts'
 
 describe('the contract schema', () => {
   it('takes latents as finite Float32Arrays within their bound, never plain arrays or NaN', () => {

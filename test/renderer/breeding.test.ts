@@ -1,6 +1,6 @@
 // Children of a point (mutating z, classes or both) and interpolation paths between two points.
 import { describe, expect, it } from 'vitest'
-import type { Point } from '../../preload/contract.ts'
+import type { Point } from '../../preload/contract/index.ts'
 import { oneHot } from '../../renderer/lib/classes.ts'
 import { fractions, interpolatePoints, pingPong, pointBetween } from '../../renderer/lib/interpolate.ts'
 import { norm } from '../../renderer/lib/latent.ts'

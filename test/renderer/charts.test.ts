@@ -1,7 +1,7 @@
 // The fine-tune charts' numbers: series out of metrics records, downsampling that keeps spikes and gaps, ticks,
 // scales and paths, and the singular-value series per layer.
 import { describe, expect, it } from 'vitest'
-import type { MetricsRecord } from '../../preload/contract.ts'
+import type { MetricsRecord } from '../../preload/contract/index.ts'
 import {
   defaultSpectraLayer,
   downsample,

@@ -1,7 +1,7 @@
 // Choosing a folder in the view: the "Choose…" button shows where the shell has a system dialog, and the dialog's
 // answer becomes the path; web mode's refusal keeps the typed path.
 import { describe, expect, it } from 'vitest'
-import { StudioError, type EngineInfo, type Input } from '../../preload/contract.ts'
+import { StudioError, type EngineInfo, type Input } from '../../preload/contract/index.ts'
 import { chooseFolder, folderDialogAvailable } from '../../renderer/lib/folders.ts'
 
 const engine = (shell: 'electron' | 'web'): EngineInfo => ({ shell }) as EngineInfo

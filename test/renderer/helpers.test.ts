@@ -11,7 +11,7 @@ import { isTypingTarget, SHORTCUT_HELP, shortcutFor, type KeyLike } from '../../
 import { parseTags } from '../../renderer/lib/tags.ts'
 import { viewAt, viewKey, VIEWS } from '../../renderer/lib/views.ts'
 import { clampInt, clampNumber } from '../../renderer/lib/numbers.ts'
-import { StudioError } from '../../preload/contract.ts'
+import { StudioError } from '../../preload/contract/index.ts'
 
 describe('seeds', () => {
   it('parses whole numbers in [0, 2³²−1] only', () => {

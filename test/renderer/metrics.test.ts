@@ -2,7 +2,7 @@
 // measurement says what it was measured with, which measurements compare, and the diversity–fidelity chart's curves
 // and axes.
 import { describe, expect, it } from 'vitest'
-import type { GeneratorMetricsRecord } from '../../preload/contract.ts'
+import type { GeneratorMetricsRecord } from '../../preload/contract/index.ts'
 import {
   comparable, extractorSpec, fidelityCurves, fidelityDomain, initialExtractor, kidText, NOT_INCEPTION, provenance,
 } from '../../renderer/lib/metrics.ts'

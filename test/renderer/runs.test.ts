@@ -1,7 +1,7 @@
 // Fine-tuning runs in the view: what each status allows, the preview grid's geometry, the history kept current from
 // events, the alerts rebuilt from records, and the form's advanced settings and target.
 import { describe, expect, it } from 'vitest'
-import type { FinetuneHyperparameters, MetricsRecord, PreviewGrid, Run } from '../../preload/contract.ts'
+import type { FinetuneHyperparameters, MetricsRecord, PreviewGrid, Run } from '../../preload/contract/index.ts'
 import { OVERRIDE_FIELDS, fieldApplies, parseOverrides, resolvedValue, targetOf } from '../../renderer/lib/finetuneForm.ts'
 import {
   addCheckpoint,

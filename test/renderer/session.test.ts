@@ -1,6 +1,6 @@
 // Reading the window of session history the back end sends around the cursor.
 import { describe, expect, it } from 'vitest'
-import type { HistoryEntry } from '../../preload/contract.ts'
+import type { HistoryEntry } from '../../preload/contract/index.ts'
 import { cursorEntry, newestBefore, stepLabel } from '../../renderer/lib/session.ts'
 
 const entry = (id: number, modelHash = 'm1'): HistoryEntry => ({

@@ -2,7 +2,7 @@
 // with every event recorded, and the one way to expect a call to fail.
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { buildStudioApi, StudioError, type StudioApi, type StudioEvent } from '../../preload/contract'
+import { buildStudioApi, StudioError, type StudioApi, type StudioEvent } from '../../preload/contract/index.ts'
 import { createRouter } from '../../main/ipc/router'
 import { createStudio, type Studio } from '../../main/services/studio'
 import type { Library } from '../../main/store/index'

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelInfo, StudioApi, StudioEvent } from '../../preload/contract'
+import type { ModelInfo, StudioApi, StudioEvent } from '../../preload/contract/index.ts'
 import { loadImageFolder } from '../../main/data/dataset'
 import { initBackend } from '../../main/backend/backend'
 import { discriminatorExtractor } from '../../main/engine/inspect/extractors'

@@ -1,15 +1,14 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { LIMITS, type Favourite } from '../../preload/contract.ts'
-import { FAVOURITES_FORMAT, Library, LibraryError, type NewFavourite } from '../../main/store/index.ts'
+import { FAVOURITES_FORMAT, Library, LibraryError, STORE_LIMITS, type NewFavourite, type StoredFavourite } from '../../main/store/index.ts'
 import { bits, fakePng, newFavourite, tempFolder } from './helpers.ts'
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
 const encode = (value: string) => new TextEncoder().encode(value)
 
 /** Every field but the ids, which a library assigns. */
-function content(f: Favourite) {
+function content(f: StoredFavourite) {
   const { id: _id, parentId: _parentId, z, y, ...rest } = f
   return { ...rest, z: bits(z), y: bits(y) }
 }
@@ -18,7 +17,7 @@ describe('favourites files', () => {
   let folder: ReturnType<typeof tempFolder>
   let source: Library
   let target: Library
-  let family: { a: Favourite; b: Favourite; c: Favourite; d: Favourite }
+  let family: { a: StoredFavourite; b: StoredFavourite; c: StoredFavourite; d: StoredFavourite }
 
   beforeEach(() => {
     folder = tempFolder()
@@ -144,14 +143,14 @@ describe('favourites files', () => {
       ['an infinite number', () => encode(exported().replace('"z":[-0,', '"z":[1e999,')), /favourites\[0\]\.z\[0\]: expected a finite float32/],
       ['a number beyond float32', () => edited((j) => (j.favourites[0].z[1] = 1e39)), /favourites\[0\]\.z\[1\]/],
       ['NaN', () => encode(exported().replace('"z":[-0,', '"z":[NaN,')), /not valid JSON/],
-      ['a huge z', () => edited((j) => (j.favourites[0].z = new Array(LIMITS.zDim + 1).fill(0))), /favourites\[0\]\.z: expected a list of 1 to 1024/],
-      ['a huge y', () => edited((j) => (j.favourites[0].y = new Array(LIMITS.classes + 1).fill(0))), /favourites\[0\]\.y/],
+      ['a huge z', () => edited((j) => (j.favourites[0].z = new Array(STORE_LIMITS.zDim + 1).fill(0))), /favourites\[0\]\.z: expected a list of 1 to 1024/],
+      ['a huge y', () => edited((j) => (j.favourites[0].y = new Array(STORE_LIMITS.classes + 1).fill(0))), /favourites\[0\]\.y/],
       ['an empty z', () => edited((j) => (j.favourites[0].z = [])), /favourites\[0\]\.z/],
       ['a __proto__ key in a favourite', () => encode(exported().replace('{"id":', '{"__proto__":{"polluted":true},"id":')), /unknown field "__proto__"/],
       ['a __proto__ key at the top', () => encode(exported().replace('{"format"', '{"__proto__":{"polluted":true},"format"')), /unknown field "__proto__"/],
       ['a constructor key', () => edited((j) => (j.favourites[0].constructor = { prototype: { polluted: true } })), /unknown field "constructor"/],
       ['a missing name', () => edited((j) => delete j.favourites[0].name), /the field "name" is missing/],
-      ['a name over the limit', () => edited((j) => (j.favourites[0].name = 'x'.repeat(LIMITS.name + 1))), /favourites\[0\]: name/],
+      ['a name over the limit', () => edited((j) => (j.favourites[0].name = 'x'.repeat(STORE_LIMITS.name + 1))), /favourites\[0\]: name/],
       ['too many tags', () => edited((j) => (j.favourites[0].tags = Array.from({ length: 33 }, (_, i) => `t${i}`))), /favourites\[0\]: tags/],
       ['nested tags', () => edited((j) => (j.favourites[0].tags = [[['deep']]])), /favourites\[0\]: tags\[0\]/],
       ['an unknown semantics', () => edited((j) => (j.favourites[0].semantics = 'weird')), /semantics/],
@@ -164,7 +163,7 @@ describe('favourites files', () => {
       ['two favourites with one id', () => edited((j) => (j.favourites[3].id = j.favourites[0].id)), /favourites\[3\]\.id: the id/],
       ['a favourite that is its own parent', () => edited((j) => (j.favourites[3].parentId = j.favourites[3].id)), /own parent/],
       ['lineage in a loop', () => edited((j) => (j.favourites[0].parentId = j.favourites[2].id)), /loops back/],
-      ['a file over the size limit', () => new Uint8Array(LIMITS.favouritesFileBytes + 1), /more than the/],
+      ['a file over the size limit', () => new Uint8Array(STORE_LIMITS.favouritesFileBytes + 1), /more than the/],
     ]
     for (const [what, file, message] of cases) {
       it(what, () => {

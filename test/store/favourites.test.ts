@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LIMITS } from '../../preload/contract.ts'
-import { Library, LibraryError, type NewFavourite } from '../../main/store/index.ts'
+import { Library, LibraryError, STORE_LIMITS, type NewFavourite } from '../../main/store/index.ts'
 import { bits, fakePng, newFavourite } from './helpers.ts'
 import { freshLibrary, refusal } from './expect.ts'
 
@@ -52,13 +51,13 @@ describe('favourites', () => {
       [{ rating: 6 }, 'invalid', /rating/],
       [{ rating: 2.5 }, 'invalid', /rating/],
       [{ name: '   ' }, 'invalid', /name/],
-      [{ name: 'x'.repeat(LIMITS.name + 1) }, 'invalid', /name/],
-      [{ notes: 'x'.repeat(LIMITS.notes + 1) }, 'invalid', /notes/],
-      [{ tags: Array.from({ length: LIMITS.tags + 1 }, (_, i) => `t${i}`) }, 'invalid', /tags/],
+      [{ name: 'x'.repeat(STORE_LIMITS.name + 1) }, 'invalid', /name/],
+      [{ notes: 'x'.repeat(STORE_LIMITS.notes + 1) }, 'invalid', /notes/],
+      [{ tags: Array.from({ length: STORE_LIMITS.tags + 1 }, (_, i) => `t${i}`) }, 'invalid', /tags/],
       [{ z: new Float32Array([1, Number.NaN]) }, 'invalid', /z\[1\]/],
       [{ y: new Float32Array([Number.POSITIVE_INFINITY]) }, 'invalid', /y\[0\]/],
       [{ z: new Float32Array(0) }, 'invalid', /z/],
-      [{ z: new Float32Array(LIMITS.zDim + 1) }, 'invalid', /z/],
+      [{ z: new Float32Array(STORE_LIMITS.zDim + 1) }, 'invalid', /z/],
       [{ z: [1, 2] as unknown as Float32Array }, 'invalid', /z/],
       [{ truncation: 0 }, 'invalid', /truncation/],
       [{ seed: -1 }, 'invalid', /seed/],
@@ -184,7 +183,7 @@ describe('favourites', () => {
     const big = fakePng(1 << 20, 9)
     const read = fresh.library.getFavourite(save({ thumbnail: big }).id).thumbnail
     expect(Buffer.compare(read, big)).toBe(0) // (toEqual walks a megabyte element by element)
-    const tooBig = new Uint8Array(LIMITS.pngBytes + 1)
+    const tooBig = new Uint8Array(STORE_LIMITS.pngBytes + 1)
     tooBig.set(fakePng(0))
     expect(refusal(() => save({ thumbnail: tooBig })).code).toBe('invalid')
   })

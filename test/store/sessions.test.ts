@@ -1,11 +1,10 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Point, SessionState } from '../../preload/contract.ts'
-import { HISTORY_LIMIT, Library, LibraryError, SESSION_WINDOW } from '../../main/store/index.ts'
+import { HISTORY_LIMIT, Library, LibraryError, SESSION_WINDOW, type StoredPoint, type StoredSession } from '../../main/store/index.ts'
 import { bits, floats, oneHot, tempFolder } from './helpers.ts'
 
-const point = (seed: number): Point => ({ z: floats(16, seed), y: oneHot(10, seed % 10), truncation: 0.5, seed })
-const labels = (s: SessionState) => s.entries.map((e) => e.label)
+const point = (seed: number): StoredPoint => ({ z: floats(16, seed), y: oneHot(10, seed % 10), truncation: 0.5, seed })
+const labels = (s: StoredSession) => s.entries.map((e) => e.label)
 
 describe('sessions', () => {
   let folder: ReturnType<typeof tempFolder>
@@ -139,7 +138,7 @@ describe('sessions', () => {
       { point: { ...point(1), truncation: 0 }, view: 'explore', modelHash: 'm' },
       { point: point(1), view: '', modelHash: 'm' },
       { point: point(1), view: 'explore', modelHash: '' },
-      { point: null as unknown as Point, view: 'explore', modelHash: 'm' },
+      { point: null as unknown as StoredPoint, view: 'explore', modelHash: 'm' },
     ]
     for (const entry of bad) {
       expect(() => library.push(entry)).toThrow(LibraryError)

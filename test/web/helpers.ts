@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
-import type { EngineInfo, StudioEvent } from '../../preload/contract.ts'
-import { decodeFrame, encodeFrame } from '../../preload/wire.ts'
+import type { EngineInfo, StudioEvent } from '../../preload/contract/index.ts'
+import { decodeFrame, encodeFrame } from '../../preload/contract/wire.ts'
 import { createRouter, type Handlers } from '../../main/ipc/router.ts'
 import { startWebServer, type WebServer, type WebServerOptions } from '../../main/web/server.ts'
 

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { encodeFrame } from '../../preload/wire.ts'
+import { encodeFrame } from '../../preload/contract/wire.ts'
 import { RENDERER_CSP } from '../../main/web/static.ts'
 import { startWebServer, type WebServer } from '../../main/web/server.ts'
 import {

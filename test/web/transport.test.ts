@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { buildStudioApi, type Reply, type StudioEvent } from '../../preload/contract.ts'
+import { buildStudioApi, type Reply, type StudioEvent } from '../../preload/contract/index.ts'
 import { startWebServer } from '../../main/web/server.ts'
 import { connectWeb, type SocketLike, type WebTransport } from '../../renderer/lib/webTransport.ts'
 import { INFO, startFake, TOKEN } from './helpers.ts'

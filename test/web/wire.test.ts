@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeFrame, encodeFrame, readRequest, readServerMessage, WireError } from '../../preload/wire.ts'
+import { decodeFrame, encodeFrame, readRequest, readServerMessage, WireError } from '../../preload/contract/wire.ts'
 
 const HEADER = 8
 

@@ -4,14 +4,14 @@
 // only packs arrays and passes messages.
 //
 // Supersession: a render carries a `view`; a newer request for the same view replaces one still queued (which
-// rejects with StudioError('superseded')), so the latest slider value wins while the one already running finishes.
+// rejects with HostError('superseded')), so the latest slider value wins while the one already running finishes.
 // cancel(job) cancels the job's queued requests at once and its running one at the next batch boundary
-// (StudioError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
+// (HostError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
-import { StudioError, type ModelInfo } from '../../../preload/contract.ts'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
-import type { AnyRequest, FromWorker, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
+import type { AnyRequest, FromWorker, ModelRecord, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
+import { HostError } from '../protocol/errors.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'
 import { deliver, spawnThread } from './spawn.ts'
 
@@ -60,7 +60,7 @@ export class EngineClient {
   private readonly queue: Pending[] = []
   /** the request that opened the model the worker holds, replayed by a fresh worker */
   private reopen: AnyRequest | undefined
-  private lastModel: ModelInfo | undefined
+  private lastModel: ModelRecord | undefined
   private crashReason: string | undefined
   private closed = false
   /** what previews run on (setRuntime); unset: the default setting, or BIGGAN_RUNTIME, read when a worker starts */
@@ -68,16 +68,16 @@ export class EngineClient {
 
   constructor(private readonly options: EngineClientOptions = {}) {}
 
-  /** Sends a request; resolves with the worker's value or rejects with a StudioError. */
+  /** Sends a request; resolves with the worker's value or rejects with a HostError. */
   call<O extends Op>(request: RequestOf<O>, options: CallOptions = {}): Promise<ResultOf<O>> {
-    if (this.closed) return Promise.reject(new StudioError('failed', 'the engine is shut down'))
+    if (this.closed) return Promise.reject(new HostError('failed', 'the engine is shut down'))
     return new Promise<ResultOf<O>>((resolve, reject) => {
       if (options.view !== undefined) {
         for (let i = this.queue.length - 1; i >= 0; i--) {
           const queued = this.queue[i]
           if (queued.options.view === options.view && !queued.internal) {
             this.queue.splice(i, 1)
-            queued.reject(new StudioError('superseded', `a newer request for '${options.view}' replaced this one`))
+            queued.reject(new HostError('superseded', `a newer request for '${options.view}' replaced this one`))
           }
         }
       }
@@ -99,7 +99,7 @@ export class EngineClient {
       const queued = this.queue[i]
       if (queued.options.job === job) {
         this.queue.splice(i, 1)
-        queued.reject(new StudioError('cancelled', `'${job}' was cancelled`))
+        queued.reject(new HostError('cancelled', `'${job}' was cancelled`))
         found = true
       }
     }
@@ -112,11 +112,11 @@ export class EngineClient {
 
   // ── typed requests ──
 
-  open(path: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  open(path: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     return this.openWith({ op: 'open', path, modelsDir }, onProgress)
   }
 
-  openDefault(resourcesDir: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  openDefault(resourcesDir: string, modelsDir: string, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     return this.openWith({ op: 'openDefault', resourcesDir, modelsDir }, onProgress)
   }
 
@@ -128,7 +128,7 @@ export class EngineClient {
   }
 
   /** The model the worker holds (as the last successful open reported it). */
-  get model(): ModelInfo | undefined {
+  get model(): ModelRecord | undefined {
     return this.lastModel
   }
 
@@ -149,9 +149,9 @@ export class EngineClient {
   /** Fails what is queued, stops the worker and frees it. */
   async close(): Promise<void> {
     this.closed = true
-    for (const p of this.queue.splice(0)) p.reject(new StudioError('cancelled', 'the engine is shutting down'))
+    for (const p of this.queue.splice(0)) p.reject(new HostError('cancelled', 'the engine is shutting down'))
     if (this.running) {
-      this.running.reject(new StudioError('cancelled', 'the engine is shutting down'))
+      this.running.reject(new HostError('cancelled', 'the engine is shutting down'))
       this.running = undefined
     }
     const worker = this.worker
@@ -161,7 +161,7 @@ export class EngineClient {
 
   // ── internals ──
 
-  private async openWith(request: RequestOf<'open'> | RequestOf<'openDefault'>, onProgress?: (p: Progress) => void): Promise<ModelInfo> {
+  private async openWith(request: RequestOf<'open'> | RequestOf<'openDefault'>, onProgress?: (p: Progress) => void): Promise<ModelRecord> {
     const info = await this.call(request, { job: 'models:open', ...(onProgress ? { onProgress } : {}) })
     // a fresh worker reopens the native folder (an import is not repeated), or the default as it was chosen
     this.reopen = request.op === 'open' ? { op: 'open', path: info.path, modelsDir: request.modelsDir } : request
@@ -196,8 +196,8 @@ export class EngineClient {
         options: { job: 'models:open' },
         internal: true,
         resolve: (info) => {
-          this.lastModel = info as ModelInfo
-          this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelInfo).name}.`)
+          this.lastModel = info as ModelRecord
+          this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelRecord).name}.`)
         },
         reject: (err) => {
           this.reopen = undefined
@@ -231,7 +231,7 @@ export class EngineClient {
     if (failed.some((p) => p.internal)) this.reopen = undefined
     for (const p of failed) {
       p.reject(
-        new StudioError(
+        new HostError(
           'failed',
           `the engine stopped unexpectedly (${reason}) while this request was pending. It restarts with the next request${
             this.reopen ? ' and reopens the model' : ''

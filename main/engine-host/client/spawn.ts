@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { StudioError, type ReplyError } from '../../../preload/contract.ts'
+import { HostError } from '../protocol/errors.ts'
 import type { FromWorker } from '../protocol/messages.ts'
 
 /**
@@ -45,7 +45,7 @@ export interface Waiting<Event = never> {
 
 /**
  * Hands a worker's message to the request it answers: progress (and events) to its listeners, then false; a reply
- * settles it (a ReplyError as a StudioError), right after `release` has let go of it, then true.
+ * settles it (an error as a HostError), right after `release` has let go of it, then true.
  */
 export function deliver<Event>(waiting: Waiting<Event>, message: FromWorker<Event>, release: () => void): boolean {
   if (message.type === 'progress') {
@@ -58,11 +58,7 @@ export function deliver<Event>(waiting: Waiting<Event>, message: FromWorker<Even
   }
   release()
   if (message.ok) waiting.resolve(message.value)
-  else waiting.reject(studioError(message.error))
+  else waiting.reject(new HostError(message.error.code, message.error.message))
   return true
-}
-
-function studioError(error: ReplyError): StudioError {
-  return new StudioError(error.code === 'forbidden' ? 'failed' : error.code, error.message)
 }
 

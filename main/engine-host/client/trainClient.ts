@@ -7,7 +7,7 @@
 // its step, writes a checkpoint and replies with its outcome. If a worker dies, what was pending on it fails with
 // TrainWorkerGone, and a tools request after that starts a fresh tools worker.
 import type { Worker } from 'node:worker_threads'
-import { StudioError } from '../../../preload/contract.ts'
+import { HostError } from '../protocol/errors.ts'
 import type { Progress } from './engineClient.ts'
 import type {
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
@@ -15,7 +15,7 @@ import type {
 import { deliver, spawnThread } from './spawn.ts'
 
 /** A worker stopped while a request was pending on it (a crash, or close()). */
-export class TrainWorkerGone extends StudioError {
+export class TrainWorkerGone extends HostError {
   constructor(message: string) {
     super('failed', message)
   }
@@ -130,7 +130,7 @@ export class TrainClient {
 
   /** Sends a request to the tools worker (starting it if need be). */
   call<O extends Exclude<TrainOp, 'start' | 'resume'>>(request: TrainRequestOf<O>, options: TrainCallOptions = {}): Promise<TrainResultOf<O>> {
-    if (this.closed) return Promise.reject(new StudioError('failed', 'the studio is shutting down'))
+    if (this.closed) return Promise.reject(new HostError('failed', 'the studio is shutting down'))
     // scans, plans and renders of checkpoints are light: the tools worker stays on one thread
     this.tools ??= new TrainWorkerLink(
       'training tools worker',
@@ -145,8 +145,8 @@ export class TrainClient {
   /** Starts a run (a new one, or a resumed one) on a worker of its own, ended when the run ends. One at a time.
    *  `wasmThreads`: the threads the worker's wasm backend computes on. */
   train(request: TrainRequestOf<'start'> | TrainRequestOf<'resume'>, options: TrainCallOptions, wasmThreads = 1): Promise<RunOutcome> {
-    if (this.closed) return Promise.reject(new StudioError('failed', 'the studio is shutting down'))
-    if (this.run) return Promise.reject(new StudioError('failed', 'a run is already training'))
+    if (this.closed) return Promise.reject(new HostError('failed', 'the studio is shutting down'))
+    if (this.run) return Promise.reject(new HostError('failed', 'a run is already training'))
     const link = new TrainWorkerLink('training worker', () => undefined, wasmThreads)
     const { seq, result } = link.call(request as TrainRequestOf<'start'>, options)
     this.run = { link, seq }

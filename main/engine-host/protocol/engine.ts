@@ -1,10 +1,11 @@
-// The operations between the main thread (client.ts) and the engine worker (worker.ts); the messages that carry them
-// are messages.ts's. The client sends one request at a time; the worker answers each with exactly one reply and,
-// while it works, any number of progress messages. Cancellation does not go through the message queue (the worker is
-// busy computing): the client writes the running request's seq into a shared Int32Array that the worker reads between
-// batches.
+// The operations between the main thread (client/engineClient.ts) and the engine worker (worker/engineWorker.ts);
+// the messages that carry them are messages.ts's. The client sends one request at a time; the worker answers each
+// with exactly one reply and, while it works, any number of progress messages. Cancellation does not go through the
+// message queue (the worker is busy computing): the client writes the running request's seq into a shared Int32Array
+// that the worker reads between batches.
 // Only typed arrays, numbers and strings cross; pixel, latent and file buffers are transferred, not copied.
-import type { ModelInfo } from '../../../preload/contract.ts'
+// The records here are the engine worker's own: the main thread imports this file, so it names no engine module and
+// nothing of the contract, not even for types; the services map these records to the studio's contract.
 import type { RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { PackedPoint, PackedPoints } from './points.ts'
 import type * as Message from './messages.ts'
@@ -25,6 +26,41 @@ export interface EngineBackend {
   previewsReason: string
 }
 
+/** The model the worker holds, as the worker describes it. */
+export interface ModelRecord {
+  /** content hash of the native model folder */
+  hash: string
+  name: string
+  /** the native model folder the worker read */
+  path: string
+  arch: 'biggan' | 'biggan-deep'
+  resolution: number
+  ch: number
+  numClasses: number
+  zDim: number
+  /** hierarchical z: the sizes of z's chunks in order (the linear layer's, then one per G block); [zDim] where every
+   *  layer reads the whole z */
+  zChunks: number[]
+  /** what each chunk feeds, in words ('linear', 'block 1 (4→8)', …) */
+  zChunkLabels: string[]
+  /** how the model reads a point's truncation: the threshold z was resampled at ('paper'), or ψ, which also selects
+   *  the generator's BatchNorm statistics ('released') */
+  semantics: 'paper' | 'released'
+  /** the truncation to start from, and the range worth offering */
+  truncation: { default: number; min: number; max: number }
+  classNames: string[]
+  /** ImageNet synset ids where the classes are ImageNet's */
+  classIds?: string[]
+  parameters: { G: number; D: number }
+  hasDiscriminator: boolean
+  hasEma: boolean
+  /** where it came from, in words */
+  provenance: string
+  /** the bundled default model, and whether that is a randomly initialised stand-in */
+  isDefault: boolean
+  isRandom: boolean
+}
+
 /** Each operation: what the request carries and what the reply's value is. */
 export interface Operations extends InspectOperations, MetricsOperations {
   info: { request: Record<never, never>; result: EngineBackend }
@@ -33,9 +69,9 @@ export interface Operations extends InspectOperations, MetricsOperations {
   /** tensors the worker holds (tf.memory()): the model's, and any a request leaked */
   memory: { request: Record<never, never>; result: { numTensors: number; numBytes: number } }
   /** a native model folder, or a checkpoint to import into modelsDir first */
-  open: { request: { path: string; modelsDir: string }; result: ModelInfo }
+  open: { request: { path: string; modelsDir: string }; result: ModelRecord }
   /** resourcesDir/default-model, else the random stand-in saved once under modelsDir/random-default */
-  openDefault: { request: { resourcesDir: string; modelsDir: string }; result: ModelInfo }
+  openDefault: { request: { resourcesDir: string; modelsDir: string }; result: ModelRecord }
   sample: { request: { seed: number; count: number; truncation: number }; result: { z: Float32Array } }
   /** RGBA pixels [count, R, R, 4] */
   render: { request: { points: PackedPoints }; result: { width: number; height: number; count: number; pixels: Uint8Array } }

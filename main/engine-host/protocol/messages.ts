@@ -1,8 +1,8 @@
-// The messages between the main thread and a worker thread, for any table of operations (protocol.ts for the engine
-// worker, trainProtocol.ts for a training worker). The client numbers each request by `seq`; the worker answers it
+// The messages between the main thread and a worker thread, for any table of operations (engine.ts for the engine
+// worker, training.ts for a training worker). The client numbers each request by `seq`; the worker answers it
 // with exactly one reply and, while it works, any number of progress messages (and, where the worker has them,
 // events). Each protocol file declares only its operations: what each request carries and what its reply's value is.
-import type { ReplyError } from '../../../preload/contract.ts'
+import type { HostReplyError } from './errors.ts'
 
 /** Each operation by name: what the request carries and what the reply's value is (`T extends OperationTable<T>`: an
  *  interface of operations qualifies, having no index signature). */
@@ -24,6 +24,6 @@ export type ToWorker<T extends OperationTable<T>> =
 /** worker → main. `Event`: what the worker reports besides progress (a training run's events); none by default. */
 export type FromWorker<Event = never> =
   | { type: 'reply'; seq: number; ok: true; value: unknown }
-  | { type: 'reply'; seq: number; ok: false; error: ReplyError }
+  | { type: 'reply'; seq: number; ok: false; error: HostReplyError }
   | { type: 'progress'; seq: number; label: string; done: number; total: number }
   | ([Event] extends [never] ? never : { type: 'event'; seq: number; event: Event })

@@ -2,7 +2,8 @@
 // engine/inspect/ganspace.ts). Rows [count, zDim], unit length, strongest first.
 import { ganspace, orthonormalRows } from '../../engine/inspect/ganspace.ts'
 import { Random } from '../../engine/sampling/random.ts'
-import { HostError, type Job } from './job.ts'
+import { HostError } from '../protocol/errors.ts'
+import type { Job } from './job.ts'
 import type { OpenModel } from './models.ts'
 
 export interface Directions {

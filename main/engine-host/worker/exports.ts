@@ -1,10 +1,9 @@
 // Files made from rendered points, in the worker: a PNG of one point carrying its latent record (or a thumbnail
 // without one), an animated GIF, or a zip of PNG frames. Frames are encoded as their batch arrives, so a long
 // sequence never holds more than one batch of pixels.
-import type { LatentRecord } from '../../../preload/contract.ts'
 import { engineVersion } from '../../engine/version.ts'
 import { GifEncoder, gifDelays } from '../../images/gif.ts'
-import { LATENT_FORMAT, LATENT_KEY, LATENT_VERSION, latentRecordText } from '../../images/latentRecord.ts'
+import { LATENT_FORMAT, LATENT_KEY, LATENT_VERSION, latentRecordText, type LatentRecord } from '../../images/latentRecord.ts'
 import { encodePng } from '../../images/png.ts'
 import { downscaleRgb } from '../../images/raster.ts'
 import { writeZip } from '../../images/zipWrite.ts'

@@ -13,7 +13,8 @@ import {
   planFinetuneRun, resumeRun, startFinetune, type FinetuneRequest, type ResolvedRunSettings, type RunListener, type RunOutcome as Outcome,
   type RunProgress as Progress, type RunStart,
 } from '../../runs/run.ts'
-import { HostError, type Job } from './job.ts'
+import { HostError } from '../protocol/errors.ts'
+import type { Job } from './job.ts'
 import type {
   BsaSettings, FinetuneJob, LoopSettings, MetricsLine, PlannedRun, RunAlert, RunEvent, RunOutcome, RunProgress, RunSettings, RunStarted,
 } from '../protocol/training.ts'

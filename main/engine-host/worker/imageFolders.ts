@@ -11,7 +11,8 @@ import type { HeldOutOptions } from '../../data/split.ts'
 import type { ImageDataset } from '../../data/types.ts'
 import type { ImageSplit } from '../../engine/images.ts'
 import { encodePng } from '../../images/png.ts'
-import { HostError, type Job } from './job.ts'
+import { HostError } from '../protocol/errors.ts'
+import type { Job } from './job.ts'
 import type { FolderScan } from '../protocol/training.ts'
 
 /** Thumbnails are at most this many pixels on a side. */

@@ -1,30 +1,32 @@
 // Which model the worker holds and where it came from: opening a native folder, importing a checkpoint into the
 // app's models folder (once per source: an index remembers what was imported from where), the bundled default or
-// its random stand-in, and the ModelInfo the studio shows for each. Runs in the worker only (it loads tfjs).
+// its random stand-in, and the worker's record of each (protocol/engine.ts's ModelRecord). Runs in the worker only
+// (it loads tfjs).
 import { existsSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import type { ModelInfo } from '../../../preload/contract.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
 import { importCheckpoint } from '../../disk/importCheckpoint.ts'
 import { configFile, weightsFile } from '../../disk/nativeFormat.ts'
 import type { ModelManifest } from '../../engine/manifest.ts'
 import { FASHION_MNIST_CLASSES } from '../../data/fashionMnist.ts'
 import { classIds, classNames } from '../../engine/classes.ts'
-import { defaultConfig } from '../../engine/config.ts'
+import { defaultConfig, type ModelConfig } from '../../engine/config.ts'
 import { BigGANModel } from '../../engine/model.ts'
 import { BigGANGenerator } from '../../engine/networks/biggan.ts'
 import type { Inference } from '../../onnx/select.ts'
-import { HostError, type Job } from './job.ts'
+import type { ModelRecord } from '../protocol/engine.ts'
+import { HostError } from '../protocol/errors.ts'
+import type { Job } from './job.ts'
 import { runInfoFile, runOfModelFolder } from '../../runs/layout.ts'
 import { loadModel, saveModel } from '../../disk/modelFolder.ts'
 
-/** The model the worker holds, with the facts ModelInfo is built from. */
+/** The model the worker holds, with the facts its record is built from. */
 export interface OpenModel {
   model: BigGANModel
   manifest: ModelManifest
   dir: string
-  info: ModelInfo
+  info: ModelRecord
   /** what renders previews (previews.ts), once the worker has chosen; absent: the engine itself */
   previews?: Inference
 }
@@ -74,7 +76,7 @@ export async function openDefault(resourcesDir: string, modelsDir: string, job: 
       notes: 'random stand-in for the bundled default model (none is bundled yet): BigGAN 32×32, ch 16, Fashion-MNIST classes, seed 0',
     })
     job.progress('initialising a random BigGAN', 1, 1)
-    return { model, manifest, dir, info: modelInfo(model, manifest, dir, flags) }
+    return { model, manifest, dir, info: modelRecord(model, manifest, dir, flags) }
   } catch (err) {
     model.dispose()
     throw err
@@ -105,7 +107,7 @@ async function openNative(
     model.dispose()
     throw err
   }
-  return { model, manifest: model.manifest, dir, info: modelInfo(model, model.manifest, dir, flags) }
+  return { model, manifest: model.manifest, dir, info: modelRecord(model, model.manifest, dir, flags) }
 }
 
 /** The number of tensors in a folder's safetensors header (0 where it cannot be read: the load says why). */
@@ -174,7 +176,7 @@ async function importAndOpen(source: string, modelsDir: string, job: Job): Promi
     job.progress(`wrote ${tensors} tensors`, tensors, tensors)
     index[source] = { signature, dir }
     await writeIndex(modelsDir, index)
-    return { model, manifest, dir, info: modelInfo(model, manifest, dir, { isDefault: false, isRandom: false }) }
+    return { model, manifest, dir, info: modelRecord(model, manifest, dir, { isDefault: false, isRandom: false }) }
   } catch (err) {
     model.dispose()
     throw err
@@ -226,13 +228,13 @@ async function writeIndex(modelsDir: string, index: ImportIndex): Promise<void> 
   await rename(tmp, file)
 }
 
-/** The studio's description of a model. */
-export function modelInfo(
+/** The worker's record of a model: what the studio shows of it. */
+export function modelRecord(
   model: BigGANModel,
   manifest: ModelManifest,
   dir: string,
   flags: { isDefault: boolean; isRandom: boolean; name?: string },
-): ModelInfo {
+): ModelRecord {
   const { config } = model
   const G = model.G
   const chunked = G instanceof BigGANGenerator && G.chunks > 1
@@ -240,7 +242,6 @@ export function modelInfo(
   const zChunkLabels = chunked
     ? ['linear', ...G.rows.map((row, i) => `block ${i + 1} (${row.resolution / 2}→${row.resolution})`)]
     : ['all layers']
-  const released = config.nStats > 1
   const ids = classIds(config)
   return {
     hash: manifest.contentHash,
@@ -253,9 +254,7 @@ export function modelInfo(
     zDim: config.zDim,
     zChunks,
     zChunkLabels,
-    semantics: released ? 'released' : 'paper',
-    // released: ψ picks one of the statistics rows on [0, 1]; paper: the threshold of the resampled normal
-    truncation: released ? { default: 0.4, min: 0.02, max: 1 } : { default: 1, min: 0.05, max: 3 },
+    ...truncationOffer(config),
     classNames: classNames(config),
     ...(ids ? { classIds: ids } : {}),
     parameters: model.parameterCounts(),
@@ -265,6 +264,16 @@ export function modelInfo(
     isDefault: flags.isDefault,
     isRandom: flags.isRandom,
   }
+}
+
+/** How the model reads a point's truncation, the truncation the studio starts from and the range it offers: decided
+ *  here alone, from the config, so that one truncation policy can take its place. A model with several BatchNorm
+ *  statistics rows ('released') selects them by ψ on [0, 1]; otherwise ('paper') truncation is the threshold of the
+ *  resampled normal. */
+function truncationOffer(config: ModelConfig): Pick<ModelRecord, 'semantics' | 'truncation'> {
+  return config.nStats > 1
+    ? { semantics: 'released', truncation: { default: 0.4, min: 0.02, max: 1 } }
+    : { semantics: 'paper', truncation: { default: 1, min: 0.05, max: 3 } }
 }
 
 /** A folder's name, without the `-<hash8>` an import adds; a training run's latest/, best/ or checkpoint folder is

@@ -6,7 +6,8 @@
 // treats each row on its own, so the same point gives the same bytes wherever it is rendered.
 import { statisticsTruncation, truncationFor } from '../../engine/sampling/truncation.ts'
 import { toPixels } from '../../engine/pixels.ts'
-import { HostError, type Job } from './job.ts'
+import { HostError } from '../protocol/errors.ts'
+import type { Job } from './job.ts'
 import type { OpenModel } from './models.ts'
 import type { PackedPoints } from '../protocol/points.ts'
 

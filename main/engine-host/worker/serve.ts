@@ -2,8 +2,7 @@
 // main thread's requests, each with exactly one reply, its buffers handed over and a failure turned into a reply
 // error (client/spawn.ts is the other half).
 import type { MessagePort } from 'node:worker_threads'
-import type { ReplyError } from '../../../preload/contract.ts'
-import { HostError } from './job.ts'
+import { HostError, type HostReplyError } from '../protocol/errors.ts'
 import type { AnyRequest, FromWorker, Handlers, OperationTable, ToWorker } from '../protocol/messages.ts'
 
 /** The buffers of every typed array in a reply: handed over, not copied. Replies build their own arrays. */
@@ -19,8 +18,8 @@ function transferables(value: unknown): ArrayBuffer[] {
   return [...out]
 }
 
-/** A failure inside a worker as the contract's ReplyError: a HostError keeps its code, anything else is 'failed'. */
-function replyError(err: unknown): ReplyError {
+/** A failure inside a worker as the reply carries it: a HostError keeps its code, anything else is 'failed'. */
+function replyError(err: unknown): HostReplyError {
   if (err instanceof HostError) return { code: err.code, message: err.message }
   const message = err instanceof Error ? err.message : String(err)
   return { code: 'failed', message, ...(err instanceof Error && err.stack ? { detail: err.stack } : {}) }

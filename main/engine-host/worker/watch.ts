@@ -6,7 +6,7 @@ import { readManifest } from '../../disk/nativeFormat.ts'
 import { BigGANModel } from '../../engine/model.ts'
 import { rgbToRgba } from '../../images/raster.ts'
 import type { Job } from './job.ts'
-import { modelInfo, type OpenModel } from './models.ts'
+import { modelRecord, type OpenModel } from './models.ts'
 import type { PackedPoints } from '../protocol/points.ts'
 import { renderRgb } from './render.ts'
 import type { TrainResultOf, WatchedPoint } from '../protocol/training.ts'
@@ -28,7 +28,7 @@ export class CheckpointCache {
     }
     const model = await loadModel(dir)
     const manifest = model.manifest!
-    const entry = { dir, hash: manifest.contentHash, model: { model, manifest, dir, info: modelInfo(model, manifest, dir, { isDefault: false, isRandom: false }) } }
+    const entry = { dir, hash: manifest.contentHash, model: { model, manifest, dir, info: modelRecord(model, manifest, dir, { isDefault: false, isRandom: false }) } }
     this.open.push(entry)
     while (this.open.length > KEEP) this.open.shift()!.model.model.dispose()
     return entry.model

@@ -9,6 +9,12 @@ export interface Schema<T> {
 
 export type Infer<S> = S extends Schema<infer T> ? T : never
 
+/** A channel of the contract: the schema of its input and of its output. */
+export interface ChannelSchemas {
+  input: Schema<unknown>
+  output: Schema<unknown>
+}
+
 // An object schema's type: keys whose schema admits undefined become optional (`error?: string`).
 type Shape = Record<string, Schema<unknown>>
 type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S]
