@@ -6,7 +6,7 @@ import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import type { EngineClient, Progress } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
-import { packPoint } from './points.ts'
+import { packPoint, truncationProblem } from './points.ts'
 
 export interface InspectOptions {
   engine: EngineClient
@@ -135,9 +135,8 @@ function judgeOf(judge: JudgeSpec | undefined): JudgeSpec {
 
 /** Null (none) fits every model: for a 'released' one it is ψ = 1. */
 function checkTruncations(m: ModelRecord, truncations: readonly (number | null)[]): void {
-  if (m.semantics !== 'released') return
-  const bad = truncations.find((t) => t !== null && t > 1)
-  if (bad !== undefined) {
-    throw new StudioError('bad-input', `truncation ${bad}: ${m.name} selects BatchNorm statistics by truncation, so use values in (0, 1]`)
+  for (const t of truncations) {
+    const problem = t === null ? undefined : truncationProblem(m, t)
+    if (problem) throw new StudioError('bad-input', problem)
   }
 }

@@ -18,12 +18,18 @@ export function checkPoint(model: ModelRecord, point: Point, where = 'the point'
       `${where} has a class vector of ${point.y.length} values, but ${model.name} has ${model.numClasses} classes: it belongs to another model`,
     )
   }
-  if (model.semantics === 'released' && point.truncation > 1) {
-    throw new StudioError(
-      'bad-input',
-      `${where} has truncation ${point.truncation}, but ${model.name} selects BatchNorm statistics by truncation: use a value in (0, 1]`,
-    )
-  }
+  const problem = truncationProblem(model, point.truncation)
+  if (problem) throw new StudioError('bad-input', `${where}: ${problem}`)
+}
+
+/** Why `t` cannot be the model's truncation, or undefined where it can. The bounds are the model's truncation policy,
+ *  as its record carries them (main/engine/sampling/truncation.ts decides them). */
+export function truncationProblem(model: ModelRecord, t: number): string | undefined {
+  const { above, atMost } = model.truncation
+  if (Number.isFinite(t) && t > above && t <= atMost) return undefined
+  return model.semantics === 'released'
+    ? `truncation ${t} is outside (${above}, ${atMost}]: ${model.name} selects BatchNorm statistics by truncation, and has them only there`
+    : `truncation threshold ${t} is outside (${above}, ${atMost}], the thresholds ${model.name} takes`
 }
 
 export function packPoints(model: ModelRecord, points: readonly Point[]): PackedPoints {

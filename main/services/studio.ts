@@ -15,7 +15,7 @@ import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
 import { createMetrics } from './metrics.ts'
 import { modelView } from './modelView.ts'
-import { packPoint, packPoints, pointClass } from './points.ts'
+import { packPoint, packPoints, pointClass, truncationProblem } from './points.ts'
 import { createSettings } from './settings.ts'
 
 export interface StudioOptions {
@@ -129,6 +129,16 @@ export function createStudio(options: StudioOptions): Studio {
       model()
       return engine.call({ op: 'sample', seed, count, truncation })
     },
+    'latents:redraw': async ({ z, start, end, seed, truncation }) => {
+      model()
+      const request = { op: 'redraw' as const, z: Float32Array.from(z), start, end, seed, truncation }
+      return engine.call(request, { transfer: [request.z.buffer] })
+    },
+    'latents:retruncate': async ({ z, from, to, seed }) => {
+      model()
+      const request = { op: 'retruncate' as const, z: Float32Array.from(z), from, to, seed }
+      return engine.call(request, { transfer: [request.z.buffer] })
+    },
     'latents:directions': async ({ kind, count, seed, y }) => {
       const m = model()
       if (y && y.length !== m.numClasses) {
@@ -180,12 +190,8 @@ export function createStudio(options: StudioOptions): Studio {
             `the open model ${m.name} takes a z of ${m.zDim} and has ${m.numClasses} classes. Open ${record.modelName} to reopen this image`,
         )
       }
-      if (m.semantics === 'released' && record.truncation > 1) {
-        throw new StudioError(
-          'failed',
-          `this PNG's truncation is ${record.truncation}, but the open model ${m.name} selects BatchNorm statistics by truncation (0 to 1). Open ${record.modelName} to reopen this image`,
-        )
-      }
+      const refused = truncationProblem(m, record.truncation)
+      if (refused) throw new StudioError('failed', `this PNG was made with ${madeWith}, and for the open model its ${refused}. Open ${record.modelName} to reopen this image`)
       const point: Point = {
         z: Float32Array.from(record.z),
         y: Float32Array.from(record.y),

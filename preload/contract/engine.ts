@@ -4,6 +4,9 @@
 import { LIMITS } from './limits.ts'
 import { s, type ChannelSchemas, type Infer } from './schema.ts'
 
+/** a truncation value as it crosses: a threshold (paper) or ψ (released); the model says which range it takes */
+export const truncationValue = s.range(LIMITS.truncation.min, LIMITS.truncation.max)
+
 const backendAttempt = s.object({
   name: s.string(),
   ok: s.boolean(),
@@ -48,8 +51,9 @@ export const modelInfo = s.object({
   /** what each chunk feeds, in words ('linear', 'block 1 (4→8)', …) */
   zChunkLabels: s.array(s.string()),
   semantics,
-  /** the truncation the studio starts from, and the range its slider offers */
-  truncation: s.object({ default: s.number(), min: s.number(), max: s.number() }),
+  /** the truncation the studio starts from, the range its slider offers, and what the model accepts: above `above`,
+   *  at most `atMost` (a typed value outside is refused with that range) */
+  truncation: s.object({ default: s.number(), min: s.number(), max: s.number(), above: s.number(), atMost: s.number() }),
   classNames: s.array(s.string()),
   /** ImageNet synset ids (n01440764, …) where the classes are ImageNet's */
   classIds: s.optional(s.array(s.string())),
@@ -86,7 +90,7 @@ export const point = s.object({
   /** soft class vector over all classes (a one-hot for a plain class, a blend otherwise) */
   y: s.floats(LIMITS.classes),
   /** the model's truncation value (see semantics) */
-  truncation: s.range(0.001, 4),
+  truncation: truncationValue,
   /** the seed z was drawn from, while z is still exactly that draw */
   seed: s.optional(s.integer(0, 2 ** 32 - 1)),
 })
@@ -135,8 +139,26 @@ export const engineChannels = {
 
   /** count latents drawn from seed under the model's semantics at this truncation: count·zDim values */
   'latents:sample': {
-    input: s.object({ seed: s.integer(0, 2 ** 32 - 1), count: s.integer(1, LIMITS.points), truncation: s.range(0.001, 4) }),
+    input: s.object({ seed: s.integer(0, 2 ** 32 - 1), count: s.integer(1, LIMITS.points), truncation: truncationValue }),
     output: s.object({ z: s.floats(LIMITS.points * LIMITS.zDim) }),
+  },
+  /** z with the values at [start, end) drawn afresh from seed under the model's truncation, the rest kept (a
+   *  hierarchical-z chunk redrawn): the engine draws every z, so the renderer never needs its own sampler */
+  'latents:redraw': {
+    input: s.object({
+      z: s.floats(LIMITS.zDim),
+      start: s.integer(0, LIMITS.zDim),
+      end: s.integer(1, LIMITS.zDim),
+      seed: s.integer(0, 2 ** 32 - 1),
+      truncation: truncationValue,
+    }),
+    output: s.object({ z: s.floats(LIMITS.zDim) }),
+  },
+  /** z drawn at truncation `from` moved to truncation `to`, as the model's semantics say: ψ scales the same values
+   *  ('released'); a threshold redraws only the values outside it ('paper') */
+  'latents:retruncate': {
+    input: s.object({ z: s.floats(LIMITS.zDim), from: truncationValue, to: truncationValue, seed: s.integer(0, 2 ** 32 - 1) }),
+    output: s.object({ z: s.floats(LIMITS.zDim) }),
   },
   /** unit directions in z: 'random' (orthonormal) or 'pca' (GANSpace: principal components of the first layer's
    *  activations over sampled latents, carried back to z by regression), strongest first */

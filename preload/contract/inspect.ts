@@ -1,6 +1,6 @@
 // The contract's inspection domain: class leakage, an image's class as a judge (a classifier or the model's own D)
 // sees it (inspect:*), and generator metrics against a folder of real images (metrics:*).
-import { point, rendered } from './engine.ts'
+import { point, rendered, truncationValue } from './engine.ts'
 import { runId } from './finetune.ts'
 import { LIMITS } from './limits.ts'
 import { s, SchemaError, type ChannelSchemas, type Infer, type Schema } from './schema.ts'
@@ -35,7 +35,7 @@ const judgeInfo = s.object({
 const classScore = s.object({ class: s.number(), name: s.string(), score: s.number() })
 
 /** A truncation of the leakage matrix: a value as the model reads it, or null for none. */
-const leakageTruncation = s.nullable(s.range(0.001, 4))
+const leakageTruncation = s.nullable(truncationValue)
 
 const leakageRequest = {
   /** the intended classes (model class indices): the matrix's rows */
@@ -107,7 +107,7 @@ const generatorMetricsRequest = {
   /** real images used at most, drawn with the seed; absent: n */
   realLimit: s.optional(s.integer(6, 100_000)),
   /** the model's truncation values (threshold, or ψ for 'released' models); null: z drawn untruncated */
-  truncations: s.list(s.nullable(s.range(0.001, 4)), 12),
+  truncations: s.list(s.nullable(truncationValue), 12),
   /** one model class, measured against its subfolder; absent or null: all classes */
   class: s.optional(s.nullable(s.integer(0, LIMITS.classes - 1))),
   /** seed of the latents, the real subset and the KID subsets; absent: 0 */

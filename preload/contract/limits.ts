@@ -17,4 +17,6 @@ export const LIMITS = {
   tags: 32,
   ortThreads: 256, // onnxruntime threads a setting may ask for
   wasmThreads: 64, // wasm training threads a setting may ask for (main/backend/threadCounts.ts: the same bound)
+  /** any model's truncation lies in here (each model's own range, ModelInfo.truncation, lies inside it) */
+  truncation: { min: 0.001, max: 4 },
 } as const

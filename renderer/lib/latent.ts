@@ -1,6 +1,6 @@
-// Geometry of z: interpolation, steps along directions, per-chunk nudges of the hierarchical latent, re-truncation,
-// and the random walk. Pure functions over Float32Array; every function returns a new array.
-import type { Semantics } from '../../preload/contract/index.ts'
+// Geometry of z: interpolation, steps along directions, per-chunk nudges of the hierarchical latent, and the random
+// walk. Pure functions over Float32Array; every function returns a new array. Drawing z from the model's truncated
+// prior is the engine's (latents:sample, latents:redraw, latents:retruncate): only it knows the model's truncation.
 import { Rng } from './random.ts'
 
 export function dot(a: Float32Array, b: Float32Array): number {
@@ -77,41 +77,6 @@ export function chunkDirection(zDim: number, start: number, end: number, seed: n
   const n = Math.sqrt(n2) || 1
   for (let i = start; i < end; i++) out[i] /= n
   return out
-}
-
-/** z with the chunk [start, end) redrawn: fresh values with the spread the model's semantics give. */
-export function resampleChunk(
-  z: Float32Array,
-  start: number,
-  end: number,
-  seed: number,
-  semantics: Semantics,
-  truncation: number,
-): Float32Array {
-  const rng = new Rng(seed)
-  const out = Float32Array.from(z)
-  const bound = semantics === 'paper' ? truncation : 2
-  const scale = semantics === 'paper' ? 1 : truncation
-  for (let i = start; i < end; i++) out[i] = truncatedNormal(rng, bound) * scale
-  return out
-}
-
-function truncatedNormal(rng: Rng, bound: number): number {
-  let x = rng.normal()
-  for (let tries = 0; Math.abs(x) >= bound && tries < 1000; tries++) x = rng.normal()
-  return Math.abs(x) >= bound ? 0 : x
-}
-
-/** z moved to a new truncation when it is no longer a seed's plain draw (a seeded z is redrawn by the back end).
- *  'released': z = ψ·TN(−2, 2), so the same TN values scale by ψ'/ψ. 'paper': values beyond the new threshold are
- *  redrawn inside it (the paper resamples, never clips); the rest stay. */
-export function retruncate(z: Float32Array, semantics: Semantics, from: number, to: number, seed = 0): Float32Array {
-  if (semantics === 'released') {
-    const k = to / from
-    return z.map((v) => v * k)
-  }
-  const rng = new Rng(seed)
-  return z.map((v) => (Math.abs(v) < to ? v : truncatedNormal(rng, to)))
 }
 
 /** One vector of count·zDim values, row i = direction i. */

@@ -1,5 +1,5 @@
 // Points of the latent space as the views handle them: copies, checks against a model, and names.
-import type { Favourite, ModelInfo, Point } from '../../preload/contract/index.ts'
+import { LIMITS, type Favourite, type ModelInfo, type Point } from '../../preload/contract/index.ts'
 import { describeClasses, topClasses } from './classes.ts'
 
 export function clonePoint(p: Point): Point {
@@ -22,10 +22,10 @@ export function pointMismatch(p: Point, model: Pick<ModelInfo, 'zDim' | 'numClas
   return null
 }
 
-/** The truncation clamped to the model's slider range and the contract's (0.001–4). */
+/** The truncation clamped to the model's slider range, inside what the contract carries. */
 export function clampTruncation(t: number, model: Pick<ModelInfo, 'truncation'>): number {
-  const lo = Math.max(0.001, model.truncation.min)
-  const hi = Math.min(4, model.truncation.max)
+  const lo = Math.max(LIMITS.truncation.min, model.truncation.min)
+  const hi = Math.min(LIMITS.truncation.max, model.truncation.max)
   return Math.min(hi, Math.max(lo, t))
 }
 

@@ -4,7 +4,6 @@
 import type { ModelInfo, Point, SessionState } from '../../preload/contract/index.ts'
 import { oneHot } from '../lib/classes.ts'
 import { Latest } from '../lib/latest.ts'
-import { retruncate } from '../lib/latent.ts'
 import { clampTruncation, pointMismatch } from '../lib/points.ts'
 import { randomSeed } from '../lib/random.ts'
 import { cursorEntry, newestBefore } from '../lib/session.ts'
@@ -29,6 +28,12 @@ const COMMIT_PAUSE_MS = 600
 export async function sampleZ(seed: number, truncation: number): Promise<Float32Array> {
   const { z } = await studio().latents.sample({ seed, count: 1, truncation })
   return z
+}
+
+/** An edited z moved from one truncation to another. The seed of any values redrawn is fixed, so a drag that comes
+ *  back to a truncation comes back to the same z. */
+async function retruncated(z: Float32Array, from: number, to: number): Promise<Float32Array> {
+  return (await studio().latents.retruncate({ z, from, to, seed: 0 })).z
 }
 
 class Current {
@@ -173,8 +178,8 @@ class Current {
   }
 
   /** Moves to truncation `t`. While dragging (`final` false) every value is previewed from the point the drag
-   *  started at; the final value is committed. A seed's z is redrawn at the new truncation (the back end knows the
-   *  semantics); an edited z is re-truncated here. */
+   *  started at; the final value is committed. A seed's z is redrawn at the new truncation, an edited z re-truncated:
+   *  both by the engine, which knows the model's semantics. */
   async setTruncation(t: number, final: boolean): Promise<void> {
     const info = model.info
     const base = this.truncationBase ?? this.point
@@ -184,7 +189,7 @@ class Current {
     const label = `truncation ${truncation.toFixed(3)}`
     try {
       const result = await this.truncationLatest.run(async () =>
-        base.seed !== undefined ? sampleZ(base.seed, truncation) : retruncate(base.z, info.semantics, base.truncation, truncation),
+        base.seed !== undefined ? sampleZ(base.seed, truncation) : retruncated(base.z, base.truncation, truncation),
       )
       if (!result) return
       const p: Point = { z: result.value, y: (this.point ?? base).y, truncation }

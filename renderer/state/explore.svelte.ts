@@ -1,7 +1,7 @@
 // Explore's moves through z: directions (random orthonormal or PCA) with a step size, per-chunk nudges of the
 // hierarchical latent, and the random walk. Kept outside the view so they survive switching views.
 import type { Point } from '../../preload/contract/index.ts'
-import { chunkDirection, chunkRanges, directionAt, resampleChunk, step, walkStep, type WalkState } from '../lib/latent.ts'
+import { chunkDirection, chunkRanges, directionAt, step, walkStep, type WalkState } from '../lib/latent.ts'
 import { Latest } from '../lib/latest.ts'
 import { mixSeed, randomSeed } from '../lib/random.ts'
 import { studio } from '../lib/studio.ts'
@@ -115,15 +115,20 @@ class Explore {
     current.set({ z, y: p.y, truncation: p.truncation }, { commit: 'later', view: 'explore', label: `nudge ${range.label} ${sign > 0 ? '+' : '−'}` })
   }
 
-  /** Redraws one chunk of z, keeping the rest. */
-  resample(chunk: number): void {
+  /** Redraws one chunk of z (the engine draws it under the model's truncation), keeping the rest. */
+  async resample(chunk: number): Promise<void> {
     const info = model.info
     const p = current.point
     if (!info || !p) return
     const range = chunkRanges(info.zChunks, info.zChunkLabels, info.zDim)[chunk]
     if (!range) return
-    const z = resampleChunk(p.z, range.start, range.end, randomSeed(), info.semantics, p.truncation)
-    current.set({ z, y: p.y, truncation: p.truncation }, { commit: 'now', view: 'explore', label: `redraw ${range.label}` })
+    try {
+      const { z } = await studio().latents.redraw({ z: p.z, start: range.start, end: range.end, seed: randomSeed(), truncation: p.truncation })
+      if (current.point !== p) return // the point moved on while the engine drew: this redraw is stale
+      current.set({ z, y: p.y, truncation: p.truncation }, { commit: 'now', view: 'explore', label: `redraw ${range.label}` })
+    } catch (e) {
+      notices.fail(`Could not redraw ${range.label}`, e)
+    }
   }
 
   newNudges(): void {

@@ -5,6 +5,7 @@ import { oneHot } from '../lib/classes.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { consecutiveSeeds, gridRows, truncationValues, type GridCell, type GridMode, type GridSpec } from '../lib/grid.ts'
 import { clampInt, clampNumber } from '../lib/numbers.ts'
+import { clampTruncation } from '../lib/points.ts'
 import { randomSeed } from '../lib/random.ts'
 import { studio } from '../lib/studio.ts'
 import { sampleZ } from './current.svelte.ts'
@@ -40,16 +41,16 @@ class TruncationGrid {
   adopt(info: ModelInfo): void {
     if (this.settingsFor === info.hash) return
     this.settingsFor = info.hash
-    this.from = Math.max(0.001, info.truncation.min)
-    this.to = info.truncation.max
+    this.from = clampTruncation(info.truncation.min, info)
+    this.to = clampTruncation(info.truncation.max, info)
     this.classes = info.numClasses <= 6 ? Array.from({ length: info.numClasses }, (_, i) => i) : [0]
     this.result = null
   }
 
   /** The grid the settings describe, within the model's truncation range and the view's size limits. */
   spec(info: ModelInfo): GridSpec {
-    const lo = Math.max(0.001, info.truncation.min)
-    const hi = Math.min(4, info.truncation.max)
+    const lo = clampTruncation(info.truncation.min, info)
+    const hi = clampTruncation(info.truncation.max, info)
     const a = clampNumber(this.from, lo, hi, lo)
     const b = clampNumber(this.to, lo, hi, hi)
     const truncations = truncationValues(Math.min(a, b), Math.max(a, b), clampInt(this.columns, 1, 10, 6))

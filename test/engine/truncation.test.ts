@@ -111,11 +111,16 @@ describe("a model's truncation policy", () => {
     expect(redrawn.slice(2, 5)).not.toEqual(z.slice(2, 5))
     expect(Math.max(...redrawn.slice(2, 5).map(Math.abs))).toBeLessThan(0.5)
     expect(() => paper.redraw(z, 6, 9, new Random(1), 1)).toThrow(/cannot redraw values 6…9 of a z of 8 values/)
+    // released: the redrawn values are ψ · TN(−2, 2)
+    const psi = released.redraw(new Float32Array(8).fill(5), 0, 8, new Random(2), 0.25)
+    for (const v of psi) expect(Math.abs(v)).toBeLessThan(0.5)
   })
 
   it('moves z to a new truncation: ψ scales the same values; a threshold resamples only what falls outside it', () => {
     const z = Float32Array.from([0.1, -0.3, 0.2, 0.05])
     expect([...released.retruncate(z, 0.4, 0.8, new Random(1))]).toEqual([...z].map((v) => Math.fround((v * 0.8) / 0.4)))
+    const back = released.retruncate(released.retruncate(z, 0.4, 0.8, new Random(1)), 0.8, 0.4, new Random(1))
+    back.forEach((v, i) => expect(v).toBeCloseTo(z[i], 6)) // a released z goes back and forth unchanged
     const wide = Float32Array.from([0.1, -1.5, 0.2, 2.5])
     const moved = paper.retruncate(wide, 3, 1, new Random(2))
     expect(moved[0]).toBe(wide[0])

@@ -200,7 +200,7 @@ describe('errors as the views show them', () => {
 })
 
 describe('points', () => {
-  const model = { zDim: 3, numClasses: 2, truncation: { default: 0.5, min: 0.04, max: 2 } }
+  const model = { zDim: 3, numClasses: 2, truncation: { default: 0.5, min: 0.04, max: 2, above: 0, atMost: 4 } }
   const p = { z: Float32Array.from([1, 2, 3]), y: Float32Array.from([0, 1]), truncation: 0.5, seed: 9 }
 
   it('copies a point so edits to the copy leave it alone', () => {
@@ -220,7 +220,7 @@ describe('points', () => {
   it('clamps truncation to the model range and the contract', () => {
     expect(clampTruncation(0.001, model)).toBe(0.04)
     expect(clampTruncation(9, model)).toBe(2)
-    expect(clampTruncation(9, { truncation: { default: 1, min: 0, max: 10 } })).toBe(4)
+    expect(clampTruncation(9, { truncation: { default: 1, min: 0, max: 10, above: 0, atMost: 10 } })).toBe(4)
   })
 
   it('names a point by its classes and seed', () => {

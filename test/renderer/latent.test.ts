@@ -1,4 +1,4 @@
-// The geometry of z the views move through: interpolation, steps, per-chunk nudges, re-truncation and the walk.
+// The geometry of z the views move through: interpolation, steps, per-chunk nudges and the walk.
 import { describe, expect, it } from 'vitest'
 import {
   chunkDirection,
@@ -6,8 +6,6 @@ import {
   directionAt,
   lerp,
   norm,
-  resampleChunk,
-  retruncate,
   slerp,
   step,
   walkStep,
@@ -79,37 +77,6 @@ describe('hierarchical z chunks', () => {
     const z = new Rng(3).normals(10)
     const back = step(step(z, d, 0.7), d, -0.7)
     back.forEach((v, i) => expect(v).toBeCloseTo(z[i], 5))
-  })
-
-  it('redraws a chunk inside the truncation bound and keeps the rest', () => {
-    const z = new Float32Array(12).fill(5)
-    const paper = resampleChunk(z, 4, 8, 7, 'paper', 0.5)
-    expect(Array.from(paper.slice(0, 4))).toEqual([5, 5, 5, 5])
-    expect(Array.from(paper.slice(8))).toEqual([5, 5, 5, 5])
-    for (const v of paper.slice(4, 8)) expect(Math.abs(v)).toBeLessThan(0.5)
-    const released = resampleChunk(z, 4, 8, 7, 'released', 0.5)
-    for (const v of released.slice(4, 8)) expect(Math.abs(v)).toBeLessThan(2 * 0.5)
-  })
-})
-
-describe('re-truncating an edited z', () => {
-  it("'released' scales z by ψ'/ψ, so going back restores it", () => {
-    const z = f(0.4, -0.8, 1.2)
-    const there = retruncate(z, 'released', 0.8, 0.4)
-    expect(Array.from(there)).toEqual([0.2, -0.4, 0.6].map((x) => expect.closeTo(x, 6)))
-    const back = retruncate(there, 'released', 0.4, 0.8)
-    back.forEach((v, i) => expect(v).toBeCloseTo(z[i], 6))
-  })
-
-  it("'paper' redraws only the values beyond the new threshold (never clips them to it)", () => {
-    const z = f(0.1, -0.2, 1.5, -2.5)
-    const out = retruncate(z, 'paper', 3, 0.5)
-    expect(out[0]).toBeCloseTo(0.1, 6)
-    expect(out[1]).toBeCloseTo(-0.2, 6)
-    for (const v of out.slice(2)) {
-      expect(Math.abs(v)).toBeLessThan(0.5)
-      expect(Math.abs(v)).not.toBe(0.5)
-    }
   })
 })
 

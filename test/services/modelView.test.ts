@@ -16,7 +16,7 @@ const record: ModelRecord = {
   zChunks: [20, 20, 20, 20],
   zChunkLabels: ['linear', 'block 1 (4→8)', 'block 2 (8→16)', 'block 3 (16→32)'],
   semantics: 'released',
-  truncation: { default: 0.4, min: 0.02, max: 1 },
+  truncation: { default: 0.4, min: 0.02, max: 1, above: 0, atMost: 1 },
   classNames: ['goldfish', 'tench'],
   classIds: ['n01443537', 'n01440764'],
   parameters: { G: 1234, D: 567 },

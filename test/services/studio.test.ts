@@ -84,6 +84,20 @@ describe('the studio', () => {
     expect(await api.classes.search({ query: '3' })).toEqual([{ index: 3, name: 'Dress' }])
   })
 
+  it('draws every z in the engine: a chunk redrawn, z moved to another truncation, refusals in the model\'s range', async () => {
+    expect(model.truncation).toMatchObject({ above: 0, atMost: 4 }) // the paper's threshold, from the model's policy
+    const { z } = await api.latents.sample({ seed: 5, count: 1, truncation: 2 })
+    const redrawn = await api.latents.redraw({ z, start: 20, end: 40, seed: 3, truncation: 0.5 })
+    expect(Array.from(redrawn.z.slice(0, 20))).toEqual(Array.from(z.slice(0, 20)))
+    expect(Array.from(redrawn.z.slice(40))).toEqual(Array.from(z.slice(40)))
+    expect(Math.max(...Array.from(redrawn.z.slice(20, 40), Math.abs))).toBeLessThan(0.5)
+    expect(sameBytes((await api.latents.redraw({ z, start: 20, end: 40, seed: 3, truncation: 0.5 })).z, redrawn.z)).toBe(true)
+    const narrowed = await api.latents.retruncate({ z, from: 2, to: 0.7, seed: 1 })
+    z.forEach((v, i) => (Math.abs(v) < 0.7 ? expect(narrowed.z[i]).toBe(v) : expect(Math.abs(narrowed.z[i])).toBeLessThan(0.7)))
+    expect(await failure(api.latents.redraw({ z, start: 100, end: 140, seed: 3, truncation: 1 }))).toMatchObject({ code: 'bad-input', message: expect.stringMatching(/no values 100…140/) })
+    expect(await failure(api.latents.redraw({ z: z.slice(1), start: 0, end: 4, seed: 3, truncation: 1 }))).toMatchObject({ code: 'bad-input', message: expect.stringContaining(`z has ${model.zDim - 1} values`) })
+  })
+
   it('samples truncated latents and renders them as RGBA', async () => {
     const { z } = await api.latents.sample({ seed: 4, count: 3, truncation: 0.5 })
     expect(z.length).toBe(3 * model.zDim)

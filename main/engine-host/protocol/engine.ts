@@ -46,8 +46,9 @@ export interface ModelRecord {
   /** how the model reads a point's truncation: the threshold z was resampled at ('paper'), or ψ, which also selects
    *  the generator's BatchNorm statistics ('released') */
   semantics: 'paper' | 'released'
-  /** the truncation to start from, and the range worth offering */
-  truncation: { default: number; min: number; max: number }
+  /** the truncation to start from, the range worth offering, and what the model accepts (above `above`, at most
+   *  `atMost`): the model's truncation policy (main/engine/sampling/truncation.ts) as data */
+  truncation: { default: number; min: number; max: number; above: number; atMost: number }
   classNames: string[]
   /** ImageNet synset ids where the classes are ImageNet's */
   classIds?: string[]
@@ -72,7 +73,12 @@ export interface Operations extends InspectOperations, MetricsOperations {
   open: { request: { path: string; modelsDir: string }; result: ModelRecord }
   /** resourcesDir/default-model, else the random stand-in saved once under modelsDir/random-default */
   openDefault: { request: { resourcesDir: string; modelsDir: string }; result: ModelRecord }
+  /** count latents drawn from seed under the model's truncation: count·zDim values */
   sample: { request: { seed: number; count: number; truncation: number }; result: { z: Float32Array } }
+  /** z with the values at [start, end) drawn afresh (from seed) under the truncation, the rest kept */
+  redraw: { request: { z: Float32Array; start: number; end: number; seed: number; truncation: number }; result: { z: Float32Array } }
+  /** z drawn under truncation `from` moved to truncation `to` (the model's semantics say how) */
+  retruncate: { request: { z: Float32Array; from: number; to: number; seed: number }; result: { z: Float32Array } }
   /** RGBA pixels [count, R, R, 4] */
   render: { request: { points: PackedPoints }; result: { width: number; height: number; count: number; pixels: Uint8Array } }
   directions: {

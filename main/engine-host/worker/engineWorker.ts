@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../backend/backend.ts'
 import { Random } from '../../engine/sampling/random.ts'
 import { tf } from '../../engine/tf.ts'
-import { sampleLatents, truncationFor } from '../../engine/sampling/truncation.ts'
+import type { TruncationPolicy } from '../../engine/sampling/truncation.ts'
 import { rgbToRgba } from '../../images/raster.ts'
 import { directions } from './directions.ts'
 import { pointPng, sequenceFile } from './exports.ts'
@@ -68,12 +68,21 @@ const handlers: Handlers<Operations, Job> = {
     return replaceModel(await withPreviews(await openDefault(request.resourcesDir, request.modelsDir, job), request.modelsDir, job))
   },
   async sample(request) {
-    const { config } = model()
-    const truncation = truncationFor(config.nStats, request.truncation)
-    if (truncation.kind === 'released' && !(truncation.psi <= 1)) {
-      throw new HostError('bad-input', `${modelOpen().info.name} selects BatchNorm statistics by truncation: use a value in (0, 1], not ${request.truncation}`)
+    return { z: truncation(request.truncation).sample(new Random(request.seed), request.count, request.truncation) }
+  },
+  async redraw({ z, start, end, seed, truncation: t }) {
+    const policy = truncation(t)
+    checkZ(z)
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= z.length)) {
+      throw new HostError('bad-input', `there are no values ${start}…${end} to redraw in a z of ${z.length} values`)
     }
-    return { z: sampleLatents(new Random(request.seed), request.count, config.zDim, truncation) }
+    return { z: policy.redraw(z, start, end, new Random(seed), t) }
+  },
+  async retruncate({ z, from, to, seed }) {
+    const policy = truncation(from)
+    truncation(to)
+    checkZ(z)
+    return { z: policy.retruncate(z, from, to, new Random(seed)) }
   },
   async render(request, job) {
     const open = modelOpen()
@@ -90,6 +99,19 @@ const handlers: Handlers<Operations, Job> = {
   async sequence(request, job) {
     return { bytes: await sequenceFile(modelOpen(), request.points, request.format, request.fps, request.baseName, job) }
   },
+}
+
+/** The open model's truncation policy, once `t` is a truncation it accepts (else a bad-input error in its words). */
+function truncation(t: number): TruncationPolicy {
+  const open = modelOpen()
+  const problem = open.model.truncation.problem(t)
+  if (problem) throw new HostError('bad-input', `${open.info.name}: ${problem}`)
+  return open.model.truncation
+}
+
+function checkZ(z: Float32Array): void {
+  const { zDim } = modelOpen().model.config
+  if (z.length !== zDim) throw new HostError('bad-input', `z has ${z.length} values, but ${modelOpen().info.name} takes ${zDim}`)
 }
 
 serveRequests<Operations, Job>(port, {

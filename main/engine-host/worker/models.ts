@@ -11,7 +11,7 @@ import { configFile, weightsFile } from '../../disk/nativeFormat.ts'
 import type { ModelManifest } from '../../engine/manifest.ts'
 import { FASHION_MNIST_CLASSES } from '../../data/fashionMnist.ts'
 import { classIds, classNames } from '../../engine/classes.ts'
-import { defaultConfig, type ModelConfig } from '../../engine/config.ts'
+import { defaultConfig } from '../../engine/config.ts'
 import { BigGANModel } from '../../engine/model.ts'
 import { BigGANGenerator } from '../../engine/networks/biggan.ts'
 import type { Inference } from '../../onnx/select.ts'
@@ -254,7 +254,7 @@ export function modelRecord(
     zDim: config.zDim,
     zChunks,
     zChunkLabels,
-    ...truncationOffer(config),
+    ...truncationOffer(model),
     classNames: classNames(config),
     ...(ids ? { classIds: ids } : {}),
     parameters: model.parameterCounts(),
@@ -266,14 +266,11 @@ export function modelRecord(
   }
 }
 
-/** How the model reads a point's truncation, the truncation the studio starts from and the range it offers: decided
- *  here alone, from the config, so that one truncation policy can take its place. A model with several BatchNorm
- *  statistics rows ('released') selects them by ψ on [0, 1]; otherwise ('paper') truncation is the threshold of the
- *  resampled normal. */
-function truncationOffer(config: ModelConfig): Pick<ModelRecord, 'semantics' | 'truncation'> {
-  return config.nStats > 1
-    ? { semantics: 'released', truncation: { default: 0.4, min: 0.02, max: 1 } }
-    : { semantics: 'paper', truncation: { default: 1, min: 0.05, max: 3 } }
+/** How the model reads a point's truncation, where the studio starts and what it offers and accepts: the model's
+ *  truncation policy, as the record carries it across. */
+function truncationOffer(model: BigGANModel): Pick<ModelRecord, 'semantics' | 'truncation'> {
+  const { semantics, range, accepts } = model.truncation
+  return { semantics, truncation: { ...range, above: accepts.above, atMost: accepts.atMost } }
 }
 
 /** A folder's name, without the `-<hash8>` an import adds; a training run's latest/, best/ or checkpoint folder is

@@ -4,7 +4,6 @@
 // G's BatchNorm statistics, so only points with the same truncation share a batch; under 'paper' semantics the
 // truncation only shaped z and every batch runs at ψ = 1. A point's pixels do not depend on its batch: eval-mode G
 // treats each row on its own, so the same point gives the same bytes wherever it is rendered.
-import { statisticsTruncation, truncationFor } from '../../engine/sampling/truncation.ts'
 import { toPixels } from '../../engine/pixels.ts'
 import { HostError } from '../protocol/errors.ts'
 import type { Job } from './job.ts'
@@ -26,14 +25,10 @@ export function checkPoints(open: OpenModel, points: PackedPoints): void {
       `the points do not fit ${open.info.name}: it takes z of ${zDim} and y of ${numClasses} values per point`,
     )
   }
-  if (open.info.semantics === 'released') {
-    const i = points.truncation.findIndex((t) => !(t > 0 && t <= 1))
-    if (i >= 0) {
-      throw new HostError(
-        'bad-input',
-        `point ${i} has truncation ${points.truncation[i]}, but ${open.info.name} selects BatchNorm statistics by truncation: use a value in (0, 1]`,
-      )
-    }
+  const policy = open.model.truncation
+  for (let i = 0; i < count; i++) {
+    const problem = policy.problem(points.truncation[i])
+    if (problem) throw new HostError('bad-input', `point ${i} of ${open.info.name}: ${problem}`)
   }
 }
 
@@ -41,7 +36,7 @@ export function checkPoints(open: OpenModel, points: PackedPoints): void {
  *  otherwise all points of one truncation together. */
 export function planBatches(open: OpenModel, points: PackedPoints, inOrder: boolean): number[][] {
   const size = batchSize(open.model.config.resolution)
-  const released = open.info.semantics === 'released'
+  const released = open.model.truncation.semantics === 'released'
   const key = (i: number): number => (released ? points.truncation[i] : 1)
   const batches: number[][] = []
   if (inOrder) {
@@ -75,7 +70,7 @@ export async function* renderBatches(
   batches: number[][],
   job: Job,
 ): AsyncGenerator<{ indices: number[]; rgb: Uint8Array }> {
-  const { model, info } = open
+  const { model } = open
   // the runtime the worker chose for this model (previews.ts), else the engine itself
   const generate = open.previews ? open.previews.generate : model.generate.bind(model)
   const { zDim, numClasses } = model.config
@@ -88,7 +83,7 @@ export async function* renderBatches(
       y.set(points.y.subarray(p * numClasses, (p + 1) * numClasses), row * numClasses)
     })
     const t = points.truncation[indices[0]]
-    const psi = info.semantics === 'released' ? statisticsTruncation(truncationFor(model.config.nStats, t)) : 1
+    const psi = model.truncation.statisticsPsi(t)
     const images = await generate(z, y, { truncation: psi })
     yield { indices, rgb: toPixels(images) }
   }

@@ -44,9 +44,8 @@ export function misfit(open: OpenModel, p: WatchedPoint): string | undefined {
   const { zDim, numClasses } = open.model.config
   if (p.z.length !== zDim) return `its z has ${p.z.length} values; this checkpoint takes ${zDim}`
   if (p.y.length > numClasses) return `it has ${p.y.length} classes; this checkpoint has ${numClasses}`
-  if (open.info.semantics === 'released' && !(p.truncation > 0 && p.truncation <= 1)) {
-    return `its truncation ${p.truncation} is outside (0, 1], where this checkpoint selects BatchNorm statistics`
-  }
+  const problem = open.model.truncation.problem(p.truncation)
+  if (problem) return `its ${problem}`
   return undefined
 }
 

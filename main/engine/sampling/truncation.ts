@@ -150,8 +150,8 @@ export function truncationPolicy(config: Pick<ModelConfig, 'nStats' | 'statsMode
     problem(t) {
       if (Number.isFinite(t) && t > accepts.above && t <= accepts.atMost) return undefined
       return released
-        ? `truncation ψ must be in (0, 1], not ${t}: this model's truncation selects BatchNorm statistics, which the released weights only have on that range`
-        : `the truncation threshold must be in (0, ${PAPER_MAX}], not ${t}`
+        ? `truncation ${t} is outside (0, 1]: this model's truncation selects BatchNorm statistics, which the released weights have only on that range`
+        : `truncation threshold ${t} is outside (0, ${PAPER_MAX}]`
     },
     of: (t) => truncationFor(config.nStats, t),
     sample: (rng, count, t) => sampleLatents(rng, count, config.zDim, policy.of(t)),
