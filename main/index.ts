@@ -1,7 +1,8 @@
 // Electron bootstrap: one instance, one locked-down window showing the bundled renderer from app://studio, the app
 // menu, the app data folder, and the wiring of the library (main/store), the studio's services (main/services, whose
 // engine runs in a worker thread) and IPC (main/ipc). It decides nothing about the studio itself.
-// Follows the Electron security checklist (shared/reference/reliability.md §1).
+// Follows Electron's own security checklist (its docs/tutorial/security.md: context isolation, sandbox, no Node
+// in the renderer, a strict CSP, no navigation or new windows, IPC senders checked).
 import { app, BrowserWindow, dialog, Menu, net, protocol, session, type MenuItemConstructorOptions } from 'electron'
 import { extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'

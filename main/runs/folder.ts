@@ -27,7 +27,7 @@ import { previewPng } from './preview.ts'
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'failed'
 
-/** What every run.json holds, whatever adapted the model: a training loop (RunInfo) or BSA (finetune/bsaRun.ts). */
+/** What every run.json holds, whatever adapted the model: a training loop (RunInfo) or BSA (bsa.ts). */
 export interface RunRecord {
   format: typeof runFormat
   version: 1

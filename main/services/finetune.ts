@@ -1,5 +1,5 @@
 // The fine-tune view's back end: the handlers of data:*, finetune:* and runs:*, over the training workers
-// (engine-host/trainClient.ts) and the library's runs table. A run fine-tunes the model the engine has open (its
+// (engine-host/client/trainClient.ts) and the library's runs table. A run fine-tunes the model the engine has open (its
 // native folder) on a worker of its own, into <dataDir>/runs/<id>-<name>/, a run folder the CLI reads and resumes
 // too. The row in the library follows the run: 'running' while a worker trains it, then what it ended as; its step
 // is the newest checkpoint's. One run trains at a time.

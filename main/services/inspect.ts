@@ -1,4 +1,4 @@
-// The class-leakage inspection's back end (issue 5): the handlers of inspect:*, over the engine worker that holds the
+// The class-leakage inspection's back end: the handlers of inspect:*, over the engine worker that holds the
 // model (engine-host/inspectJobs.ts does the work there, tfjs included). Here: checking requests against the open
 // model, naming jobs for progress and cancellation, and finding a run's folder for leakage over its checkpoints.
 import { StudioError, type Input, type JudgeSpec, type Point, type StudioEvent } from '../../preload/contract/index.ts'

@@ -1,4 +1,4 @@
-// Generator metrics' back end (issue 5): the handlers of metrics:*, over the engine worker that holds the model
+// Generator metrics' back end: the handlers of metrics:*, over the engine worker that holds the model
 // (engine-host/metricsJobs.ts measures there, tfjs included) and the library that keeps every measurement with its
 // extractor's hash and the sample counts. Here: checking requests against the open model, naming the job for progress
 // and cancellation, and storing what came back.

@@ -1,7 +1,7 @@
-// Who may talk to web mode's server (reliability.md §5): requests must name our own host (DNS rebinding), WebSocket
-// upgrades must come from our own page (cross-site WebSocket hijacking), and the page and the API need the launch
-// token. Pure functions of the request's headers, so that each rule is tested on its own; none of them throws on a
-// malformed header.
+// Who may talk to web mode's server, which listens on 127.0.0.1 but is reachable by any page the user opens:
+// requests must name our own host (DNS rebinding), WebSocket upgrades must come from our own page (cross-site
+// WebSocket hijacking), and the page and the API need the launch token. Pure functions of the request's headers,
+// so that each rule is tested on its own; none of them throws on a malformed header.
 import { createHash, timingSafeEqual } from 'node:crypto'
 
 /** The request's Host if it is one of ours (`127.0.0.1:PORT` or `localhost:PORT`, any case), lower-cased; else

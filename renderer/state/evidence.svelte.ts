@@ -1,4 +1,4 @@
-// D's class evidence under Explore's image (issue 5): asked for once the render has settled, after a short pause, so
+// D's class evidence under Explore's image: asked for once the render has settled, after a short pause, so
 // a slider drag or a walk asks only for where it stops; the back end drops a queued older request, and an answer
 // for a point no longer shown is dropped here.
 import type { Output, Point } from '../../preload/contract/index.ts'

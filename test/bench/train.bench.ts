@@ -12,7 +12,7 @@
 // two warm-ups, with torch.set_num_threads(1) and (2). The ratio is engine ms / PyTorch ms (> 1: the engine is slower).
 //
 // Options: --backends wasm[,cpu]  --only a|b  --runs N  --torch-steps N  --torch-threads 1,2  --ch128 N
-//          --wasm-threads N|max (wasm's threaded build, main/engine/wasmThreads.ts; one count per run: a started wasm
+//          --wasm-threads N|max (wasm's threaded build, main/backend/wasmThreads.ts; one count per run: a started wasm
 //          backend keeps its pool, so run the script once per count to compare)
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'

@@ -1,4 +1,4 @@
-// The main thread's side of the engine worker: it starts the worker (worker.ts under tsx from source, the bundled
+// The main thread's side of the engine worker: it starts the worker (worker/engineWorker.ts under tsx from source, the bundled
 // engineWorker.js otherwise), keeps the queue of requests, sends them one at a time and routes replies and progress
 // back by sequence number. TensorFlow.js never loads on this thread, and nothing here computes: the main event loop
 // only packs arrays and passes messages.

@@ -1,4 +1,4 @@
-// The main thread's side of the training workers (trainWorker.ts): a tools worker, started on first use and kept,
+// The main thread's side of the training workers (worker/trainWorker.ts): a tools worker, started on first use and kept,
 // for scans, plans, checkpoint renders and run-folder reads; and one worker per run, started with the run and ended
 // with it, so a fine-tune trains on its own thread while previews (the engine worker) and the tools stay quick.
 // TensorFlow.js never loads on this thread: it only passes messages.

@@ -1,6 +1,6 @@
-// The class-leakage inspection operations (issue 5) between the main thread and the engine worker: what each request
-// carries and what its reply holds. Kept apart from protocol.ts so that the main thread's side reads these types
-// without reaching the engine (tfjs stays in the worker); inspectJobs.ts serves them.
+// The class-leakage inspection operations between the main thread and the engine worker: what each request
+// carries and what its reply holds. Kept apart from engine.ts so that the main thread's side reads these types
+// without reaching the engine (tfjs stays in the worker); worker/inspectJobs.ts serves them.
 import type { PackedPoint } from './points.ts'
 
 /** Who says which class an image shows: the default for the model (the bundled Fashion-MNIST classifier for a model

@@ -1,6 +1,6 @@
-// The generator-metrics operations (issue 5) between the main thread and the engine worker: what each request carries
-// and what its reply holds. Kept apart from protocol.ts so that the main thread's side reads these types without
-// reaching the engine (tfjs stays in the worker); metricsJobs.ts serves them.
+// The generator-metrics operations between the main thread and the engine worker: what each request carries
+// and what its reply holds. Kept apart from engine.ts so that the main thread's side reads these types without
+// reaching the engine (tfjs stays in the worker); worker/metricsJobs.ts serves them.
 
 /** The feature space: the bundled Fashion-MNIST classifier, the model's D, or a user's TensorFlow.js or studio
  *  classifier folder; 'default' is the bundled classifier for a model with its classes, else D. */

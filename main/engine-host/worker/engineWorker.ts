@@ -1,5 +1,5 @@
 // The engine worker: the one thread where TensorFlow.js runs. It holds one model and serves the client's requests
-// one at a time (protocol.ts), checking the shared cancel flag between batches. Built as out/main/engineWorker.js.
+// one at a time (protocol/engine.ts), checking the shared cancel flag between batches. Built as out/main/engineWorker.js.
 import { parentPort, workerData } from 'node:worker_threads'
 import { initBackend } from '../../backend/backend.ts'
 import { Random } from '../../engine/sampling/random.ts'
@@ -19,7 +19,7 @@ import { openPreviews } from './previews.ts'
 import { renderRgb } from './render.ts'
 import { serveRequests } from './serve.ts'
 
-if (!parentPort) throw new Error('engine-host/worker.ts runs as a worker thread; start it through EngineClient')
+if (!parentPort) throw new Error('engine-host/worker/engineWorker.ts runs as a worker thread; start it through EngineClient')
 const port = parentPort
 const cancelled = new Int32Array((workerData as WorkerData).cancel)
 const backend = initBackend()

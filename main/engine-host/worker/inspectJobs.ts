@@ -1,4 +1,4 @@
-// Class-leakage inspection in the worker (issue 5): D's class evidence for a point's image, the leakage matrix over
+// Class-leakage inspection in the worker: D's class evidence for a point's image, the leakage matrix over
 // truncations and over a run's checkpoints, saliency, and a leakage cell's images. Each is a thin step over
 // main/engine/inspect; what crosses back is typed arrays and numbers. A judge other than D (the bundled classifier, a
 // user's folder) is loaded here, once, and kept until another is asked for: its weights never reach the main thread.

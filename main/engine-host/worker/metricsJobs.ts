@@ -1,4 +1,4 @@
-// Generator metrics in the worker (issue 5): the open model's diversity–fidelity curve against a folder of real images
+// Generator metrics in the worker: the open model's diversity–fidelity curve against a folder of real images
 // in a named extractor's feature space, a thin step over main/engine/inspect (generatorMetrics.ts, realImages.ts) that
 // reads the folder, measures, and saves the curve into the model folder's metrics/ where that folder is the user's.
 // What crosses back is numbers and names; the extractor is opened for the request and freed after it.

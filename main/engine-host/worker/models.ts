@@ -294,7 +294,7 @@ function describeProvenance(manifest: ModelManifest): string {
           ? `${p.source === 'train' ? 'trained' : 'fine-tuned'} with BigGAN Studio${p.from ? ` from ${p.from}` : ''}`
           : `${p.source}${p.from ? ` from ${p.from}` : ''}`
   const when = p.createdAt ? ` on ${p.createdAt.slice(0, 10)}` : ''
-  // a training run's lineage (runs since issue 5 record it): the parent's weights, the images, the method
+  // a training run's lineage (what newer runs record in each checkpoint's provenance): the parent's weights, the images, the method
   const lineage = [
     ...(p.parent ? [`parent model ${p.parent.contentHash.slice(0, 8)}`] : []),
     ...(p.data ? [`images ${p.data.dir} (content ${p.data.contentHash.slice(0, 12)})`] : []),

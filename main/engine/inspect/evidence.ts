@@ -1,4 +1,4 @@
-// D's class evidence per image (issue 5, class-leakage inspection). A projection discriminator (Miyato & Koyama 2018)
+// D's class evidence per image, for the class-leakage inspection. A projection discriminator (Miyato & Koyama 2018)
 // scores D(x, y) = w·φ(x) + b + ⟨y E_SN, φ(x)⟩, linear in y, so the evidence for class k is
 //   evidence_k(x) = ⟨E_SN[k], φ(x)⟩ = ∂D/∂y_k = D(x, onehot k) − D(x, 0)
 // (finetune/newClass.ts classEvidence sums the same quantity over a folder). Here it is per image and for every class

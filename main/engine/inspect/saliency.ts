@@ -1,4 +1,4 @@
-// Saliency (issue 5): which pixels drive a class's score. The map is |∂score/∂x| per pixel, the largest over the
+// Saliency: which pixels drive a class's score. The map is |∂score/∂x| per pixel, the largest over the
 // three channels (Simonyan et al. 2014's gradient saliency), divided by its maximum so that it lies in [0, 1]. The
 // score is the judge's: D's class evidence ⟨E_SN[k], φ(x)⟩ for the 'discriminator' extractor, a classifier's logit
 // (a log-probability when the model ends in a softmax). Choose k = the foreign (detected) class to see where it leaks in.
