@@ -1,7 +1,7 @@
-// The main thread's side of the engine worker: it starts the worker (worker/engineWorker.ts under tsx from source, the bundled
-// engineWorker.js otherwise), keeps the queue of requests, sends them one at a time and routes replies and progress
-// back by sequence number. TensorFlow.js never loads on this thread, and nothing here computes: the main event loop
-// only packs arrays and passes messages.
+// The main thread's side of the engine worker: it starts the worker (worker/engineWorker.ts under tsx from source, the
+// bundled engineWorker.js otherwise), keeps the queue of requests, sends them one at a time and routes replies and
+// progress back by sequence number. TensorFlow.js never loads on this thread, and nothing here computes: the main event
+// loop only packs arrays and passes messages.
 //
 // Supersession: a render carries a `view`; a newer request for the same view replaces one still queued (which
 // rejects with HostError('superseded')), so the latest slider value wins while the one already running finishes.

@@ -1,6 +1,6 @@
-// The main thread's side of the training workers (worker/trainWorker.ts): a tools worker, started on first use and kept,
-// for scans, plans, checkpoint renders and run-folder reads; and one worker per run, started with the run and ended
-// with it, so a fine-tune trains on its own thread while previews (the engine worker) and the tools stay quick.
+// The main thread's side of the training workers (worker/trainWorker.ts): a tools worker, started on first use and
+// kept, for scans, plans, checkpoint renders and run-folder reads; and one worker per run, started with the run and
+// ended with it, so a fine-tune trains on its own thread while previews (the engine worker) and the tools stay quick.
 // TensorFlow.js never loads on this thread: it only passes messages.
 //
 // Stopping a run (pause, cancel) writes the run's request seq into the worker's shared stop flag: the run finishes
