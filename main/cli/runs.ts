@@ -92,8 +92,9 @@ export async function resumeCommand(ctx: CommandContext, fixed: string[], what: 
   try {
     return await runWithProgress(ctx, (listener) => resumeRun(out, { ...(steps !== undefined ? { steps } : {}), ...(dataDir !== undefined ? { dataDir } : {}) }, listener))
   } catch (e) {
+    // nothing left to train is not a failure: say so, and how to train further
     if ((e as { name?: string; code?: string }).name === 'RunError' && (e as { code?: string }).code === 'complete') {
-      ctx.out(`${out}: ${(e as Error).message.replace('give more steps', 'give --steps N')}`)
+      ctx.out((e as Error).message.replace('give more steps', 'give --steps N'))
       return 0
     }
     throw e

@@ -176,7 +176,7 @@ export async function bsaResumePoint(run: RunFolder<BsaRunInfo>, options: { step
     const { json } = loaded.checkpoint
     const steps = options.steps ?? json.settings.steps
     if (steps < json.step) throw new RunError('steps-below', `${steps} steps is below the ${json.step} steps this run has already adapted`)
-    if (steps <= json.step) throw new RunError('complete', `this run has already adapted all ${json.step} steps: give more steps to adapt further`)
+    if (steps <= json.step) throw new RunError('complete', `this run has already adapted all ${json.step} steps: give more steps to adapt further`, run.dir)
     if (steps !== json.settings.steps) {
       json.settings = { ...json.settings, steps }
       await run.update({ bsa: { ...run.info.bsa, steps } })
