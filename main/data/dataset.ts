@@ -15,7 +15,7 @@ import { readImageBytes } from './read'
 import { scanImageFolder, type ScannedFile } from './scan'
 import { checkHeldOutOptions, chooseHeldOut, DEFAULT_HELD_OUT, heldOutCount, type HeldOutOptions } from './split'
 import type { ImageSplit } from '../engine/images'
-import type { ClassCount, FailedImage, ImageDataset } from './types'
+import type { ClassCount, ImageDataset, SkippedFile } from './types'
 
 export interface LoadProgress {
   done: number
@@ -51,7 +51,8 @@ export async function loadImageFolder(dir: string, options: LoadOptions): Promis
   const S = R * R * 3
   const scan = await scanImageFolder(dir)
   if (scan.files.length === 0) {
-    const other = scan.ignored > 0 ? ` (${scan.ignored} other file(s) ignored)` : ''
+    const first = scan.ignored[0]
+    const other = first ? ` (${scan.ignored.length} other file(s) ignored); first: ${first.relPath}, ${first.reason}` : ''
     throw new DatasetError(`no images in ${scan.dir}: found no image files${other}; ${SUPPORTED}`, 'no-images')
   }
 
@@ -74,7 +75,7 @@ export async function loadImageFolder(dir: string, options: LoadOptions): Promis
   if (options.signal?.aborted) throw new DatasetError(`loading ${scan.dir} was cancelled`, 'cancelled')
 
   const warnings = [...scan.warnings]
-  const failed: FailedImage[] = []
+  const failed: SkippedFile[] = []
   const usable: number[] = []
   let hits = 0
   let cacheError: string | null = null
@@ -210,7 +211,7 @@ function countPerClass(
   classes: string[],
   train: ImageSplit,
   heldOut: ImageSplit,
-  failed: FailedImage[],
+  failed: SkippedFile[],
   files: ScannedFile[],
 ): ClassCount[] {
   const counts = classes.map((name) => ({ name, train: 0, heldOut: 0, failed: 0 }))

@@ -14,6 +14,9 @@
 // JPEG/WebP decoding shrinks on load, so a large photo never exists in memory at full size.
 
 import sharp, { type Metadata } from 'sharp'
+import { whyUndecodable } from './diagnose'
+import { otherImageByContent } from './formats'
+import { EMPTY } from './read'
 
 export const DECODE_PIPELINE_VERSION = 1
 
@@ -27,17 +30,18 @@ export type DecodeResult =
   | { ok: false; reason: string }
 
 export async function decodeImage(bytes: Uint8Array, resolution: number): Promise<DecodeResult> {
-  if (bytes.length === 0) return { ok: false, reason: 'empty file' }
+  if (bytes.length === 0) return { ok: false, reason: EMPTY }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
   let meta: Metadata
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata()
   } catch (e) {
-    return { ok: false, reason: `cannot decode: ${firstLine(e)}` }
+    return { ok: false, reason: `cannot decode: ${whyUndecodable(input, messageOf(e))}` }
   }
   if (!meta.format || !ACCEPTED_FORMATS.has(meta.format)) {
-    return { ok: false, reason: `cannot decode: the content is ${meta.format ?? 'unknown'}, not JPEG, PNG or WebP` }
+    const what = otherImageByContent(meta.format, meta.pages)
+    return { ok: false, reason: `cannot decode: the file holds ${what}, not a JPEG, PNG or WebP image: export it as PNG or JPEG` }
   }
   const width = meta.width ?? 0
   const height = meta.height ?? 0
@@ -69,14 +73,12 @@ export async function decodeImage(bytes: Uint8Array, resolution: number): Promis
     }
     return { ok: true, pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
   } catch (e) {
-    const message = firstLine(e)
-    if (/pixel limit/i.test(message)) return { ok: false, reason: `too large: ${message}` }
-    return { ok: false, reason: `cannot decode: ${message}` }
+    const message = messageOf(e)
+    if (/pixel limit/i.test(message)) return { ok: false, reason: `too large: ${message.split('\n', 1)[0]}; downscale it first` }
+    return { ok: false, reason: `cannot decode: ${whyUndecodable(input, message)}` }
   }
 }
 
-/** libvips appends its whole warning log to the message; the first line says what happened. */
-function firstLine(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e)
-  return text.split('\n', 1)[0].trim()
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
 }

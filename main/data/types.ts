@@ -10,19 +10,20 @@ export interface ClassCount {
   failed: number
 }
 
-export interface FailedImage {
+/** A file of the folder that training does not use, and why, in words that say what to do about it. */
+export interface SkippedFile {
   relPath: string
   reason: string
 }
 
 export interface ImageDataset extends ImageFolder {
   resolution: number
-  /** files with an image extension that could not be used, with the reason; training goes on without them */
-  failed: FailedImage[]
+  /** images that could not be used (regular files with an image extension); training goes on without them */
+  failed: SkippedFile[]
   /** per class, in class-index order */
   counts: ClassCount[]
-  /** files that are not images by extension, or symlinks, or root images beside class folders */
-  ignored: number
+  /** files not read at all: not images by extension, links, special files, root images beside class folders */
+  ignored: SkippedFile[]
   /** sha256 over the sorted (relPath, sha256 of file bytes) of every usable image, for run provenance */
   contentHash: string
   /** things the user should know that did not stop the load (small held-out split, unwritable cache, …) */

@@ -5,6 +5,9 @@
 //   RUN/run.json                   settings, data folder + content hash + classes, parent model, status, times
 //                                  (a BSA run's settings sit under `bsa`)
 //   RUN/metrics.jsonl              one line per logged step (appended; fsync'd at every checkpoint)
+//   RUN/skipped.json               the image folder's files the run does not use, each with its reason: { dir,
+//                                  failed (images that could not be used), ignored (files not read) }; rewritten
+//                                  at each resume, as the folder may have changed besides its images
 //   RUN/previews/step-NNNNNN.png   the fixed-latent grid of the EMA generator, its layout in the PNG's text
 //   RUN/memorisation/step-NNNNNN.json  the copying check of those samples: nearest training images by path
 //   RUN/checkpoints/step-NNNNNN/   native model folders: G, D, EMA, optimiser moments, manifest.state = the session
@@ -20,6 +23,7 @@ export const runFormat = 'biggan-studio-run'
 export const runPaths = {
   info: 'run.json',
   metrics: 'metrics.jsonl',
+  skipped: 'skipped.json',
   previews: 'previews',
   memorisation: 'memorisation',
   checkpoints: 'checkpoints',
@@ -43,6 +47,7 @@ export function stepOfName(name: string, suffix = ''): number | undefined {
 
 export const runInfoFile = (runDir: string): string => join(runDir, runPaths.info)
 export const metricsFile = (runDir: string): string => join(runDir, runPaths.metrics)
+export const skippedFile = (runDir: string): string => join(runDir, runPaths.skipped)
 export const checkpointsDir = (runDir: string): string => join(runDir, runPaths.checkpoints)
 export const checkpointDir = (runDir: string, step: number): string => join(runDir, runPaths.checkpoints, stepName(step))
 export const previewsDir = (runDir: string): string => join(runDir, runPaths.previews)

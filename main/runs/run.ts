@@ -8,6 +8,7 @@
 // What each does and says as it goes reaches the caller through a RunListener; errors the person can act on are
 // RunError (this folder), FinetunePlanError, TrainSettingsError and ClassLookupError (the engine's), DatasetError
 // (the image folder's), each saying what to do, so each adapter words them in its own terms.
+import { writeFile } from 'node:fs/promises'
 import { loadImageFolder } from '../data/dataset.ts'
 import type { ImageDataset } from '../data/types.ts'
 import { loadCheckpoint, loadModel } from '../disk/modelFolder.ts'
@@ -28,6 +29,7 @@ import {
   type BsaRunProgress, type BsaRunSettings,
 } from './bsa.ts'
 import { RunError, RunFolder, type RunRecord } from './folder.ts'
+import { runPaths, skippedFile } from './layout.ts'
 import { readRunRecord } from './read.ts'
 
 export type RunMethod = 'train' | FinetuneMethod
@@ -179,6 +181,7 @@ export async function startFinetune(request: FinetuneRequest, listener: RunListe
     const settings = resolveSettings(request, plan, images.train.count, dBlocks, added)
     if (settings.bsa) {
       const run = await createBsaRun(request.runDir, bsaRunInfo(model, images, classMap, settings.bsa, parent))
+      await writeSkipped(run.dir, images, listener)
       listener.onStarted?.({ dir: run.dir, method: 'bsa', record: run.info, settings: { bsa: settings.bsa }, step: 0, steps: settings.bsa.steps, resumed: false })
       return outcomeOf(run.dir, 'bsa', settings.bsa.steps, await adaptInto(run, model, images, settings.bsa, undefined, bsaHooks(listener)))
     }
@@ -231,6 +234,7 @@ async function startLoop(
       parent,
       model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses },
     })
+    await writeSkipped(run.dir, images, listener)
     listener.onStarted?.({ dir: run.dir, method, record: run.info, settings: { loop: settings }, step: 0, steps: settings.steps, resumed: false })
     return await trainRun(run, session, listener)
   } finally {
@@ -255,6 +259,7 @@ async function resumeLoop(runDir: string, options: { steps?: number; dataDir?: s
     const images = await readImages(options.dataDir ?? info.data.dir, info.model.resolution, info.settings.seed, listener)
     checkSameImages(images, info.data.contentHash)
     stopIfAsked(listener)
+    await writeSkipped(run.dir, images, listener)
     let loaded: Awaited<ReturnType<typeof loadCheckpoint>> | undefined
     const skipped: string[] = []
     for (const checkpoint of await run.checkpoints()) {
@@ -305,6 +310,7 @@ async function resumeBsa(runDir: string, options: { steps?: number; dataDir?: st
     images = await readImages(options.dataDir ?? info.data.dir, info.model.resolution, info.bsa.seed, listener)
     checkSameImages(images, info.data.contentHash)
     stopIfAsked(listener)
+    await writeSkipped(run.dir, images, listener)
     point = await bsaResumePoint(run, options.steps !== undefined ? { steps: options.steps } : {})
   } catch (e) {
     await run.close()
@@ -379,6 +385,9 @@ function outcomeOf(dir: string, method: RunMethod, steps: number, o: { status: '
 
 // ——— helpers ———
 
+/** Files not used that readImages names one by one, failed ones first: about a screenful. */
+const SKIPPED_SHOWN = 20
+
 async function readImages(dir: string, resolution: number, seed: number, listener: RunListener): Promise<ImageDataset> {
   const images = await loadImageFolder(dir, {
     resolution,
@@ -387,10 +396,31 @@ async function readImages(dir: string, resolution: number, seed: number, listene
     onProgress: ({ done, total }) => listener.onImages?.(done, total),
   })
   for (const w of images.warnings) listener.onWarning?.(w)
-  if (images.failed.length > 0) {
-    listener.onWarning?.(`${images.failed.length} image(s) could not be used (first: ${images.failed[0].relPath}: ${images.failed[0].reason})`)
+  let room = SKIPPED_SHOWN
+  for (const [files, what] of [[images.failed, 'image(s) could not be used'], [images.ignored, 'other file(s) ignored']] as const) {
+    if (files.length === 0) continue
+    const shown = files.slice(0, room)
+    room -= shown.length
+    const more = files.length - shown.length
+    const lines = [`${files.length} ${what}:`, ...shown.map((f) => `  ${f.relPath}: ${f.reason}`)]
+    if (more > 0) lines.push(`  and ${more} more (the run folder's ${runPaths.skipped} lists them)`)
+    listener.onWarning?.(lines.join('\n'))
   }
   return images
+}
+
+/** The image folder's files the run does not use, each with its reason, into the run folder (whose loss is told,
+ *  not fatal: the run goes on without the list). */
+async function writeSkipped(runDir: string, images: ImageDataset, listener: RunListener): Promise<void> {
+  const path = skippedFile(runDir)
+  try {
+    await writeFile(path, `${JSON.stringify({ dir: images.dir, failed: images.failed, ignored: images.ignored }, null, 2)}\n`)
+  } catch (e) {
+    listener.onWarning?.(`the list of files not used could not be written to ${path}: ${(e as Error).message}`)
+    return
+  }
+  const total = images.failed.length + images.ignored.length
+  if (total > SKIPPED_SHOWN) listener.onNote?.(`all ${total} files not used, each with its reason: ${path}`)
 }
 
 function stopIfAsked(listener: RunListener): void {

@@ -154,6 +154,7 @@ export function scanView(s: FolderScan): DataScan {
     heldOut: s.heldOut,
     failed: s.failed,
     failedCount: s.failedCount,
+    ignoredFiles: s.ignoredFiles,
     ignored: s.ignored,
     warnings: s.warnings,
     cache: s.cache,

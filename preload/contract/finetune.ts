@@ -117,7 +117,9 @@ const dataScan = s.object({
   /** files with an image extension that could not be used (at most 1000 listed; failedCount counts all) */
   failed: s.array(s.object({ relPath: s.string(), reason: s.string() })),
   failedCount: s.number(),
-  /** other files, links, and root images beside class folders */
+  /** files not read at all, each with its reason: not images by name, links, special files, root images beside class
+   *  folders (at most 1000 listed; ignored counts all) */
+  ignoredFiles: s.array(s.object({ relPath: s.string(), reason: s.string() })),
   ignored: s.number(),
   warnings: s.array(s.string()),
   /** images taken from the decode cache, and decoded now */

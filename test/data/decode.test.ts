@@ -63,7 +63,7 @@ describe('decoding one training image', () => {
   })
 
   it('reports an empty file, random bytes and a truncated JPEG as values, not throws', async () => {
-    expect(await decodeImage(new Uint8Array(0), R)).toEqual({ ok: false, reason: 'empty file' })
+    expect(await decodeImage(new Uint8Array(0), R)).toEqual({ ok: false, reason: 'empty file (0 bytes): copy or export it again' })
     const random = await decodeImage(noise(5000), R)
     expect(random.ok).toBe(false)
     if (!random.ok) expect(random.reason).toMatch(/^cannot decode: /)
@@ -71,6 +71,37 @@ describe('decoding one training image', () => {
     const truncated = await decodeImage(jpeg.subarray(0, jpeg.length >> 1), R)
     expect(truncated.ok).toBe(false)
     if (!truncated.ok) expect(truncated.reason).toMatch(/^cannot decode: .*JPEG/)
+  })
+
+  it('says what is wrong with a file it cannot decode and what to do, in place of libvips\'s first line', async () => {
+    const again = 'the file was not saved or copied completely; copy or export it again'
+    expect(await decodeImage(noise(5000), R)).toEqual({
+      ok: false,
+      reason:
+        'cannot decode: the file is not a JPEG, PNG or WebP image (its first bytes match none of them): replace it with a ' +
+        'copy that opens, or remove it',
+    })
+    const jpeg = await solid(64, 48, [255, 0, 0], 'jpeg')
+    expect(await decodeImage(jpeg.subarray(0, jpeg.length >> 1), R)).toEqual({
+      ok: false,
+      reason: `cannot decode: the JPEG is cut short (it has no end marker): ${again}`,
+    })
+    const webp = await solid(64, 48, [255, 0, 0], 'webp')
+    expect(await decodeImage(webp.subarray(0, 40), R)).toEqual({
+      ok: false,
+      reason: `cannot decode: the WebP is cut short (it holds 40 of its ${webp.length} bytes): ${again}`,
+    })
+    // damage inside a JPEG's compressed data: no structure to check, so libvips's complaint, with its prefix cut
+    const busy = await sharp(Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251)), {
+      raw: { width: 64, height: 64, channels: 3 },
+    }).jpeg().toBuffer()
+    busy.fill(0x55, 1000, 1400)
+    expect(await decodeImage(busy, R)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /^cannot decode: the JPEG decoder stopped \(Corrupt JPEG data: [^)]+\): the file is probably damaged; open it in an image editor and export it again$/,
+      ),
+    })
   })
 
   it('refuses a header that claims 100 000 × 100 000 pixels before decoding any', async () => {
@@ -84,9 +115,14 @@ describe('decoding one training image', () => {
 
   it('accepts only JPEG, PNG and WebP content whatever the extension', async () => {
     const gif = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00ff00' } }).gif().toBuffer()
-    expect(await decodeImage(gif, R)).toEqual({ ok: false, reason: 'cannot decode: the content is gif, not JPEG, PNG or WebP' })
+    expect(await decodeImage(gif, R)).toEqual({
+      ok: false,
+      reason: 'cannot decode: the file holds a GIF, not a JPEG, PNG or WebP image: export it as PNG or JPEG',
+    })
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>')
-    const result = await decodeImage(svg, R)
-    expect(result.ok).toBe(false)
+    expect(await decodeImage(svg, R)).toEqual({
+      ok: false,
+      reason: 'cannot decode: the file holds an SVG drawing, not a JPEG, PNG or WebP image: export it as PNG or JPEG',
+    })
   })
 })

@@ -74,8 +74,11 @@ describe('scanning an image folder', () => {
       ['dogs/e.png', 1],
       ['dogs/wide.png', 1],
     ])
-    // notes.txt, readme.txt and stray.png
-    expect(scan.ignored).toBe(3)
+    expect(scan.ignored).toEqual([
+      { relPath: 'cats/notes.txt', reason: expect.stringMatching(/^not an image: only \.jpg, \.jpeg, \.png and \.webp files are read$/) },
+      { relPath: 'docs/readme.txt', reason: expect.stringMatching(/^not an image/) },
+      { relPath: 'stray.png', reason: expect.stringMatching(/^lies beside the class folders/) },
+    ])
     expect(scan.warnings).toEqual([expect.stringMatching(/1 image\(s\) lie directly in .* \(first: stray\.png\)/)])
     const a = scan.files[0]
     expect(a.size).toBe((await stat(a.path)).size)
@@ -86,8 +89,10 @@ describe('scanning an image folder', () => {
     expect(scan.classes).toEqual(['flat'])
     expect(scan.files.map((f) => f.relPath)).toEqual(['img0.png', 'img1.png', 'img2.png', 'img3.png'])
     expect(scan.files.every((f) => f.classIndex === 0)).toBe(true)
-    // sub/notes.txt and the link
-    expect(scan.ignored).toBe(2)
+    expect(scan.ignored).toEqual([
+      { relPath: 'link.png', reason: expect.stringMatching(/^a symbolic link to the file .*outside\.png: links are not followed/) },
+      { relPath: 'sub/notes.txt', reason: expect.stringMatching(/^not an image/) },
+    ])
   })
 
   it('says when the folder is missing or is a file', async () => {
@@ -108,7 +113,7 @@ describe('loading an image folder', () => {
     expect(ds.classes).toEqual(['cats', 'dogs'])
     expect(ds.failed).toEqual([
       { relPath: 'cats/bad.jpg', reason: expect.stringMatching(/^cannot decode: /) },
-      { relPath: 'cats/empty.png', reason: 'empty file' },
+      { relPath: 'cats/empty.png', reason: 'empty file (0 bytes): copy or export it again' },
     ])
     // 9 usable: floor(9/3) = 3 held out, with a warning that it is fewer than 10
     expect(ds.train.count + ds.heldOut.count).toBe(9)
@@ -239,7 +244,7 @@ describe('loading an image folder', () => {
     execFileSync('mkfifo', [join(dir, 'pipe.jpg')])
     const ds = await loadImageFolder(dir, { resolution: 8, seed: 0, cacheDir: join(root, 'cache-odd') })
     expect(ds.train.relPaths).toEqual(['ok.png'])
-    expect(ds.ignored).toBe(1)
+    expect(ds.ignored).toEqual([{ relPath: 'pipe.jpg', reason: expect.stringMatching(/^a named pipe \(FIFO\), not a regular file/) }])
   })
 
   it('refuses nonsense options before touching the folder', async () => {

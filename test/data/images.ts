@@ -67,3 +67,24 @@ export async function put(path: string, bytes: Uint8Array | string): Promise<voi
   await mkdir(dirname(path), { recursive: true })
   await writeFile(path, bytes)
 }
+
+/** Formats sharp writes that training does not read. */
+export async function tiff(): Promise<Buffer> {
+  return sharp({ create: { width: 8, height: 8, channels: 3, background: '#c80000' } }).tiff().toBuffer()
+}
+
+/** A two-frame animated GIF. */
+export async function animatedGif(): Promise<Buffer> {
+  const frames = await Promise.all([[200, 0, 0], [0, 0, 200]].map((rgb) => solid(8, 8, rgb as [number, number, number], 'png')))
+  return sharp(frames, { join: { animated: true } }).gif().toBuffer()
+}
+
+export const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>'
+
+/** A PNG with one byte of its `chunk` chunk's data changed and its CRC left as it was: damage the CRC catches. */
+export async function badCrcPng(chunk: 'IHDR' | 'IDAT'): Promise<Buffer> {
+  const png = Buffer.from(await solid(8, 8, [0, 200, 0], 'png'))
+  const at = png.indexOf(chunk) // the data follows the type
+  png[at + 4] ^= 0x40
+  return png
+}

@@ -1,8 +1,8 @@
 // Fine-tuning in the studio end to end: web mode with the real engine and training worker, in Chromium.
-// A small folder made here (two Fashion-MNIST classes and one file that is not an image) is scanned, the default
-// model fine-tuned for a few steps with every chart fed at each step; the run is cancelled, resumed to the end,
-// found in SQLite, its best checkpoint opened as the model, provenance and all, and the run deleted (not while it
-// holds the open model).
+// A small folder made here (two Fashion-MNIST classes, one broken image and one file that is not an image) is
+// scanned, the default model fine-tuned for a few steps with every chart fed at each step; the run is cancelled,
+// resumed to the end, found in SQLite, its best checkpoint opened as the model, provenance and all, and the run
+// deleted (not while it holds the open model).
 import Database from 'better-sqlite3'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,7 +12,7 @@ import { ARTEFACTS, chromiumPath, studioInChromium } from './harness.ts'
 
 const chromium = chromiumPath()
 
-/** 20 images per class of simple garment-like shapes, 32×32, and one corrupt file. */
+/** 20 images per class of simple garment-like shapes, 32×32, one corrupt file and one that is no image. */
 async function makeFolder(root: string): Promise<void> {
   for (const [c, name] of ['Trouser', 'Bag'].entries()) {
     mkdirSync(join(root, name), { recursive: true })
@@ -28,6 +28,7 @@ async function makeFolder(root: string): Promise<void> {
     }
   }
   writeFileSync(join(root, 'Bag', 'broken.png'), 'this is not a png')
+  writeFileSync(join(root, 'Bag', 'notes.txt'), 'not an image')
 }
 
 describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
@@ -35,13 +36,15 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
   const status = (): Promise<string | null> => e2e.page.getAttribute('[data-testid="monitor-status"]', 'data-status').catch(() => null)
   const points = async (chart: string): Promise<number> => Number(await e2e.page.getAttribute(`[data-testid="${chart}"]`, 'data-points').catch(() => 0))
 
-  it('scans the folder: counts per class, the held-out split, and the file that failed with its reason', async () => {
+  it('scans the folder: counts per class, the held-out split, and the files that failed or were ignored with their reasons', async () => {
     await e2e.page.getByTestId('nav-finetune').click()
     await e2e.page.getByTestId('finetune-path').fill(join(e2e.work, 'images'))
     await e2e.page.getByTestId('finetune-scan').click()
     await e2e.page.getByTestId('finetune-method-reason').waitFor({ timeout: 120_000 })
-    expect(await e2e.page.getByTestId('finetune-failed').textContent()).toMatch(/broken\.png/)
+    expect(await e2e.page.getByTestId('finetune-failed').textContent()).toMatch(/broken\.png — cannot decode: the file is not a JPEG, PNG or WebP image/)
+    expect(await e2e.page.getByTestId('finetune-ignored').textContent()).toMatch(/1 file ignored[\s\S]*Bag\/notes\.txt — not an image/)
     expect(await e2e.page.getByTestId('finetune-scan-summary').textContent()).toMatch(/30[\s\S]*10|held/)
+    await e2e.page.screenshot({ path: join(ARTEFACTS, '6-finetune-scan.png'), fullPage: true })
   })
 
   it('fine-tunes with live charts, cancels, resumes to the end', async () => {

@@ -63,7 +63,7 @@ const pngSide = (bytes: Uint8Array): number => Buffer.from(bytes).readUInt32BE(1
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0
 
 describe('reading a folder and planning a fine-tune', () => {
-  it('scans a folder: counts per class, the failed file and why, thumbnails and the held-out split', async () => {
+  it('scans a folder: counts per class, the failed and the ignored file and why, thumbnails and the held-out split', async () => {
     const since = h.events.length
     const scan = await h.api.data.scan({ path: images })
     expect(scan.resolution).toBe(model.resolution)
@@ -72,7 +72,8 @@ describe('reading a folder and planning a fine-tune', () => {
     expect(scan.classes.map((c) => c.failed)).toEqual([0, 1])
     expect(scan.failed).toEqual([{ relPath: 'red/broken.png', reason: expect.stringMatching(/cannot decode/) }])
     expect(scan.failedCount).toBe(1)
-    expect(scan.ignored).toBe(1) // notes.txt
+    expect(scan.ignored).toBe(1)
+    expect(scan.ignoredFiles).toEqual([{ relPath: 'notes.txt', reason: 'not an image: only .jpg, .jpeg, .png and .webp files are read' }])
     expect(scan.train + scan.heldOut).toBe(12)
     expect(scan.heldOut).toBe(4) // a third at most of 12 images
     expect(scan.warnings.join('\n')).toMatch(/only 12 usable image/)

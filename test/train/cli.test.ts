@@ -77,6 +77,32 @@ describe('biggan finetune', () => {
     expect(existsSync(join(run, 'latest', 'config.json'))).toBe(true)
   })
 
+  it('names every file it does not use with its reason: a screenful on the terminal, all of them in the run folder', async () => {
+    const messy = join(work, 'messy')
+    for (let i = 0; i < 5; i++) {
+      await put(join(messy, 'red', `${i}.png`), await speckledPng([200, 30, 30], i + 1, 40))
+      await put(join(messy, 'blue', `${i}.png`), await speckledPng([30, 30, 200], i + 11, 40))
+    }
+    for (let i = 1; i <= 9; i++) await put(join(messy, 'red', `broken-${i}.png`), `not a PNG (${i})`)
+    const notes = Array.from({ length: 15 }, (_, i) => `blue/note-${String(i + 1).padStart(2, '0')}.txt`)
+    for (const note of notes) await put(join(messy, note), 'not an image')
+    const run = join(work, 'ft-messy')
+    const r = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', messy, '--steps', '1', '--out', run, '--batch', '4', '--preview-n', '4', '--method', 'adversarial')
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toMatch(/warning: 9 image\(s\) could not be used:/)
+    for (let i = 1; i <= 9; i++) expect(r.err).toContain(`  red/broken-${i}.png: cannot decode: the file is not a JPEG, PNG or WebP image`)
+    // twenty files at most: the nine failures, then eleven of the fifteen ignored
+    expect(r.err).toMatch(/warning: 15 other file\(s\) ignored:\n {2}blue\/note-01\.txt: not an image: only \.jpg/)
+    expect(r.err).toContain('  blue/note-11.txt: not an image')
+    expect(r.err).not.toContain('note-12.txt')
+    expect(r.err).toMatch(/ {2}and 4 more/)
+    expect(r.err).toContain(`all 24 files not used, each with its reason: ${join(run, 'skipped.json')}`)
+    const skipped = JSON.parse(readFileSync(join(run, 'skipped.json'), 'utf8'))
+    expect(skipped.dir).toBe(messy)
+    expect(skipped.failed.map((f: { relPath: string }) => f.relPath)).toEqual(Array.from({ length: 9 }, (_, i) => `red/broken-${i + 1}.png`))
+    expect(skipped.ignored).toEqual(notes.map((relPath) => ({ relPath, reason: 'not an image: only .jpg, .jpeg, .png and .webp files are read' })))
+  })
+
   it('maps a one-class folder with --class, and refuses --class for a folder of several classes', async () => {
     const refused = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '1', '--out', join(work, 'ft2'), '--class', 'red')
     expect(refused.code).toBe(2)

@@ -228,6 +228,9 @@ export interface FolderScan {
   /** at most the first 1000; failedCount counts all */
   failed: { relPath: string; reason: string }[]
   failedCount: number
+  /** files not read at all (not images by name, links, special files, root images beside class folders), each with
+   *  its reason: at most the first 1000; ignored counts all */
+  ignoredFiles: { relPath: string; reason: string }[]
   ignored: number
   warnings: string[]
   cache: { hits: number; decoded: number }

@@ -1,11 +1,12 @@
 // Image folders as the fine-tune view shows them, read in a training worker: loading one through the loader (its
-// decode cache included) with progress and cancel, a folder's report (counts, failures, thumbnails), and thumbnails
-// of its images by relPath.
-import { isAbsolute, join, normalize, sep } from 'node:path'
+// decode cache included) with progress and cancel, a folder's report (counts, the files not used and why,
+// thumbnails), and thumbnails of its images by relPath.
+import { isAbsolute, normalize, sep } from 'node:path'
 import sharp from 'sharp'
 import { decodeImage } from '../../data/decode.ts'
 import { DatasetError } from '../../data/errors.ts'
 import { loadImageFolder } from '../../data/dataset.ts'
+import { pathOfRelPath } from '../../data/names.ts'
 import { readImageBytes } from '../../data/read.ts'
 import type { HeldOutOptions } from '../../data/split.ts'
 import type { ImageDataset } from '../../data/types.ts'
@@ -17,7 +18,8 @@ import type { FolderScan } from '../protocol/training.ts'
 
 /** Thumbnails are at most this many pixels on a side. */
 export const THUMBNAIL_PX = 64
-const FAILED_LISTED = 1000
+/** Failed and ignored files listed in a report, each list at most: the counts say how many there are in all. */
+const LISTED = 1000
 
 /** Loads a folder through the loader (its decode cache included), reporting each file, stoppable between files.
  *  `heldOut`: the split training never sees (the loader's default; none for generator metrics, which use every image). */
@@ -65,9 +67,10 @@ export async function scanReport(dataset: ImageDataset, seed: number, thumbnails
     classes,
     train: dataset.train.count,
     heldOut: dataset.heldOut.count,
-    failed: dataset.failed.slice(0, FAILED_LISTED).map((f) => ({ ...f })),
+    failed: dataset.failed.slice(0, LISTED).map((f) => ({ ...f })),
     failedCount: dataset.failed.length,
-    ignored: dataset.ignored,
+    ignoredFiles: dataset.ignored.slice(0, LISTED).map((f) => ({ ...f })),
+    ignored: dataset.ignored.length,
     warnings: [...dataset.warnings],
     cache: { hits: dataset.cache.hits, decoded: dataset.cache.decoded },
   }
@@ -112,7 +115,7 @@ export async function folderThumbnails(
       missing.push({ relPath, reason: 'not a path inside the image folder' })
       continue
     }
-    const read = await readImageBytes(join(dataDir, inside))
+    const read = await readImageBytes(await pathOfRelPath(dataDir, inside))
     if (!read.ok) {
       missing.push({ relPath, reason: read.reason })
       continue
