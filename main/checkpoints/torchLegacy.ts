@@ -38,8 +38,10 @@ export function readTorchLegacy(bytes: Uint8Array, file?: string): TorchCheckpoi
 
   const storages = object.storages
   const keyList = keys as string[]
-  if (new Set(keyList).size !== keyList.length) bad('storage key list repeats a key')
-  for (const k of storages.keys()) if (!keyList.includes(k)) bad(`storage ${k} is referenced but has no data`)
+  // a Set, not the list: a file may hold hundreds of thousands of storages, and each is looked up once
+  const listed = new Set(keyList)
+  if (listed.size !== keyList.length) bad('storage key list repeats a key')
+  for (const k of storages.keys()) if (!listed.has(k)) bad(`storage ${k} is referenced but has no data`)
   for (const k of keyList) if (!storages.has(k)) bad(`storage ${k} has data but nothing references it`)
 
   const records = new Map<string, Uint8Array>()
