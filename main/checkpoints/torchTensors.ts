@@ -3,6 +3,7 @@
 // storage bytes live.
 
 import { CheckpointError } from '../tensors/errors.ts'
+import type { CheckCancelled } from './cancel'
 import { NumpyDType, PickleGlobal, TensorRef, type PickleValue, type StorageRef } from './pickleValues'
 import { itemSize, numel, plainBytes, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
 
@@ -106,10 +107,11 @@ function isContiguous(ref: TensorRef): boolean {
 
 /** Turns every flattened tensor into a RawTensor using `bytesOf(storage)` for the storage's raw bytes. */
 export function collectTensors(
-  root: PickleValue, bytesOf: (s: StorageRef) => Uint8Array, file?: string,
+  root: PickleValue, bytesOf: (s: StorageRef) => Uint8Array, file?: string, checkCancelled?: CheckCancelled,
 ): TensorMap {
   const tensors: TensorMap = new Map()
   for (const [name, ref] of flattenTensors(root, file)) {
+    checkCancelled?.()
     tensors.set(name, materializeTensor(ref, bytesOf(ref.storage), file, name))
   }
   return tensors

@@ -3,6 +3,7 @@
 // refused by name (CVE-2025-32434 came from loading one through the weights-only path).
 
 import { CheckpointError } from '../tensors/errors'
+import type { ReadOptions } from './cancel'
 import { unpickle } from './pickle'
 import type { StorageRef } from './pickleValues'
 import { itemSize, plainBytes } from '../tensors/tensor'
@@ -11,9 +12,10 @@ import { readZip, type ZipEntry } from './zip'
 
 const torchScriptMarkers = ['constants.pkl', 'code', 'model.json', 'extra', 'attributes.pkl']
 
-export function readTorchZip(bytes: Uint8Array, file?: string): TorchCheckpoint {
+export function readTorchZip(bytes: Uint8Array, file?: string, options: ReadOptions = {}): TorchCheckpoint {
   bytes = plainBytes(bytes)
-  const entries = readZip(bytes, file)
+  const { checkCancelled } = options
+  const entries = readZip(bytes, file, { checkCancelled })
   const prefix = singlePrefix(entries, file)
   for (const name of entries.keys()) {
     const inner = name.slice(prefix.length + 1)
@@ -30,13 +32,16 @@ export function readTorchZip(bytes: Uint8Array, file?: string): TorchCheckpoint 
   if (!pkl) throw new CheckpointError('bad-header', `zip has no ${prefix}/data.pkl; not a torch checkpoint`, file)
   const swap = byteOrder(entries.get(`${prefix}/byteorder`), file) === 'big'
 
-  const { value, end, storages } = unpickle(pkl.data, { file, what: `${prefix}/data.pkl` })
+  const { value, end, storages } = unpickle(pkl.data, { file, what: `${prefix}/data.pkl`, checkCancelled })
   if (end !== pkl.data.byteLength) {
     throw new CheckpointError('bad-header', `${prefix}/data.pkl has ${pkl.data.byteLength - end} bytes after STOP`, file)
   }
   const records = new Map<string, Uint8Array>()
-  for (const s of storages.values()) records.set(s.key, storageRecord(entries, prefix, s, swap, file))
-  const tensors = collectTensors(value, (s) => records.get(s.key) as Uint8Array, file)
+  for (const s of storages.values()) {
+    checkCancelled?.()
+    records.set(s.key, storageRecord(entries, prefix, s, swap, file))
+  }
+  const tensors = collectTensors(value, (s) => records.get(s.key) as Uint8Array, file, checkCancelled)
   return { root: value, tensors }
 }
 

@@ -2,6 +2,7 @@
 // scanners were fooled: the local header must agree with the central directory, entries may not overlap, the
 // end record may not hide in a comment, and nothing is decompressed, so no zip bomb can expand.
 
+import type { ReadOptions } from './cancel'
 import { crc32 } from './crc32'
 import { CheckpointError } from '../tensors/errors.ts'
 
@@ -39,7 +40,9 @@ class Cursor {
   }
 }
 
-export function readZip(bytes: Uint8Array, file?: string, options: { verifyCrc?: boolean } = {}): Map<string, ZipEntry> {
+export function readZip(
+  bytes: Uint8Array, file?: string, options: ReadOptions & { verifyCrc?: boolean } = {},
+): Map<string, ZipEntry> {
   const bad = (message: string): never => {
     throw new CheckpointError('bad-header', `zip: ${message}`, file)
   }
@@ -66,6 +69,7 @@ export function readZip(bytes: Uint8Array, file?: string, options: { verifyCrc?:
   const spans: Array<[number, number, string]> = []
   let p = cdOffset
   for (let i = 0; i < count; i++) {
+    options.checkCancelled?.()
     if (c.u32(p) !== sig.central) bad(`central directory entry ${i} has a bad signature`)
     const flags = c.u16(p + 8)
     const method = c.u16(p + 10)

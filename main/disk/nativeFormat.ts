@@ -5,6 +5,7 @@
 // fine-tune, to check a checkpoint is complete) loads nothing else; modelFolder.ts turns the tensors into a model.
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { CheckCancelled } from '../checkpoints/cancel.ts'
 import { parseModelConfig } from '../engine/config.ts'
 import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
@@ -139,15 +140,18 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
 }
 
-/** Reads every tensor of a group in name order, one at a time, verifying the content hash when all are read. */
+/** Reads every tensor of a group in name order, one at a time, verifying the content hash when all are read;
+ *  `checkCancelled` runs before each tensor, and what it throws ends the stream. */
 export async function* streamTensors(
   model: NativeModel,
   prefix = '',
+  checkCancelled?: CheckCancelled,
 ): AsyncGenerator<{ name: string; tensor: Awaited<ReturnType<SafetensorsFile['read']>> }> {
   const all = model.names().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const hasher = prefix === '' ? new ContentHasher() : undefined
   for (const name of all) {
     if (!name.startsWith(prefix)) continue
+    checkCancelled?.()
     const tensor = await model.file.read(name)
     hasher?.add(name, tensor.dtype, tensor.shape, tensor.data)
     yield { name, tensor }

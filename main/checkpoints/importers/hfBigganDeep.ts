@@ -9,6 +9,7 @@ import { bigganDeepGeneratorTable, type DeepGeneratorTable } from '../../engine/
 import type { ModelConfig } from '../../engine/config'
 import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
+import type { ReadOptions } from '../cancel'
 import { parseJson, type JsonObject, type JsonValue } from '../json'
 import type { TensorMap } from '../../tensors/tensor.ts'
 
@@ -359,7 +360,7 @@ export function modelConfigToHf(config: ModelConfig): HfBigganConfig {
 
 // ─── import ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-export interface HfBigganDeepFiles {
+export interface HfBigganDeepFiles extends ReadOptions {
   /** config.json's text */
   configJson: string
   /** the state dict read from pytorch_model.bin (readTorchCheckpoint(...).tensors) */
@@ -480,6 +481,7 @@ export function importHfBigganDeep(files: HfBigganDeepFiles): ImportedModel {
   const snInputs = new Set(rows.flatMap((r) => (r.snV ? [r.snV.weight, r.snV.u] : [])))
   const pending = new Map<string, Float32Array>() // W and u of the SN layer being read, HF layout, until its v row
   for (const row of rows) {
+    files.checkCancelled?.()
     let values: Float32Array
     if (row.snV) {
       const w = pending.get(row.snV.weight)!
