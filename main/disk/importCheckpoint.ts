@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { ReadOptions } from '../checkpoints/cancel.ts'
-import type { ModelConfig } from '../engine/config.ts'
+import { parseModelConfig, type ModelConfig } from '../engine/config.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import { ioError, readFileChecked } from './safetensorsFile.ts'
 import { importBigganPytorch, type BigganPytorchSource } from '../checkpoints/importers/bigganPytorch.ts'
@@ -54,18 +54,24 @@ export async function importCheckpoint(
     if (!torchExtensions.test(file)) {
       throw new CheckpointError('unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt) can be imported', src)
     }
-    if (file === 'pytorch_model.bin') return importHf(dir, progress, options)
-    return importBigganPytorchFiles(dir, guessRoles(file, names), progress, options)
+    if (file === 'pytorch_model.bin') return buildable(await importHf(dir, progress, options))
+    return buildable(await importBigganPytorchFiles(dir, guessRoles(file, names), progress, options))
   }
-  if (names.includes('pytorch_model.bin')) return importHf(dir, progress, options)
+  if (names.includes('pytorch_model.bin')) return buildable(await importHf(dir, progress, options))
   if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
-    return importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options)
+    return buildable(await importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options))
   }
   throw new CheckpointError(
     'unsupported',
     `no checkpoint found here (looked for pytorch_model.bin + config.json, or G.pth / G_ema.pth [+ D.pth]); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
     src,
   )
+}
+
+/** The engine is built from the imported config: the config parser refuses, naming the files, what it cannot build. */
+function buildable(imported: ImportedCheckpoint): ImportedCheckpoint {
+  parseModelConfig(imported.config, imported.provenance.from)
+  return imported
 }
 
 async function listFolder(dir: string): Promise<string[]> {

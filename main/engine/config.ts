@@ -1,6 +1,9 @@
 // The architecture of one model, as data. It mirrors what a checkpoint's config.json records; everything else
 // (block tables, parameter names and shapes) is derived from it in arch.ts and the networks.
 import { CheckpointError } from '../tensors/errors.ts'
+import {
+  bigganDeepDiscriminatorTable, bigganDeepGeneratorTable, bigganDiscriminatorTable, bigganGeneratorTable,
+} from './arch.ts'
 
 export type Arch = 'biggan' | 'biggan-deep'
 
@@ -49,8 +52,9 @@ export const bigganDefaults = {
 
 const archs: readonly Arch[] = ['biggan', 'biggan-deep']
 
-/** A config read from a file, checked field by field: a hostile or hand-edited config.json gets a clear error
- *  naming the field, never a half-built model. */
+/** A config read from a file, checked field by field and then against the architecture tables: it accepts exactly
+ *  the configs the networks can be built from, so a hostile or hand-edited config.json gets a clear error naming the
+ *  field, never a half-built model or a failure later that names nothing. */
 export function parseModelConfig(value: unknown, file?: string): ModelConfig {
   const fail = (field: string, want: string): never => {
     throw new CheckpointError('bad-header', `config field '${field}' must be ${want}`, file)
@@ -105,7 +109,69 @@ export function parseModelConfig(value: unknown, file?: string): ModelConfig {
     }
     config.classNames = [...(names as string[])]
   }
+  checkBuildable(config, (field, problem) => {
+    throw new CheckpointError(
+      'unsupported', `config field '${field}': ${problem}. Fix config.json or re-import the checkpoint it came from`, file,
+    )
+  })
   return config
+}
+
+/** What the networks (networks/biggan.ts, networks/bigganDeep.ts, layers/attention.ts) need of a config beyond each
+ *  field's range, asked of the same architecture tables they are built from. */
+function checkBuildable(config: ModelConfig, refuse: (field: keyof ModelConfig, problem: string) => never): void {
+  const deep = config.arch === 'biggan-deep'
+  const rowsOf = <R>(field: keyof ModelConfig, build: () => R, hint = ''): R => {
+    try {
+      return build()
+    } catch (err) {
+      return refuse(field, `${(err as Error).message}${hint}`)
+    }
+  }
+  if (deep && config.hierarchical) refuse('hierarchical', 'BigGAN-deep feeds the whole z to every block, so it must be false')
+  if (!deep && config.toRgbChannels !== 3) {
+    refuse('toRgbChannels', `BigGAN's last conv makes RGB, so it must be 3, not ${config.toRgbChannels}`)
+  }
+
+  // each table must exist at this resolution before attention is placed in it, so that each refusal names its field
+  const generator = (c: ModelConfig) => (deep ? bigganDeepGeneratorTable(c).rows : bigganGeneratorTable(c).rows)
+  rowsOf('resolution', () => generator({ ...config, gAttention: [] }))
+  const G = rowsOf('gAttention', () => generator(config))
+  if (deep) checkBottlenecks('gChannels', G.map((r) => r.inChannels), refuse)
+  const chunks = G.length + 1
+  if (!deep && config.hierarchical && config.zDim % chunks !== 0) {
+    refuse('zDim', `hierarchical z splits into ${chunks} equal chunks (one per block and one for the first linear), so it must be a multiple of ${chunks}, not ${config.zDim}`)
+  }
+  checkAttentionWidths('gAttention', 'gChannels', G, refuse)
+
+  if (config.dChannels === 0) return
+  const discriminator = (c: ModelConfig) => (deep ? bigganDeepDiscriminatorTable(c).rows : bigganDiscriminatorTable(c))
+  rowsOf('dChannels', () => discriminator({ ...config, dAttention: [] }), '; a generator-only model has dChannels 0')
+  const D = rowsOf('dAttention', () => discriminator(config))
+  if (deep) checkBottlenecks('dChannels', D.map((r) => r.outChannels), refuse)
+  checkAttentionWidths('dAttention', 'dChannels', D, refuse)
+}
+
+/** BigGAN-deep's bottleneck blocks work at a quarter of their width (networks/bigganDeep.ts). */
+function checkBottlenecks(
+  field: keyof ModelConfig, widths: readonly number[], refuse: (field: keyof ModelConfig, problem: string) => never,
+): void {
+  const width = widths.find((w) => w % 4 !== 0)
+  if (width !== undefined) {
+    refuse(field, `BigGAN-deep's bottlenecks are a quarter of a block's width, and a block here is ${width} wide; choose it so that every width is divisible by 4`)
+  }
+}
+
+/** Self-attention projects to a width of an eighth (layers/attention.ts). */
+function checkAttentionWidths(
+  field: keyof ModelConfig, widthField: keyof ModelConfig,
+  rows: readonly { attention: boolean; outChannels: number; resolution: number }[],
+  refuse: (field: keyof ModelConfig, problem: string) => never,
+): void {
+  const row = rows.find((r) => r.attention && r.outChannels % 8 !== 0)
+  if (row) {
+    refuse(field, `self-attention at ${row.resolution}×${row.resolution} needs a width divisible by 8, and the block there is ${row.outChannels} wide; change ${widthField} or leave that resolution out`)
+  }
 }
 
 /** The config `biggan init` builds: the paper's choices scaled by `ch`. BigGAN: hierarchical z of 20 per chunk
