@@ -9,6 +9,7 @@ import type { CheckCancelled } from '../checkpoints/cancel.ts'
 import { parseModelConfig } from '../engine/config.ts'
 import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
+import { checkWeightDType } from '../tensors/dtypeRule.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import { writeJsonAtomic } from './atomic.ts'
 import { ioError, openSafetensorsFile, writeSafetensorsFile, type SafetensorsFile } from './safetensorsFile.ts'
@@ -75,10 +76,17 @@ export interface NativeModel {
   names(prefix?: string): string[]
 }
 
-/** Opens a native model folder: parses and checks config.json, opens the weights for streaming reads. */
+/** Opens a native model folder: parses and checks config.json, opens the weights for streaming reads after checking
+ *  every tensor's dtype against the rule all readers share (dtypeRule.ts). On any refusal the file is closed. */
 export async function openNativeModel(dir: string): Promise<NativeModel> {
   const manifest = await readManifest(dir)
   const file = await openSafetensorsFile(join(dir, weightsFile))
+  try {
+    for (const e of file.entries) checkWeightDType(e.dtype, file.path, e.name)
+  } catch (err) {
+    await file.close()
+    throw err
+  }
   return {
     dir,
     manifest,

@@ -14,7 +14,7 @@
 // normalize(W_matᵀ u0), the next power step's v.
 import { bigganDiscriminatorTable, bigganGeneratorTable, type DiscriminatorRow, type GeneratorRow } from '../../engine/arch'
 import { bigganDefaults, type ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { fromFloat32, toFloat32, weightValues } from '../../tensors/convert.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
 import type { ReadOptions } from '../cancel'
 import type { TensorMap } from '../../tensors/tensor.ts'
@@ -429,8 +429,6 @@ function table<T>(src: BigganPytorchSource, build: () => T): T {
 
 // ─── import and export ───────────────────────────────────────────────────────────────────────────────────────────
 
-const floatDTypes = new Set(['F32', 'F16', 'BF16', 'F64'])
-
 /** Converts one network's state dict through its table; every key must be a row and every row present. */
 function importNetwork(src: BigganPytorchSource, t: NetworkTable, snEps: number, options: ReadOptions): TensorMap {
   const known = new Set(t.rows.map((r) => r.torch))
@@ -449,14 +447,7 @@ function importNetwork(src: BigganPytorchSource, t: NetworkTable, snEps: number,
       throw new CheckpointError('shape-mismatch', `has shape [${raw.shape}] but the architecture read from the other ` +
         `tensors needs [${row.torchShape}]`, src.file, row.torch)
     }
-    if (!floatDTypes.has(raw.dtype)) {
-      throw new CheckpointError('unsupported', `has dtype ${raw.dtype}; weights must be floating point`, src.file, row.torch)
-    }
-    const data = toFloat32(raw)
-    const bad = data.findIndex((x) => !Number.isFinite(x))
-    if (bad >= 0) {
-      throw new CheckpointError('non-finite', `element ${bad} is ${data[bad]}; the weights are corrupt or diverged`, src.file, row.torch)
-    }
+    const data = weightValues(raw, src.file, row.torch)
     const engine = toEngineLayout(row.layout, row.torchShape, data)
     values.set(row.engine, engine)
     out.set(row.engine, fromFloat32(engineShape(row.layout, row.torchShape), engine))

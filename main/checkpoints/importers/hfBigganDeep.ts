@@ -7,7 +7,7 @@
 // the HF shape and one layout transform. Each row is checked (presence, shape, finiteness) before it is converted.
 import { bigganDeepGeneratorTable, type DeepGeneratorTable } from '../../engine/arch'
 import type { ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { fromFloat32, weightValues } from '../../tensors/convert.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
 import type { ReadOptions } from '../cancel'
 import { parseJson, type JsonObject, type JsonValue } from '../json'
@@ -376,8 +376,6 @@ export interface ImportedModel {
   G: TensorMap
 }
 
-const floatDTypes = new Set(['F32', 'F16', 'BF16', 'F64'])
-
 /** Where tensors come from and what decided their shapes, for error messages. */
 interface Source {
   file?: string
@@ -401,18 +399,7 @@ function readFloat(tensors: TensorMap, name: string, shape: readonly number[], s
         'to these weights', file, name,
     )
   }
-  if (!floatDTypes.has(t.dtype)) {
-    throw new CheckpointError('unsupported', `has dtype ${t.dtype}; weights must be floating point`, file, name)
-  }
-  const values = toFloat32(t)
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new CheckpointError(
-        'non-finite', `element ${i} is ${values[i]} (as float32); the weights are corrupt or diverged`, file, name,
-      )
-    }
-  }
-  return values
+  return weightValues(t, file, name)
 }
 
 /** x / max(‖x‖, eps), in float64: torch.nn.functional.normalize. */
