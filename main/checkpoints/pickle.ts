@@ -2,12 +2,12 @@
 // the byte-string opcodes, which only move data), globals from the allowlist in pickleGlobals.ts, and nothing that
 // can import or call arbitrary Python. Every failure is a CheckpointError that names the opcode and byte offset.
 
-import { CheckpointError, type CheckpointErrorCode } from '../tensors/errors'
+import { CheckpointError, quoted, type CheckpointErrorCode } from '../tensors/errors'
 import type { ReadOptions } from './cancel'
 import {
   buildObject, callGlobal, newObject, resolveGlobal, storageFromPid, type PickleContext,
 } from './pickleGlobals'
-import { plainBytes } from '../tensors/tensor'
+import { maxNameLength, plainBytes } from '../tensors/tensor'
 import { isTuple, tuple, type PickleKey, type PickleValue, type StorageRef } from './pickleValues'
 
 export { isTuple, type PickleKey, type PickleValue } from './pickleValues'
@@ -130,6 +130,13 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): Unpi
     return v
   }
   const key = (k: PickleValue): PickleKey => {
+    if (typeof k === 'string' && k.length > maxNameLength) {
+      fail(
+        'too-large',
+        `dict key ${quoted(k, 40)} is longer than the ${maxNameLength} characters any tensor or setting name takes; ` +
+          'the file is damaged or crafted: load it from a source you trust',
+      )
+    }
     if (k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k)) return k as PickleKey
     return fail('unsupported', 'dict key is not a string, number, bool or None')
   }

@@ -5,7 +5,9 @@
 import { CheckpointError } from '../tensors/errors.ts'
 import type { ReadOptions } from './cancel'
 import { parseJson, type JsonValue } from './json'
-import { checkedNumel, isDType, itemSize, plainBytes, type DType, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
+import {
+  checkedNumel, isDType, itemSize, maxNameLength, plainBytes, type DType, type RawTensor, type TensorMap,
+} from '../tensors/tensor.ts'
 
 export { encodeSafetensorsHeader, writeSafetensors, type SafetensorsSpec } from './safetensorsWrite'
 
@@ -109,6 +111,9 @@ function readMetadata(info: JsonValue, file?: string): Record<string, string> {
 function readEntry(name: string, info: JsonValue, dataStart: number, file?: string): SafetensorsEntry {
   const bad = (message: string): never => {
     throw new CheckpointError('bad-header', message, file, name)
+  }
+  if (name.length > maxNameLength) {
+    throw new CheckpointError('too-large', `the name is longer than the ${maxNameLength} characters a tensor name takes`, file, name)
   }
   if (!(info instanceof Map)) return bad(`entry must be an object with dtype, shape and data_offsets, found ${kind(info)}`)
   for (const key of info.keys()) {
