@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
@@ -151,6 +151,33 @@ describe('the engine worker', () => {
       expect(models.filter((n) => n.startsWith(basename(source.dir)))).toEqual([])
     } finally {
       await source.remove()
+    }
+  })
+
+  it.skipIf(!existsSync('/proc/self/fd'))('closes every file a failed open opened (counted in /proc/self/fd; Linux only)', async () => {
+    const bad = await tempDir('unbuildable')
+    try {
+      const { dir: folder, model } = await tinyModelFolder(bad.dir, 'res-1024')
+      model.dispose()
+      const manifest = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))
+      manifest.config.resolution = 1024
+      writeFileSync(join(folder, 'config.json'), JSON.stringify(manifest))
+      const notTorch = join(bad.dir, 'not-torch')
+      mkdirSync(notTorch)
+      writeFileSync(join(notTorch, 'G.pth'), readFileSync(join(folder, 'model.safetensors')))
+      const fds = (): number => readdirSync('/proc/self/fd').length
+      const failures = [folder, join(folder, 'config.json'), notTorch]
+      for (const path of failures) await rejection(client.open(path, join(temp.dir, 'models')))
+      const before = fds()
+      for (let round = 0; round < 3; round++) {
+        for (const path of failures) {
+          const err = await rejection(client.open(path, join(temp.dir, 'models')))
+          expect(err.message).toContain(path === notTorch ? 'G.pth' : 'config.json')
+        }
+      }
+      expect(fds()).toBe(before)
+    } finally {
+      await bad.remove()
     }
   })
 
