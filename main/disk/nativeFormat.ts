@@ -6,7 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CheckCancelled } from '../checkpoints/cancel.ts'
-import { parseModelConfig } from '../engine/config.ts'
+import { parseModelConfig } from '../engine/configParser.ts'
 import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
 import { checkWeightDType } from '../tensors/dtypeRule.ts'

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { defaultConfig, parseModelConfig, type ModelConfig } from '../../main/engine/config'
+import { defaultConfig, type ModelConfig } from '../../main/engine/config'
+import { parseModelConfig } from '../../main/engine/configParser'
 import { buildDiscriminator, buildGenerator } from '../../main/engine/networks'
 import { CheckpointError } from '../../main/tensors/errors'
 
