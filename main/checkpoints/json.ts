@@ -2,7 +2,7 @@
 // duplicate keys, turns `__proto__` into a prototype change when the result is spread, accepts lone surrogates
 // and recurses without a depth limit. Objects come back as Maps so every name stays data.
 
-import { CheckpointError } from '../tensors/errors.ts'
+import { CheckpointError, quoted } from '../tensors/errors.ts'
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject
 export type JsonObject = Map<string, JsonValue>
@@ -75,7 +75,7 @@ export function parseJson(text: string, what: string, file?: string): JsonValue 
         skipSpace()
         if (text[pos] !== '"') fail(`expected a quoted key but found ${describe(text, pos)}`)
         const key = parseString()
-        if (obj.has(key)) fail(`duplicate key ${JSON.stringify(key)}`)
+        if (obj.has(key)) fail(`duplicate key ${quoted(key)}`)
         expect(':')
         obj.set(key, parseValue(depth + 1))
         skipSpace()

@@ -2,11 +2,12 @@
 // the byte-string opcodes, which only move data), globals from the allowlist in pickleGlobals.ts, and nothing that
 // can import or call arbitrary Python. Every failure is a CheckpointError that names the opcode and byte offset.
 
-import { CheckpointError, type CheckpointErrorCode } from '../tensors/errors'
+import { CheckpointError, quoted, type CheckpointErrorCode } from '../tensors/errors'
+import type { ReadOptions } from './cancel'
 import {
   buildObject, callGlobal, newObject, resolveGlobal, storageFromPid, type PickleContext,
 } from './pickleGlobals'
-import { plainBytes } from '../tensors/tensor'
+import { maxNameLength, plainBytes } from '../tensors/tensor'
 import { isTuple, tuple, type PickleKey, type PickleValue, type StorageRef } from './pickleValues'
 
 export { isTuple, type PickleKey, type PickleValue } from './pickleValues'
@@ -19,7 +20,7 @@ export interface UnpickleResult {
   storages: Map<string, StorageRef>
 }
 
-export interface UnpickleOptions {
+export interface UnpickleOptions extends ReadOptions {
   file?: string
   /** where the pickle starts inside `bytes` */
   start?: number
@@ -36,6 +37,9 @@ const unsafeOpcodes: Record<number, string> = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
+/** Opcodes between two calls of checkCancelled: a few microseconds of work. */
+const opcodesPerCheck = 4096
+
 export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): UnpickleResult {
   const bytes = plainBytes(input)
   const { file } = options
@@ -50,6 +54,7 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): Unpi
   const marks: number[] = []
   const memo = new Map<number, PickleValue>()
   let sawProto = false
+  let opcodes = 0
 
   const fail = (code: CheckpointErrorCode, message: string): never => {
     throw new CheckpointError(code, `${what}: ${opName ? `${opName} at byte ${opStart}: ` : ''}${message}`, file)
@@ -125,6 +130,13 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): Unpi
     return v
   }
   const key = (k: PickleValue): PickleKey => {
+    if (typeof k === 'string' && k.length > maxNameLength) {
+      fail(
+        'too-large',
+        `dict key ${quoted(k, 40)} is longer than the ${maxNameLength} characters any tensor or setting name takes; ` +
+          'the file is damaged or crafted: load it from a source you trust',
+      )
+    }
     if (k === null || ['string', 'number', 'bigint', 'boolean'].includes(typeof k)) return k as PickleKey
     return fail('unsupported', 'dict key is not a string, number, bool or None')
   }
@@ -134,6 +146,7 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): Unpi
   }
 
   for (;;) {
+    if (++opcodes % opcodesPerCheck === 0) options.checkCancelled?.()
     opStart = pos
     opName = ''
     const op = u8()

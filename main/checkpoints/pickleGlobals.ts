@@ -2,7 +2,7 @@
 // Every call builds an inert JS record after checking its arguments; no name is ever turned into code.
 // A strict subset of torch's weights_only unpickler (torch/_weights_only_unpickler.py).
 
-import type { CheckpointErrorCode } from '../tensors/errors.ts'
+import { quoted, type CheckpointErrorCode } from '../tensors/errors.ts'
 import {
   isTuple, NumpyDType, PickleGlobal, StorageRef, TensorRef, tuple, type PickleValue,
 } from './pickleValues'
@@ -40,7 +40,7 @@ export function resolveGlobal(module: string, name: string, ctx: PickleContext):
   if (!allowed.has(qualified)) {
     ctx.fail(
       'unsafe-pickle',
-      `the pickle imports ${JSON.stringify(qualified)}, which a weights-only checkpoint never needs; it may be trying ` +
+      `the pickle imports ${quoted(qualified)}, which a weights-only checkpoint never needs; it may be trying ` +
         'to run code. Refusing to load it (nothing was executed). Only load checkpoints from sources you trust, ' +
         'or convert them to safetensors with a trusted tool',
     )
@@ -64,7 +64,7 @@ export function storageFromPid(pid: PickleValue, ctx: PickleContext): StorageRef
   const dtype = storageDType(type)
   if (!dtype) return ctx.fail('bad-header', 'storage persistent id does not name a torch storage type')
   if (typeof key !== 'string' || !/^[0-9A-Za-z_]{1,64}$/.test(key)) {
-    return ctx.fail('bad-header', `storage key ${JSON.stringify(String(key))} must be 1–64 letters, digits or '_'`)
+    return ctx.fail('bad-header', `storage key ${quoted(String(key))} must be 1–64 letters, digits or '_'`)
   }
   if (typeof location !== 'string') return ctx.fail('bad-header', `storage ${key}: location must be a string`)
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
@@ -178,7 +178,7 @@ export function callGlobal(fn: PickleValue, args: PickleValue, ctx: PickleContex
   if (q === 'numpy.dtype') {
     const [code] = args
     if (typeof code !== 'string' || !(code in numpyReaders)) {
-      return ctx.fail('unsupported', `numpy dtype ${JSON.stringify(String(code))} is not a supported scalar type`)
+      return ctx.fail('unsupported', `numpy dtype ${quoted(String(code))} is not a supported scalar type`)
     }
     return new NumpyDType(code)
   }

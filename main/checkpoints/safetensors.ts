@@ -3,8 +3,11 @@
 // (BigInt N, fatal UTF-8, duplicate keys, `__proto__` names, 2^53, alignment).
 
 import { CheckpointError } from '../tensors/errors.ts'
+import type { ReadOptions } from './cancel'
 import { parseJson, type JsonValue } from './json'
-import { checkedNumel, isDType, itemSize, plainBytes, type DType, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
+import {
+  checkedNumel, isDType, itemSize, maxNameLength, plainBytes, type DType, type RawTensor, type TensorMap,
+} from '../tensors/tensor.ts'
 
 export { encodeSafetensorsHeader, writeSafetensors, type SafetensorsSpec } from './safetensorsWrite'
 
@@ -61,7 +64,9 @@ export function readHeaderLength(first8: Uint8Array, fileSize: number, file?: st
  * Parses and checks the header. `prefix` holds at least the first 8 + N bytes of the file; `fileSize` is the whole
  * file's size, so a streaming reader can check offsets without reading any tensor data.
  */
-export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, file?: string): SafetensorsHeader {
+export function parseSafetensorsHeader(
+  prefix: Uint8Array, fileSize: number, file?: string, options: ReadOptions = {},
+): SafetensorsHeader {
   const n = readHeaderLength(prefix, fileSize, file)
   if (prefix.byteLength < 8 + n) {
     throw new CheckpointError('truncated', `need the first ${8 + n} bytes to read the header, got ${prefix.byteLength}`, file)
@@ -81,6 +86,7 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileSize: number, fil
   let metadata: Record<string, string> = Object.create(null)
   const entries: SafetensorsEntry[] = []
   for (const [name, info] of json) {
+    options.checkCancelled?.()
     if (name === '__metadata__') metadata = readMetadata(info, file)
     else entries.push(readEntry(name, info, dataStart, file))
   }
@@ -105,6 +111,9 @@ function readMetadata(info: JsonValue, file?: string): Record<string, string> {
 function readEntry(name: string, info: JsonValue, dataStart: number, file?: string): SafetensorsEntry {
   const bad = (message: string): never => {
     throw new CheckpointError('bad-header', message, file, name)
+  }
+  if (name.length > maxNameLength) {
+    throw new CheckpointError('too-large', `the name is longer than the ${maxNameLength} characters a tensor name takes`, file, name)
   }
   if (!(info instanceof Map)) return bad(`entry must be an object with dtype, shape and data_offsets, found ${kind(info)}`)
   for (const key of info.keys()) {
@@ -189,11 +198,14 @@ export function sliceTensor(bytes: Uint8Array, e: SafetensorsEntry): RawTensor {
 
 /** Reads a whole safetensors file held in memory. */
 export function readSafetensors(
-  bytes: Uint8Array, file?: string,
+  bytes: Uint8Array, file?: string, options: ReadOptions = {},
 ): { tensors: TensorMap; metadata: Record<string, string> } {
   bytes = plainBytes(bytes)
-  const header = parseSafetensorsHeader(bytes, bytes.byteLength, file)
+  const header = parseSafetensorsHeader(bytes, bytes.byteLength, file, options)
   const tensors: TensorMap = new Map()
-  for (const e of header.entries) tensors.set(e.name, sliceTensor(bytes, e))
+  for (const e of header.entries) {
+    options.checkCancelled?.()
+    tensors.set(e.name, sliceTensor(bytes, e))
+  }
   return { tensors, metadata: header.metadata }
 }

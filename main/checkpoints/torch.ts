@@ -2,6 +2,7 @@
 // is both a zip and a pickle is read as whichever its first bytes say, and the other reader never sees it).
 
 import { CheckpointError } from '../tensors/errors'
+import type { ReadOptions } from './cancel'
 import { plainBytes } from '../tensors/tensor'
 import { readTorchLegacy } from './torchLegacy'
 import type { TorchCheckpoint } from './torchTensors'
@@ -40,7 +41,7 @@ function lookalike(bytes: Uint8Array): string {
 }
 
 /** Reads a torch.save() checkpoint held in memory: the unpickled object and its tensors by dotted name. */
-export function readTorchCheckpoint(bytes: Uint8Array, file?: string): TorchCheckpoint {
+export function readTorchCheckpoint(bytes: Uint8Array, file?: string, options: ReadOptions = {}): TorchCheckpoint {
   bytes = plainBytes(bytes)
-  return detectTorchFormat(bytes, file) === 'zip' ? readTorchZip(bytes, file) : readTorchLegacy(bytes, file)
+  return detectTorchFormat(bytes, file) === 'zip' ? readTorchZip(bytes, file, options) : readTorchLegacy(bytes, file, options)
 }

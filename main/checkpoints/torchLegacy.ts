@@ -3,6 +3,7 @@
 // count and its raw little-endian bytes. Nothing may follow the last storage.
 
 import { CheckpointError } from '../tensors/errors'
+import type { ReadOptions } from './cancel'
 import { unpickle, type PickleValue } from './pickle'
 import type { StorageRef } from './pickleValues'
 import { itemSize, plainBytes } from '../tensors/tensor'
@@ -10,8 +11,9 @@ import { collectTensors, type TorchCheckpoint } from './torchTensors'
 
 export const legacyMagic = 0x1950a86a20f9469cfc6cn
 
-export function readTorchLegacy(bytes: Uint8Array, file?: string): TorchCheckpoint {
+export function readTorchLegacy(bytes: Uint8Array, file?: string, options: ReadOptions = {}): TorchCheckpoint {
   bytes = plainBytes(bytes)
+  const { checkCancelled } = options
   const bad = (message: string): never => {
     throw new CheckpointError('bad-header', `legacy torch file: ${message}`, file)
   }
@@ -31,27 +33,30 @@ export function readTorchLegacy(bytes: Uint8Array, file?: string): TorchCheckpoi
   if (info.get('little_endian') !== true) {
     throw new CheckpointError('unsupported', 'saved on a big-endian machine; re-save it on a little-endian one', file)
   }
-  const object = unpickle(bytes, { file, start: sysInfo.end, what: 'legacy object pickle' })
-  const keysPickle = unpickle(bytes, { file, start: object.end, what: 'legacy storage key list' })
+  const object = unpickle(bytes, { file, start: sysInfo.end, what: 'legacy object pickle', checkCancelled })
+  const keysPickle = unpickle(bytes, { file, start: object.end, what: 'legacy storage key list', checkCancelled })
   const keys = keysPickle.value
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) bad('storage key list is not a list of strings')
 
   const storages = object.storages
   const keyList = keys as string[]
-  if (new Set(keyList).size !== keyList.length) bad('storage key list repeats a key')
-  for (const k of storages.keys()) if (!keyList.includes(k)) bad(`storage ${k} is referenced but has no data`)
+  // a Set, not the list: a file may hold hundreds of thousands of storages, and each is looked up once
+  const listed = new Set(keyList)
+  if (listed.size !== keyList.length) bad('storage key list repeats a key')
+  for (const k of storages.keys()) if (!listed.has(k)) bad(`storage ${k} is referenced but has no data`)
   for (const k of keyList) if (!storages.has(k)) bad(`storage ${k} has data but nothing references it`)
 
   const records = new Map<string, Uint8Array>()
   let pos = keysPickle.end
   for (const key of keyList) {
+    checkCancelled?.()
     const s = storages.get(key) as StorageRef
     const [data, next] = readStorage(bytes, pos, s, file)
     records.set(key, data)
     pos = next
   }
   if (pos !== bytes.byteLength) bad(`${bytes.byteLength - pos} unexpected bytes after the last storage`)
-  const tensors = collectTensors(object.value, (s) => records.get(s.key) as Uint8Array, file)
+  const tensors = collectTensors(object.value, (s) => records.get(s.key) as Uint8Array, file, checkCancelled)
   return { root: object.value, tensors }
 }
 

@@ -2,9 +2,10 @@
 // tensor's view out of its storage bytes. Shared by the zip and legacy formats, which differ only in where the
 // storage bytes live.
 
-import { CheckpointError } from '../tensors/errors.ts'
+import { CheckpointError, clipped } from '../tensors/errors.ts'
+import type { CheckCancelled } from './cancel'
 import { NumpyDType, PickleGlobal, TensorRef, type PickleValue, type StorageRef } from './pickleValues'
-import { itemSize, numel, plainBytes, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
+import { itemSize, maxNameLength, numel, plainBytes, type RawTensor, type TensorMap } from '../tensors/tensor.ts'
 
 export interface TorchCheckpoint {
   /** the unpickled object: usually the state dict (a Map), or BigGAN-PyTorch's state_dict.pth dict */
@@ -17,6 +18,9 @@ export interface TorchCheckpoint {
 export const maxDepth = 100
 /** Containers and values visited in one walk; stops memo "billion laughs" (a list of itself, 30 deep). */
 export const maxVisits = 2_000_000
+/** Characters in all tensor names together: far above any real checkpoint (10^6 tensors of 60-character names),
+ *  far below what the names of shared references repeated could make. */
+export const maxNameCharacters = 2 ** 26
 
 /** Depth-first walk with cycle, depth and size guards, shared by flattenTensors and pickledToPlain. */
 export function guardedWalk(file?: string): { enter(v: object, depth: number): void; leave(v: object): void } {
@@ -42,9 +46,17 @@ export function flattenTensors(root: PickleValue, file?: string): Array<[string,
   const out: Array<[string, TensorRef]> = []
   const names = new Set<string>()
   const guard = guardedWalk(file)
+  let characters = 0
   const visit = (v: PickleValue, name: string, depth: number): void => {
     if (v instanceof TensorRef) {
       if (names.has(name)) throw new CheckpointError('bad-header', 'two tensors end up with this name', file, name)
+      characters += name.length
+      if (characters > maxNameCharacters) {
+        throw new CheckpointError(
+          'too-large', `tensor names add up to more than ${maxNameCharacters} characters (shared dicts repeated?); ` +
+            'the file is damaged or crafted: load it from a source you trust', file,
+        )
+      }
       names.add(name)
       out.push([name, v])
       return
@@ -55,7 +67,15 @@ export function flattenTensors(root: PickleValue, file?: string): Array<[string,
           : []
     if (children.length === 0) return
     guard.enter(v as object, depth)
-    for (const [k, c] of children) visit(c, name === '' ? k : `${name}.${k}`, depth + 1)
+    for (const [k, c] of children) {
+      if (name.length + 1 + k.length > maxNameLength) {
+        throw new CheckpointError(
+          'too-large', `the tensor name ${clipped(`${name}.${k}`, 60)} grows past ${maxNameLength} characters; ` +
+            'real names are a few dozen: the file is damaged or crafted', file,
+        )
+      }
+      visit(c, name === '' ? k : `${name}.${k}`, depth + 1)
+    }
     guard.leave(v as object)
   }
   visit(root, '', 0)
@@ -106,10 +126,11 @@ function isContiguous(ref: TensorRef): boolean {
 
 /** Turns every flattened tensor into a RawTensor using `bytesOf(storage)` for the storage's raw bytes. */
 export function collectTensors(
-  root: PickleValue, bytesOf: (s: StorageRef) => Uint8Array, file?: string,
+  root: PickleValue, bytesOf: (s: StorageRef) => Uint8Array, file?: string, checkCancelled?: CheckCancelled,
 ): TensorMap {
   const tensors: TensorMap = new Map()
   for (const [name, ref] of flattenTensors(root, file)) {
+    checkCancelled?.()
     tensors.set(name, materializeTensor(ref, bytesOf(ref.storage), file, name))
   }
   return tensors

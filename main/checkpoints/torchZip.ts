@@ -3,6 +3,7 @@
 // refused by name (CVE-2025-32434 came from loading one through the weights-only path).
 
 import { CheckpointError } from '../tensors/errors'
+import type { ReadOptions } from './cancel'
 import { unpickle } from './pickle'
 import type { StorageRef } from './pickleValues'
 import { itemSize, plainBytes } from '../tensors/tensor'
@@ -11,33 +12,43 @@ import { readZip, type ZipEntry } from './zip'
 
 const torchScriptMarkers = ['constants.pkl', 'code', 'model.json', 'extra', 'attributes.pkl']
 
-export function readTorchZip(bytes: Uint8Array, file?: string): TorchCheckpoint {
+export function readTorchZip(bytes: Uint8Array, file?: string, options: ReadOptions = {}): TorchCheckpoint {
   bytes = plainBytes(bytes)
-  const entries = readZip(bytes, file)
+  const { checkCancelled } = options
+  // TorchScript is recognised by its entry names before anything else is judged: torch.jit.save compresses its code
+  // entries, and "entry …/code/__torch__.py is compressed" would not say what the file is
+  const entries = readZip(bytes, file, { checkCancelled, screen: (names) => refuseTorchScript(names, file) })
   const prefix = singlePrefix(entries, file)
-  for (const name of entries.keys()) {
-    const inner = name.slice(prefix.length + 1)
-    if (torchScriptMarkers.includes(inner.split('/')[0])) {
-      throw new CheckpointError(
-        'unsafe-pickle',
-        `this is a TorchScript archive (it contains ${inner}), which carries code; load a plain state_dict saved ` +
-          'with torch.save(model.state_dict(), path) instead',
-        file,
-      )
-    }
-  }
   const pkl = entries.get(`${prefix}/data.pkl`)
   if (!pkl) throw new CheckpointError('bad-header', `zip has no ${prefix}/data.pkl; not a torch checkpoint`, file)
   const swap = byteOrder(entries.get(`${prefix}/byteorder`), file) === 'big'
 
-  const { value, end, storages } = unpickle(pkl.data, { file, what: `${prefix}/data.pkl` })
+  const { value, end, storages } = unpickle(pkl.data, { file, what: `${prefix}/data.pkl`, checkCancelled })
   if (end !== pkl.data.byteLength) {
     throw new CheckpointError('bad-header', `${prefix}/data.pkl has ${pkl.data.byteLength - end} bytes after STOP`, file)
   }
   const records = new Map<string, Uint8Array>()
-  for (const s of storages.values()) records.set(s.key, storageRecord(entries, prefix, s, swap, file))
-  const tensors = collectTensors(value, (s) => records.get(s.key) as Uint8Array, file)
+  for (const s of storages.values()) {
+    checkCancelled?.()
+    records.set(s.key, storageRecord(entries, prefix, s, swap, file))
+  }
+  const tensors = collectTensors(value, (s) => records.get(s.key) as Uint8Array, file, checkCancelled)
   return { root: value, tensors }
+}
+
+/** A TorchScript archive holds code (code/, constants.pkl, …) under its top-level folder beside data.pkl. */
+function refuseTorchScript(names: readonly string[], file?: string): void {
+  for (const name of names) {
+    const inner = name.split('/').slice(1)
+    if (inner.length > 0 && torchScriptMarkers.includes(inner[0])) {
+      throw new CheckpointError(
+        'unsafe-pickle',
+        `this is a TorchScript archive (torch.jit.save; it contains ${inner.join('/')}), which carries code and is ` +
+          'never loaded; save the weights with torch.save(model.state_dict(), path) and load that file instead',
+        file,
+      )
+    }
+  }
 }
 
 /** All entries must sit under one top-level folder (torch names it after the file). */

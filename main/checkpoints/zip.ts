@@ -2,6 +2,7 @@
 // scanners were fooled: the local header must agree with the central directory, entries may not overlap, the
 // end record may not hide in a comment, and nothing is decompressed, so no zip bomb can expand.
 
+import type { ReadOptions } from './cancel'
 import { crc32 } from './crc32'
 import { CheckpointError } from '../tensors/errors.ts'
 
@@ -39,7 +40,25 @@ class Cursor {
   }
 }
 
-export function readZip(bytes: Uint8Array, file?: string, options: { verifyCrc?: boolean } = {}): Map<string, ZipEntry> {
+export interface ZipOptions extends ReadOptions {
+  verifyCrc?: boolean
+  /** sees every entry name before any entry is checked, and may refuse the archive for what it is */
+  screen?: (names: string[]) => void
+}
+
+/** One central directory record, sizes and offset already taken from its zip64 extra where it has one. */
+interface CentralRecord {
+  flags: number
+  method: number
+  crc: number
+  size: number
+  compressed: number
+  local: number
+  nameBytes: Uint8Array
+  name: string
+}
+
+export function readZip(bytes: Uint8Array, file?: string, options: ZipOptions = {}): Map<string, ZipEntry> {
   const bad = (message: string): never => {
     throw new CheckpointError('bad-header', `zip: ${message}`, file)
   }
@@ -62,28 +81,32 @@ export function readZip(bytes: Uint8Array, file?: string, options: { verifyCrc?:
   }
   if (cdOffset + cdSize !== cdEnd) bad(`central directory (${cdOffset}+${cdSize}) does not end where the end record starts (${cdEnd})`)
 
-  const entries = new Map<string, ZipEntry>()
-  const spans: Array<[number, number, string]> = []
+  // The directory first, names only, so that `screen` can say what the archive is before any entry is judged.
+  const records: CentralRecord[] = []
   let p = cdOffset
   for (let i = 0; i < count; i++) {
+    options.checkCancelled?.()
     if (c.u32(p) !== sig.central) bad(`central directory entry ${i} has a bad signature`)
-    const flags = c.u16(p + 8)
-    const method = c.u16(p + 10)
-    const crc = c.u32(p + 16)
-    let compressed = c.u32(p + 20)
-    let size = c.u32(p + 24)
     const nameLen = c.u16(p + 28)
     const extraLen = c.u16(p + 30)
     const commentLen = c.u16(p + 32)
-    let local = c.u32(p + 42)
     c.check(p + 46, nameLen + extraLen + commentLen)
     if (p + 46 + nameLen + extraLen + commentLen > cdEnd) bad(`central directory entry ${i} runs past the directory`)
     const nameBytes = bytes.subarray(p + 46, p + 46 + nameLen)
     const name = decodeName(nameBytes, file)
-    const zip64 = readZip64Extra(c, p + 46 + nameLen, extraLen, { size, compressed, local }, name, file)
-    ;({ size, compressed, local } = zip64)
+    const sizes = { size: c.u32(p + 24), compressed: c.u32(p + 20), local: c.u32(p + 42) }
+    records.push({
+      flags: c.u16(p + 8), method: c.u16(p + 10), crc: c.u32(p + 16), nameBytes, name,
+      ...readZip64Extra(c, p + 46 + nameLen, extraLen, sizes, name, file),
+    })
     p += 46 + nameLen + extraLen + commentLen
+  }
+  options.screen?.(records.map((r) => r.name))
 
+  const entries = new Map<string, ZipEntry>()
+  const spans: Array<[number, number, string]> = []
+  for (const { flags, method, crc, size, compressed, local, nameBytes, name } of records) {
+    options.checkCancelled?.()
     if (flags & 1 || flags & 0x40) throw new CheckpointError('unsupported', `zip entry ${name} is encrypted`, file)
     if (flags & ~allowedFlags) bad(`entry ${name} sets flag bits 0x${flags.toString(16)} that torch never writes`)
     if (method !== 0 || compressed !== size) {

@@ -6,7 +6,9 @@
 // Nothing here executes anything from a checkpoint: pickles go through the restricted reader.
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import type { ReadOptions } from '../checkpoints/cancel.ts'
 import type { ModelConfig } from '../engine/config.ts'
+import { parseModelConfig } from '../engine/configParser.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import { ioError, readFileChecked } from './safetensorsFile.ts'
 import { importBigganPytorch, type BigganPytorchSource } from '../checkpoints/importers/bigganPytorch.ts'
@@ -34,8 +36,12 @@ export type ImportProgress = (message: string) => void
 
 const torchExtensions = /\.(pth|pt|bin|ckpt)$/i
 
-/** Imports a checkpoint folder or file. Errors name the file and say what to point at instead. */
-export async function importCheckpoint(src: string, progress: ImportProgress = () => {}): Promise<ImportedCheckpoint> {
+/** Imports a checkpoint folder or file. Errors name the file and say what to point at instead. `checkCancelled` is
+ *  called between chunks of each file and between the records the readers and importers go through; what it throws
+ *  ends the import. */
+export async function importCheckpoint(
+  src: string, progress: ImportProgress = () => {}, options: ReadOptions = {},
+): Promise<ImportedCheckpoint> {
   let isDir: boolean
   try {
     isDir = (await stat(src)).isDirectory()
@@ -49,18 +55,24 @@ export async function importCheckpoint(src: string, progress: ImportProgress = (
     if (!torchExtensions.test(file)) {
       throw new CheckpointError('unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt) can be imported', src)
     }
-    if (file === 'pytorch_model.bin') return importHf(dir, progress)
-    return importBigganPytorchFiles(dir, guessRoles(file, names), progress)
+    if (file === 'pytorch_model.bin') return buildable(await importHf(dir, progress, options))
+    return buildable(await importBigganPytorchFiles(dir, guessRoles(file, names), progress, options))
   }
-  if (names.includes('pytorch_model.bin')) return importHf(dir, progress)
+  if (names.includes('pytorch_model.bin')) return buildable(await importHf(dir, progress, options))
   if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
-    return importBigganPytorchFiles(dir, guessRoles(undefined, names), progress)
+    return buildable(await importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options))
   }
   throw new CheckpointError(
     'unsupported',
     `no checkpoint found here (looked for pytorch_model.bin + config.json, or G.pth / G_ema.pth [+ D.pth]); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
     src,
   )
+}
+
+/** The engine is built from the imported config: the config parser refuses, naming the files, what it cannot build. */
+function buildable(imported: ImportedCheckpoint): ImportedCheckpoint {
+  parseModelConfig(imported.config, imported.provenance.from)
+  return imported
 }
 
 async function listFolder(dir: string): Promise<string[]> {
@@ -71,19 +83,28 @@ async function listFolder(dir: string): Promise<string[]> {
   }
 }
 
-async function readTorchFile(path: string, progress: ImportProgress): Promise<{ tensors: TensorMap; root: unknown }> {
+async function readTorchFile(
+  path: string, progress: ImportProgress, options: ReadOptions,
+): Promise<{ tensors: TensorMap; root: unknown }> {
   progress(`reading ${path}`)
-  const bytes = await readFileChecked(path)
-  return readTorchCheckpoint(bytes, path)
+  const bytes = await readFileChecked(path, options.checkCancelled)
+  return readTorchCheckpoint(bytes, path, options)
 }
 
-async function importHf(dir: string, progress: ImportProgress): Promise<ImportedCheckpoint> {
+/** A small JSON file's text, refused as a CheckpointError where it is not UTF-8. */
+async function readText(path: string, options: ReadOptions): Promise<string> {
+  const bytes = await readFileChecked(path, options.checkCancelled)
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new CheckpointError('bad-header', `${basename(path)} is not UTF-8 text`, path)
+  }
+}
+
+async function importHf(dir: string, progress: ImportProgress, options: ReadOptions): Promise<ImportedCheckpoint> {
   const configPath = join(dir, 'config.json')
   const weightsPath = join(dir, 'pytorch_model.bin')
-  let configJson: string
-  try {
-    configJson = new TextDecoder('utf-8', { fatal: true }).decode(await readFileChecked(configPath))
-  } catch (err) {
+  const configJson = await readText(configPath, options).catch((err: unknown) => {
     if (err instanceof CheckpointError && err.code === 'io') {
       throw new CheckpointError(
         'missing-key',
@@ -91,11 +112,13 @@ async function importHf(dir: string, progress: ImportProgress): Promise<Imported
         configPath,
       )
     }
-    throw new CheckpointError('bad-header', 'config.json is not UTF-8 text', configPath)
-  }
-  const { tensors } = await readTorchFile(weightsPath, progress)
+    throw err
+  })
+  const { tensors } = await readTorchFile(weightsPath, progress, options)
   progress('mapping pytorch-pretrained-BigGAN tensors')
-  const { config, G } = importHfBigganDeep({ configJson, tensors, configFile: configPath, weightsFile: weightsPath })
+  const { config, G } = importHfBigganDeep({
+    configJson, tensors, configFile: configPath, weightsFile: weightsPath, ...options,
+  })
   return {
     family: 'hf-biggan-deep',
     config,
@@ -141,10 +164,11 @@ async function importBigganPytorchFiles(
   dir: string,
   roles: BigganPytorchRoles,
   progress: ImportProgress,
+  options: ReadOptions,
 ): Promise<ImportedCheckpoint> {
   const source = async (name: string): Promise<BigganPytorchSource> => {
     const path = join(dir, name)
-    return { tensors: (await readTorchFile(path, progress)).tensors, file: path }
+    return { tensors: (await readTorchFile(path, progress, options)).tensors, file: path }
   }
   // The generator to sample from is G_ema where it exists (BigGAN-PyTorch samples with --use_ema).
   const sampled = await source((roles.ema ?? roles.G)!)
@@ -153,16 +177,15 @@ async function importBigganPytorchFiles(
   let config: { value: unknown; file: string } | undefined
   if (roles.stateDict) {
     const path = join(dir, roles.stateDict)
-    const { root } = await readTorchFile(path, progress)
+    const { root } = await readTorchFile(path, progress, options)
     const plain = pickledToPlain(root as Parameters<typeof pickledToPlain>[0], path) as Record<string, unknown> | undefined
     if (plain && typeof plain === 'object' && plain.config !== undefined) config = { value: plain.config, file: path }
   } else if (roles.configJson) {
     const path = join(dir, roles.configJson)
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(await readFileChecked(path))
-    config = { value: parseJson(text, 'config.json', path), file: path }
+    config = { value: parseJson(await readText(path, options), 'config.json', path), file: path }
   }
   progress('mapping BigGAN-PyTorch tensors')
-  const imported = importBigganPytorch({ G: trained ?? sampled, ...(D ? { D } : {}), ...(config ? { config } : {}) })
+  const imported = importBigganPytorch({ G: trained ?? sampled, ...(D ? { D } : {}), ...(config ? { config } : {}), ...options })
   const out: ImportedCheckpoint = {
     family: 'biggan-pytorch',
     config: imported.config,
@@ -172,7 +195,7 @@ async function importBigganPytorchFiles(
   }
   if (trained) {
     // G.pth is the trained generator; G_ema.pth its EMA, same architecture
-    out.ema = importBigganPytorch({ G: sampled, ...(config ? { config } : {}) }).G
+    out.ema = importBigganPytorch({ G: sampled, ...(config ? { config } : {}), ...options }).G
   }
   return out
 }

@@ -1,14 +1,16 @@
 // A model as a folder on disk: the engine's BigGANModel read from and written to the native model folder format
 // (nativeFormat.ts), tensor by tensor, with the content hash checked on the way in.
+import type { ReadOptions } from '../checkpoints/cancel.ts'
 import type { ModelManifest, Provenance } from '../engine/manifest.ts'
 import { BigGANModel } from '../engine/model.ts'
 import { engineVersion } from '../engine/version.ts'
 import type { TensorMap } from '../tensors/tensor.ts'
 import { openNativeModel, streamTensors, writeNativeModel } from './nativeFormat.ts'
 
-/** Opens a native model folder, streaming its tensors one at a time and checking the content hash. */
-export async function loadModel(dir: string): Promise<BigGANModel> {
-  return (await readModel(dir, false)).model
+/** Opens a native model folder, streaming its tensors one at a time and checking the content hash;
+ *  `checkCancelled` runs between tensors, and what it throws ends the load with nothing left allocated or open. */
+export async function loadModel(dir: string, options: ReadOptions = {}): Promise<BigGANModel> {
+  return (await readModel(dir, false, options)).model
 }
 
 /** Opens a training checkpoint: the model, and its optimiser tensors by name without the `opt.` prefix, e.g.
@@ -17,10 +19,12 @@ export function loadCheckpoint(dir: string): Promise<{ model: BigGANModel; optim
   return readModel(dir, true)
 }
 
-async function readModel(dir: string, withOptimiser: boolean): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
+async function readModel(
+  dir: string, withOptimiser: boolean, options: ReadOptions = {},
+): Promise<{ model: BigGANModel; optimiser: TensorMap }> {
   const native = await openNativeModel(dir)
   try {
-    return await BigGANModel.fromSavedTensors(native.manifest.config, streamTensors(native), {
+    return await BigGANModel.fromSavedTensors(native.manifest.config, streamTensors(native, '', options.checkCancelled), {
       source: native.file.path, withOptimiser, manifest: native.manifest,
     })
   } finally {

@@ -5,9 +5,11 @@
 // fine-tune, to check a checkpoint is complete) loads nothing else; modelFolder.ts turns the tensors into a model.
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseModelConfig } from '../engine/config.ts'
+import type { CheckCancelled } from '../checkpoints/cancel.ts'
+import { parseModelConfig } from '../engine/configParser.ts'
 import { ContentHasher } from '../engine/contentHash.ts'
 import { groups, type ModelManifest, type Provenance } from '../engine/manifest.ts'
+import { checkWeightDType } from '../tensors/dtypeRule.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import { writeJsonAtomic } from './atomic.ts'
 import { ioError, openSafetensorsFile, writeSafetensorsFile, type SafetensorsFile } from './safetensorsFile.ts'
@@ -74,10 +76,17 @@ export interface NativeModel {
   names(prefix?: string): string[]
 }
 
-/** Opens a native model folder: parses and checks config.json, opens the weights for streaming reads. */
+/** Opens a native model folder: parses and checks config.json, opens the weights for streaming reads after checking
+ *  every tensor's dtype against the rule all readers share (dtypeRule.ts). On any refusal the file is closed. */
 export async function openNativeModel(dir: string): Promise<NativeModel> {
   const manifest = await readManifest(dir)
   const file = await openSafetensorsFile(join(dir, weightsFile))
+  try {
+    for (const e of file.entries) checkWeightDType(e.dtype, file.path, e.name)
+  } catch (err) {
+    await file.close()
+    throw err
+  }
   return {
     dir,
     manifest,
@@ -139,15 +148,18 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   }
 }
 
-/** Reads every tensor of a group in name order, one at a time, verifying the content hash when all are read. */
+/** Reads every tensor of a group in name order, one at a time, verifying the content hash when all are read;
+ *  `checkCancelled` runs before each tensor, and what it throws ends the stream. */
 export async function* streamTensors(
   model: NativeModel,
   prefix = '',
+  checkCancelled?: CheckCancelled,
 ): AsyncGenerator<{ name: string; tensor: Awaited<ReturnType<SafetensorsFile['read']>> }> {
   const all = model.names().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
   const hasher = prefix === '' ? new ContentHasher() : undefined
   for (const name of all) {
     if (!name.startsWith(prefix)) continue
+    checkCancelled?.()
     const tensor = await model.file.read(name)
     hasher?.add(name, tensor.dtype, tensor.shape, tensor.data)
     yield { name, tensor }

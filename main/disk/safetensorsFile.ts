@@ -4,8 +4,9 @@
 // new one, never half of each.
 
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { open, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import type { CheckCancelled } from '../checkpoints/cancel.ts'
 import { CheckpointError } from '../tensors/errors.ts'
 import {
   encodeSafetensorsHeader, parseSafetensorsHeader, readHeaderLength, type SafetensorsEntry,
@@ -35,21 +36,37 @@ export function ioError(err: unknown, path: string, action: string): CheckpointE
   return new CheckpointError('io', `cannot ${action}: ${hint}${code ? ` (${code})` : ''}`, path)
 }
 
-/** The whole file, for the torch readers (whose formats need random access across the file). */
-export async function readFileChecked(path: string): Promise<Uint8Array> {
-  try {
-    const s = await stat(path)
-    if (s.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
-    const buf = await readFile(path)
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
-  } catch (err) {
+/** What fs.readFile reads at most in one go; a larger checkpoint is refused the way readFile refused it. */
+const maxWholeFile = 2 ** 31 - 1
+/** Read between two calls of checkCancelled: well under a second from any disk. */
+const chunkBytes = 64 * 2 ** 20
+
+/** The whole file, for the torch readers (whose formats need random access across the file), read in chunks with
+ *  `checkCancelled` called between them; its error comes through unchanged. */
+export async function readFileChecked(path: string, checkCancelled?: CheckCancelled): Promise<Uint8Array> {
+  const io = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => {
     throw ioError(err, path, 'read the checkpoint')
+  })
+  const s = await io(stat(path))
+  if (s.isDirectory()) throw ioError({ code: 'EISDIR' }, path, 'read the checkpoint')
+  if (s.size > maxWholeFile) throw ioError({ code: 'ERR_FS_FILE_TOO_LARGE' }, path, 'read the checkpoint')
+  const fh = await io(open(path, 'r'))
+  try {
+    const out = new Uint8Array(s.size)
+    for (let at = 0; at < s.size; at += chunkBytes) {
+      checkCancelled?.()
+      await io(readExact(fh, at, Math.min(chunkBytes, s.size - at), path, out.subarray(at)))
+    }
+    return out
+  } finally {
+    await fh.close()
   }
 }
 
-/** Reads exactly `length` bytes at `position`, or says the file changed under us. */
-async function readExact(fh: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
-  const out = new Uint8Array(length)
+/** Reads exactly `length` bytes at `position` (into `out`, or a new array), or says the file changed under us. */
+async function readExact(
+  fh: FileHandle, position: number, length: number, path: string, out = new Uint8Array(length),
+): Promise<Uint8Array> {
   let done = 0
   while (done < length) {
     const { bytesRead } = await fh.read(out, done, Math.min(length - done, 1 << 30), position + done)
@@ -58,7 +75,7 @@ async function readExact(fh: FileHandle, position: number, length: number, path:
     }
     done += bytesRead
   }
-  return out
+  return out.subarray(0, length)
 }
 
 export interface SafetensorsFile {

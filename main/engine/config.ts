@@ -1,6 +1,6 @@
 // The architecture of one model, as data. It mirrors what a checkpoint's config.json records; everything else
-// (block tables, parameter names and shapes) is derived from it in arch.ts and the networks.
-import { CheckpointError } from '../tensors/errors.ts'
+// (block tables, parameter names and shapes) is derived from it in arch.ts and the networks. configParser.ts reads
+// one from a file.
 
 export type Arch = 'biggan' | 'biggan-deep'
 
@@ -46,67 +46,6 @@ export const bigganDefaults = {
   snEps: 1e-6,
   sharedDim: 128,
 } as const
-
-const archs: readonly Arch[] = ['biggan', 'biggan-deep']
-
-/** A config read from a file, checked field by field: a hostile or hand-edited config.json gets a clear error
- *  naming the field, never a half-built model. */
-export function parseModelConfig(value: unknown, file?: string): ModelConfig {
-  const fail = (field: string, want: string): never => {
-    throw new CheckpointError('bad-header', `config field '${field}' must be ${want}`, file)
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(root)', 'an object')
-  const o = value as Record<string, unknown>
-  const int = (k: string, min: number, max: number): number => {
-    const v = o[k]
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(k, `an integer in [${min}, ${max}]`)
-    return v as number
-  }
-  const num = (k: string, min: number, max: number): number => {
-    const v = o[k]
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) fail(k, `a number in [${min}, ${max}]`)
-    return v as number
-  }
-  const resolutions = (k: string): number[] => {
-    const v = o[k]
-    if (!Array.isArray(v) || v.length > 8 || !v.every((r) => Number.isInteger(r) && r >= 4 && r <= 1024)) {
-      fail(k, 'a list of resolutions between 4 and 1024')
-    }
-    return [...(v as number[])]
-  }
-  const oneOf = <T extends string>(k: string, allowed: readonly T[]): T => {
-    const v = o[k]
-    if (!allowed.includes(v as T)) fail(k, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`)
-    return v as T
-  }
-  const config: ModelConfig = {
-    arch: oneOf('arch', archs),
-    resolution: int('resolution', 32, 1024),
-    gChannels: int('gChannels', 1, 4096),
-    dChannels: int('dChannels', 0, 4096),
-    zDim: int('zDim', 1, 4096),
-    sharedDim: int('sharedDim', 1, 4096),
-    numClasses: int('numClasses', 1, 100_000),
-    hierarchical: o.hierarchical === true,
-    gAttention: resolutions('gAttention'),
-    dAttention: resolutions('dAttention'),
-    bnEps: num('bnEps', 0, 1),
-    snEps: num('snEps', 0, 1),
-    nStats: int('nStats', 1, 1001),
-    toRgbChannels: int('toRgbChannels', 3, 4096),
-    spectralNormInference: oneOf('spectralNormInference', ['stored', 'power-step'] as const),
-    statsMode: oneOf('statsMode', ['hf', 'lerp'] as const),
-  }
-  if (typeof o.hierarchical !== 'boolean') fail('hierarchical', 'true or false')
-  if (o.classNames !== undefined) {
-    const names = o.classNames
-    if (!Array.isArray(names) || names.length !== config.numClasses || !names.every((n) => typeof n === 'string')) {
-      fail('classNames', `a list of ${config.numClasses} strings (one per class)`)
-    }
-    config.classNames = [...(names as string[])]
-  }
-  return config
-}
 
 /** The config `biggan init` builds: the paper's choices scaled by `ch`. BigGAN: hierarchical z of 20 per chunk
  *  (one chunk per G block plus one for the first linear), BigGAN-deep: z = 128; shared embedding 128; self-attention

@@ -60,8 +60,9 @@ type FinetuneChannel =
 
 export interface Finetune {
   handlers: Pick<Handlers, FinetuneChannel>
-  /** jobs:cancel for 'data:scan' and 'finetune:plan'; false when none runs */
-  cancelJob(job: string): boolean
+  /** jobs:cancel for 'data:scan' and 'finetune:plan': true once it has stopped as cancelled; false when none runs
+   *  or it finished first */
+  cancelJob(job: string): Promise<boolean>
   /** Ends the training worker the way a crash would (crash-recovery tests and diagnostics). */
   crashRunForTesting(): void
   /** Pauses a training run (waiting up to `waitMs` for its checkpoint), then ends the workers. */

@@ -245,7 +245,8 @@ export function createStudio(options: StudioOptions): Studio {
     'session:undo': async () => library.undo(),
     'session:redo': async () => library.redo(),
 
-    'jobs:cancel': async ({ job }) => ({ cancelled: engine.cancel(job) || finetune.cancelJob(job) }),
+    // answered once the job has stopped: 'cancelled' only where it stopped as cancelled, not where it finished first
+    'jobs:cancel': async ({ job }) => ({ cancelled: (await engine.cancel(job)) || (await finetune.cancelJob(job)) }),
 
     // The system dialog needs a window: the Electron shell answers it in main/ipc, over the window that asked.
     'dialog:chooseFolder': async () => {

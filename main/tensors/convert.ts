@@ -2,6 +2,7 @@
 // starts wherever the header ends), so values are read through a DataView or an aligned copy, never a typed-array
 // view on an unaligned offset (that throws RangeError).
 
+import { checkIndexDType, checkWeightDType } from './dtypeRule.ts'
 import { CheckpointError } from './errors.ts'
 import { itemSize, numel, type DType, type RawTensor } from './tensor.ts'
 
@@ -117,11 +118,24 @@ export function toFloat64(t: RawTensor): Float64Array {
   return out
 }
 
+/** A weight's values as float32, once the dtype rule (dtypeRule.ts) allows it and every value is finite (a NaN or
+ *  Inf in a weight can only render noise). */
+export function weightValues(t: RawTensor, file?: string, name?: string): Float32Array {
+  checkWeightDType(t.dtype, file, name)
+  const values = toFloat32(t)
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new CheckpointError(
+        'non-finite', `element ${i} is ${values[i]} (as float32); the weights are corrupt or diverged`, file, name,
+      )
+    }
+  }
+  return values
+}
+
 /** Integer tensors (class indices are I64 in torch) → Int32Array; refuses floats and values outside int32. */
 export function toInt32Array(t: RawTensor, name?: string): Int32Array {
-  if (t.dtype.startsWith('F') || t.dtype === 'BF16') {
-    throw new CheckpointError('unsupported', `expected an integer tensor, got ${t.dtype}`, undefined, name)
-  }
+  checkIndexDType(t.dtype, undefined, name)
   const v = view(t, 'to int32')
   const n = numel(t.shape)
   const out = new Int32Array(n)

@@ -23,7 +23,17 @@ export class CheckpointError extends Error {
     readonly tensor?: string,
   ) {
     super(
-      [file ? `${file}: ` : '', tensor ? `tensor '${tensor}': ` : '', message].join(''),
+      [file ? `${file}: ` : '', tensor ? `tensor '${clipped(tensor)}': ` : '', message].join(''),
     )
   }
+}
+
+/** A name or string from a file as a message shows it: cut short, since a hostile file can make it megabytes. */
+export function clipped(text: string, max = 120): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
+}
+
+/** `clipped`, in JSON quotes so that control characters and spaces stay visible. */
+export function quoted(text: string, max = 120): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`
 }

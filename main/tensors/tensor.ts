@@ -21,6 +21,11 @@ export interface LazyTensor {
   data: () => Uint8Array | Promise<Uint8Array>
 }
 
+/** The longest tensor name or dict key a reader accepts. Real ones are a few dozen characters, and every name is
+ *  copied into the dotted paths and messages built from it: a 10 MiB key nested 60 dicts deep would make one tensor
+ *  name of 600 MiB, past what a JS string can hold. */
+export const maxNameLength = 1024
+
 export const itemSize: Record<DType, number> = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
 }

@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { EngineClient, type Progress } from '../../main/engine-host/client/engineClient'
 import type { ModelRecord } from '../../main/engine-host/protocol/engine'
@@ -7,6 +7,7 @@ import { HostError } from '../../main/engine-host/protocol/errors'
 import type { BigGANModel } from '../../main/engine/model'
 import { toPixels } from '../../main/engine/pixels'
 import { rgbToRgba } from '../../main/images/raster'
+import { legacyWithStorages } from '../checkpoints/helpers/manyRecords'
 import { pack, tempDir, tinyModelFolder, tinyPoints } from './helpers'
 
 let temp: Awaited<ReturnType<typeof tempDir>>
@@ -100,14 +101,84 @@ describe('the engine worker', () => {
   it('cancels a running job at its next batch and a queued one at once', async () => {
     const running = rejection(client.render('grid', pack(tinyPoints(200, 3))))
     const queued = rejection(client.call({ op: 'sample', seed: 1, count: 2, truncation: 1 }, { job: 'later' }))
-    expect(client.cancel('later')).toBe(true)
-    expect(client.cancel('grid')).toBe(true)
+    expect(await client.cancel('later')).toBe(true)
+    expect(await client.cancel('grid')).toBe(true)
     expect(await running).toMatchObject({ code: 'cancelled' })
     expect(await queued).toMatchObject({ code: 'cancelled' })
-    expect(client.cancel('nothing-by-this-name')).toBe(false)
+    expect(await client.cancel('nothing-by-this-name')).toBe(false)
     // the worker goes on serving
     const z = await client.call({ op: 'sample', seed: 1, count: 2, truncation: 1 })
     expect(z.z.length).toBe(160)
+  })
+
+  it('answers a cancel that comes after the job last checked with false, and the job finishes', async () => {
+    let answer: Promise<boolean> | undefined
+    const sequence = client.call(
+      { op: 'sequence', points: pack(tinyPoints(3, 4)), format: 'gif', fps: 10, baseName: 'x' },
+      {
+        job: 'images:sequence',
+        // the last frame's progress comes after the export's last check: nothing is left to stop
+        onProgress: (p) => {
+          if (p.done === p.total) answer = client.cancel('images:sequence')
+        },
+      },
+    )
+    expect((await sequence).bytes.byteLength).toBeGreaterThan(0)
+    expect(await answer).toBe(false)
+  })
+
+  it("stops an import at the reader's next record when cancelled, keeps the open model and serves the next request", async () => {
+    const source = await tempDir('many-storages')
+    try {
+      copyFileSync(join(import.meta.dirname, '../fixtures/hf-biggan-deep/config.json'), join(source.dir, 'config.json'))
+      // read to its end, this file fails: its last storage claims one element where the pickle declares none
+      const bytes = legacyWithStorages(200_000)
+      bytes[bytes.length - 8] = 1
+      writeFileSync(join(source.dir, 'pytorch_model.bin'), bytes)
+      const open = client.model!
+      let answer: Promise<boolean> | undefined
+      const importing = rejection(
+        client.open(source.dir, join(temp.dir, 'models'), (p) => {
+          if (!answer && /^reading .*pytorch_model\.bin/.test(p.label)) answer = client.cancel('models:open')
+        }),
+      )
+      const err = await importing
+      expect({ code: err.code, message: err.message }).toMatchObject({ code: 'cancelled' })
+      expect(await answer).toBe(true)
+      expect(client.model?.hash).toBe(open.hash)
+      expect((await client.render('test', pack(tinyPoints(1, 5)))).count).toBe(1)
+      const models = existsSync(join(temp.dir, 'models')) ? readdirSync(join(temp.dir, 'models')) : []
+      expect(models.filter((n) => n.startsWith(basename(source.dir)))).toEqual([])
+    } finally {
+      await source.remove()
+    }
+  })
+
+  it.skipIf(!existsSync('/proc/self/fd'))('closes every file a failed open opened (counted in /proc/self/fd; Linux only)', async () => {
+    const bad = await tempDir('unbuildable')
+    try {
+      const { dir: folder, model } = await tinyModelFolder(bad.dir, 'res-1024')
+      model.dispose()
+      const manifest = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'))
+      manifest.config.resolution = 1024
+      writeFileSync(join(folder, 'config.json'), JSON.stringify(manifest))
+      const notTorch = join(bad.dir, 'not-torch')
+      mkdirSync(notTorch)
+      writeFileSync(join(notTorch, 'G.pth'), readFileSync(join(folder, 'model.safetensors')))
+      const fds = (): number => readdirSync('/proc/self/fd').length
+      const failures = [folder, join(folder, 'config.json'), notTorch]
+      for (const path of failures) await rejection(client.open(path, join(temp.dir, 'models')))
+      const before = fds()
+      for (let round = 0; round < 3; round++) {
+        for (const path of failures) {
+          const err = await rejection(client.open(path, join(temp.dir, 'models')))
+          expect(err.message).toContain(path === notTorch ? 'G.pth' : 'config.json')
+        }
+      }
+      expect(fds()).toBe(before)
+    } finally {
+      await bad.remove()
+    }
   })
 
   it('fails pending requests with a clear message when the worker dies, then restarts it with the model open', async () => {

@@ -14,8 +14,9 @@
 // normalize(W_matᵀ u0), the next power step's v.
 import { bigganDiscriminatorTable, bigganGeneratorTable, type DiscriminatorRow, type GeneratorRow } from '../../engine/arch'
 import { bigganDefaults, type ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { fromFloat32, toFloat32, weightValues } from '../../tensors/convert.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
+import type { ReadOptions } from '../cancel'
 import type { TensorMap } from '../../tensors/tensor.ts'
 
 // ─── layouts ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -283,7 +284,7 @@ export interface BigganPytorchSource {
   file: string
 }
 
-export interface BigganPytorchInput {
+export interface BigganPytorchInput extends ReadOptions {
   /** G.pth or G_ema.pth */
   G: BigganPytorchSource
   /** D.pth */
@@ -428,10 +429,8 @@ function table<T>(src: BigganPytorchSource, build: () => T): T {
 
 // ─── import and export ───────────────────────────────────────────────────────────────────────────────────────────
 
-const floatDTypes = new Set(['F32', 'F16', 'BF16', 'F64'])
-
 /** Converts one network's state dict through its table; every key must be a row and every row present. */
-function importNetwork(src: BigganPytorchSource, t: NetworkTable, snEps: number): TensorMap {
+function importNetwork(src: BigganPytorchSource, t: NetworkTable, snEps: number, options: ReadOptions): TensorMap {
   const known = new Set(t.rows.map((r) => r.torch))
   for (const key of src.tensors.keys()) {
     if (!known.has(key)) {
@@ -441,20 +440,14 @@ function importNetwork(src: BigganPytorchSource, t: NetworkTable, snEps: number)
   const out: TensorMap = new Map()
   const values = new Map<string, Float32Array>()
   for (const row of t.rows) {
+    options.checkCancelled?.()
     const raw = src.tensors.get(row.torch)
     if (!raw) throw new CheckpointError('missing-key', 'absent from the state dict, which its other tensors say it needs', src.file, row.torch)
     if (raw.shape.length !== row.torchShape.length || raw.shape.some((d, i) => d !== row.torchShape[i])) {
       throw new CheckpointError('shape-mismatch', `has shape [${raw.shape}] but the architecture read from the other ` +
         `tensors needs [${row.torchShape}]`, src.file, row.torch)
     }
-    if (!floatDTypes.has(raw.dtype)) {
-      throw new CheckpointError('unsupported', `has dtype ${raw.dtype}; weights must be floating point`, src.file, row.torch)
-    }
-    const data = toFloat32(raw)
-    const bad = data.findIndex((x) => !Number.isFinite(x))
-    if (bad >= 0) {
-      throw new CheckpointError('non-finite', `element ${bad} is ${data[bad]}; the weights are corrupt or diverged`, src.file, row.torch)
-    }
+    const data = weightValues(raw, src.file, row.torch)
     const engine = toEngineLayout(row.layout, row.torchShape, data)
     values.set(row.engine, engine)
     out.set(row.engine, fromFloat32(engineShape(row.layout, row.torchShape), engine))
@@ -480,8 +473,8 @@ export function importBigganPytorch(input: BigganPytorchInput): BigganPytorchImp
   const eps = epsilons(input.config)
   let config = generatorArchitecture(input.G, eps)
   if (input.D) config = { ...config, ...discriminatorArchitecture(input.D, config) }
-  const G = importNetwork(input.G, generatorTensors(config), config.snEps)
-  const D = input.D ? importNetwork(input.D, discriminatorTensors(config), config.snEps) : undefined
+  const G = importNetwork(input.G, generatorTensors(config), config.snEps, input)
+  const D = input.D ? importNetwork(input.D, discriminatorTensors(config), config.snEps, input) : undefined
   const files = [input.G.file, input.D?.file, input.config?.file].filter((f): f is string => f !== undefined)
   return {
     config,

@@ -7,8 +7,9 @@
 // the HF shape and one layout transform. Each row is checked (presence, shape, finiteness) before it is converted.
 import { bigganDeepGeneratorTable, type DeepGeneratorTable } from '../../engine/arch'
 import type { ModelConfig } from '../../engine/config'
-import { fromFloat32, toFloat32 } from '../../tensors/convert.ts'
+import { fromFloat32, weightValues } from '../../tensors/convert.ts'
 import { CheckpointError } from '../../tensors/errors.ts'
+import type { ReadOptions } from '../cancel'
 import { parseJson, type JsonObject, type JsonValue } from '../json'
 import type { TensorMap } from '../../tensors/tensor.ts'
 
@@ -359,7 +360,7 @@ export function modelConfigToHf(config: ModelConfig): HfBigganConfig {
 
 // ─── import ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-export interface HfBigganDeepFiles {
+export interface HfBigganDeepFiles extends ReadOptions {
   /** config.json's text */
   configJson: string
   /** the state dict read from pytorch_model.bin (readTorchCheckpoint(...).tensors) */
@@ -374,8 +375,6 @@ export interface ImportedModel {
   /** engine name → float32 tensor in the engine's layout */
   G: TensorMap
 }
-
-const floatDTypes = new Set(['F32', 'F16', 'BF16', 'F64'])
 
 /** Where tensors come from and what decided their shapes, for error messages. */
 interface Source {
@@ -400,18 +399,7 @@ function readFloat(tensors: TensorMap, name: string, shape: readonly number[], s
         'to these weights', file, name,
     )
   }
-  if (!floatDTypes.has(t.dtype)) {
-    throw new CheckpointError('unsupported', `has dtype ${t.dtype}; weights must be floating point`, file, name)
-  }
-  const values = toFloat32(t)
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new CheckpointError(
-        'non-finite', `element ${i} is ${values[i]} (as float32); the weights are corrupt or diverged`, file, name,
-      )
-    }
-  }
-  return values
+  return weightValues(t, file, name)
 }
 
 /** x / max(‖x‖, eps), in float64: torch.nn.functional.normalize. */
@@ -480,6 +468,7 @@ export function importHfBigganDeep(files: HfBigganDeepFiles): ImportedModel {
   const snInputs = new Set(rows.flatMap((r) => (r.snV ? [r.snV.weight, r.snV.u] : [])))
   const pending = new Map<string, Float32Array>() // W and u of the SN layer being read, HF layout, until its v row
   for (const row of rows) {
+    files.checkCancelled?.()
     let values: Float32Array
     if (row.snV) {
       const w = pending.get(row.snV.weight)!

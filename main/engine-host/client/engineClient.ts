@@ -5,15 +5,16 @@
 //
 // Supersession: a render carries a `view`; a newer request for the same view replaces one still queued (which
 // rejects with HostError('superseded')), so the latest slider value wins while the one already running finishes.
-// cancel(job) cancels the job's queued requests at once and its running one at the next batch boundary
-// (HostError('cancelled')). If the worker dies, every pending request fails with a message that says so, and the
+// cancel(job) cancels the job's queued requests at once and its running one at its next check (between batches,
+// tensors or checkpoint records: HostError('cancelled')), and answers only once it knows whether the running one
+// stopped or finished first. If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
 import type { Worker } from 'node:worker_threads'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, ModelRecord, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
 import { HostError } from '../protocol/errors.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'
-import { deliver, spawnThread } from './spawn.ts'
+import { deliver, spawnThread, watchedSettlers } from './spawn.ts'
 
 export interface Progress {
   label: string
@@ -44,6 +45,8 @@ interface Pending {
   options: CallOptions
   resolve: (value: unknown) => void
   reject: (error: Error) => void
+  /** true once it ended as cancelled, false once it ended any other way */
+  cancelled: Promise<boolean>
   /** an internal reopen after a restart: its outcome becomes a notice */
   internal?: boolean
 }
@@ -85,15 +88,18 @@ export class EngineClient {
         seq: ++this.seq,
         request: request as AnyRequest,
         options,
-        resolve: resolve as (value: unknown) => void,
-        reject,
+        ...watchedSettlers(resolve as (value: unknown) => void, reject),
       })
       this.pump()
     })
   }
 
-  /** Cancels every queued and running request of `job`; false when there was none. */
-  cancel(job: string): boolean {
+  /**
+   * Cancels every queued and running request of `job`. The queued ones stop at once; the running one at its next
+   * check, and the answer waits for it: true when it stopped as cancelled, false when it finished (or failed) before
+   * it checked, since its result then stands. False too when nothing of that name was queued or running.
+   */
+  async cancel(job: string): Promise<boolean> {
     let found = false
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const queued = this.queue[i]
@@ -103,9 +109,10 @@ export class EngineClient {
         found = true
       }
     }
-    if (this.running && this.running.options.job === job) {
-      Atomics.store(this.cancelFlag, 0, this.running.seq)
-      found = true
+    const running = this.running
+    if (running && running.options.job === job) {
+      Atomics.store(this.cancelFlag, 0, running.seq)
+      return running.cancelled
     }
     return found
   }
@@ -195,16 +202,18 @@ export class EngineClient {
         request: reopen,
         options: { job: 'models:open' },
         internal: true,
-        resolve: (info) => {
-          this.lastModel = info as ModelRecord
-          this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelRecord).name}.`)
-        },
-        reject: (err) => {
-          this.reopen = undefined
-          this.lastModel = undefined
-          this.options.onNotice?.('error', `The engine restarted but could not reopen the model: ${err.message}. Open a model again.`)
-          this.options.onModelLost?.()
-        },
+        ...watchedSettlers(
+          (info) => {
+            this.lastModel = info as ModelRecord
+            this.options.onNotice?.('info', `The engine restarted and reopened ${(info as ModelRecord).name}.`)
+          },
+          (err) => {
+            this.reopen = undefined
+            this.lastModel = undefined
+            this.options.onNotice?.('error', `The engine restarted but could not reopen the model: ${err.message}. Open a model again.`)
+            this.options.onModelLost?.()
+          },
+        ),
       })
     }
     return worker

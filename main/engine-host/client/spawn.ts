@@ -33,6 +33,29 @@ function tsxEsmApi(from: string): string {
   return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href
 }
 
+/**
+ * A request's settlers, wrapped so that a cancel can learn how it ended: `cancelled` resolves true once it is
+ * rejected as cancelled, false once it resolves or fails otherwise (it finished before it saw the cancel).
+ */
+export function watchedSettlers(
+  resolve: (value: unknown) => void,
+  reject: (error: Error) => void,
+): { resolve: (value: unknown) => void; reject: (error: Error) => void; cancelled: Promise<boolean> } {
+  let ended!: (cancelled: boolean) => void
+  const cancelled = new Promise<boolean>((r) => (ended = r))
+  return {
+    resolve: (value) => {
+      ended(false)
+      resolve(value)
+    },
+    reject: (error) => {
+      ended(error instanceof HostError && error.code === 'cancelled')
+      reject(error)
+    },
+    cancelled,
+  }
+}
+
 /** A request waiting on the main thread for its reply: its promise's settlers and its listeners. */
 export interface Waiting<Event = never> {
   resolve: (value: unknown) => void

@@ -12,7 +12,7 @@ import type { Progress } from './engineClient.ts'
 import type {
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
 } from '../protocol/training.ts'
-import { deliver, spawnThread } from './spawn.ts'
+import { deliver, spawnThread, watchedSettlers } from './spawn.ts'
 
 /** A worker stopped while a request was pending on it (a crash, or close()). */
 export class TrainWorkerGone extends HostError {
@@ -32,6 +32,8 @@ interface Pending {
   options: TrainCallOptions
   resolve: (value: unknown) => void
   reject: (error: Error) => void
+  /** true once it ended as cancelled, false once it ended any other way */
+  cancelled: Promise<boolean>
 }
 
 /** The bundled worker beside the bundled main (electron.vite.config.ts: entry trainWorker); a variable, so that the
@@ -70,7 +72,7 @@ class TrainWorkerLink {
         reject(new TrainWorkerGone(`the ${this.what} has stopped`))
         return
       }
-      this.pending.set(seq, { options, resolve: resolve as (value: unknown) => void, reject })
+      this.pending.set(seq, { options, ...watchedSettlers(resolve as (value: unknown) => void, reject) })
       this.worker.ref() // held while it works, so that a test or CLI process waits for the reply
       this.worker.postMessage({ type: 'request', seq, request: request as AnyTrainRequest } satisfies ToTrainWorker)
     })
@@ -82,12 +84,13 @@ class TrainWorkerLink {
     Atomics.store(this.stopFlag, 0, seq)
   }
 
-  /** Stops the pending requests of `job`; false when there is none. */
-  cancel(job: string): boolean {
+  /** Stops the pending request of `job`; true once it has stopped as cancelled, false when there is none or it
+   *  finished before it saw the stop. */
+  async cancel(job: string): Promise<boolean> {
     for (const [seq, p] of this.pending) {
       if (p.options.job === job) {
         this.stop(seq)
-        return true
+        return p.cancelled
       }
     }
     return false
@@ -175,9 +178,10 @@ export class TrainClient {
     return true
   }
 
-  /** Cancels a tools job ('data:scan', 'finetune:plan'); false when none runs. */
-  cancel(job: string): boolean {
-    return this.tools?.cancel(job) ?? false
+  /** Cancels a tools job ('data:scan', 'finetune:plan'): true once it has stopped as cancelled; false when none
+   *  runs, or it finished before it saw the cancel. */
+  async cancel(job: string): Promise<boolean> {
+    return (await this.tools?.cancel(job)) ?? false
   }
 
   /** Ends the run's worker the way an uncaught error would (crash-recovery tests). */

@@ -95,7 +95,7 @@ async function openNative(
   // BigGANModel.load streams tensor by tensor but reports nothing until it is done: progress is whole-model
   const total = await tensorCount(dir)
   job.progress(`loading ${total} tensors`, 0, total)
-  const model = await loadModel(dir)
+  const model = await loadModel(dir, { checkCancelled: () => job.check() })
   job.progress(`loaded ${total} tensors`, total, total)
   if (!model.manifest) {
     model.dispose()
@@ -139,7 +139,8 @@ async function importAndOpen(source: string, modelsDir: string, job: Job): Promi
     return openNative(known.dir, job, { isDefault: false, isRandom: false })
   }
   let steps = 0
-  const imported = await importCheckpoint(source, (message) => job.progress(message, ++steps, 0)).catch((err: unknown) => {
+  const progress = (message: string): void => job.progress(message, ++steps, 0)
+  const imported = await importCheckpoint(source, progress, { checkCancelled: () => job.check() }).catch((err: unknown) => {
     if (err instanceof CheckpointError && err.code === 'unsupported') {
       throw new HostError(
         'failed',

@@ -70,7 +70,9 @@ export function buildZip(entries: ZipInput[], options: ZipOptions = {}): Uint8Ar
     b.u32(0x07064b50).u32(0).u64(cdEnd).u32(1)
   }
   const comment = options.comment ?? new Uint8Array(0)
-  b.u32(0x06054b50).u16(0).u16(0).u16(entries.length).u16(entries.length).u32(cdEnd - cdOffset).u32(cdOffset)
+  // with more entries than 16 bits hold, the end record says 0xffff and the zip64 record has the count
+  const count = options.zip64 ? Math.min(entries.length, 0xffff) : entries.length
+  b.u32(0x06054b50).u16(0).u16(0).u16(count).u16(count).u32(cdEnd - cdOffset).u32(cdOffset)
     .u16(comment.length).raw(comment)
   return b.bytes()
 }
