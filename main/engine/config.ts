@@ -49,7 +49,8 @@ export const bigganDefaults = {
 
 /** The config `biggan init` builds: the paper's choices scaled by `ch`. BigGAN: hierarchical z of 20 per chunk
  *  (one chunk per G block plus one for the first linear), BigGAN-deep: z = 128; shared embedding 128; self-attention
- *  at `attention` (default 64) where the resolution reaches it; BigGAN-PyTorch's epsilons. */
+ *  at `attention` (default 64) where the resolution reaches it — in D only below the image's own resolution, since
+ *  D's first block already halves it (BigGAN-PyTorch then places none in D, as here); BigGAN-PyTorch's epsilons. */
 export function defaultConfig(arch: Arch, resolution: number, ch: number, numClasses: number, attention = 64): ModelConfig {
   const known = [32, 64, 128, 256, 512]
   if (!known.includes(resolution)) throw new Error(`--res must be one of ${known.join(', ')} for ${arch}, not ${resolution}`)
@@ -68,7 +69,7 @@ export function defaultConfig(arch: Arch, resolution: number, ch: number, numCla
     numClasses,
     hierarchical: arch === 'biggan',
     gAttention: withAttention,
-    dAttention: withAttention,
+    dAttention: withAttention.filter((r) => r < resolution),
     bnEps: bigganDefaults.bnEps,
     snEps: bigganDefaults.snEps,
     nStats: 1,

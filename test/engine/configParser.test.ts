@@ -82,3 +82,16 @@ describe('the model config parser', () => {
     }
   })
 })
+
+describe("the configs 'biggan init' makes", () => {
+  it('build for every resolution and both architectures with the default attention, D placing it only where it can', () => {
+    for (const arch of ['biggan', 'biggan-deep'] as const) {
+      for (const resolution of [32, 64, 128, 256, 512]) {
+        const config = defaultConfig(arch, resolution, 8, 3)
+        expect(() => buildGenerator(config), `${arch}-${resolution} G`).not.toThrow()
+        expect(() => buildDiscriminator(config), `${arch}-${resolution} D`).not.toThrow()
+        expect(config.dAttention.every((r) => r < resolution)).toBe(true)
+      }
+    }
+  })
+})
