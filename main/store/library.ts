@@ -5,11 +5,12 @@ import type Database from 'better-sqlite3'
 import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite, type StoredFavourite } from './favourites.ts'
+import { quarantine, replacedNotice, type OpenNotice } from './kept.ts'
 import { GeneratorMetricsStore, type NewGeneratorMetrics, type StoredGeneratorMetrics } from './metrics.ts'
 import { userVersion } from './migrations.ts'
 import { RecentModels, type StoredRecentModel, type UsedModel } from './models.ts'
 import { Runs, type NewRun, type RunPatch, type StoredRun } from './runs.ts'
-import { openDatabase, quarantine, type OpenOptions } from './open.ts'
+import { openDatabase, type OpenOptions } from './open.ts'
 import { Sessions, type NewHistoryEntry, type StoredSession, type StoredSessionSummary } from './sessions.ts'
 import { Settings, type SettingsRead, type StoredSettings } from './settings.ts'
 
@@ -25,6 +26,9 @@ export class Library {
     readonly file: string,
     private readonly db: Database.Database,
     options: OpenOptions,
+    /** what opening found that the person must be told (a damaged library, and where its files were kept);
+     *  the shells show these as the studio starts */
+    readonly notices: readonly OpenNotice[],
   ) {
     this.favourites = new Favourites(db, file)
     this.sessions = new Sessions(db, file, options.historyLimit)
@@ -35,16 +39,28 @@ export class Library {
   }
 
   /** Opens (creating the folder and file if need be) and migrates the library at `file`. A damaged file throws
-   *  LibraryError('corrupt'): `Library.quarantine(file)` moves it aside, after which `open` starts a fresh one. */
+   *  LibraryError('corrupt') and is left as it was: `Library.quarantine(file)` moves it aside, after which `open`
+   *  starts a fresh one. */
   static open(file: string, options: OpenOptions = {}): Library {
+    return Library.openWith(path.resolve(file), options, [])
+  }
+
+  /** What the studio does as it starts: `open`, but a damaged library is moved aside, byte for byte, and a fresh one
+   *  starts in its place; `notices` says where the old one is and how to try to recover it. */
+  static openOrStartFresh(file: string, options: OpenOptions = {}): Library {
     const resolved = path.resolve(file)
-    const db = openDatabase(resolved, options)
     try {
-      return new Library(resolved, db, options)
+      return Library.openWith(resolved, options, [])
     } catch (error) {
-      db.close()
-      throw toLibraryError(error, resolved, 'open the library')
+      if (!(error instanceof LibraryError) || error.code !== 'corrupt' || options.readonly) throw error
+      const kept = quarantine(resolved)
+      return Library.openWith(resolved, options, [replacedNotice(resolved, kept, error.detail ?? error.message)])
     }
+  }
+
+  /** `notices` gets what opening finds, after those given. */
+  private static openWith(file: string, options: OpenOptions, notices: OpenNotice[]): Library {
+    return openDatabase(file, options, notices, (db) => new Library(file, db, options, notices))
   }
 
   /** Renames a damaged library and its -wal/-shm to `<file>.corrupt-<time>`; returns the new path. */

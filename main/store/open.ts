@@ -1,9 +1,11 @@
 // Opening the library database: the file checks, the durability settings, the migrations. Anything wrong with
-// the file becomes a LibraryError that says what to do; a damaged file can be moved aside with `quarantine`.
+// the file becomes a LibraryError that says what to do. A library SQLite could change while opening it is copied
+// first (kept.ts): a damaged one is refused with its files as they were.
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { LibraryError, corruptMessage, toLibraryError } from './errors.ts'
+import { LibraryError, corruptError, toLibraryError } from './errors.ts'
+import { copyBeforeOpen, discard, fileStamp, putBack, type OpenNotice } from './kept.ts'
 import { SCHEMA_VERSION, migrate, userVersion } from './migrations.ts'
 
 export interface OpenOptions {
@@ -18,10 +20,10 @@ export interface OpenOptions {
 /** How long a statement waits for another process's lock before failing with 'busy'. */
 const BUSY_TIMEOUT_MS = 5000
 
-/** A filesystem-safe timestamp for file names (no ':' for Windows). */
-const fileStamp = (): string => new Date().toISOString().replace(/[:.]/g, '-')
-
-export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
+/** Opens the database at `file` and hands it to `build` (which prepares the library's statements). If either fails,
+ *  the database is closed and the library's files are as they were; `notices` (filled before `build` runs) gets
+ *  what the person must be told. */
+export function openDatabase<T>(file: string, options: OpenOptions, notices: OpenNotice[], build: (db: Database.Database) => T): T {
   const readonly = options.readonly === true
   if (readonly && !fs.existsSync(file))
     throw new LibraryError('not-found', `There is no library at ${file} to open read-only.`, file)
@@ -37,9 +39,33 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 
   checkHeader(file)
 
+  // A read-only connection neither folds nor deletes the -wal, so nothing needs copying.
+  const copy = readonly ? null : copyBeforeOpen(file)
+
   let db: Database.Database
   try {
-    db = new Database(file, {
+    db = connect(file, options)
+  } catch (error) {
+    if (copy) putBack(copy, file)
+    throw error
+  }
+  let built: T
+  try {
+    prepare(db, file, readonly)
+    built = build(db)
+  } catch (error) {
+    db.close()
+    if (copy) putBack(copy, file)
+    throw toLibraryError(error, file, 'open the library')
+  }
+  if (copy) discard(copy)
+  return built
+}
+
+function connect(file: string, options: OpenOptions): Database.Database {
+  const readonly = options.readonly === true
+  try {
+    return new Database(file, {
       readonly,
       fileMustExist: readonly,
       timeout: BUSY_TIMEOUT_MS,
@@ -55,14 +81,6 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
         file,
         { cause: error },
       )
-    throw toLibraryError(error, file, 'open the library')
-  }
-
-  try {
-    prepare(db, file, readonly)
-    return db
-  } catch (error) {
-    db.close()
     throw toLibraryError(error, file, 'open the library')
   }
 }
@@ -90,7 +108,7 @@ function checkHeader(file: string): void {
   }
   if (read === 0) return
   if (read < head.length || !head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
-    throw new LibraryError('corrupt', corruptMessage(file, 'it does not start with a SQLite header'), file)
+    throw corruptError(file, 'it does not start with a SQLite header')
 }
 
 function prepare(db: Database.Database, file: string, readonly: boolean): void {
@@ -117,7 +135,7 @@ function prepare(db: Database.Database, file: string, readonly: boolean): void {
   // After an unclean shutdown (a WAL left behind) the full check, which also reads every index; else the quick one.
   const check = fs.existsSync(`${file}-wal`) && fs.statSync(`${file}-wal`).size > 0 ? 'integrity_check' : 'quick_check'
   const problems = (db.pragma(`${check}(5)`) as Record<string, string>[]).map((row) => Object.values(row)[0])
-  if (problems.length !== 1 || problems[0] !== 'ok') throw new LibraryError('corrupt', corruptMessage(file, problems.join('; ')), file)
+  if (problems.length !== 1 || problems[0] !== 'ok') throw corruptError(file, problems.join('\n').replace(/\s*\n\s*/g, '; '))
 
   if (!readonly) db.pragma('journal_mode = WAL') // readers never block the writer; a crash never tears a page
   // FULL syncs the WAL on every commit: a favourite the user saw saved survives a power cut, not only an app crash
@@ -138,30 +156,4 @@ function prepare(db: Database.Database, file: string, readonly: boolean): void {
     if (version > 0) db.prepare('VACUUM INTO ?').run(`${file}.before-v${SCHEMA_VERSION}-${fileStamp()}`)
     migrate(db)
   }
-}
-
-/** Moves a damaged library aside — its -wal and -shm first, so a fresh database at `file` never meets the old
- *  WAL — as `<file>.corrupt-<time>` (and `-wal`, `-shm`), and returns that path. The database must be closed. */
-export function quarantine(file: string): string {
-  const stamp = fileStamp()
-  let target = `${file}.corrupt-${stamp}`
-  for (let n = 2; [target, `${target}-wal`, `${target}-shm`].some((p) => fs.existsSync(p)); n++)
-    target = `${file}.corrupt-${stamp}-${n}`
-  let moved = 0
-  for (const suffix of ['-wal', '-shm', '']) {
-    try {
-      fs.renameSync(`${file}${suffix}`, `${target}${suffix}`)
-      moved++
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new LibraryError(
-        'io',
-        `Could not move the damaged library ${file}${suffix} aside: ${(error as Error).message}. Close other copies of the app, or move it by hand.`,
-        file,
-        { cause: error },
-      )
-    }
-  }
-  if (moved === 0) throw new LibraryError('not-found', `There is no library at ${file} to move aside.`, file)
-  return target
 }
