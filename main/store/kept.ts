@@ -3,6 +3,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { LibraryError } from './errors.ts'
+import type { WalDamage } from './wal.ts'
 
 const SUFFIXES = ['', '-wal', '-shm'] as const
 
@@ -97,6 +98,13 @@ export function discard(copy: string): void {
   for (const suffix of SUFFIXES) fs.rmSync(copy + suffix, { force: true })
 }
 
+/** Renames a copy made by copyBeforeOpen to the kept name, `<file>.corrupt-<time>`; returns that name. */
+export function keepCopy(copy: string, file: string): string {
+  const kept = freeName(file, 'corrupt')
+  moveFiles(copy, kept, 'the copy of the library')
+  return kept
+}
+
 /** Moves a damaged library aside — its -wal and -shm first, so a fresh database at `file` never meets the old WAL —
  *  as `<file>.corrupt-<time>` (and `-wal`, `-shm`), and returns that path. The database must be closed. */
 export function quarantine(file: string): string {
@@ -123,5 +131,22 @@ export function replacedNotice(file: string, kept: string, detail: string): Open
       `sqlite3 recovered.sqlite < recovered.sql; move ${file} aside, put recovered.sqlite in its place under the name ` +
       `${path.basename(file)}, and start the studio, which checks it as it opens. ` +
       `Favourites exported earlier can also be imported again.`,
+  }
+}
+
+/** A damaged -wal: the library opened with what SQLite reads, and the damaged files were kept (or, opened
+ *  read-only, left as they are). */
+export function walNotice(file: string, kept: string, damage: WalDamage): OpenNotice {
+  const where =
+    kept === file
+      ? 'It was opened read-only, so its files were left as they are.'
+      : `The damaged files were kept, byte for byte, as ${kept} ${beside(kept)}.`
+  return {
+    kept,
+    message:
+      `The library's write-ahead log ${file}-wal is damaged: ${damage.problem}. The library opened with everything ` +
+      `saved before the damage. ${where} SQLite and its tools (sqlite3 .recover too) read no further than the damage ` +
+      `either, so favourites saved after it can come back only from an export: import it again if you have one, and ` +
+      `keep the damaged files for a data-recovery specialist.`,
   }
 }

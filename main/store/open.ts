@@ -1,12 +1,13 @@
 // Opening the library database: the file checks, the durability settings, the migrations. Anything wrong with
 // the file becomes a LibraryError that says what to do. A library SQLite could change while opening it is copied
-// first (kept.ts): a damaged one is refused with its files as they were.
+// first (kept.ts): a damaged one is refused with its files as they were, and a damaged -wal is kept as it was.
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { LibraryError, corruptError, toLibraryError } from './errors.ts'
-import { copyBeforeOpen, discard, fileStamp, putBack, type OpenNotice } from './kept.ts'
+import { copyBeforeOpen, discard, fileStamp, keepCopy, putBack, walNotice, type OpenNotice } from './kept.ts'
 import { SCHEMA_VERSION, migrate, userVersion } from './migrations.ts'
+import { inspectWal } from './wal.ts'
 
 export interface OpenOptions {
   /** the better_sqlite3.node to load: Electron's main process needs the build for its own ABI */
@@ -22,7 +23,7 @@ const BUSY_TIMEOUT_MS = 5000
 
 /** Opens the database at `file` and hands it to `build` (which prepares the library's statements). If either fails,
  *  the database is closed and the library's files are as they were; `notices` (filled before `build` runs) gets
- *  what the person must be told. */
+ *  what the person must be told: a damaged -wal, and where its files were kept. */
 export function openDatabase<T>(file: string, options: OpenOptions, notices: OpenNotice[], build: (db: Database.Database) => T): T {
   const readonly = options.readonly === true
   if (readonly && !fs.existsSync(file))
@@ -39,8 +40,14 @@ export function openDatabase<T>(file: string, options: OpenOptions, notices: Ope
 
   checkHeader(file)
 
-  // A read-only connection neither folds nor deletes the -wal, so nothing needs copying.
-  const copy = readonly ? null : copyBeforeOpen(file)
+  // A read-only connection neither folds nor deletes the -wal, so nothing needs copying; otherwise the log is read
+  // from the copy, so that what it says holds for the bytes kept.
+  let copy = readonly ? null : copyBeforeOpen(file)
+  const damage = inspectWal(`${copy ?? file}-wal`)
+  if (damage) {
+    if (copy) copy = keepCopy(copy, file)
+    notices.push(walNotice(file, copy ?? file, damage))
+  }
 
   let db: Database.Database
   try {
@@ -58,7 +65,7 @@ export function openDatabase<T>(file: string, options: OpenOptions, notices: Ope
     if (copy) putBack(copy, file)
     throw toLibraryError(error, file, 'open the library')
   }
-  if (copy) discard(copy)
+  if (copy && !damage) discard(copy)
   return built
 }
 

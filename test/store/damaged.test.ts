@@ -1,5 +1,6 @@
-import { readdirSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Library } from '../../main/store/index.ts'
 import { closedLibrary, crashedLibrary, damage, filesOf, SUFFIXES, type Damage } from './damage.ts'
@@ -70,5 +71,79 @@ describe('a library that cannot be opened', () => {
       library.close()
     }
     expect(readdirSync(folder.dir)).toEqual(['library.sqlite'])
+  })
+})
+
+describe('a damaged write-ahead log', () => {
+  const opens = [
+    { how: 'as the studio opens it', open: (file: string) => Library.openOrStartFresh(file) },
+    { how: 'by Library.open', open: (file: string) => Library.open(file) },
+  ]
+  for (const { how, open } of opens)
+    it(`${how}: opens with what SQLite reads, keeps the damaged files byte for byte, and says how many saves it lost`, () => {
+      crashedLibrary(file)
+      damage(file, 'a damaged WAL')
+      const originals = filesOf(file)
+
+      const library = open(file)
+      try {
+        const total = library.listFavourites({ limit: 1000 }).total
+        expect(total).toBeGreaterThanOrEqual(150) // the checkpointed favourites are all there
+        expect(total).toBeLessThan(201) // SQLite stops reading the log at the damage
+        expect(library.notices).toHaveLength(1)
+        const [{ kept, message }] = library.notices
+        expect(filesOf(kept)).toEqual(originals)
+        expect(message).toContain(`${file}-wal`)
+        expect(message).toContain(kept)
+        const lost = Number(/(\d+) saved change/.exec(message)?.[1])
+        expect(lost).toBeGreaterThan(0)
+        expect(lost).toBeLessThanOrEqual(201 - total)
+      } finally {
+        library.close()
+      }
+    })
+
+  it('opened read-only, is reported and its files are left as they are', () => {
+    crashedLibrary(file)
+    damage(file, 'a damaged WAL')
+    const [database, wal] = filesOf(file)
+    const library = Library.open(file, { readonly: true })
+    try {
+      expect(library.notices).toHaveLength(1)
+      expect(library.notices[0]).toMatchObject({ kept: file, message: expect.stringMatching(/read-only/) })
+    } finally {
+      library.close()
+    }
+    expect(filesOf(file).slice(0, 2)).toEqual([database, wal]) // the -shm is SQLite's index, rebuilt by any reader
+    expect(readdirSync(folder.dir).filter((f) => f.includes('.corrupt-') || f.includes('.before-open-'))).toEqual([])
+  })
+
+  it('is not confused with a log used again from its start, whose older frames follow the newer ones', () => {
+    const live = join(folder.dir, 'live.sqlite')
+    const library = Library.open(live)
+    const point = (i: number) => {
+      const f = newFavourite({}, i)
+      return { point: { z: f.z, y: f.y, truncation: f.truncation }, view: 'explore', modelHash: f.modelHash }
+    }
+    // history steps are not checkpointed one by one: they fill the log
+    for (let i = 1; i <= 200; i++) library.push(point(i))
+    const filled = statSync(`${live}-wal`).size
+    // a checkpoint that leaves the file's length, as SQLite's automatic one does: the next write starts the log again
+    // from its first frame, over the older ones, which stay after it
+    const other = new Database(live)
+    expect(other.pragma('wal_checkpoint(PASSIVE)')).toEqual([{ busy: 0, log: expect.any(Number), checkpointed: expect.any(Number) }])
+    other.close()
+    for (let i = 201; i <= 210; i++) library.push(point(i))
+    expect(statSync(`${live}-wal`).size).toBe(filled)
+    for (const suffix of SUFFIXES) if (existsSync(live + suffix)) copyFileSync(live + suffix, file + suffix) // as a kill leaves it
+    library.close()
+
+    const reopened = Library.open(file)
+    try {
+      expect(reopened.notices).toEqual([])
+      expect(reopened.currentSession().total).toBe(210)
+    } finally {
+      reopened.close()
+    }
   })
 })
