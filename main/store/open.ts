@@ -65,6 +65,7 @@ export function openDatabase<T>(file: string, options: OpenOptions, notices: Ope
     if (copy) putBack(copy, file)
     throw toLibraryError(error, file, 'open the library')
   }
+  checkpoint(db) // what the -wal held is in the database file now
   if (copy && !damage) discard(copy)
   return built
 }
@@ -89,6 +90,23 @@ function connect(file: string, options: OpenOptions): Database.Database {
         { cause: error },
       )
     throw toLibraryError(error, file, 'open the library')
+  }
+}
+
+/** Copies what the -wal holds into the database file (synced) and empties the -wal, so that a save the person has
+ *  seen succeed does not live in the -wal alone, where damage to that file would cost it (a damaged -wal is read only
+ *  up to the damage). Without waiting: while another connection reads, the -wal keeps what it cannot copy yet, and
+ *  the next checkpoint copies it. A failure costs nothing already saved (it stays in the -wal, where SQLite reads
+ *  it), so it is not the caller's failure. Inside a transaction it waits for the commit. */
+export function checkpoint(db: Database.Database): void {
+  if (db.readonly || db.inTransaction) return
+  try {
+    db.pragma('busy_timeout = 0')
+    db.pragma('wal_checkpoint(TRUNCATE)')
+  } catch {
+    // see above: the next checkpoint tries again
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   }
 }
 
@@ -147,7 +165,10 @@ function prepare(db: Database.Database, file: string, readonly: boolean): void {
   if (!readonly) db.pragma('journal_mode = WAL') // readers never block the writer; a crash never tears a page
   // FULL syncs the WAL on every commit: a favourite the user saw saved survives a power cut, not only an app crash
   // (NORMAL, better-sqlite3's WAL default, may roll the last commits back after a power loss). Library writes are
-  // rare and small, so the extra fsync costs nothing anyone notices.
+  // rare and small, so the extra fsync costs nothing anyone notices. It protects what the disk was told to keep, from
+  // a crash or a power cut on a disk that honours flushes; not from a disk that later damages what it kept. Against
+  // that: the checks here, the damaged files kept as they were (kept.ts, wal.ts), and saves checkpointed into the
+  // database file (checkpoint above), so that little lives in the -wal alone.
   db.pragma('synchronous = FULL')
   if (process.platform === 'darwin') db.pragma('fullfsync = ON') // macOS fsync does not reach the platter without it
   db.pragma('foreign_keys = ON') // parent_id, tags and history entries rely on their ON DELETE actions

@@ -31,7 +31,8 @@ function checksum(bytes: Buffer, bigEndian: boolean, sums: Uint32Array): void {
  *  when it would read every committed transaction. What is past the last commit SQLite reads is normal after a crash:
  *  a transaction cut short (its frames carry no commit mark), or frames of an earlier pass through the file (they
  *  carry other salts). Damage shows as a commit of this pass (this log's salts) beyond a frame SQLite cannot read.
- *  A log cut short, or damaged from some frame to its very end, looks like one that never held those transactions. */
+ *  A log cut short, or damaged from some frame to its very end, looks like one that never held those transactions:
+ *  that is why the library checkpoints after every save (see checkpoint in open.ts), so the log holds little. */
 export function inspectWal(walFile: string): WalDamage | null {
   let fd: number
   try {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readdirSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -144,6 +144,46 @@ describe('a damaged write-ahead log', () => {
       expect(reopened.currentSession().total).toBe(210)
     } finally {
       reopened.close()
+    }
+  })
+
+  it('cannot cost a saved favourite: once a save returns, the database file itself holds it', () => {
+    const library = Library.open(file)
+    try {
+      library.saveFavourite(newFavourite({ name: 'kept safe' }))
+      library.updateFavourite(1, { rating: 4 })
+      // the database file alone, as if its -wal were lost
+      const alone = join(folder.dir, 'alone', 'library.sqlite')
+      mkdirSync(join(folder.dir, 'alone'))
+      copyFileSync(file, alone)
+      expect(existsSync(`${alone}-wal`)).toBe(false)
+      const copy = Library.open(alone)
+      try {
+        expect(copy.getFavourite(1)).toMatchObject({ name: 'kept safe', rating: 4 })
+      } finally {
+        copy.close()
+      }
+    } finally {
+      library.close()
+    }
+  })
+
+  it('holds nothing the person saved: the log is empty once each save returns', () => {
+    const library = Library.open(file)
+    const logBytes = () => readFileSync(`${file}-wal`).length
+    try {
+      for (let i = 1; i <= 3; i++) {
+        library.saveFavourite(newFavourite({}, i))
+        expect(logBytes()).toBe(0)
+      }
+      library.updateFavourite(2, { tags: ['kept'] })
+      expect(logBytes()).toBe(0)
+      library.deleteFavourite(3)
+      expect(logBytes()).toBe(0)
+      library.saveSettings({ training: { threads: 2 } })
+      expect(logBytes()).toBe(0)
+    } finally {
+      library.close()
     }
   })
 })
