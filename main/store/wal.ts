@@ -12,11 +12,9 @@ const MAGIC = [0x377f0682, 0x377f0683]
 
 /** What a damaged log holds that SQLite will not read. */
 export interface WalDamage {
-  /** what is wrong, in words */
+  /** what is wrong, in words: how many committed transactions (a saved favourite is one) at least SQLite will not
+   *  read; those whose last frame the damage covers cannot be counted */
   problem: string
-  /** committed transactions (a saved favourite is one) that SQLite will not read, at least; null where the log
-   *  cannot say (those whose last frame the damage covers cannot be counted) */
-  lost: number | null
 }
 
 /** SQLite's checksum: 32-bit sums over pairs of 32-bit words, seeded with the previous frame's, in place. */
@@ -27,8 +25,8 @@ function checksum(bytes: Buffer, bigEndian: boolean, sums: Uint32Array): void {
   }
 }
 
-/** Reads the log at `walFile` (absent, unreadable or empty: nothing to say) and returns what SQLite would leave unread, or null
- *  when it would read every committed transaction. What is past the last commit SQLite reads is normal after a crash:
+/** Reads the log at `walFile` (absent, unreadable or empty: nothing to say) and returns what SQLite would leave
+ *  unread, or null when it would read every committed transaction. What is past the last commit SQLite reads is normal after a crash:
  *  a transaction cut short (its frames carry no commit mark), or frames of an earlier pass through the file (they
  *  carry other salts). Damage shows as a commit of this pass (this log's salts) beyond a frame SQLite cannot read.
  *  A log cut short, or damaged from some frame to its very end, looks like one that never held those transactions:
@@ -59,7 +57,7 @@ export function inspectWal(walFile: string): WalDamage | null {
       sums[0] === header.readUInt32BE(24) &&
       sums[1] === header.readUInt32BE(28)
     if (!validHeader)
-      return { problem: `its header is damaged, so SQLite reads none of the ${size - WAL_HEADER} bytes after it`, lost: null }
+      return { problem: `its header is damaged, so SQLite reads none of the ${size - WAL_HEADER} bytes after it` }
 
     const salts = header.subarray(16, 24)
     const frame = Buffer.alloc(FRAME_HEADER + pageSize)
@@ -88,9 +86,9 @@ export function inspectWal(walFile: string): WalDamage | null {
     // it was written, not torn by a crash while being written: if it closed a transaction, that one is lost too.
     if (oursAfter && unreadableCommit) lost++
     if (lost === 0) return null
+    const changes = lost === 1 ? 'saved change in it comes' : 'saved changes in it come'
     return {
-      problem: `at least ${lost} saved change${lost === 1 ? '' : 's'} in it come${lost === 1 ? 's' : ''} after a damaged frame (frame ${unreadable + 1} of ${frames}), and SQLite reads no further than the damage`,
-      lost,
+      problem: `at least ${lost} ${changes} after a damaged frame (frame ${unreadable + 1} of ${frames}), and SQLite reads no further than the damage`,
     }
   } finally {
     fs.closeSync(fd)
