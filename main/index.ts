@@ -8,7 +8,7 @@ import { extname, join, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { registerIpc } from './ipc/index.ts'
 import { createStudio, type Studio } from './services/studio.ts'
-import { Library, LibraryError } from './store/index.ts'
+import { Library } from './store/index.ts'
 
 const APP_ORIGIN = 'app://studio'
 const RENDERER_DIR = join(import.meta.dirname, '../renderer')
@@ -97,16 +97,13 @@ if (!app.requestSingleInstanceLock()) {
   })
 }
 
-// A library that will not open (not a database, damaged) is moved aside, never deleted, and a fresh one starts.
+// A library that will not open (not a database, damaged) is kept aside byte for byte, never deleted, and a fresh one
+// starts; a damaged -wal is kept too (main/store). The person is told here, and again in the window (the studio
+// sends the library's notices to each page as it starts).
 function openLibrary(file: string): Library {
-  try {
-    return Library.open(file, { nativeBinding: SQLITE_BINDING })
-  } catch (e) {
-    if (!(e instanceof LibraryError) || e.code !== 'corrupt') throw e
-    const kept = Library.quarantine(file)
-    dialog.showErrorBox('BigGAN Studio: library damaged', `${e.message}\n\nIt was moved to ${kept}; a new library starts empty.`)
-    return Library.open(file, { nativeBinding: SQLITE_BINDING })
-  }
+  const library = Library.openOrStartFresh(file, { nativeBinding: SQLITE_BINDING })
+  for (const notice of library.notices) dialog.showErrorBox('BigGAN Studio: library damaged', notice.message)
+  return library
 }
 
 // The menu's model commands use the system's file dialogs, then the same handlers the renderer calls; the

@@ -115,7 +115,12 @@ export function createStudio(options: StudioOptions): Studio {
       return { ...b, engineVersion, shell: options.shell }
     },
 
-    'models:current': async () => (engine.model ? modelView(engine.model) : null),
+    // Every page asks this as it starts, once it listens for events: what opening the library found (a damaged
+    // library kept aside, a damaged -wal) was said before any page listened, so each page hears it now.
+    'models:current': async () => {
+      for (const notice of library.notices) emit({ type: 'notice', level: 'error', message: notice.message })
+      return engine.model ? modelView(engine.model) : null
+    },
     'models:recent': async () => library.recentModels(),
     'models:open': async ({ path }) => opened(await engine.open(path, modelsDir, progressOf('models:open'))),
     'models:openDefault': async () => opened(await engine.openDefault(options.resourcesDir, modelsDir, progressOf('models:open'))),

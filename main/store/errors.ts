@@ -13,13 +13,16 @@ export type LibraryErrorCode =
 
 export class LibraryError extends Error {
   override readonly name = 'LibraryError'
+  /** for 'corrupt': what is damaged, in SQLite's words or ours, without the advice the message adds */
+  readonly detail?: string
   constructor(
     readonly code: LibraryErrorCode,
     message: string,
     readonly file?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
     super(message, options)
+    if (options?.detail !== undefined) this.detail = options.detail
   }
 }
 
@@ -32,12 +35,13 @@ function sqliteCode(error: unknown): string | undefined {
   return undefined
 }
 
-export function corruptMessage(file: string, detail: string): string {
-  return (
+/** The library at `file` is damaged: `detail` says how. */
+export function corruptError(file: string, detail: string, options: { cause?: unknown } = {}): LibraryError {
+  const message =
     `The library database ${file} is damaged (${detail}). ` +
     `Move it aside and start a fresh library: the app keeps the damaged copy as ${file}.corrupt-<time>, ` +
     `and favourites exported earlier can be imported again.`
-  )
+  return new LibraryError('corrupt', message, file, { ...options, detail })
 }
 
 /** Turns whatever better-sqlite3 threw while doing `action` on `file` into a LibraryError; LibraryErrors pass through. */
@@ -47,7 +51,7 @@ export function toLibraryError(error: unknown, file: string, action: string): Li
   const detail = error instanceof Error ? error.message : String(error)
   const cause = { cause: error }
   if (code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT'))
-    return new LibraryError('corrupt', corruptMessage(file, detail), file, cause)
+    return corruptError(file, detail, cause)
   if (code?.startsWith('SQLITE_READONLY'))
     return new LibraryError('read-only', `Could not ${action}: the library ${file} is read-only (${detail}).`, file, cause)
   if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED'))

@@ -3,6 +3,7 @@
 // contract that crosses to the renderer.
 export { Library } from './library.ts'
 export { LibraryError, type LibraryErrorCode } from './errors.ts'
+export type { OpenNotice } from './kept.ts'
 export type { OpenOptions } from './open.ts'
 export { DEFAULT_PAGE, type FavouriteFilter, type FavouritePatch, type NewFavourite, type StoredFavourite } from './favourites.ts'
 export {

@@ -1,15 +1,18 @@
 // The library: one SQLite file holding favourites, sessions, recently used models and fine-tuning runs. Synchronous
 // by design: it belongs to the main process, and each call is a short transaction. Every failure is a LibraryError.
+// What the person saves is checkpointed once it commits, so that it is in the database file, not only in the -wal
+// (see checkpoint in open.ts).
 import path from 'node:path'
 import type Database from 'better-sqlite3'
 import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite, type StoredFavourite } from './favourites.ts'
+import { quarantine, replacedNotice, type OpenNotice } from './kept.ts'
 import { GeneratorMetricsStore, type NewGeneratorMetrics, type StoredGeneratorMetrics } from './metrics.ts'
 import { userVersion } from './migrations.ts'
 import { RecentModels, type StoredRecentModel, type UsedModel } from './models.ts'
 import { Runs, type NewRun, type RunPatch, type StoredRun } from './runs.ts'
-import { openDatabase, quarantine, type OpenOptions } from './open.ts'
+import { checkpoint, openDatabase, type OpenOptions } from './open.ts'
 import { Sessions, type NewHistoryEntry, type StoredSession, type StoredSessionSummary } from './sessions.ts'
 import { Settings, type SettingsRead, type StoredSettings } from './settings.ts'
 
@@ -25,6 +28,9 @@ export class Library {
     readonly file: string,
     private readonly db: Database.Database,
     options: OpenOptions,
+    /** what opening found that the person must be told (a damaged library or -wal, and where its files were kept);
+     *  the shells show these as the studio starts */
+    readonly notices: readonly OpenNotice[],
   ) {
     this.favourites = new Favourites(db, file)
     this.sessions = new Sessions(db, file, options.historyLimit)
@@ -35,16 +41,28 @@ export class Library {
   }
 
   /** Opens (creating the folder and file if need be) and migrates the library at `file`. A damaged file throws
-   *  LibraryError('corrupt'): `Library.quarantine(file)` moves it aside, after which `open` starts a fresh one. */
+   *  LibraryError('corrupt') and is left as it was: `Library.quarantine(file)` moves it aside, after which `open`
+   *  starts a fresh one. A damaged -wal opens with what SQLite can read of it; `notices` says so. */
   static open(file: string, options: OpenOptions = {}): Library {
+    return Library.openWith(path.resolve(file), options, [])
+  }
+
+  /** What the studio does as it starts: `open`, but a damaged library is moved aside, byte for byte, and a fresh one
+   *  starts in its place; `notices` says where the old one is and how to try to recover it. */
+  static openOrStartFresh(file: string, options: OpenOptions = {}): Library {
     const resolved = path.resolve(file)
-    const db = openDatabase(resolved, options)
     try {
-      return new Library(resolved, db, options)
+      return Library.openWith(resolved, options, [])
     } catch (error) {
-      db.close()
-      throw toLibraryError(error, resolved, 'open the library')
+      if (!(error instanceof LibraryError) || error.code !== 'corrupt' || options.readonly) throw error
+      const kept = quarantine(resolved)
+      return Library.openWith(resolved, options, [replacedNotice(resolved, kept, error.detail ?? error.message)])
     }
+  }
+
+  /** `notices` gets what opening finds, after those given. */
+  private static openWith(file: string, options: OpenOptions, notices: OpenNotice[]): Library {
+    return openDatabase(file, options, notices, (db) => new Library(file, db, options, notices))
   }
 
   /** Renames a damaged library and its -wal/-shm to `<file>.corrupt-<time>`; returns the new path. */
@@ -62,13 +80,13 @@ export class Library {
 
   /** Runs `fn`'s library calls as one transaction: all of their writes, or none. `fn` must be synchronous. */
   transaction<T>(fn: () => T): T {
-    return this.guard('write to the library', () => this.db.transaction(fn)())
+    return this.saved('write to the library', () => this.db.transaction(fn)())
   }
 
   // ——— favourites ———
 
   saveFavourite(f: NewFavourite): StoredFavourite {
-    return this.guard('save the favourite', () => this.favourites.save(f))
+    return this.saved('save the favourite', () => this.favourites.save(f))
   }
 
   getFavourite(id: number): StoredFavourite {
@@ -81,12 +99,12 @@ export class Library {
   }
 
   updateFavourite(id: number, patch: FavouritePatch): StoredFavourite {
-    return this.guard('update the favourite', () => this.favourites.update(id, patch))
+    return this.saved('update the favourite', () => this.favourites.update(id, patch))
   }
 
   /** Its children stay, with parentId null. */
   deleteFavourite(id: number): boolean {
-    return this.guard('delete the favourite', () => this.favourites.delete(id))
+    return this.saved('delete the favourite', () => this.favourites.delete(id))
   }
 
   lineage(id: number): { ancestors: StoredFavourite[]; self: StoredFavourite; descendants: StoredFavourite[] } {
@@ -103,7 +121,7 @@ export class Library {
   }
 
   importFavourites(bytes: Uint8Array): ImportResult {
-    return this.guard('import favourites', () => importFavourites(this.db, this.favourites, bytes))
+    return this.saved('import favourites', () => importFavourites(this.db, this.favourites, bytes))
   }
 
   // ——— sessions ———
@@ -121,7 +139,7 @@ export class Library {
   }
 
   newSession(name?: string): StoredSession {
-    return this.guard('start a session', () => this.sessions.create(name))
+    return this.saved('start a session', () => this.sessions.create(name))
   }
 
   push(entry: NewHistoryEntry): StoredSession {
@@ -150,7 +168,7 @@ export class Library {
 
   /** A new run row; its folder is `dirFor(id)`. */
   createRun(run: NewRun, dirFor: (id: number) => string): StoredRun {
-    return this.guard('record the run', () => this.runs.create(run, dirFor))
+    return this.saved('record the run', () => this.runs.create(run, dirFor))
   }
 
   getRun(id: number): StoredRun {
@@ -167,7 +185,7 @@ export class Library {
   }
 
   deleteRun(id: number): boolean {
-    return this.guard('delete the run', () => this.runs.delete(id))
+    return this.saved('delete the run', () => this.runs.delete(id))
   }
 
   /** Marks rows left 'running' (by a crash: no worker trains them any more) 'interrupted'; returns their ids. */
@@ -179,7 +197,7 @@ export class Library {
 
   /** A measurement with its extractor's hash and the sample counts; 'metrics' for one truncation, else 'curve'. */
   saveGeneratorMetrics(m: NewGeneratorMetrics): StoredGeneratorMetrics {
-    return this.guard('save the generator metrics', () => this.generatorMetrics.save(m))
+    return this.saved('save the generator metrics', () => this.generatorMetrics.save(m))
   }
 
   getGeneratorMetrics(id: number): StoredGeneratorMetrics {
@@ -192,7 +210,7 @@ export class Library {
   }
 
   deleteGeneratorMetrics(id: number): boolean {
-    return this.guard('delete the generator metrics', () => this.generatorMetrics.delete(id))
+    return this.saved('delete the generator metrics', () => this.generatorMetrics.delete(id))
   }
 
   // ——— settings ———
@@ -204,7 +222,17 @@ export class Library {
 
   /** Stores the settings given (each checked first) and returns them all. */
   saveSettings(patch: Partial<StoredSettings>): SettingsRead {
-    return this.guard('save the settings', () => this.studioSettings.write(patch))
+    return this.saved('save the settings', () => this.studioSettings.write(patch))
+  }
+
+  /** guard, then a checkpoint once the write has committed: for what the person saves (favourites, settings, runs,
+   *  measurements), which is in the database file once the call returns. Frequent small writes (each step's history,
+   *  the recent-models list, a run's progress) skip it: a checkpoint costs about three more fsyncs
+   *  (test/store/checkpoint.bench.ts), and they reach the database file with the next save or a clean close. */
+  private saved<T>(action: string, fn: () => T): T {
+    const result = this.guard(action, fn)
+    checkpoint(this.db)
+    return result
   }
 
   private guard<T>(action: string, fn: () => T): T {

@@ -1,10 +1,13 @@
 // Opening the library database: the file checks, the durability settings, the migrations. Anything wrong with
-// the file becomes a LibraryError that says what to do; a damaged file can be moved aside with `quarantine`.
+// the file becomes a LibraryError that says what to do. A library SQLite could change while opening it is copied
+// first (kept.ts): a damaged one is refused with its files as they were, and a damaged -wal is kept as it was.
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { LibraryError, corruptMessage, toLibraryError } from './errors.ts'
+import { LibraryError, corruptError, toLibraryError } from './errors.ts'
+import { copyBeforeOpen, discard, fileStamp, keepCopy, putBack, walNotice, type OpenNotice } from './kept.ts'
 import { SCHEMA_VERSION, migrate, userVersion } from './migrations.ts'
+import { inspectWal } from './wal.ts'
 
 export interface OpenOptions {
   /** the better_sqlite3.node to load: Electron's main process needs the build for its own ABI */
@@ -18,10 +21,10 @@ export interface OpenOptions {
 /** How long a statement waits for another process's lock before failing with 'busy'. */
 const BUSY_TIMEOUT_MS = 5000
 
-/** A filesystem-safe timestamp for file names (no ':' for Windows). */
-const fileStamp = (): string => new Date().toISOString().replace(/[:.]/g, '-')
-
-export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
+/** Opens the database at `file` and hands it to `build` (which prepares the library's statements). If either fails,
+ *  the database is closed and the library's files are as they were; `notices` (filled before `build` runs) gets
+ *  what the person must be told: a damaged -wal, and where its files were kept. */
+export function openDatabase<T>(file: string, options: OpenOptions, notices: OpenNotice[], build: (db: Database.Database) => T): T {
   const readonly = options.readonly === true
   if (readonly && !fs.existsSync(file))
     throw new LibraryError('not-found', `There is no library at ${file} to open read-only.`, file)
@@ -37,9 +40,40 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 
   checkHeader(file)
 
+  // A read-only connection neither folds nor deletes the -wal, so nothing needs copying; otherwise the log is read
+  // from the copy, so that what it says holds for the bytes kept.
+  let copy = readonly ? null : copyBeforeOpen(file)
+  const damage = inspectWal(`${copy ?? file}-wal`)
+  if (damage) {
+    if (copy) copy = keepCopy(copy, file)
+    notices.push(walNotice(file, copy ?? file, damage))
+  }
+
   let db: Database.Database
   try {
-    db = new Database(file, {
+    db = connect(file, options)
+  } catch (error) {
+    if (copy) putBack(copy, file)
+    throw error
+  }
+  let built: T
+  try {
+    prepare(db, file, readonly)
+    built = build(db)
+  } catch (error) {
+    db.close()
+    if (copy) putBack(copy, file)
+    throw toLibraryError(error, file, 'open the library')
+  }
+  checkpoint(db) // what the -wal held is in the database file now
+  if (copy && !damage) discard(copy)
+  return built
+}
+
+function connect(file: string, options: OpenOptions): Database.Database {
+  const readonly = options.readonly === true
+  try {
+    return new Database(file, {
       readonly,
       fileMustExist: readonly,
       timeout: BUSY_TIMEOUT_MS,
@@ -57,13 +91,22 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
       )
     throw toLibraryError(error, file, 'open the library')
   }
+}
 
+/** Copies what the -wal holds into the database file (synced) and empties the -wal, so that a save the person has
+ *  seen succeed does not live in the -wal alone, where damage to that file would cost it (a damaged -wal is read only
+ *  up to the damage). Without waiting: while another connection reads, the -wal keeps what it cannot copy yet, and
+ *  the next checkpoint copies it. A failure costs nothing already saved (it stays in the -wal, where SQLite reads
+ *  it), so it is not the caller's failure. Inside a transaction it waits for the commit. */
+export function checkpoint(db: Database.Database): void {
+  if (db.readonly || db.inTransaction) return
   try {
-    prepare(db, file, readonly)
-    return db
-  } catch (error) {
-    db.close()
-    throw toLibraryError(error, file, 'open the library')
+    db.pragma('busy_timeout = 0')
+    db.pragma('wal_checkpoint(TRUNCATE)')
+  } catch {
+    // see above: the next checkpoint tries again
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
   }
 }
 
@@ -90,7 +133,7 @@ function checkHeader(file: string): void {
   }
   if (read === 0) return
   if (read < head.length || !head.subarray(0, SQLITE_HEADER.length).equals(SQLITE_HEADER))
-    throw new LibraryError('corrupt', corruptMessage(file, 'it does not start with a SQLite header'), file)
+    throw corruptError(file, 'it does not start with a SQLite header')
 }
 
 function prepare(db: Database.Database, file: string, readonly: boolean): void {
@@ -117,12 +160,15 @@ function prepare(db: Database.Database, file: string, readonly: boolean): void {
   // After an unclean shutdown (a WAL left behind) the full check, which also reads every index; else the quick one.
   const check = fs.existsSync(`${file}-wal`) && fs.statSync(`${file}-wal`).size > 0 ? 'integrity_check' : 'quick_check'
   const problems = (db.pragma(`${check}(5)`) as Record<string, string>[]).map((row) => Object.values(row)[0])
-  if (problems.length !== 1 || problems[0] !== 'ok') throw new LibraryError('corrupt', corruptMessage(file, problems.join('; ')), file)
+  if (problems.length !== 1 || problems[0] !== 'ok') throw corruptError(file, problems.join('\n').replace(/\s*\n\s*/g, '; '))
 
   if (!readonly) db.pragma('journal_mode = WAL') // readers never block the writer; a crash never tears a page
   // FULL syncs the WAL on every commit: a favourite the user saw saved survives a power cut, not only an app crash
   // (NORMAL, better-sqlite3's WAL default, may roll the last commits back after a power loss). Library writes are
-  // rare and small, so the extra fsync costs nothing anyone notices.
+  // rare and small, so the extra fsync costs nothing anyone notices. It protects what the disk was told to keep, from
+  // a crash or a power cut on a disk that honours flushes; not from a disk that later damages what it kept. Against
+  // that: the checks here, the damaged files kept as they were (kept.ts, wal.ts), and saves checkpointed into the
+  // database file (checkpoint above), so that little lives in the -wal alone.
   db.pragma('synchronous = FULL')
   if (process.platform === 'darwin') db.pragma('fullfsync = ON') // macOS fsync does not reach the platter without it
   db.pragma('foreign_keys = ON') // parent_id, tags and history entries rely on their ON DELETE actions
@@ -138,30 +184,4 @@ function prepare(db: Database.Database, file: string, readonly: boolean): void {
     if (version > 0) db.prepare('VACUUM INTO ?').run(`${file}.before-v${SCHEMA_VERSION}-${fileStamp()}`)
     migrate(db)
   }
-}
-
-/** Moves a damaged library aside — its -wal and -shm first, so a fresh database at `file` never meets the old
- *  WAL — as `<file>.corrupt-<time>` (and `-wal`, `-shm`), and returns that path. The database must be closed. */
-export function quarantine(file: string): string {
-  const stamp = fileStamp()
-  let target = `${file}.corrupt-${stamp}`
-  for (let n = 2; [target, `${target}-wal`, `${target}-shm`].some((p) => fs.existsSync(p)); n++)
-    target = `${file}.corrupt-${stamp}-${n}`
-  let moved = 0
-  for (const suffix of ['-wal', '-shm', '']) {
-    try {
-      fs.renameSync(`${file}${suffix}`, `${target}${suffix}`)
-      moved++
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw new LibraryError(
-        'io',
-        `Could not move the damaged library ${file}${suffix} aside: ${(error as Error).message}. Close other copies of the app, or move it by hand.`,
-        file,
-        { cause: error },
-      )
-    }
-  }
-  if (moved === 0) throw new LibraryError('not-found', `There is no library at ${file} to move aside.`, file)
-  return target
 }

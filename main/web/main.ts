@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path'
 import type { ModelInfo, StudioEvent } from '../../preload/contract/index.ts'
 import { createRouter } from '../ipc/router.ts'
 import { createStudio } from '../services/studio.ts'
-import { Library } from '../store/index.ts'
+import { Library, LibraryError } from '../store/index.ts'
 import { ArgsError, parseWebArgs, USAGE, type WebArgs } from './args.ts'
 import { startWebServer, type WebServer } from './server.ts'
 
@@ -42,11 +42,23 @@ async function main(): Promise<number | null> {
   }
 
   mkdirSync(args.dataDir, { recursive: true, mode: 0o700 })
-  const library = Library.open(join(args.dataDir, 'library.sqlite'))
+  // A damaged library is kept aside byte for byte and a fresh one starts (main/store); what cannot be helped that
+  // way (a library of a newer app, one another process holds locked, a full disk) stops here, saying what to do.
+  let library: Library
+  try {
+    library = Library.openOrStartFresh(join(args.dataDir, 'library.sqlite'))
+  } catch (e) {
+    if (!(e instanceof LibraryError)) throw e
+    console.error(`web mode: ${e.message}`)
+    return 1
+  }
+  for (const notice of library.notices) console.error(`error: ${notice.message}`)
   const studio = createStudio({ dataDir: args.dataDir, resourcesDir: RESOURCES_DIR, shell: 'web', library })
   const router = createRouter(studio.handlers)
+  // The library's notices come again each time a page opens (for the page); the terminal has them already.
+  const printed = new Set(library.notices.map((notice) => notice.message))
   studio.subscribe((event: StudioEvent) => {
-    if (event.type === 'notice' && event.level !== 'info') console.error(`${event.level}: ${event.message}`)
+    if (event.type === 'notice' && event.level !== 'info' && !printed.has(event.message ?? '')) console.error(`${event.level}: ${event.message}`)
   })
 
   let server: WebServer | null = null
