@@ -1,8 +1,8 @@
 // How networks own their parameters. A network is a tree of modules built from the config; each module declares
 // its parameters (name, shape, role) when it is constructed, without allocating anything, so the architecture
 // tables alone give parameter names, shapes and counts. Tensors live in a ParamStore, the one owner that disposes them.
-import type { StatsMode } from './config'
-import type { StatsRow } from './sampling/truncation'
+import type { Forward, Mode } from './forward'
+import { tfjsOps } from './ops/tfjs'
 import { tf } from './tf'
 
 /** What a parameter is for: decides trainability, initialisation and whether orthogonal regularisation applies. */
@@ -84,34 +84,24 @@ export class ParamStore {
   }
 }
 
-export type Mode = 'train' | 'eval'
-
-/** Everything one forward pass needs besides its inputs. In 'train' mode the pass records state updates (spectral-
- *  norm vectors, BatchNorm running statistics) instead of writing them, so the caller decides when they land. */
-export interface ForwardContext {
+/** A TensorFlow.js forward: its parameters in a ParamStore, its state updates kept (tf.keep) until applyUpdates. */
+export interface ForwardContext extends Forward<tf.Tensor> {
   params: ParamStore
-  mode: Mode
-  /** ψ in double precision: selects per-truncation BatchNorm statistics where the model has them */
-  truncation?: number
-  /** how ψ picks those statistics rows; absent: the model config's statsMode */
-  statsMode?: StatsMode
-  /** the statistics rows (and weights) eval-mode BatchNorms blend: G works them out from ψ once per forward
-   *  (withStatsRows); absent: the last row, ψ = 1 */
-  statsRows?: readonly StatsRow[]
   /** new values for state parameters, kept (tf.keep) until applyUpdates */
   updates: Map<string, tf.Tensor>
-  /** set while standing statistics are accumulated: train-mode BatchNorms report their batch moments here
-   *  instead of moving their running statistics */
-  standing?: BatchMomentsSink
-}
-
-/** Receives one BatchNorm layer's batch moments (mean, unbiased variance [C]) per forward. */
-export interface BatchMomentsSink {
-  add(layer: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void
 }
 
 export function forwardContext(params: ParamStore, mode: Mode, truncation?: number): ForwardContext {
-  return { params, mode, truncation, updates: new Map() }
+  const ctx: ForwardContext = {
+    ops: tfjsOps,
+    params,
+    mode,
+    truncation,
+    updates: new Map(),
+    param: (name) => params.get(name),
+    record: (name, value) => recordUpdate(ctx, name, value),
+  }
+  return ctx
 }
 
 /** Records a new value for a state parameter (kept past the caller's tidy); a second record replaces the first. */
@@ -133,10 +123,4 @@ export function applyUpdates(ctx: ForwardContext): void {
 export function discardUpdates(ctx: ForwardContext): void {
   for (const t of ctx.updates.values()) t.dispose()
   ctx.updates.clear()
-}
-
-/** The context G's layers see in one forward: `ctx` with the statistics rows its truncation ψ selects, worked out
- *  once here instead of in every BatchNorm. The updates map is shared, so the caller's ctx still collects them. */
-export function withStatsRows(ctx: ForwardContext, rows: (psi: number, mode?: StatsMode) => StatsRow[]): ForwardContext {
-  return { ...ctx, statsRows: rows(ctx.truncation ?? 1, ctx.statsMode) }
 }

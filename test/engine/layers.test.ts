@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
 import { initialise } from '../../main/engine/init'
 import { SelfAttention } from '../../main/engine/layers/attention'
-import { BatchNorm, ConditionalBatchNorm, type BatchNormSettings } from '../../main/engine/layers/batchNorm'
+import { BatchNorm, ConditionalBatchNorm, conditioning, type BatchNormSettings } from '../../main/engine/layers/batchNorm'
 import { SNConv2d } from '../../main/engine/layers/conv'
 import { SharedEmbedding, SNEmbedding } from '../../main/engine/layers/embedding'
 import { SNLinear } from '../../main/engine/layers/linear'
@@ -157,7 +157,7 @@ describe('layer behaviour', () => {
     const x = tf.randomNormal([2, 2, 2, 3], 0, 1, 'float32', 5) as tf.Tensor4D
     const c = tf.tensor2d([[1, -1], [0.5, 2]])
     const ctx = forwardContext(params, 'eval')
-    const y = layer.apply(ctx, x, c)
+    const y = layer.apply(ctx, x, conditioning(ctx, c, [layer]).get(layer)!)
     const expected = tf.tidy(() => {
       const xHat = tf.div(x, tf.sqrt(tf.add(1, 1e-5))) // eval with mean 0, var 1
       const gain = tf.add(1, tf.matMul(c, spectrallyNormalised(ctx, 'b.gain', sn) as tf.Tensor2D))
@@ -199,7 +199,7 @@ describe('layer behaviour', () => {
       const ctxs = stores.map((s) => forwardContext(s, mode))
       const outputs = [
         tf.tidy(() => layers.conv.apply(ctxs[0], x)),
-        tf.tidy(() => layers.bn.apply(ctxs[1], x, c)),
+        tf.tidy(() => layers.bn.apply(ctxs[1], x, conditioning(ctxs[1], c, [layers.bn]).get(layers.bn)!)),
         tf.tidy(() => layers.attention.apply(ctxs[2], x)),
       ]
       const recorded = ctxs.reduce((n, ctx) => n + ctx.updates.size, 0)

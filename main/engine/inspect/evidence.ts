@@ -30,7 +30,7 @@ export function normalisedClassEmbedding(D: Discriminator, ctx: ForwardContext, 
   if (!(embedding instanceof SNEmbedding)) {
     throw new Error(`discriminator ${D.name} has no projection embedding (D.embedding), so it has no class evidence`)
   }
-  return tf.tidy(() => embedding.apply(ctx, tf.eye(numClasses) as tf.Tensor2D))
+  return tf.tidy(() => embedding.apply(ctx, tf.eye(numClasses)) as tf.Tensor2D)
 }
 
 /** evidence [batch, numClasses] = φ(x) E_SNᵀ for images x [batch, R, R, 3] in [−1, 1], in D's eval mode; the caller

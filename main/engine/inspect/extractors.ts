@@ -103,7 +103,7 @@ export function discriminatorExtractor(model: BigGANModel): FeatureExtractor {
     resolution: r,
     classes: { count: numClasses, names: modelClassNames(model.config) },
     scoreKind: 'evidence',
-    features: (images) => batched(images, dims, (x) => D.features(forwardContext(model.params, 'eval'), x)),
+    features: (images) => batched(images, dims, (x) => D.features(forwardContext(model.params, 'eval'), x) as tf.Tensor2D),
     classify: (images) => batched(images, numClasses, (x) => evidenceTensor(model, x)),
     classScore: (x, c) => tf.tidy(() => classColumn(evidenceTensor(model, x), c)),
     dispose: () => undefined,

@@ -143,11 +143,11 @@ async function centredActivations(
           const zs = tf.tensor2d(z.subarray(start * config.zDim, (start + rows) * config.zDim), [rows, config.zDim])
           const ys = tf.tile(tf.tensor2d(y, [1, config.numClasses]), [rows, 1]) as tf.Tensor2D
           if (G instanceof BigGANDeepGenerator) {
-            return G.linear.apply(ctx, tf.concat2d([zs, G.sharedEmbedding.apply(ctx, ys)], 1))
+            return G.linear.apply(ctx, tf.concat([zs, G.sharedEmbedding.apply(ctx, ys)], 1)) as tf.Tensor2D
           }
           if (G instanceof BigGANGenerator) {
             const first = G.chunks > 1 ? (tf.split(zs, G.chunks, 1)[0] as tf.Tensor2D) : zs
-            return G.linear.apply(ctx, first)
+            return G.linear.apply(ctx, first) as tf.Tensor2D
           }
           throw new Error('GANSpace knows the first layer of BigGAN and BigGAN-deep generators only')
         }),

@@ -1,8 +1,5 @@
 // A spectrally normalised convolution: NHWC, stride 1, 'same' padding, kernel HWIO [k, k, in, out].
-import type { ForwardContext } from '../module'
-import { addChannelBias } from '../ops/biasAdd'
-import { conv2d } from '../ops/conv2d'
-import { tf } from '../tf'
+import type { Forward } from '../forward'
 import { SpectrallyNormalisedLayer, type SpectralNormSettings } from './spectralNorm'
 
 export class SNConv2d extends SpectrallyNormalisedLayer {
@@ -18,9 +15,15 @@ export class SNConv2d extends SpectrallyNormalisedLayer {
     if (bias) this.declare('bias', [outChannels], 'bias')
   }
 
-  /** [batch, h, w, in] → [batch, h, w, out] */
-  apply(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor4D {
-    const y = conv2d(x, this.normalisedWeight(ctx) as tf.Tensor4D)
-    return this.bias ? addChannelBias(y, ctx.params.get(`${this.name}.bias`) as tf.Tensor1D) : y
+  /** [batch, h, w, in] → [batch, h, w, outputs]: `outputs` keeps the first output channels (BigGAN-deep's to-RGB
+   *  conv is 128 wide and G keeps 3), so the unused ones are never computed. σ is the whole weight's either way. */
+  apply<T>(f: Forward<T>, x: T, outputs = this.outChannels): T {
+    const { ops } = f
+    const narrow = outputs < this.outChannels
+    const weight = this.normalisedWeight(f)
+    const y = ops.conv2d(x, narrow ? ops.slice(weight, [0, 0, 0, 0], [-1, -1, -1, outputs]) : weight)
+    if (!this.bias) return y
+    const bias = f.param(`${this.name}.bias`)
+    return ops.addChannelBias(y, narrow ? ops.slice(bias, [0], [outputs]) : bias)
   }
 }

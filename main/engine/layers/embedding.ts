@@ -1,8 +1,8 @@
 // Class embeddings, weight [numClasses, dim]. Both take a soft class vector y [batch, numClasses] (one-hot, or a
 // blend of classes) and return y · E: the same as a row lookup for one-hot y, but differentiable on wasm, which
 // lacks the UnsortedSegmentSum kernel that tf.gather's gradient needs.
-import { Module, type ForwardContext } from '../module'
-import { tf } from '../tf'
+import type { Forward } from '../forward'
+import { Module } from '../module'
 import { SpectrallyNormalisedLayer, type SpectralNormSettings } from './spectralNorm'
 
 /** G's shared class embedding (paper §3: one embedding feeds every conditional BatchNorm). No spectral norm:
@@ -18,8 +18,8 @@ export class SharedEmbedding extends Module {
   }
 
   /** [batch, numClasses] → [batch, dim] */
-  apply(ctx: ForwardContext, y: tf.Tensor2D): tf.Tensor2D {
-    return tf.matMul(y, ctx.params.get(`${this.name}.weight`) as tf.Tensor2D)
+  apply<T>(f: Forward<T>, y: T): T {
+    return f.ops.matMul(y, f.param(`${this.name}.weight`))
   }
 }
 
@@ -35,7 +35,7 @@ export class SNEmbedding extends SpectrallyNormalisedLayer {
   }
 
   /** [batch, numClasses] → [batch, dim] */
-  apply(ctx: ForwardContext, y: tf.Tensor2D): tf.Tensor2D {
-    return tf.matMul(y, this.normalisedWeight(ctx) as tf.Tensor2D)
+  apply<T>(f: Forward<T>, y: T): T {
+    return f.ops.matMul(y, this.normalisedWeight(f))
   }
 }

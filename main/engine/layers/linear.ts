@@ -1,6 +1,5 @@
 // A spectrally normalised fully connected layer, weight [in, out] (x · W, the TF layout).
-import type { ForwardContext } from '../module'
-import { tf } from '../tf'
+import type { Forward } from '../forward'
 import { SpectrallyNormalisedLayer, type SpectralNormSettings } from './spectralNorm'
 
 export class SNLinear extends SpectrallyNormalisedLayer {
@@ -16,8 +15,8 @@ export class SNLinear extends SpectrallyNormalisedLayer {
   }
 
   /** [batch, in] → [batch, out] */
-  apply(ctx: ForwardContext, x: tf.Tensor2D): tf.Tensor2D {
-    const y: tf.Tensor2D = tf.matMul(x, this.normalisedWeight(ctx) as tf.Tensor2D)
-    return this.bias ? tf.add<tf.Tensor2D>(y, ctx.params.get(`${this.name}.bias`)) : y
+  apply<T>(f: Forward<T>, x: T): T {
+    const y = f.ops.matMul(x, this.normalisedWeight(f))
+    return this.bias ? f.ops.add(y, f.param(`${this.name}.bias`)) : y
   }
 }

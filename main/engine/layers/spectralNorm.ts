@@ -4,8 +4,9 @@
 //   v' = normalize(W_matᵀ u);  u' = normalize(W_mat v');  σ = u'ᵀ W_mat v';  W_SN = W / σ
 // u' and v' are constants for the gradient (BigGAN-PyTorch computes them under no_grad), so ∂σ/∂W = u' v'ᵀ.
 import type { SpectralNormInference } from '../config'
-import { Module, recordUpdate, type ForwardContext, type ParamRole, type ParamStore } from '../module'
-import { stopGradient } from '../ops/stopGradient'
+import type { Forward, Ops } from '../forward'
+import { Module, type ParamRole, type ParamStore } from '../module'
+import { tfjsOps } from '../ops/tfjs'
 import { tf } from '../tf'
 
 export interface SpectralNormSettings {
@@ -19,33 +20,29 @@ export type WeightLayout = 'outputs-last' | 'outputs-first'
 
 /**
  * The weight `${layer}.weight` divided by σ, reading `${layer}.u` [out], `${layer}.v` [fanIn], `${layer}.sigma` [1].
- * train: one power step from the stored u; new u, v, σ recorded in ctx.updates.
+ * train: one power step from the stored u; new u, v, σ recorded.
  * eval 'stored': σ = uᵀ W_mat v with the stored vectors. eval 'power-step': one step from the stored u, not recorded
  * (BigGAN-PyTorch's G.eval() still runs it, without writing back).
  */
-export function spectrallyNormalised(
-  ctx: ForwardContext,
-  layer: string,
-  sn: SpectralNormSettings,
-  layout: WeightLayout = 'outputs-last',
-): tf.Tensor {
-  const weight = ctx.params.get(`${layer}.weight`)
-  const u = ctx.params.get(`${layer}.u`) as tf.Tensor1D
-  const w = weightMatrix(weight, layout, u.shape[0])
+export function spectrallyNormalised<T>(f: Forward<T>, layer: string, sn: SpectralNormSettings, layout: WeightLayout = 'outputs-last'): T {
+  const { ops } = f
+  const weight = f.param(`${layer}.weight`)
+  const u = f.param(`${layer}.u`)
+  const w = weightMatrix(ops, weight, layout, ops.shape(u)[0])
 
-  if (ctx.mode === 'eval' && sn.inference === 'stored') {
-    const v = ctx.params.get(`${layer}.v`) as tf.Tensor1D
-    return tf.div(weight, dot(u, w.times(v)))
+  if (f.mode === 'eval' && sn.inference === 'stored') {
+    const v = f.param(`${layer}.v`)
+    return ops.div(weight, dot(ops, u, w.times(v)))
   }
-  const vNext = stopGradient(normalize(w.transposeTimes(u), sn.eps))
-  const uNext = stopGradient(normalize(w.times(vNext), sn.eps))
-  const sigma = dot(uNext, w.times(vNext))
-  if (ctx.mode === 'train') {
-    recordUpdate(ctx, `${layer}.u`, uNext)
-    recordUpdate(ctx, `${layer}.v`, vNext)
-    recordUpdate(ctx, `${layer}.sigma`, tf.reshape(stopGradient(sigma), [1]))
+  const vNext = ops.stopGradient(normalize(ops, w.transposeTimes(u), sn.eps))
+  const uNext = ops.stopGradient(normalize(ops, w.times(vNext), sn.eps))
+  const sigma = dot(ops, uNext, w.times(vNext))
+  if (f.mode === 'train') {
+    f.record(`${layer}.u`, uNext)
+    f.record(`${layer}.v`, vNext)
+    f.record(`${layer}.sigma`, ops.reshape(ops.stopGradient(sigma), [1]))
   }
-  return tf.div(weight, sigma)
+  return ops.div(weight, sigma)
 }
 
 /** A layer whose weight is spectrally normalised: declares the weight and its power-iteration state together. */
@@ -72,40 +69,40 @@ export abstract class SpectrallyNormalisedLayer extends Module {
   }
 
   /** W / σ(W) */
-  protected normalisedWeight(ctx: ForwardContext): tf.Tensor {
-    return spectrallyNormalised(ctx, this.name, this.sn, this.layout)
+  normalisedWeight<T>(f: Forward<T>): T {
+    return spectrallyNormalised(f, this.name, this.sn, this.layout)
   }
 }
 
 /** Products with W_mat [out, fanIn] that never materialise the transpose of an outputs-last weight. */
-interface WeightMatrix {
+interface WeightMatrix<T> {
   /** W_mat x: [fanIn] → [out] */
-  times(x: tf.Tensor1D): tf.Tensor1D
+  times(x: T): T
   /** W_matᵀ y: [out] → [fanIn] */
-  transposeTimes(y: tf.Tensor1D): tf.Tensor1D
+  transposeTimes(y: T): T
 }
 
-function weightMatrix(weight: tf.Tensor, layout: WeightLayout, out: number): WeightMatrix {
+function weightMatrix<T>(ops: Ops<T>, weight: T, layout: WeightLayout, out: number): WeightMatrix<T> {
   if (layout === 'outputs-last') {
-    const wT = tf.reshape(weight, [-1, out]) // W_matᵀ [fanIn, out]
+    const wT = ops.reshape(weight, [-1, out]) // W_matᵀ [fanIn, out]
     return {
-      times: (x) => tf.reshape(tf.matMul(tf.reshape(x, [1, -1]), wT), [out]),
-      transposeTimes: (y) => tf.reshape(tf.matMul(wT, tf.reshape(y, [out, 1])), [-1]),
+      times: (x) => ops.reshape(ops.matMul(ops.reshape(x, [1, -1]), wT), [out]),
+      transposeTimes: (y) => ops.reshape(ops.matMul(wT, ops.reshape(y, [out, 1])), [-1]),
     }
   }
-  const w = tf.reshape(weight, [out, -1]) // W_mat [out, fanIn]
+  const w = ops.reshape(weight, [out, -1]) // W_mat [out, fanIn]
   return {
-    times: (x) => tf.reshape(tf.matMul(w, tf.reshape(x, [-1, 1])), [out]),
-    transposeTimes: (y) => tf.reshape(tf.matMul(tf.reshape(y, [1, out]), w), [-1]),
+    times: (x) => ops.reshape(ops.matMul(w, ops.reshape(x, [-1, 1])), [out]),
+    transposeTimes: (y) => ops.reshape(ops.matMul(ops.reshape(y, [1, out]), w), [-1]),
   }
 }
 
-function normalize(x: tf.Tensor1D, eps: number): tf.Tensor1D {
-  return tf.div(x, tf.maximum(tf.norm(x), eps))
+function normalize<T>(ops: Ops<T>, x: T, eps: number): T {
+  return ops.div(x, ops.maximum(ops.norm(x), eps))
 }
 
-function dot(a: tf.Tensor1D, b: tf.Tensor1D): tf.Scalar {
-  return tf.sum(tf.mul(a, b))
+function dot<T>(ops: Ops<T>, a: T, b: T): T {
+  return ops.sum(ops.mul(a, b))
 }
 
 /**
@@ -124,16 +121,16 @@ export function settleSpectralNorms(root: Module, params: ParamStore, iterations
   for (const layer of layers) {
     const name = layer.name
     tf.tidy(() => {
-      const w = weightMatrix(params.get(`${name}.weight`), layer.layout, layer.outputs)
-      let u = params.get(`${name}.u`) as tf.Tensor1D
-      let v = params.get(`${name}.v`) as tf.Tensor1D
+      const w = weightMatrix<tf.Tensor>(tfjsOps, params.get(`${name}.weight`), layer.layout, layer.outputs)
+      let u: tf.Tensor = params.get(`${name}.u`)
+      let v: tf.Tensor = params.get(`${name}.v`)
       for (let i = 0; i < iterations; i++) {
-        v = normalize(w.transposeTimes(u), layer.sn.eps)
-        u = normalize(w.times(v), layer.sn.eps)
+        v = normalize(tfjsOps, w.transposeTimes(u), layer.sn.eps)
+        u = normalize(tfjsOps, w.times(v), layer.sn.eps)
       }
       params.get(`${name}.u`).assign(u)
       params.get(`${name}.v`).assign(v)
-      params.get(`${name}.sigma`).assign(tf.reshape(dot(u, w.times(v)), [1]))
+      params.get(`${name}.sigma`).assign(tf.reshape(dot(tfjsOps, u, w.times(v)), [1]))
     })
   }
 }

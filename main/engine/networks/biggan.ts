@@ -9,15 +9,16 @@
 import { bigganDiscriminatorTable, bigganGeneratorTable, type DiscriminatorRow, type GeneratorRow } from '../arch'
 import type { ModelConfig } from '../config'
 import { SelfAttention } from '../layers/attention'
-import { BatchNorm, ConditionalBatchNorm, type BatchNormSettings } from '../layers/batchNorm'
+import { BatchNorm, ConditionalBatchNorm, conditioning, type BatchNormSettings } from '../layers/batchNorm'
 import { SNConv2d } from '../layers/conv'
 import { SharedEmbedding, SNEmbedding } from '../layers/embedding'
 import { SNLinear } from '../layers/linear'
+import { projectionHead } from '../layers/projection'
 import type { SpectralNormSettings } from '../layers/spectralNorm'
-import { Module, withStatsRows, type ForwardContext } from '../module'
-import { avgPool2x2, upsampleNearest2x } from '../ops/resample'
+import { withStatsRows, type Forward } from '../forward'
+import { Module, type ForwardContext } from '../module'
 import { truncationPolicy, type TruncationPolicy } from '../sampling/truncation'
-import { tf } from '../tf'
+import type { tf } from '../tf'
 
 function spectralNorm(config: ModelConfig): SpectralNormSettings {
   return { eps: config.snEps, inference: config.spectralNormInference }
@@ -41,11 +42,14 @@ export class GeneratorBlock extends Module {
   }
 
   /** x [batch, r, r, in], c [batch, condDim] → [batch, 2r, 2r, out] */
-  apply(ctx: ForwardContext, x: tf.Tensor4D, c: tf.Tensor2D): tf.Tensor4D {
-    let h = upsampleNearest2x(tf.relu(this.bn1.apply(ctx, x, c)))
-    h = this.conv1.apply(ctx, h)
-    h = this.conv2.apply(ctx, tf.relu(this.bn2.apply(ctx, h, c)))
-    return tf.add(h, this.shortcut.apply(ctx, upsampleNearest2x(x)))
+  apply<T>(f: Forward<T>, x: T, c: T): T {
+    const { ops } = f
+    const cond = conditioning(f, c, [this.bn1, this.bn2])
+    let h = ops.upsampleNearest2x(ops.relu(this.bn1.apply(f, x, cond.get(this.bn1)!)))
+    h = this.conv1.apply(f, h)
+    h = this.conv2.apply(f, ops.relu(this.bn2.apply(f, h, cond.get(this.bn2)!)))
+    // a 1×1 conv commutes with nearest upsampling (the same products per pixel): convolve the small map
+    return ops.add(h, ops.upsampleNearest2x(this.shortcut.apply(f, x)))
   }
 }
 
@@ -96,26 +100,31 @@ export class BigGANGenerator extends Module {
   }
 
   /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft class mix) → images [batch, R, R, 3] in [−1, 1] */
-  apply(outer: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
-    const ctx = withStatsRows(outer, this.truncation.statsRows)
-    return tf.tidy(() => {
-      const [batch] = z.shape
-      const embedding = this.sharedEmbedding.apply(ctx, y) // [batch, sharedDim]
-      const zs = tf.split(z, this.chunks, 1) as tf.Tensor2D[] // [batch, zDim / chunks] each
+  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+    return this.forward(ctx, z, y) as tf.Tensor4D
+  }
+
+  /** `apply` on any executor */
+  forward<T>(outer: Forward<T>, z: T, y: T): T {
+    const f = withStatsRows(outer, this.truncation.statsRows)
+    const { ops } = f
+    return ops.tidy(() => {
+      const embedding = this.sharedEmbedding.apply(f, y) // [batch, sharedDim]
+      const zs = this.chunks > 1 ? ops.split(z, this.chunks, 1) : [z] // [batch, zDim / chunks] each
       // the linear's outputs are NHWC-flattened ((h·4 + w)·C + c, TF-Hub's order)
       const first = this.rows[0].inChannels
-      let h = tf.reshape<tf.Rank.R4>(this.linear.apply(ctx, zs[0]), [batch, this.bottomWidth, this.bottomWidth, first])
+      let h = ops.reshape(this.linear.apply(f, zs[0]), [-1, this.bottomWidth, this.bottomWidth, first])
       let block = 0
       for (const layer of this.layers) {
         if (layer instanceof GeneratorBlock) {
-          const c = this.config.hierarchical ? tf.concat2d([zs[block + 1], embedding], 1) : embedding
-          h = layer.apply(ctx, h, c)
+          const c = this.config.hierarchical ? ops.concat([zs[block + 1], embedding], 1) : embedding
+          h = layer.apply(f, h, c)
           block++
         } else {
-          h = layer.apply(ctx, h)
+          h = layer.apply(f, h)
         }
       }
-      return tf.tanh(this.toRgb.apply(ctx, tf.relu(this.outputBn.apply(ctx, h))))
+      return ops.tanh(this.toRgb.apply(f, ops.relu(this.outputBn.apply(f, h))))
     })
   }
 }
@@ -138,13 +147,14 @@ export class DiscriminatorBlock extends Module {
   }
 
   /** [batch, r, r, in] → [batch, r/2 (or r), r/2 (or r), out] */
-  apply(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor4D {
-    const down = (t: tf.Tensor4D): tf.Tensor4D => (this.row.downsample ? avgPool2x2(t) : t)
-    const project = (t: tf.Tensor4D): tf.Tensor4D => this.shortcut?.apply(ctx, t) ?? t
-    let h = this.conv1.apply(ctx, this.preactivation ? tf.relu(x) : x)
-    h = down(this.conv2.apply(ctx, tf.relu(h)))
+  apply<T>(f: Forward<T>, x: T): T {
+    const { ops } = f
+    const down = (t: T): T => (this.row.downsample ? ops.avgPool2x2(t) : t)
+    const project = (t: T): T => this.shortcut?.apply(f, t) ?? t
+    let h = this.conv1.apply(f, this.preactivation ? ops.relu(x) : x)
+    h = down(this.conv2.apply(f, ops.relu(h)))
     const skip = this.preactivation ? down(project(x)) : project(down(x))
-    return tf.add(h, skip)
+    return ops.add(h, skip)
   }
 }
 
@@ -172,25 +182,27 @@ export class BigGANDiscriminator extends Module {
   }
 
   /** Pooled features h = Σ_{x,y} ReLU(blocks(x)): [batch, R, R, 3] → [batch, 16ch] */
-  features(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
+  features<T>(f: Forward<T>, x: T): T {
+    const { ops } = f
+    return ops.tidy(() => {
       let h = x
-      for (const layer of this.layers) h = layer.apply(ctx, h)
-      return tf.sum<tf.Tensor2D>(tf.relu(h), [1, 2])
+      for (const layer of this.layers) h = layer.apply(f, h)
+      return ops.sum(ops.relu(h), [1, 2])
     })
   }
 
   /** The projection head (Miyato & Koyama 2018): w·h + b + ⟨E y, h⟩; h [batch, 16ch], y [batch, numClasses] → [batch] */
-  head(ctx: ForwardContext, h: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => {
-      const unconditional = tf.reshape<tf.Rank.R1>(this.linear.apply(ctx, h), [-1])
-      const projection = tf.sum<tf.Tensor1D>(tf.mul(this.embedding.apply(ctx, y), h), 1)
-      return tf.add<tf.Tensor1D>(unconditional, projection)
-    })
+  head<T>(f: Forward<T>, h: T, y: T): T {
+    return projectionHead(f, this.linear, this.embedding, h, y)
   }
 
   /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] (one-hot or soft) → logits [batch] */
   apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => this.head(ctx, this.features(ctx, x), y))
+    return this.forward(ctx, x, y) as tf.Tensor1D
+  }
+
+  /** `apply` on any executor */
+  forward<T>(f: Forward<T>, x: T, y: T): T {
+    return f.ops.tidy(() => this.head(f, this.features(f, x), y))
   }
 }

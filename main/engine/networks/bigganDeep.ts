@@ -14,21 +14,20 @@ import {
 } from '../arch'
 import type { ModelConfig } from '../config'
 import { SelfAttention } from '../layers/attention'
-import { BatchNorm, ConditionalBatchNorm, type BatchNormSettings } from '../layers/batchNorm'
+import { BatchNorm, ConditionalBatchNorm, conditioning, type BatchNormSettings, type Conditioning } from '../layers/batchNorm'
 import { SNConv2d } from '../layers/conv'
 import { SharedEmbedding, SNEmbedding } from '../layers/embedding'
 import { SNLinear } from '../layers/linear'
+import { projectionHead } from '../layers/projection'
 import type { SpectralNormSettings } from '../layers/spectralNorm'
-import { Module, withStatsRows, type ForwardContext } from '../module'
-import { avgPool2x2, upsampleNearest2x } from '../ops/resample'
+import { withStatsRows, type Forward, type Ops } from '../forward'
+import { Module, type ForwardContext } from '../module'
 import { truncationPolicy, type TruncationPolicy } from '../sampling/truncation'
-import { tf } from '../tf'
-
-const relu = (x: tf.Tensor4D): tf.Tensor4D => tf.relu(x)
+import type { tf } from '../tf'
 
 /** Keeps channels [0, n): BigGAN-deep's parameter-free way to narrow a residual path. */
-function firstChannels(x: tf.Tensor4D, n: number): tf.Tensor4D {
-  return x.shape[3] === n ? x : tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, n])
+function firstChannels<T>(ops: Ops<T>, x: T, n: number): T {
+  return ops.shape(x)[3] === n ? x : ops.slice(x, [0, 0, 0, 0], [-1, -1, -1, n])
 }
 
 function spectralNormSettings(config: ModelConfig): SpectralNormSettings {
@@ -73,14 +72,21 @@ class GeneratorBlock extends Module {
     this.conv3 = this.add(new SNConv2d(`${name}.conv3`, mid, outChannels, 1, bn.sn))
   }
 
-  /** x [batch, h, w, in], c [batch, condDim] → [batch, h·s, w·s, out], s = 2 when upsampling */
-  apply(ctx: ForwardContext, x: tf.Tensor4D, c: tf.Tensor2D): tf.Tensor4D {
-    const up = (t: tf.Tensor4D): tf.Tensor4D => (this.row.upsample ? upsampleNearest2x(t) : t)
-    let h = this.conv0.apply(ctx, relu(this.bn0.apply(ctx, x, c))) // [batch, h, w, mid]
-    h = this.conv1.apply(ctx, up(relu(this.bn1.apply(ctx, h, c))))
-    h = this.conv2.apply(ctx, relu(this.bn2.apply(ctx, h, c)))
-    h = this.conv3.apply(ctx, relu(this.bn3.apply(ctx, h, c))) // [batch, h·s, w·s, out]
-    return tf.add(h, up(firstChannels(x, this.row.outChannels)))
+  get batchNorms(): ConditionalBatchNorm[] {
+    return [this.bn0, this.bn1, this.bn2, this.bn3]
+  }
+
+  /** x [batch, h, w, in], with the gains and biases of `conditioning` on c → [batch, h·s, w·s, out], s = 2 when
+   *  upsampling */
+  apply<T>(f: Forward<T>, x: T, cond: ReadonlyMap<ConditionalBatchNorm, Conditioning<T>>): T {
+    const { ops } = f
+    const up = (t: T): T => (this.row.upsample ? ops.upsampleNearest2x(t) : t)
+    const bnRelu = (bn: ConditionalBatchNorm, t: T): T => ops.relu(bn.apply(f, t, cond.get(bn)!))
+    let h = this.conv0.apply(f, bnRelu(this.bn0, x)) // [batch, h, w, mid]
+    h = this.conv1.apply(f, up(bnRelu(this.bn1, h)))
+    h = this.conv2.apply(f, bnRelu(this.bn2, h))
+    h = this.conv3.apply(f, bnRelu(this.bn3, h)) // [batch, h·s, w·s, out]
+    return ops.add(h, up(firstChannels(ops, x, this.row.outChannels)))
   }
 }
 
@@ -122,19 +128,26 @@ export class BigGANDeepGenerator extends Module {
 
   /** z [batch, zDim], y [batch, numClasses] (one-hot or a soft class mix) → images [batch, R, R, 3] in [−1, 1].
    *  ψ for the per-truncation BatchNorm statistics comes from ctx.truncation. */
-  apply(outer: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
-    const ctx = withStatsRows(outer, this.truncation.statsRows)
-    return tf.tidy(() => {
-      const [batch] = z.shape
-      const c = tf.concat([z, this.sharedEmbedding.apply(ctx, y)], 1) as tf.Tensor2D // [batch, zDim + sharedDim]
+  apply(ctx: ForwardContext, z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor4D {
+    return this.forward(ctx, z, y) as tf.Tensor4D
+  }
+
+  /** `apply` on any executor */
+  forward<T>(outer: Forward<T>, z: T, y: T): T {
+    const f = withStatsRows(outer, this.truncation.statsRows)
+    const { ops } = f
+    return ops.tidy(() => {
+      const c = ops.concat([z, this.sharedEmbedding.apply(f, y)], 1) // [batch, zDim + sharedDim]
+      // every BN reads the same c: all their gains and biases in one product
+      const blocks = this.layers.filter((l): l is GeneratorBlock => l instanceof GeneratorBlock)
+      const cond = conditioning(f, c, blocks.flatMap((b) => b.batchNorms))
       // the linear's outputs are NHWC-flattened ((h·4 + w)·C + c, TF-Hub's order), so no permute
-      const bottom: [number, number, number, number] = [batch, this.bottomWidth, this.bottomWidth, this.bottomChannels]
-      let h = tf.reshape(this.linear.apply(ctx, c), bottom) as tf.Tensor4D // [batch, 4, 4, 16ch]
+      let h = ops.reshape(this.linear.apply(f, c), [-1, this.bottomWidth, this.bottomWidth, this.bottomChannels]) // [batch, 4, 4, 16ch]
       for (const layer of this.layers) {
-        h = layer instanceof GeneratorBlock ? layer.apply(ctx, h, c) : layer.apply(ctx, h)
+        h = layer instanceof GeneratorBlock ? layer.apply(f, h, cond) : layer.apply(f, h)
       }
-      h = this.toRgb.apply(ctx, relu(this.outputBn.apply(ctx, h))) // [batch, R, R, toRgbChannels]
-      return tf.tanh(firstChannels(h, 3))
+      // only the 3 channels G keeps of the to-RGB conv are computed
+      return ops.tanh(this.toRgb.apply(f, ops.relu(this.outputBn.apply(f, h)), 3)) // [batch, R, R, 3]
     })
   }
 }
@@ -169,15 +182,16 @@ class DiscriminatorBlock extends Module {
   }
 
   /** [batch, h, w, in] → [batch, h/s, w/s, out], s = 2 when downsampling */
-  apply(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor4D {
-    const down = (t: tf.Tensor4D): tf.Tensor4D => (this.row.downsample ? avgPool2x2(t) : t)
-    let h = this.conv0.apply(ctx, relu(x)) // [batch, h, w, mid]
-    h = this.conv1.apply(ctx, relu(h))
-    h = this.conv2.apply(ctx, relu(h))
-    h = this.conv3.apply(ctx, down(relu(h))) // [batch, h/s, w/s, out]
+  apply<T>(f: Forward<T>, x: T): T {
+    const { ops } = f
+    const down = (t: T): T => (this.row.downsample ? ops.avgPool2x2(t) : t)
+    let h = this.conv0.apply(f, ops.relu(x)) // [batch, h, w, mid]
+    h = this.conv1.apply(f, ops.relu(h))
+    h = this.conv2.apply(f, ops.relu(h))
+    h = this.conv3.apply(f, down(ops.relu(h))) // [batch, h/s, w/s, out]
     let skip = down(x)
-    if (this.shortcut) skip = tf.concat([skip, this.shortcut.apply(ctx, skip)], 3) as tf.Tensor4D
-    return tf.add(h, skip)
+    if (this.shortcut) skip = ops.concat([skip, this.shortcut.apply(f, skip)], 3)
+    return ops.add(h, skip)
   }
 }
 
@@ -204,25 +218,27 @@ export class BigGANDeepDiscriminator extends Module {
   }
 
   /** Pooled features h = Σ_{x,y} ReLU(blocks(stem(x))): [batch, R, R, 3] → [batch, C] (global sum pool) */
-  features(ctx: ForwardContext, x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      let h = this.stem.apply(ctx, x)
-      for (const layer of this.layers) h = layer.apply(ctx, h)
-      return tf.sum(relu(h), [1, 2]) as tf.Tensor2D
+  features<T>(f: Forward<T>, x: T): T {
+    const { ops } = f
+    return ops.tidy(() => {
+      let h = this.stem.apply(f, x)
+      for (const layer of this.layers) h = layer.apply(f, h)
+      return ops.sum(ops.relu(h), [1, 2])
     })
   }
 
   /** The projection head: w·h + b + ⟨E y, h⟩; h [batch, C], y [batch, numClasses] → [batch] */
-  head(ctx: ForwardContext, h: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => {
-      const unconditional = tf.reshape(this.linear.apply(ctx, h), [-1]) // [batch]
-      const projection = tf.sum(tf.mul(this.embedding.apply(ctx, y), h), 1) // [batch]
-      return tf.add(unconditional, projection) as tf.Tensor1D
-    })
+  head<T>(f: Forward<T>, h: T, y: T): T {
+    return projectionHead(f, this.linear, this.embedding, h, y)
   }
 
   /** x [batch, R, R, 3] in [−1, 1], y [batch, numClasses] → logits [batch] */
   apply(ctx: ForwardContext, x: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => this.head(ctx, this.features(ctx, x), y))
+    return this.forward(ctx, x, y) as tf.Tensor1D
+  }
+
+  /** `apply` on any executor */
+  forward<T>(f: Forward<T>, x: T, y: T): T {
+    return f.ops.tidy(() => this.head(f, this.features(f, x), y))
   }
 }

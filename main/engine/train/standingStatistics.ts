@@ -4,7 +4,8 @@
 // row r is accumulated with its own ψ = r / (nStats − 1) in the released convention (z = ψ·TN(−2, 2)); a one-row
 // model with the sampler the user will sample with (none, or the paper's threshold).
 import type { ModelConfig } from '../config'
-import { discardUpdates, forwardContext, type BatchMomentsSink, type ParamStore } from '../module'
+import type { BatchMomentsSink } from '../forward'
+import { discardUpdates, forwardContext, type ParamStore } from '../module'
 import type { Generator } from '../networks'
 import { Random } from '../sampling/random'
 import { sampleLatents, type Truncation } from '../sampling/truncation'
@@ -20,11 +21,11 @@ export interface StandingOptions {
 }
 
 /** Sums of batch moments per layer, averaged on write. Owns its tensors. */
-class MomentSums implements BatchMomentsSink {
-  private readonly sums = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D }>()
+class MomentSums implements BatchMomentsSink<tf.Tensor> {
+  private readonly sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>()
   count = 0
 
-  add(layer: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+  add(layer: string, mean: tf.Tensor, variance: tf.Tensor): void {
     const previous = this.sums.get(layer)
     this.sums.set(layer, {
       mean: tf.keep(previous ? tf.add(previous.mean, mean) : tf.clone(mean)),
