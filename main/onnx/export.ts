@@ -1,5 +1,5 @@
-// A model's G or D as an ONNX file: built from the networks (and so from the architecture tables) with spectral
-// norm folded in, and cached per model content hash, `<cacheDir>/<hash>-<G|G-ema|D>.v<N>.onnx`, written atomically.
+// A model's G or D as an ONNX file: the networks' own forward, traced (inference.ts), spectral norm folded in,
+// and cached per model content hash, `<cacheDir>/<hash>-<G|G-ema|D>.v<N>.onnx`, written atomically.
 // A changed model (a fine-tuning checkpoint, say) has another hash and gets its own file; N changes with the
 // exporter, so a file an older exporter wrote is never reused.
 import { randomBytes } from 'node:crypto'
@@ -7,14 +7,13 @@ import { mkdir, open, readdir, rm, stat, rename, utimes } from 'node:fs/promises
 import { basename, join } from 'node:path'
 import type { BigGANModel } from '../engine/model.ts'
 import { engineVersion } from '../engine/version.ts'
-import { buildDiscriminator } from './discriminator.ts'
-import { buildGenerator } from './generator.ts'
 import { GraphBuilder, OPSET } from './graph.ts'
+import { buildDiscriminator, buildGenerator } from './inference.ts'
 import { concatChunks, encodeModel, type ExternalData } from './proto.ts'
-import { Weights } from './weights.ts'
+import { pruned } from './trace/prune.ts'
 
 /** Bumped whenever the graphs the exporter writes change. */
-export const EXPORT_VERSION = 2
+export const EXPORT_VERSION = 3
 
 /** Cached graphs kept per cache folder (the least recently used go first). */
 const KEEP_GRAPHS = 12
@@ -40,13 +39,13 @@ export function exportNetwork(model: BigGANModel, network: Network, options: Exp
   const kind = graphKind(model, network, options)
   const g = new GraphBuilder(`BigGAN Studio ${model.config.arch}-${model.config.resolution} ${kind}`)
   if (network === 'G') {
-    buildGenerator(g, model.G, model.config, new Weights(kind === 'G-ema' ? model.ema! : model.params))
+    buildGenerator(g, model.G, model.config, kind === 'G-ema' ? model.ema! : model.params)
   } else {
     if (!model.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none), so there is no D to export')
-    buildDiscriminator(g, model.D, model.config, new Weights(model.params))
+    buildDiscriminator(g, model.D, model.config, model.params)
   }
   return encodeModel({
-    graph: g.graph(),
+    graph: pruned(g.graph()),
     opset: OPSET,
     producer: { name: 'BigGAN Studio', version: engineVersion },
     docString: `${kind} of a ${model.config.arch}-${model.config.resolution} model, spectral norm folded into the weights`,
