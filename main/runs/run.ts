@@ -238,7 +238,7 @@ async function startLoop(
     listener.onStarted?.({ dir: run.dir, method, record: run.info, settings: { loop: settings }, step: 0, steps: settings.steps, resumed: false })
     return await trainRun(run, session, listener)
   } finally {
-    session.dispose()
+    await session.dispose()
   }
 }
 
@@ -291,7 +291,7 @@ async function resumeLoop(runDir: string, options: { steps?: number; dataDir?: s
         handedOver = true
         return await trainRun(run, session, listener)
       } finally {
-        session.dispose()
+        await session.dispose()
       }
     } finally {
       model.dispose()

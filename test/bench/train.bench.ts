@@ -6,6 +6,7 @@
 //   (a) the default model's config: defaultConfig('biggan', 32, 16, 10, 16), batch 16 — wasm (add cpu with
 //       --backends wasm,cpu: one cpu step took ~140 s here, so cpu gets 1 timed run after its warm-up)
 //   (b) a 128-px config:            defaultConfig('biggan', 128, 16, 10, 64), batch 4 — wasm only (cpu: far too slow)
+//   `--backends wasm,onnx` adds the step compiled for onnxruntime (main/onnx/training), Adam on wasm.
 //
 // Each engine number is the median of --runs timed steps (default 3 for (a), 2 for (b)) after one untimed warm-up;
 // every step awaits both losses and a parameter the G Adam wrote. PyTorch: median of --torch-steps timed steps after
@@ -22,6 +23,8 @@ import { initBackend } from '../../main/backend/backend'
 import { parseWasmThreads } from '../../main/backend/threadCounts'
 import { defaultConfig, type ModelConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
+import { tfjsStepExecutor, type StepExecutor } from '../../main/engine/train/step'
+import { OnnxStepExecutor } from '../../main/onnx/training/executor'
 import { median, trainer } from './trainer'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -62,10 +65,11 @@ function configOf(s: Subject): ModelConfig {
 }
 
 /** Median ms of `runs` engine training steps (after one untimed warm-up) on the current backend. */
-async function engineStep(s: Subject, runs: number, counts: Map<Subject, { G: number; D: number }>): Promise<number> {
+async function engineStep(s: Subject, runs: number, counts: Map<Subject, { G: number; D: number }>, onnx: boolean): Promise<{ ms: number; label?: string }> {
   const model = BigGANModel.initialise(configOf(s), 1)
   counts.set(s, model.parameterCounts())
-  const { step, dispose } = trainer(model, s.batch, 7)
+  const executor: StepExecutor = onnx ? await OnnxStepExecutor.create(model.G, model.D!, model.config, { batchSize: s.batch }) : tfjsStepExecutor()
+  const { step, dispose } = trainer(model, s.batch, 7, executor)
   try {
     await step()
     const times: number[] = []
@@ -74,9 +78,10 @@ async function engineStep(s: Subject, runs: number, counts: Map<Subject, { G: nu
       await step()
       times.push(performance.now() - t0)
     }
-    return median(times)
+    return { ms: median(times), label: executor.label }
   } finally {
     dispose()
+    await executor.dispose()
     model.dispose()
   }
 }
@@ -137,10 +142,12 @@ async function main(): Promise<void> {
     for (const backend of s.backends) {
       progress(`engine ${backend}: ${s.label}, batch ${s.batch} …`)
       try {
-        const info = await initBackend({ backend, ...(wasmThreads ? { wasmThreads: parseWasmThreads(wasmThreads, '--wasm-threads') } : {}) })
+        // the compiled step's optimiser and EMA stay on TensorFlow.js: wasm, as a run without native TensorFlow has
+        const onnx = backend === 'onnx'
+        const info = await initBackend({ backend: onnx ? 'wasm' : backend, ...(wasmThreads ? { wasmThreads: parseWasmThreads(wasmThreads, '--wasm-threads') } : {}) })
         const runs = backend === 'cpu' ? 1 : s.runs
-        const ms = await engineStep(s, runs, engineCounts)
-        const label = backend === 'wasm' ? `wasm, ${info.threads} thread${info.threads > 1 ? 's' : ''}` : backend
+        const { ms, label: executorLabel } = await engineStep(s, runs, engineCounts, onnx)
+        const label = onnx ? executorLabel! : backend === 'wasm' ? `wasm, ${info.threads} thread${info.threads > 1 ? 's' : ''}` : backend
         rows.push({ backend: label, subject: s, ms, runs })
         progress(`  ${ms.toFixed(0)} ms/step`)
       } catch (err) {

@@ -3,10 +3,13 @@ import type { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { Adam, bigganAdam } from '../../main/engine/train/optimiser'
-import { trainingStep, type TrainingBatch } from '../../main/engine/train/step'
+import { tfjsStepExecutor, type StepExecutor, type TrainingBatch } from '../../main/engine/train/step'
 
-/** One training step as the loop takes it: D step, D's Adam, G step, G's Adam (BigGAN-PyTorch's settings). */
-export function trainer(model: BigGANModel, batch: number, seed: number): { step: () => Promise<void>; dispose: () => void } {
+/** One training step as the loop takes it: D step, D's Adam, G step, G's Adam (BigGAN-PyTorch's settings), with the
+ *  step's gradients from `executor` (TensorFlow.js by default, or onnxruntime's compiled step). */
+export function trainer(
+  model: BigGANModel, batch: number, seed: number, executor: StepExecutor = tfjsStepExecutor(),
+): { step: () => Promise<void>; dispose: () => void } {
   const { zDim, numClasses, resolution: r } = model.config
   if (!model.D) throw new Error(`${model.config.arch} has no discriminator: it cannot be trained`)
   const G = { net: model.G, params: model.params }
@@ -21,14 +24,20 @@ export function trainer(model: BigGANModel, batch: number, seed: number): { step
     yReal: tf.tensor2d(oneHot(batch, numClasses, 1), [batch, numClasses]),
   }
   const step = async (): Promise<void> => {
-    const result = trainingStep(G, D, data, { afterDiscriminatorStep: (grads) => dAdam.apply(grads) })
+    const d = await executor.discriminatorStep(G, D, data)
     try {
-      gAdam.apply(result.gGrads)
-      // Reading a parameter Adam just wrote waits for every update, on backends that compute asynchronously too.
-      const last = [...result.gGrads.keys()].pop()
-      await Promise.all([result.dLoss.data(), result.gLoss.data(), last ? model.params.get(last).data() : null])
+      dAdam.apply(d.grads)
     } finally {
-      result.dispose()
+      tf.dispose([...d.grads.values(), d.logits.real, d.logits.fake])
+    }
+    const g = await executor.generatorStep(G, D, data)
+    try {
+      gAdam.apply(g.grads)
+      // Reading a parameter Adam just wrote waits for every update, on backends that compute asynchronously too.
+      const last = [...g.grads.keys()].pop()
+      await Promise.all([d.loss.data(), g.loss.data(), last ? model.params.get(last).data() : null])
+    } finally {
+      tf.dispose([d.loss, g.loss, ...g.grads.values()])
     }
   }
   const dispose = (): void => {

@@ -64,7 +64,7 @@ describe('run folders', () => {
     expect(readdirSync(dir).filter((n) => n.includes('tmp'))).toEqual([])
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ status: 'failed', step: 2 })
     expect(readdirSync(join(dir, 'previews')).sort()).toEqual(['step-000000.png', 'step-000002.png', 'step-000004.png'])
-    session.dispose()
+    await session.dispose()
     session.model.dispose()
   })
 
@@ -94,7 +94,7 @@ describe('run folders', () => {
     expect(outcome.bestStep).not.toBeNull()
     expect(await stepOf(join(dir, 'best'))).toBe(outcome.bestStep)
     expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([2, 4])
-    session.dispose()
+    await session.dispose()
     session.model.dispose()
   })
 

@@ -57,7 +57,7 @@ describe('cancelling and resuming a run', () => {
     const stop = new AbortController()
     const cancelled = await trainRun(runB, b, { signal: stop.signal, onProgress: (p) => p.step === 3 && stop.abort() })
     expect(cancelled).toMatchObject({ status: 'cancelled', step: 3 })
-    b.dispose()
+    await b.dispose()
     modelB.dispose()
 
     // the cancelled run's latest/ is a usable model folder, and run.json says what happened
@@ -94,7 +94,7 @@ describe('cancelling and resuming a run', () => {
     expect(a.optimiserTensors().size).toBeGreaterThan(0)
     expect(c.snapshot()).toEqual(a.snapshot())
     expect(metrics(join(work, 'B'))).toEqual(metrics(join(work, 'A')))
-    for (const s of [a, c]) s.dispose()
+    for (const s of [a, c]) await s.dispose()
     modelA.dispose()
     modelC.dispose()
   })

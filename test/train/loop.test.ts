@@ -49,7 +49,7 @@ describe('the training loop', () => {
     expect(typeof sink.lines[1].dGap).toBe('number')
     expect(sink.previews).toEqual([0, 4])
     expect(sink.checkpoints).toEqual([4])
-    s.dispose()
+    await s.dispose()
     s.model.dispose()
   })
 
@@ -71,19 +71,19 @@ describe('the training loop', () => {
     const logged = sink.lines.find((l) => l.step === 4)!.copyFraction as { pixels: number; features: number }
     expect(logged.pixels).toBe(m.pixels.copyFraction)
     expect(logged.features).toBe(m.features!.copyFraction)
-    s.dispose()
+    await s.dispose()
     s.model.dispose()
   })
 
-  it("steps a new class's embedding rows 10× as far as the optimiser says, and every other row exactly as far", () => {
+  it("steps a new class's embedding rows 10× as far as the optimiser says, and every other row exactly as far", async () => {
     const rows = (m: TrainingSession, name: string): Float32Array => m.model.params.get(name).dataSync() as Float32Array
     const names = ['G.sharedEmbedding.weight', 'D.embedding.weight']
     const plain = session({ steps: 1 })
     const scaled = session({ steps: 1, classStepScale: { classes: [1], factor: 10 } })
     const before = names.map((n) => rows(plain, n).slice())
     for (const s of [plain, scaled]) {
-      s.discriminatorStep()
-      s.generatorStep()
+      await s.discriminatorStep()
+      await s.generatorStep()
     }
     names.forEach((name, i) => {
       const width = plain.model.params.get(name).shape[1] as number
@@ -99,7 +99,7 @@ describe('the training loop', () => {
       expect(moved).toBeGreaterThan(0)
     })
     for (const s of [plain, scaled]) {
-      s.dispose()
+      await s.dispose()
       s.model.dispose()
     }
   })
@@ -117,7 +117,7 @@ describe('the training loop', () => {
     expect(sink.checkpoints).toEqual([1, 2])
     expect(sink.best).toEqual([1])
     expect(sink.lines.map((l) => l.action)).toEqual(['continue', 'stop'])
-    s.dispose()
+    await s.dispose()
     model.dispose()
   })
 
@@ -132,7 +132,7 @@ describe('the training loop', () => {
     expect(frozen.length).toBeGreaterThan(0)
     expect(frozen.filter((n) => changed.has(n))).toEqual([])
     expect(names.filter((n) => !/^D\.blocks\.[01]\./.test(n)).every((n) => changed.has(n))).toBe(true)
-    s.dispose()
+    await s.dispose()
     s.model.dispose()
   })
 
@@ -140,7 +140,7 @@ describe('the training loop', () => {
     expect(() => session({ freezeD: 4 })).toThrow(/freezeD must be below the discriminator's 4 blocks/)
   })
 
-  it('accumulating 2 micro-batches of 2 gives the gradient of one batch of 4 (per-image losses)', () => {
+  it('accumulating 2 micro-batches of 2 gives the gradient of one batch of 4 (per-image losses)', async () => {
     // In training mode each forward also advances the spectral-norm vectors and G's BatchNorm uses its micro-batch's
     // statistics, so accumulation is not bitwise a bigger batch there. What is the same is what this checks: for
     // networks whose outputs are per image (eval mode), the averaged micro-batch gradients equal the batch gradient.
@@ -166,7 +166,7 @@ describe('the training loop', () => {
       generatorHingeLoss(D!.apply(ctx, G.apply(ctx, rows(z, i, n) as tf.Tensor2D, rows(y, i, n) as tf.Tensor2D), rows(y, i, n) as tf.Tensor2D))
     for (const [names, loss] of [[dNames, dLoss], [gNames, gLoss]] as const) {
       const whole = grads(names, loss(0, 4))
-      const accumulated = meanGradients(2, (i) => grads(names, loss(2 * i, 2)))
+      const accumulated = await meanGradients(2, async (i) => grads(names, loss(2 * i, 2)))
       let worst = 0
       for (const n of names) {
         const scale = Math.max(1e-3, tf.tidy(() => tf.max(tf.abs(whole.get(n)!)).dataSync()[0]))
@@ -185,7 +185,7 @@ describe('the training loop', () => {
     const state = s.snapshot()
     expect(state.optimiserSteps).toEqual({ G: 1, D: 2 })
     expect(state.batches.position).toBe(2 * 2 * 2) // 2 D steps × 2 micro-batches × 2 images
-    s.dispose()
+    await s.dispose()
     s.model.dispose()
   })
 })

@@ -13,7 +13,7 @@ beforeAll(async () => {
 })
 
 describe('discriminator warm-up', () => {
-  it('keeps G and its EMA fixed for warmupSteps G steps while D trains, then trains G, and records the setting', () => {
+  it('keeps G and its EMA fixed for warmupSteps G steps while D trains, then trains G, and records the setting', async () => {
     const model = tinyModel()
     const dBlocks = discriminatorBlocks(model.D!.specs().map((s) => s.name))
     const settings = resolveTrainSettings('finetune', { steps: 3, batchSize: 4, warmupSteps: 2, freezeD: 0, augmentPolicies: [] }, { trainImages: 12, dBlocks })
@@ -24,19 +24,19 @@ describe('discriminator warm-up', () => {
         new Map([...model.tensors().G].filter(([n]) => gNames.has(n)))
       const start = { G: g(), D: model.tensors().D!, ema: model.tensors().ema! }
       for (let i = 0; i < 2; i++) {
-        session.discriminatorStep()
-        expect(Number.isFinite(session.generatorStep().gLoss)).toBe(true)
+        await session.discriminatorStep()
+        expect(Number.isFinite((await session.generatorStep()).gLoss)).toBe(true)
       }
       expect(session.step).toBe(2)
       expect(differing(start.G, g())).toEqual([])
       expect(differing(start.ema, model.tensors().ema!)).toEqual([])
       expect(differing(start.D, model.tensors().D!).length).toBeGreaterThan(0)
       expect(session.snapshot()).toMatchObject({ settings: { warmupSteps: 2 }, optimiserSteps: { G: 0, D: 2 } })
-      session.discriminatorStep()
-      session.generatorStep()
+      await session.discriminatorStep()
+      await session.generatorStep()
       expect(differing(start.G, g()).length).toBeGreaterThan(0)
     } finally {
-      session.dispose()
+      await session.dispose()
       model.dispose()
     }
   })

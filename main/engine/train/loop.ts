@@ -90,9 +90,10 @@ export async function train(session: TrainingSession, sink: TrainingSink, option
   while (session.step < s.steps) {
     if (options.signal?.aborted) return finish('cancelled')
     const started = performance.now()
-    const d = Array.from({ length: s.dStepsPerGStep }, () => session.discriminatorStep())
+    const d = []
+    for (let i = 0; i < s.dStepsPerGStep; i++) d.push(await session.discriminatorStep())
     const between = performance.now()
-    const g = session.generatorStep() // + orthogonal regularisation, Adam, EMA; step + 1
+    const g = await session.generatorStep() // + orthogonal regularisation, Adam, EMA; step + 1
     clock.tick(started, between, performance.now(), s.dStepsPerGStep)
     const step = session.step
     const losses = { dLossReal: mean(d.map((x) => x.dLossReal)), dLossFake: mean(d.map((x) => x.dLossFake)), gLoss: g.gLoss }

@@ -26,9 +26,7 @@ import { TrainingMonitor, type MonitorOverrides, type MonitorState } from './mon
 import { Adam } from './optimiser'
 import { orthogonalRegularisationGradients } from './orthogonalRegularisation'
 import { checkTrainSettings, discriminatorBlocks, frozenDiscriminatorParameters, type TrainSettings } from './settings'
-import {
-  discriminatorStep, generatorStep, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type Trainee,
-} from './step'
+import { tfjsStepExecutor, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type StepExecutor, type Trainee } from './step'
 
 /** The images a run trains on, with labels already in the model's class indices. */
 export interface TrainingData {
@@ -125,6 +123,8 @@ export class TrainingSession {
     private readonly stream: BatchStream,
     readonly ada: AdaptiveAugmentation,
     readonly monitor: TrainingMonitor,
+    /** what computes each step's gradients; the session owns it */
+    readonly executor: StepExecutor,
   ) {
     if (!model.D) throw new Error('training needs a discriminator: this model has none')
     this.Gt = { net: model.G, params: model.params }
@@ -139,7 +139,9 @@ export class TrainingSession {
   }
 
   /** A new run at step 0. */
-  static create(model: BigGANModel, data: TrainingData, settings: TrainSettings, monitor: MonitorOverrides = {}): TrainingSession {
+  static create(
+    model: BigGANModel, data: TrainingData, settings: TrainSettings, monitor: MonitorOverrides = {}, executor: StepExecutor = tfjsStepExecutor(),
+  ): TrainingSession {
     checkData(model, data, settings)
     const s = settings
     const dataRng = new Random(s.seed + RANDOM_STREAMS.data)
@@ -150,12 +152,14 @@ export class TrainingSession {
       new Adam(model.params, s.adam.G), new Adam(model.params, s.adam.D),
       dataRng, new Random(s.seed + RANDOM_STREAMS.latents), new Random(s.seed + RANDOM_STREAMS.augment), stream,
       new AdaptiveAugmentation({ target, interval, speedImages }, s.augment.p),
-      TrainingMonitor.create(monitor),
+      TrainingMonitor.create(monitor), executor,
     )
   }
 
   /** The run as a checkpoint left it: `model` and `optimiser` from BigGANModel.loadCheckpoint, `state` its manifest's. */
-  static restore(model: BigGANModel, optimiser: TensorMap, data: TrainingData, state: SessionState): TrainingSession {
+  static restore(
+    model: BigGANModel, optimiser: TensorMap, data: TrainingData, state: SessionState, executor: StepExecutor = tfjsStepExecutor(),
+  ): TrainingSession {
     if (state?.kind !== 'biggan-studio-training' || state.version !== 1) {
       throw new Error('this checkpoint holds no training state this build can resume (state.kind/version)')
     }
@@ -175,7 +179,7 @@ export class TrainingSession {
     const session = new TrainingSession(
       model, data, s, state.step, adamG, adamD,
       dataRng, Random.fromState(state.random.latents), Random.fromState(state.random.augment), stream,
-      AdaptiveAugmentation.fromState(state.ada), TrainingMonitor.fromState(state.monitor),
+      AdaptiveAugmentation.fromState(state.ada), TrainingMonitor.fromState(state.monitor), executor,
     )
     session.bestStep = state.bestStep
     return session
@@ -187,14 +191,14 @@ export class TrainingSession {
   }
 
   /** One D optimiser step over `accumulation` micro-batches of fresh reals and fakes; ADA sees the real logits. */
-  discriminatorStep(): DiscriminatorStepResult {
+  async discriminatorStep(): Promise<DiscriminatorStepResult> {
     const { accumulation: k, batchSize } = this.settings
     const realLogits = new Float32Array(k * batchSize)
     let fakeHinge = 0
-    const grads = meanGradients(k, (i) => {
+    const grads = await meanGradients(k, async (i) => {
       const batch = this.nextBatch()
       try {
-        const d = discriminatorStep(this.Gt, this.Dt, batch, this.augment())
+        const d = await this.executor.discriminatorStep(this.Gt, this.Dt, batch, this.augment())
         realLogits.set(d.logits.real.dataSync(), i * batchSize)
         for (const v of d.logits.fake.dataSync()) fakeHinge += Math.max(0, 1 + v)
         tf.dispose([d.loss, d.logits.real, d.logits.fake])
@@ -212,13 +216,13 @@ export class TrainingSession {
 
   /** One G optimiser step (fresh z and y per micro-batch), the orthogonal-regularisation gradient added after
    *  accumulation as BigGAN-PyTorch does, then the EMA update; during `warmupSteps` neither. Advances `step`. */
-  generatorStep(): GeneratorStepResult {
+  async generatorStep(): Promise<GeneratorStepResult> {
     const { accumulation: k, orthogonalRegularisation: beta } = this.settings
     let gLoss = 0
-    const grads = meanGradients(k, () => {
+    const grads = await meanGradients(k, async () => {
       const { z, y } = this.fakes()
       try {
-        const g = generatorStep(this.Gt, this.Dt, { z, y }, 0, this.augment())
+        const g = await this.executor.generatorStep(this.Gt, this.Dt, { z, y }, this.augment())
         gLoss += g.loss.dataSync()[0]
         g.loss.dispose()
         return g.grads
@@ -301,8 +305,9 @@ export class TrainingSession {
     return new Map([...this.adamG.state().moments, ...this.adamD.state().moments])
   }
 
-  /** Frees the optimisers; the model stays the caller's. */
-  dispose(): void {
+  /** Frees the optimisers and the executor; the model stays the caller's. */
+  async dispose(): Promise<void> {
+    await this.executor.dispose()
     this.adamG.dispose()
     this.adamD.dispose()
     tf.dispose([...this.stepScales.values()])
@@ -341,13 +346,13 @@ export class TrainingSession {
  * frozen parameters) are dropped. For a loss that is a mean over images, the mean of k equal micro-batches'
  * gradients is the gradient over their union.
  */
-export function meanGradients(
-  k: number, micro: (i: number) => Map<string, tf.Tensor>, skip: ReadonlySet<string> = new Set(),
-): Map<string, tf.Tensor> {
+export async function meanGradients(
+  k: number, micro: (i: number) => Promise<Map<string, tf.Tensor>>, skip: ReadonlySet<string> = new Set(),
+): Promise<Map<string, tf.Tensor>> {
   const sums = new Map<string, tf.Tensor>()
   try {
     for (let i = 0; i < k; i++) {
-      for (const [name, g] of micro(i)) {
+      for (const [name, g] of await micro(i)) {
         const sum = sums.get(name)
         if (skip.has(name)) g.dispose()
         else if (!sum) sums.set(name, g)

@@ -142,6 +142,37 @@ export function generatorStep(
   return step
 }
 
+/**
+ * What computes a step's losses, gradients and state updates: TensorFlow.js on the engine's backend (the functions
+ * above), or a compiled step graph (onnxruntime: main/onnx/training). Both take the model's weights as they stand,
+ * land the state updates their forwards record (spectral-norm u, v, σ; BatchNorm running statistics) in the
+ * model's ParamStore, and hand back gradients as tensors the caller owns; the optimiser and the EMA stay the
+ * session's, so every method (FreezeD, new-class step scales, warm-up, orthogonal regularisation) is the same on
+ * either.
+ */
+export interface StepExecutor {
+  readonly name: 'tfjs' | 'onnx'
+  /** what computes, for a person: 'onnxruntime (CPU, 2 threads)', 'TensorFlow.js (wasm)' */
+  readonly label: string
+  discriminatorStep(
+    G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, augment?: Augment,
+  ): Promise<Gradients & { logits: DiscriminatorLogits }>
+  /** ∂L_G/∂G without the orthogonal-regularisation term (the session adds it after accumulation) */
+  generatorStep(G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: Pick<TrainingBatch, 'z' | 'y'>, augment?: Augment): Promise<Gradients>
+  dispose(): Promise<void>
+}
+
+/** The step on TensorFlow.js: the reference the compiled steps are tested against, and the fallback. */
+export function tfjsStepExecutor(): StepExecutor {
+  return {
+    name: 'tfjs',
+    label: `TensorFlow.js (${tf.getBackend()})`,
+    discriminatorStep: async (G, D, batch, augment) => discriminatorStep(G, D, batch, augment),
+    generatorStep: async (G, D, batch, augment) => generatorStep(G, D, batch, 0, augment),
+    dispose: async () => {},
+  }
+}
+
 /** One D step then one G step; the caller owns (and disposes) the result. */
 export function trainingStep(
   G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, options: StepOptions = {},

@@ -94,11 +94,14 @@ export function differentiate(g: GraphBuilder, loss: string, wrt: readonly strin
   )
 }
 
-/** `v` of shape `from` summed over the axes along which `to` was broadcast to `from`, then shaped as `to`. */
+/** `v` of shape `from` summed over the axes along which `to` was broadcast to `from`, then shaped as `to`. The axes
+ *  are summed one at a time, last first, as TensorFlow.js's gradients of broadcasts sum the BatchNorm terms: the
+ *  train-mode G's gradient is sensitive to that rounding. */
 export function sumTo(g: GraphBuilder, v: string, from: Shape, to: Shape, name: string): string {
   if (from.length === to.length && from.every((d, i) => d === to[i])) return v
   const offset = from.length - to.length
   const axes = from.flatMap((d, i) => (i < offset || (to[i - offset] === 1 && d !== 1) ? [i] : []))
-  const summed = axes.length === 0 ? v : g.op('ReduceSum', [v, g.int64s(axes)], name, { keepdims: int(1) })
+  let summed = v
+  for (const axis of [...axes].reverse()) summed = g.op('ReduceSum', [summed, g.int64s([axis])], `${name}[${axis}]`, { keepdims: int(1) })
   return g.reshape(summed, [...to], `${name}.shape`)
 }

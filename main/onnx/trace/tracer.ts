@@ -201,13 +201,16 @@ export class Tracer implements Ops<Value> {
   split(x: Value, sizes: number | number[], axis: number): Value[] {
     if (x.constant) return tfjsOps.split(x.constant, sizes, axis).map((t) => this.folded(t))
     const pieces = typeof sizes === 'number' ? new Array<number>(sizes).fill(x.shape[axis] / sizes) : sizes
-    const names = this.g.opMulti('Split', [this.stored(x, x.perm), this.g.int64s(pieces)], pieces.length, this.node('Split'), {
-      axis: int(x.perm.indexOf(axis)),
+    // a matrix (rank ≤ 3) is split in its logical order: its pieces go to matrix products, which need that order,
+    // and one Transpose before the split is cheaper than one per piece after it
+    const perm = x.rank <= 3 ? identity(x.rank) : x.perm
+    const names = this.g.opMulti('Split', [this.stored(x, perm), this.g.int64s(pieces)], pieces.length, this.node('Split'), {
+      axis: int(perm.indexOf(axis)),
     })
     return names.map((name, i) => {
       const shape = [...x.shape]
       shape[axis] = pieces[i]
-      return new Value(shape, x.perm, name)
+      return new Value(shape, perm, name)
     })
   }
 
@@ -272,10 +275,7 @@ export class Tracer implements Ops<Value> {
       return { mean: this.folded(mean), variance: this.folded(variance) }
     }
     const { mean, centred } = this.centre(x)
-    const variance = this.g.op('ReduceMean', [this.g.mul(centred, centred, this.node('centred²'))], this.node('variance'), {
-      axes: ints(this.spatialAxes(x)),
-      keepdims: int(0),
-    })
+    const variance = this.g.reshape(this.spatialMean(x, this.g.mul(centred, centred, this.node('centred²')), 'variance'), [x.shape[x.rank - 1]], this.node('variance[C]'))
     const channels = x.shape[x.rank - 1]
     const flat = (v: string, what: string): Value => new Value([channels], [0], this.g.reshape(v, [channels], this.node(what)))
     return { mean: flat(mean, 'mean[C]'), variance: new Value([channels], [0], variance) }
@@ -284,10 +284,7 @@ export class Tracer implements Ops<Value> {
   standardiseByBatch(x: Value, eps: number): Value {
     if (x.constant) return this.folded(tfjsOps.standardiseByBatch(x.constant, eps))
     const { centred } = this.centre(x)
-    const variance = this.g.op('ReduceMean', [this.g.mul(centred, centred, this.node('centred²'))], this.node('variance'), {
-      axes: ints(this.spatialAxes(x)),
-      keepdims: int(1),
-    })
+    const variance = this.spatialMean(x, this.g.mul(centred, centred, this.node('centred²')), 'variance')
     const std = this.g.op('Sqrt', [this.g.add(variance, this.g.scalar(eps), this.node('variance+ε'))], this.node('std'))
     return new Value(x.shape, x.perm, this.g.op('Div', [centred, std], this.node('x̂')))
   }
@@ -346,7 +343,7 @@ export class Tracer implements Ops<Value> {
 
   /** A node name in the current layer. */
   private node(op: string): string {
-    return this.scope ? `${this.scope}.${op}` : op
+    return this.scope ? `${this.scope}/${op}` : op
   }
 
   private unary(op: string, x: Value, fold: (t: tf.Tensor) => tf.Tensor): Value {
@@ -393,15 +390,23 @@ export class Tracer implements Ops<Value> {
     return new Value(shape, storedOrder.map((a) => kept.indexOf(a)), name)
   }
 
-  /** The stored axes of batch, height and width of an NHWC value. */
-  private spatialAxes(x: Value): number[] {
-    return [0, 1, 2].map((a) => x.perm.indexOf(a))
+  /** The per-channel mean of `v` (a value stored like the NHWC x) over batch, height and width, kept as unit axes.
+   *  One axis at a time, width, then height, then batch, in the order the engine's channelMoments sums: a train-mode
+   *  G's gradient is sensitive to how its BatchNorm moments round (one ReduceMean over all three axes put BigGAN-64's
+   *  G gradients 6e-4 from TensorFlow.js's in the step-parity test; summing in the same order, 2e-6). */
+  private spatialMean(x: Value, v: string, what: string): string {
+    const [batch, h, w] = x.shape
+    let sum = v
+    for (const axis of [2, 1, 0]) {
+      sum = this.g.op('ReduceSum', [sum, this.g.int64s([x.perm.indexOf(axis)])], this.node(`${what}.Σ${'nhw'[axis]}`), { keepdims: int(1) })
+    }
+    return this.g.mul(sum, this.g.scalar(1 / (batch * h * w)), this.node(what))
   }
 
   /** The per-channel mean over batch and space (kept as unit axes) and x − mean, both stored like x. */
   private centre(x: Value): { mean: string; centred: string } {
     const input = this.stored(x, x.perm)
-    const mean = this.g.op('ReduceMean', [input], this.node('mean'), { axes: ints(this.spatialAxes(x)), keepdims: int(1) })
+    const mean = this.spatialMean(x, input, 'mean')
     return { mean, centred: this.g.sub(input, mean, this.node('x-mean')) }
   }
 

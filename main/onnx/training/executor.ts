@@ -1,0 +1,129 @@
+// The paper's D and G steps run by onnxruntime: the step graphs of graphs.ts, compiled once per run into two
+// sessions, fed the model's weights as they stand before each step. The state updates they output (spectral-norm
+// u, v, σ; BatchNorm running statistics) land in the model's ParamStore, and the gradients come back as tensors,
+// so the session's optimiser, EMA and every fine-tuning method work unchanged (engine/train/step.ts, StepExecutor).
+//
+// Memory: onnxruntime holds the activations and the backward pass outside TensorFlow.js's heap (the wasm backend's
+// is 4 GiB), so a paper-size model whose training step does not fit there trains here.
+import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import type { ModelConfig } from '../../engine/config.ts'
+import type { ParamStore } from '../../engine/module.ts'
+import type { Discriminator, Generator } from '../../engine/networks/index.ts'
+import type {
+  Augment, DiscriminatorLogits, DiscriminatorNetwork, GeneratorNetwork, Gradients, StepExecutor, Trainee, TrainingBatch,
+} from '../../engine/train/step.ts'
+import { tf } from '../../engine/tf.ts'
+import { OPSET } from '../graph.ts'
+import { concatChunks, encodeModel } from '../proto.ts'
+import { createSession, describeProvider, loadOrt, type ProviderInfo, type SessionOptions } from '../runtime.ts'
+import { discriminatorStepGraph, generatorStepGraph, stepNames, type StepGraph } from './graphs.ts'
+
+/** A compiled step: its graph's bookkeeping and the session that runs it. */
+interface CompiledStep {
+  step: StepGraph
+  session: InferenceSession
+}
+
+export interface OnnxExecutorOptions {
+  /** images per forward: fakes in both steps, reals in the D step */
+  batchSize: number
+  /** onnxruntime's CPU threads (default one per core) and providers */
+  session?: SessionOptions
+}
+
+export class OnnxStepExecutor implements StepExecutor {
+  readonly name = 'onnx'
+
+  private constructor(
+    private readonly d: CompiledStep,
+    private readonly g: CompiledStep,
+    readonly provider: ProviderInfo,
+  ) {}
+
+  get label(): string {
+    return `onnxruntime (${describeProvider(this.provider)})`
+  }
+
+  /** Builds and compiles both steps for `G` and `D` at a fixed batch size. */
+  static async create(G: Generator, D: Discriminator, config: ModelConfig, options: OnnxExecutorOptions): Promise<OnnxStepExecutor> {
+    const b = options.batchSize
+    const compile = async (step: StepGraph): Promise<{ session: InferenceSession; info: ProviderInfo }> => {
+      const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'BigGAN Studio', version: '1' }, docString: '', metadata: {} }))
+      return createSession(bytes, options.session)
+    }
+    const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b })
+    const d = await compile(dStep)
+    try {
+      const gStep = generatorStepGraph(G, D, config, { fakes: b })
+      const g = await compile(gStep)
+      return new OnnxStepExecutor({ step: dStep, session: d.session }, { step: gStep, session: g.session }, d.info)
+    } catch (err) {
+      await d.session.release()
+      throw err
+    }
+  }
+
+  async discriminatorStep(
+    G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, augment?: Augment,
+  ): Promise<Gradients & { logits: DiscriminatorLogits }> {
+    refuseAugment(augment)
+    const out = await run(this.d, G.params, {
+      [stepNames.z]: batch.z,
+      [stepNames.y]: batch.y,
+      [stepNames.x]: batch.x,
+      [stepNames.yReal]: batch.yReal,
+    })
+    const real = out.get(stepNames.realLogits)!
+    const fake = out.get(stepNames.fakeLogits)!
+    return {
+      ...landed(this.d.step, G.params, out),
+      logits: { real: tf.tensor1d(real.data as Float32Array), fake: tf.tensor1d(fake.data as Float32Array) },
+    }
+  }
+
+  async generatorStep(
+    G: Trainee<GeneratorNetwork>, _D: Trainee<DiscriminatorNetwork>, batch: Pick<TrainingBatch, 'z' | 'y'>, augment?: Augment,
+  ): Promise<Gradients> {
+    refuseAugment(augment)
+    const out = await run(this.g, G.params, { [stepNames.z]: batch.z, [stepNames.y]: batch.y })
+    return landed(this.g.step, G.params, out)
+  }
+
+  async dispose(): Promise<void> {
+    await this.d.session.release()
+    await this.g.session.release()
+  }
+}
+
+function refuseAugment(augment: Augment | undefined): void {
+  if (augment) {
+    throw new Error('the compiled training step has no DiffAugment: a run with augmentation trains on TensorFlow.js (--executor tfjs)')
+  }
+}
+
+/** Runs a compiled step on the batch and the weights as they stand; its outputs by name. */
+async function run(compiled: CompiledStep, params: ParamStore, batch: Record<string, tf.Tensor>): Promise<Map<string, Tensor>> {
+  const ort = loadOrt()
+  const feeds: Record<string, Tensor> = {}
+  for (const [name, t] of Object.entries(batch)) feeds[name] = new ort.Tensor('float32', t.dataSync() as Float32Array, t.shape)
+  for (const name of compiled.step.params) {
+    const p = params.get(name)
+    feeds[name] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
+  }
+  const out = await compiled.session.run(feeds)
+  return new Map(Object.entries(out))
+}
+
+/** Lands the step's state updates in `params` and hands back its loss and gradients as tensors. */
+function landed(step: StepGraph, params: ParamStore, out: Map<string, Tensor>): Gradients {
+  for (const name of step.updated) {
+    const value = out.get(stepNames.update(name))!
+    const target = params.get(name)
+    tf.tidy(() => target.assign(tf.tensor(value.data as Float32Array, target.shape)))
+  }
+  const grads = new Map<string, tf.Tensor>()
+  for (const name of step.trained) {
+    grads.set(name, tf.tensor(out.get(stepNames.grad(name))!.data as Float32Array, params.get(name).shape))
+  }
+  return { loss: tf.scalar((out.get(stepNames.loss)!.data as Float32Array)[0]), grads }
+}
