@@ -6,6 +6,7 @@ import { startBackend } from './engine.ts'
 import type { AugmentPolicy } from '../engine/train/augment.ts'
 import type { TrainOptions } from '../engine/train/settings.ts'
 import type { TrainProgress } from '../engine/train/loop.ts'
+import { requestedExecutor, type ExecutorRequest } from '../runs/executorNames.ts'
 import type { RunListener, RunOutcome, RunProgress, RunStart } from '../runs/run.ts'
 
 /** Options both commands take, with the setting each one sets (main/engine/train/settings.ts holds the defaults). */
@@ -35,6 +36,10 @@ export const trainingOptions: OptionSpec[] = [
   { name: 'spectra-every', value: 'N', help: 'singular values and held-out D gap every N steps (default 5 × log-every)' },
   { name: 'memorisation-every', value: 'N', help: 'copying check of the preview samples against the training images every N steps (a multiple of --preview-every; default: at each preview; 0 = off)' },
   { name: 'seed', value: 'S', help: 'seed of initialisation, data order, latents, augmentation and held-out split (default 0)' },
+  {
+    name: 'executor', value: 'auto|onnx|tfjs',
+    help: "what computes the training steps: onnxruntime's compiled step or TensorFlow.js (default auto, or BIGGAN_EXECUTOR: onnx where it loads and the run has no DiffAugment, on the wasm and cpu backends); run.json records it and --resume keeps it",
+  },
 ]
 
 /** The options that shape training (everything but what picks data, model and run folder): a resumed run keeps its own. */
@@ -74,6 +79,15 @@ export function trainOptionsFromArgs(ctx: CommandContext, steps: number): TrainO
     seed: int('seed'),
   }
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as TrainOptions
+}
+
+/** The executor --executor (else BIGGAN_EXECUTOR) asks for; an unknown name is a usage error. */
+export function executorFromArgs(ctx: CommandContext): ExecutorRequest {
+  try {
+    return requestedExecutor(stringOption(ctx.args, 'executor'))
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
 }
 
 /** `--resume`: continues --out from its newest checkpoint that loads; only --steps (a new total) and --data (the

@@ -23,6 +23,7 @@ import {
   checkpointDir, checkpointsDir, memorisationDir, memorisationFile, metricsFile, previewFile, previewsDir, runFormat,
   runInfoFile, runPaths, stepName, stepOfName,
 } from './layout.ts'
+import type { ExecutorRecord } from './executorNames.ts'
 import { previewPng } from './preview.ts'
 
 export type RunStatus = 'running' | 'completed' | 'stopped' | 'cancelled' | 'failed'
@@ -55,6 +56,8 @@ export interface RunRecord {
   bestStep: number | null
   /** why the monitor stopped it, or what failed */
   reasons: string[]
+  /** what computes the steps (runs of the training loop; absent: TensorFlow.js, before the choice existed) */
+  executor?: ExecutorRecord
 }
 
 /** run.json of a run the training loop trains. */

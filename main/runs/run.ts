@@ -28,6 +28,8 @@ import {
   bsaResumePoint, bsaRunInfo, bsaRunSettings, continueBsaRun, createBsaRun, adaptInto, openBsaRun, type BsaRunHooks,
   type BsaRunProgress, type BsaRunSettings,
 } from './bsa.ts'
+import { chooseStepExecutor } from './executor.ts'
+import { requestedExecutor, type ExecutorRequest } from './executorNames.ts'
 import { RunError, RunFolder, type RunRecord } from './folder.ts'
 import { runPaths, skippedFile } from './layout.ts'
 import { readRunRecord } from './read.ts'
@@ -96,6 +98,8 @@ export interface TrainRequest {
   attention?: number
   options: TrainOptions
   runDir: string
+  /** what computes the steps (default: auto, main/runs/executor.ts) */
+  executor?: ExecutorRequest
 }
 
 export async function startTraining(request: TrainRequest, listener: RunListener = {}): Promise<RunOutcome> {
@@ -108,7 +112,7 @@ export async function startTraining(request: TrainRequest, listener: RunListener
   try {
     const dBlocks = discriminatorBlocks(model.D!.specs().map((s) => s.name))
     const settings = resolveTrainSettings('train', options, { trainImages: images.train.count, dBlocks })
-    return await startLoop(request.runDir, 'train', 'train', model, images, images.classes.map((_, i) => i), settings, null, listener)
+    return await startLoop(request.runDir, 'train', 'train', model, images, images.classes.map((_, i) => i), settings, null, listener, request.executor)
   } finally {
     model.dispose()
   }
@@ -129,6 +133,8 @@ export interface FinetuneRequest {
   /** a new class's embedding rows take this × the optimiser's step (default 10) */
   classStep?: number
   runDir: string
+  /** what computes the adversarial methods' steps (default: auto, main/runs/executor.ts) */
+  executor?: ExecutorRequest
 }
 
 /** A fine-tune planned against the model's config and the images, nothing loaded or trained. */
@@ -193,7 +199,7 @@ export async function startFinetune(request: FinetuneRequest, listener: RunListe
       listener.onNote?.(`the new class row${added.length > 1 ? 's' : ''} ${added.join(', ')} step ${settings.loop.classStepScale!.factor}× faster than the others`)
     }
     const method = plan.method as Exclude<FinetuneMethod, 'bsa'> // bsa's settings took the branch above
-    return await startLoop(request.runDir, 'finetune', method, model, images, classMap, settings.loop, parent, listener)
+    return await startLoop(request.runDir, 'finetune', method, model, images, classMap, settings.loop, parent, listener, request.executor)
   } finally {
     model.dispose()
   }
@@ -219,11 +225,13 @@ function resolveSettings(
 /** A new run folder trained by the loop. `model` stays the caller's. */
 async function startLoop(
   dir: string, mode: TrainMode, method: Exclude<RunMethod, 'bsa'>, model: BigGANModel, images: ImageDataset, classMap: number[],
-  settings: TrainSettings, parent: RunRecord['parent'], listener: RunListener,
+  settings: TrainSettings, parent: RunRecord['parent'], listener: RunListener, executorRequest: ExecutorRequest = requestedExecutor(),
 ): Promise<RunOutcome> {
   // a pretrained D may start near-saturated: the D-collapse and r_t rules wait for the first tenth of a fine-tune
   const monitor = mode === 'finetune' ? { graceSteps: Math.round(settings.steps / 10) } : {}
-  const session = TrainingSession.create(model, trainingData(images, classMap), settings, monitor)
+  const { executor, record: executorRecord } = await chooseStepExecutor(model, settings, executorRequest)
+  listener.onNote?.(`steps computed by ${executorRecord.label}: ${executorRecord.reason}`)
+  const session = TrainingSession.create(model, trainingData(images, classMap), settings, monitor, executor)
   try {
     const c = model.config
     const run = await RunFolder.create(dir, {
@@ -233,6 +241,7 @@ async function startLoop(
       data: { dir: images.dir, contentHash: images.contentHash, classes: images.classes, classMap, train: images.train.count, heldOut: images.heldOut.count },
       parent,
       model: { arch: c.arch, resolution: c.resolution, gChannels: c.gChannels, dChannels: c.dChannels, numClasses: c.numClasses },
+      executor: executorRecord,
     })
     await writeSkipped(run.dir, images, listener)
     listener.onStarted?.({ dir: run.dir, method, record: run.info, settings: { loop: settings }, step: 0, steps: settings.steps, resumed: false })
@@ -283,7 +292,15 @@ async function resumeLoop(runDir: string, options: { steps?: number; dataDir?: s
       if (state.step >= state.settings.steps) {
         throw new RunError('complete', `this run has already trained all ${state.settings.steps} steps: give more steps to train further`, run.dir)
       }
-      const session = TrainingSession.restore(model, optimiser, trainingData(images, info.data.classMap), state)
+      // the executor the run started on: the same kernels in the same order resume it bit for bit (runs from before
+      // the choice existed trained on TensorFlow.js)
+      const name = info.executor?.name ?? 'tfjs'
+      const threads = info.executor?.threads
+      const { executor, record: executorRecord } = await chooseStepExecutor(model, state.settings, {
+        name, source: 'the run', ...(threads !== undefined ? { threads } : {}),
+      })
+      listener.onNote?.(`steps computed by ${executorRecord.label}, as the run started`)
+      const session = TrainingSession.restore(model, optimiser, trainingData(images, info.data.classMap), state, executor)
       try {
         await run.truncateMetrics(state.step)
         const method = methodOf(info)

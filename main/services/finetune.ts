@@ -23,7 +23,7 @@ import {
 import type { Progress } from '../engine-host/client/engineClient.ts'
 import { TrainClient, TrainWorkerGone } from '../engine-host/client/trainClient.ts'
 import type { ModelRecord } from '../engine-host/protocol/engine.ts'
-import type { KnownSteps, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
+import type { KnownSteps, RunCompute, RunEvent, RunOutcome, RunStarted, TrainRequestOf, WatchedPoint } from '../engine-host/protocol/training.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library, StoredRun } from '../store/index.ts'
 import {
@@ -39,8 +39,8 @@ export interface FinetuneOptions {
   /** opens a model folder as the current model, the way models:open does */
   openModel: (path: string) => Promise<ModelInfo>
   emit: (event: StudioEvent) => void
-  /** the wasm threads a run starting now computes on (the settings service's training threads) */
-  runThreads: () => number
+  /** how a run starting now computes (the settings service's training settings) */
+  runCompute: () => RunCompute
 }
 
 type FinetuneChannel =
@@ -146,7 +146,7 @@ export function createFinetune(options: FinetuneOptions): Finetune {
           onStarted(event)
         } else onRunEvent(id, event)
       },
-    }, options.runThreads())
+    }, options.runCompute())
     const release = (): void => {
       if (active === entry) active = undefined
     }

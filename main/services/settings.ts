@@ -1,12 +1,13 @@
 // The studio's settings (settings:get / settings:set) over the library that stores them and the engine worker they
 // steer. The inference runtime acts at once: the worker switches to it without a restart (the open model's previews
-// reopen on it); BIGGAN_RUNTIME overrides it. The training threads act on the next run (finetune.ts asks runThreads
+// reopen on it); BIGGAN_RUNTIME overrides it. The training settings act on the next run (finetune.ts asks runCompute
 // when a run's worker starts); BIGGAN_WASM_THREADS overrides them. The state says what overrides what.
 import { availableParallelism } from 'node:os'
 import type { SettingsState } from '../../preload/contract/index.ts'
 import type { EngineClient } from '../engine-host/client/engineClient.ts'
 import type { Handlers } from '../ipc/router.ts'
 import { trainingThreads } from '../backend/threadCounts.ts'
+import type { RunCompute } from '../engine-host/protocol/training.ts'
 import { studioRuntime } from '../onnx/runtime-names.ts'
 import { DEFAULT_SETTINGS, type Library, type SettingsRead } from '../store/index.ts'
 
@@ -19,7 +20,7 @@ export interface SettingsOptions {
 
 type SettingsChannel = 'settings:get' | 'settings:set'
 
-export function createSettings(options: SettingsOptions): { handlers: Pick<Handlers, SettingsChannel>; runThreads: () => number } {
+export function createSettings(options: SettingsOptions): { handlers: Pick<Handlers, SettingsChannel>; runCompute: () => RunCompute } {
   const { engine, library, env } = options
 
   /** The stored settings; unusable stored values read as defaults, and the notices (shown with the settings) say so. */
@@ -46,8 +47,12 @@ export function createSettings(options: SettingsOptions): { handlers: Pick<Handl
   }
 
   return {
-    /** the wasm threads a fine-tuning run starting now computes on: the stored setting, or BIGGAN_WASM_THREADS */
-    runThreads: () => trainingThreads(read().settings.training.threads, env).threads,
+    /** how a fine-tuning run starting now computes: the stored settings (BIGGAN_WASM_THREADS and BIGGAN_EXECUTOR
+     *  override them in the training worker) */
+    runCompute: () => {
+      const { training } = read().settings
+      return { wasmThreads: trainingThreads(training.threads, env).threads, executor: training.executor }
+    },
     handlers: {
       'settings:get': async () => state(read()),
       'settings:set': async (patch) => {

@@ -99,7 +99,7 @@ export function createStudio(options: StudioOptions): Studio {
     currentModel: () => engine.model,
     openModel: (path) => handlers['models:open']({ path }),
     emit,
-    runThreads: settings.runThreads,
+    runCompute: settings.runCompute,
   })
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })

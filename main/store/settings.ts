@@ -4,6 +4,7 @@
 // default, with a notice that says which and what happens next.
 import type Database from 'better-sqlite3'
 import { DEFAULT_RUNTIME_SETTING, type OrtThreads, type RuntimeName } from '../onnx/runtime-names.ts'
+import { EXECUTOR_NAMES, type ExecutorName } from '../runs/executorNames.ts'
 import { now } from './codec.ts'
 import { LibraryError } from './errors.ts'
 import { STORE_LIMITS } from './limits.ts'
@@ -12,8 +13,8 @@ import { STORE_LIMITS } from './limits.ts'
 export interface StoredSettings {
   /** what serves previews and exports, and onnxruntime's threads per op */
   inference: { runtime: RuntimeName; threads: OrtThreads }
-  /** the wasm backend's threads when a fine-tuning run starts */
-  training: { threads: 'auto' | number }
+  /** the wasm backend's threads when a fine-tuning run starts, and what computes its steps */
+  training: { threads: 'auto' | number; executor: ExecutorName }
 }
 
 type Key = keyof StoredSettings
@@ -21,7 +22,7 @@ type Key = keyof StoredSettings
 /** What every setting is before anyone changes it. */
 export const DEFAULT_SETTINGS: StoredSettings = {
   inference: { ...DEFAULT_RUNTIME_SETTING },
-  training: { threads: 'auto' },
+  training: { threads: 'auto', executor: 'auto' },
 }
 
 /** Each setting's check: the value as stored (only the fields it declares), or an Error naming the field. */
@@ -33,7 +34,14 @@ const CHECKS: { [K in Key]: (value: unknown, path: string) => StoredSettings[K] 
       threads: autoOrCount(o.threads, `${path}.threads`, STORE_LIMITS.ortThreads),
     }
   },
-  training: (value, path) => ({ threads: autoOrCount(object(value, path).threads, `${path}.threads`, STORE_LIMITS.wasmThreads) }),
+  training: (value, path) => {
+    const o = object(value, path)
+    return {
+      threads: autoOrCount(o.threads, `${path}.threads`, STORE_LIMITS.wasmThreads),
+      // stored before the executor could be chosen: the default
+      executor: o.executor === undefined ? 'auto' : oneOf(o.executor, `${path}.executor`, EXECUTOR_NAMES),
+    }
+  },
 }
 
 const KEYS = Object.keys(CHECKS) as Key[]

@@ -28,8 +28,10 @@ const settingSchemas = {
   /** what serves previews and exports: 'auto' (the fastest here, timed once per machine and model size), or one
    *  runtime; BIGGAN_RUNTIME overrides it */
   inference: s.object({ runtime: s.oneOf('auto', 'onnx', 'tfjs'), threads: ortThreads }),
-  /** how fine-tuning runs compute: the wasm backend's threads (BIGGAN_WASM_THREADS overrides it) */
-  training: s.object({ threads: trainingThreads }),
+  /** how fine-tuning runs compute: the wasm backend's threads (BIGGAN_WASM_THREADS overrides them), and what computes
+   *  the steps: 'auto' (onnxruntime's compiled step where it can train the run), 'onnx' or 'tfjs'
+   *  (BIGGAN_EXECUTOR overrides it) */
+  training: s.object({ threads: trainingThreads, executor: s.oneOf('auto', 'onnx', 'tfjs') }),
 }
 
 const studioSettings = s.object(settingSchemas)

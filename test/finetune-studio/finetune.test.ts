@@ -314,9 +314,9 @@ describe('a BSA run, the default for a small folder', () => {
 
     // the training-threads setting acts on the next start: the resumed run computes on two wasm threads
     expectComputesOn(paused.computesOn, Math.max(1, availableParallelism() - 1))
-    await h.api.settings.set({ training: { threads: 2 } })
+    await h.api.settings.set({ training: { threads: 2, executor: 'auto' } })
     const resumed = await h.api.finetune.resume({ id: run.id })
-    await h.api.settings.set({ training: { threads: 'auto' } })
+    await h.api.settings.set({ training: { threads: 'auto', executor: 'auto' } })
     expect(resumed).toMatchObject({ status: 'running', active: true, step: paused.step })
     expectComputesOn(resumed.computesOn, 2)
     await h.next(training(run.id, 'status', 'completed'), since)
@@ -333,6 +333,32 @@ describe('a BSA run, the default for a small folder', () => {
     const opened = await h.api.runs.open({ id: run.id, which: 'latest' })
     expect(opened.model.provenance).toMatch(/method bsa/)
     model = await h.api.models.open({ path: parent.dir })
+  })
+})
+
+describe('what computes the steps', () => {
+  it("follows the studio's setting: onnxruntime's compiled step trains a run without DiffAugment, the run says so, and its resume keeps it", async () => {
+    const since = h.events.length
+    await h.api.settings.set({ training: { threads: 1, executor: 'onnx' } })
+    try {
+      const run = await h.api.finetune.start({
+        data: images, target: { kind: 'folder' }, method: 'adversarial', steps: 4, advanced: { ...quick, augmentPolicies: [] }, name: 'compiled',
+      })
+      expect(run.computesOn).toBe('onnxruntime (CPU, 1 thread)')
+      await h.next(training(run.id, 'checkpoint'), since)
+      const paused = await h.api.finetune.pause({ id: run.id })
+      expect(paused.step).toBeLessThan(4)
+      // the setting changes, the run keeps what it started on: the same kernels continue it bit for bit
+      await h.api.settings.set({ training: { threads: 1, executor: 'tfjs' } })
+      const resumed = await h.api.finetune.resume({ id: run.id })
+      expect(resumed.computesOn).toBe('onnxruntime (CPU, 1 thread)')
+      await h.next(training(run.id, 'status', 'completed'), since)
+      const folder = await RunFolder.open(run.runDir)
+      await folder.close()
+      expect(folder.info.executor).toMatchObject({ name: 'onnx', label: 'onnxruntime (CPU, 1 thread)', reason: 'asked for (the studio setting)' })
+    } finally {
+      await h.api.settings.set({ training: { threads: 'auto', executor: 'auto' } })
+    }
   })
 })
 

@@ -81,17 +81,18 @@ describe('the fine-tuning threads setting', () => {
   it("starts at 'auto' (every core but one), is stored, survives a restart, and refuses a bad count", async () => {
     await withStudio({}, async ({ api }) => {
       const before = await api.settings.get()
-      expect(before.settings.training).toEqual({ threads: 'auto' })
+      expect(before.settings.training).toEqual({ threads: 'auto', executor: 'auto' })
       expect(before.training).toEqual({ threads: Math.max(1, availableParallelism() - 1), override: null })
-      const state = await api.settings.set({ training: { threads: 3 } })
-      expect(state.settings.training).toEqual({ threads: 3 })
+      const state = await api.settings.set({ training: { threads: 3, executor: 'tfjs' } })
+      expect(state.settings.training).toEqual({ threads: 3, executor: 'tfjs' })
       expect(state.training).toEqual({ threads: 3, override: null })
       expect(state.settings.inference).toEqual(before.settings.inference) // the other setting is left as it was
-      expect((await failure(api.settings.set({ training: { threads: 0 } }))).message).toContain('training.threads')
-      expect((await failure(api.settings.set({ training: { threads: 'max' as never } }))).code).toBe('bad-input')
+      expect((await failure(api.settings.set({ training: { threads: 0, executor: 'auto' } }))).message).toContain('training.threads')
+      expect((await failure(api.settings.set({ training: { threads: 'max' as never, executor: 'auto' } }))).code).toBe('bad-input')
+      expect((await failure(api.settings.set({ training: { threads: 2, executor: 'cuda' as never } }))).code).toBe('bad-input')
     })
     await withStudio({}, async ({ api }) => {
-      expect((await api.settings.get()).settings.training).toEqual({ threads: 3 })
+      expect((await api.settings.get()).settings.training).toEqual({ threads: 3, executor: 'tfjs' })
     })
   })
 

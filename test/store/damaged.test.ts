@@ -180,7 +180,7 @@ describe('a damaged write-ahead log', () => {
       expect(logBytes()).toBe(0)
       library.deleteFavourite(3)
       expect(logBytes()).toBe(0)
-      library.saveSettings({ training: { threads: 2 } })
+      library.saveSettings({ training: { threads: 2, executor: 'auto' } })
       expect(logBytes()).toBe(0)
     } finally {
       library.close()

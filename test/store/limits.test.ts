@@ -58,10 +58,10 @@ describe('the library and the contract', () => {
   })
 
   it('the largest thread counts the contract admits are stored, and read back as the contract carries them', () => {
-    const patch = { inference: { runtime: 'onnx', threads: LIMITS.ortThreads }, training: { threads: LIMITS.wasmThreads } }
+    const patch = { inference: { runtime: 'onnx', threads: LIMITS.ortThreads }, training: { threads: LIMITS.wasmThreads, executor: 'auto' } }
     const input = contract['settings:set'].input.parse(patch)
     const { settings } = fresh.library.saveSettings(input)
     expect(contract['settings:set'].input.parse(settings)).toEqual(patch)
-    expect(() => contract['settings:set'].input.parse({ training: { threads: LIMITS.wasmThreads + 1 } })).toThrow()
+    expect(() => contract['settings:set'].input.parse({ training: { threads: LIMITS.wasmThreads + 1, executor: 'auto' } })).toThrow()
   })
 })

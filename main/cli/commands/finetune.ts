@@ -1,7 +1,7 @@
 // `biggan finetune`: a model folder fine-tuned on an image folder by the method the engine chooses (or --method), or
 // a run continued (--resume), through the run orchestrator (main/runs/run.ts) with the command line's progress bar.
 import { intOption, numberOption, stringOption, switchOption, UsageError, type Command } from '../args.ts'
-import { resumeCommand, runWithProgress, trainingOptions, trainOptionsFromArgs } from '../runs.ts'
+import { executorFromArgs, resumeCommand, runWithProgress, trainingOptions, trainOptionsFromArgs } from '../runs.ts'
 import type { FinetuneMethod } from '../../engine/finetune/chooseMethod.ts'
 import type { FinetuneTarget } from '../../engine/finetune/plan.ts'
 
@@ -66,6 +66,7 @@ RUN is laid out as for 'biggan train'; --resume continues it from its newest che
       ...(warmup !== undefined ? { warmup } : {}),
       ...(classStep !== undefined ? { classStep } : {}),
       runDir: stringOption(args, 'out')!,
+      executor: executorFromArgs(ctx),
     }
     const { startFinetune } = await import('../../runs/run.ts')
     try {

@@ -1,7 +1,7 @@
 // `biggan train`: a new BigGAN trained from scratch on an image folder, or a run continued (--resume), through the
 // run orchestrator (main/runs/run.ts) with the command line's progress bar (../runs.ts).
 import { intOption, stringOption, switchOption, UsageError, type Command } from '../args.ts'
-import { resumeCommand, runWithProgress, trainingOptions, trainOptionsFromArgs } from '../runs.ts'
+import { executorFromArgs, resumeCommand, runWithProgress, trainingOptions, trainOptionsFromArgs } from '../runs.ts'
 import type { TrainRequest } from '../../runs/run.ts'
 
 export const train: Command = {
@@ -51,6 +51,7 @@ checkpoint and stops; --resume continues exactly where the checkpoint left off.`
       ...(attention !== undefined ? { attention } : {}),
       options: trainOptionsFromArgs(ctx, intOption(args, 'steps')!),
       runDir: stringOption(args, 'out')!,
+      executor: executorFromArgs(ctx),
     }
     return runWithProgress(ctx, (listener) => startTraining(request, listener))
   },

@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads'
 import { HostError } from '../protocol/errors.ts'
 import type { Progress } from './engineClient.ts'
 import type {
+  RunCompute,
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
 } from '../protocol/training.ts'
 import { deliver, spawnThread, watchedSettlers } from './spawn.ts'
@@ -52,9 +53,9 @@ class TrainWorkerLink {
   constructor(
     private readonly what: string,
     private readonly onEnd: (link: TrainWorkerLink) => void,
-    wasmThreads: number,
+    compute: Partial<RunCompute>,
   ) {
-    this.worker = spawnTrainWorker({ stop: this.stopFlag.buffer as SharedArrayBuffer, wasmThreads })
+    this.worker = spawnTrainWorker({ stop: this.stopFlag.buffer as SharedArrayBuffer, ...compute })
     this.worker.unref()
     this.worker.on('message', (message: FromTrainWorker) => this.onMessage(message))
     this.worker.on('error', (err) => (this.crashReason = err instanceof Error ? err.message : String(err)))
@@ -140,17 +141,17 @@ export class TrainClient {
       (link) => {
         if (this.tools === link) this.tools = undefined
       },
-      1,
+      { wasmThreads: 1 },
     )
     return this.tools.call(request, options).result
   }
 
   /** Starts a run (a new one, or a resumed one) on a worker of its own, ended when the run ends. One at a time.
-   *  `wasmThreads`: the threads the worker's wasm backend computes on. */
-  train(request: TrainRequestOf<'start'> | TrainRequestOf<'resume'>, options: TrainCallOptions, wasmThreads = 1): Promise<RunOutcome> {
+   *  `compute`: the threads the worker's wasm backend computes on, and what computes the steps. */
+  train(request: TrainRequestOf<'start'> | TrainRequestOf<'resume'>, options: TrainCallOptions, compute: Partial<RunCompute> = {}): Promise<RunOutcome> {
     if (this.closed) return Promise.reject(new HostError('failed', 'the studio is shutting down'))
     if (this.run) return Promise.reject(new HostError('failed', 'a run is already training'))
-    const link = new TrainWorkerLink('training worker', () => undefined, wasmThreads)
+    const link = new TrainWorkerLink('training worker', () => undefined, compute)
     const { seq, result } = link.call(request as TrainRequestOf<'start'>, options)
     this.run = { link, seq }
     const end = (): void => {

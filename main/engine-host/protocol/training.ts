@@ -15,6 +15,7 @@
 // The records below are the training worker's own: what a run is asked to do and what it reports, in the engine's
 // terms (main/runs/run.ts) flattened for the crossing. The main thread imports this file, so it names no engine
 // module, not even for types; the services map these records to the studio's contract.
+import type { ExecutorName } from '../../runs/executorNames.ts'
 import type { GridLayout } from '../../images/pixels.ts'
 import type * as Message from './messages.ts'
 
@@ -295,9 +296,14 @@ export type ToTrainWorker = Message.ToWorker<TrainOperations>
 /** worker → main: besides replies and progress, a run's events */
 export type FromTrainWorker = Message.FromWorker<RunEvent>
 
-export interface TrainWorkerData {
+/** How a training worker computes: its wasm backend's threads (main/backend/wasmThreads.ts; onnxruntime's too) and
+ *  what computes the steps (main/runs/executor.ts; BIGGAN_EXECUTOR overrides it). */
+export interface RunCompute {
+  wasmThreads: number
+  executor: ExecutorName
+}
+
+export interface TrainWorkerData extends Partial<RunCompute> {
   /** Int32Array(1) over it: the seq of the request to stop */
   stop: SharedArrayBuffer
-  /** the threads its wasm backend computes on (main/backend/wasmThreads.ts); 1 when absent */
-  wasmThreads?: number
 }

@@ -8,6 +8,7 @@ import { FinetunePlanError, type FinetuneTarget } from '../../engine/finetune/pl
 import type { MonitorDecision } from '../../engine/train/monitor.ts'
 import { TrainSettingsError, type TrainOptions, type TrainSettings } from '../../engine/train/settings.ts'
 import type { BsaRunSettings } from '../../runs/bsa.ts'
+import type { ExecutorRequest } from '../../runs/executorNames.ts'
 import { RunError } from '../../runs/folder.ts'
 import {
   planFinetuneRun, resumeRun, startFinetune, type FinetuneRequest, type ResolvedRunSettings, type RunListener, type RunOutcome as Outcome,
@@ -46,8 +47,8 @@ export async function plan(job: FinetuneJob, j: Job): Promise<PlannedRun> {
   }
 }
 
-export function start(request: { job: FinetuneJob; runDir: string }, j: RunJob): Promise<RunOutcome> {
-  return asRun(j, (listener) => startFinetune({ ...requestOf(request.job), runDir: request.runDir }, listener))
+export function start(request: { job: FinetuneJob; runDir: string }, j: RunJob, executor?: ExecutorRequest): Promise<RunOutcome> {
+  return asRun(j, (listener) => startFinetune({ ...requestOf(request.job), runDir: request.runDir, ...(executor ? { executor } : {}) }, listener))
 }
 
 export function resume(request: { runDir: string; steps?: number }, j: RunJob): Promise<RunOutcome> {
@@ -151,6 +152,7 @@ function startedEvent(start: RunStart): RunStarted {
     dataHash: start.record.data.contentHash,
     step: start.step,
     steps: start.steps,
+    ...(start.record.executor ? { computesOn: start.record.executor.label } : {}),
     ...settingsRecord(settings),
   }
 }

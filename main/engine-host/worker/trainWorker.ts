@@ -9,6 +9,7 @@ import { tf } from '../../engine/tf.ts'
 import { plan, resume, start, type RunJob } from './finetuneJobs.ts'
 import { HostError } from '../protocol/errors.ts'
 import { folderThumbnails, loadFolder, scanReport } from './imageFolders.ts'
+import { EXECUTOR_ENV_VAR, requestedExecutor, type ExecutorRequest } from '../../runs/executorNames.ts'
 import { checkpointAt, memorisationAt, previewAt, publishedModel, runHistory } from '../../runs/read.ts'
 import type { Handlers } from '../protocol/messages.ts'
 import type { RunEvent, TrainOperations, TrainWorkerData } from '../protocol/training.ts'
@@ -26,6 +27,12 @@ backend.then(
   ({ name, threads }) => (computesOn = name === 'wasm' ? `wasm, ${threads} thread${threads === 1 ? '' : 's'}` : name),
   () => undefined,
 )
+/** What computes a new run's steps: BIGGAN_EXECUTOR where it is set, else the studio's setting; onnxruntime gets
+ *  the run's threads. */
+function executorRequest(): ExecutorRequest {
+  const asked = process.env[EXECUTOR_ENV_VAR] ? requestedExecutor() : { name: data.executor ?? 'auto', source: 'the studio setting' }
+  return { ...asked, threads: data.wasmThreads ?? 1 }
+}
 const checkpoints = new CheckpointCache()
 let renders: Promise<unknown> = Promise.resolve()
 
@@ -38,7 +45,7 @@ const handlers: Handlers<TrainOperations, RunJob> = {
     return scanReport(dataset, request.seed, request.thumbnailsPerClass)
   },
   plan: (request, job) => plan(request.job, job),
-  start: (request, job) => start(request, job),
+  start: (request, job) => start(request, job, executorRequest()),
   resume: (request, job) => resume(request, job),
   watch(request, job) {
     const next = renders.then(async () => renderWatched(await checkpoints.get(request.checkpointDir), request.points, job))
@@ -77,7 +84,8 @@ serveRequests<TrainOperations, RunJob, RunEvent>(port, {
       },
       stopRequested,
       progress: (label, done, total) => post({ type: 'progress', seq, label, done, total }),
-      emit: (event) => post({ type: 'event', seq, event: event.kind === 'started' ? { ...event, computesOn } : event }),
+      // the run says what computes its steps (an executor's label) where it knows; the backend otherwise
+      emit: (event) => post({ type: 'event', seq, event: event.kind === 'started' ? { computesOn, ...event } : event }),
     }
   },
   ready: async () => {

@@ -1,0 +1,59 @@
+// What computes a run's training steps, chosen like the inference runtime and said out loud: the step compiled for
+// onnxruntime (main/onnx/training) or TensorFlow.js on the engine's backend. The choice is written into run.json and
+// a resumed run keeps it, because an exact resume needs the same kernels in the same order.
+//
+// 'auto' takes onnxruntime where it loads and the run needs nothing the compiled step lacks, on the wasm and cpu
+// backends: there its native kernels train the default model's shape several times faster than TensorFlow.js's
+// (`npm run bench:train`). A native TensorFlow.js backend (tfjs-node, tfjs-node-gpu) keeps TensorFlow.js: it could
+// not be installed where this was measured, so nothing says onnxruntime beats it. DiffAugment is not yet part of the
+// compiled step, so a run with augmentation trains on TensorFlow.js.
+import { availableParallelism } from 'node:os'
+import type { BigGANModel } from '../engine/model.ts'
+import type { TrainSettings } from '../engine/train/settings.ts'
+import { tfjsStepExecutor, type StepExecutor } from '../engine/train/step.ts'
+import { tf } from '../engine/tf.ts'
+import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
+
+/** The executor a run's steps compute on, and why; `requested` 'onnx' that cannot run is an error saying why. */
+export async function chooseStepExecutor(
+  model: BigGANModel, settings: TrainSettings, requested: ExecutorRequest,
+): Promise<{ executor: StepExecutor; record: ExecutorRecord }> {
+  const tfjs = (reason: string): { executor: StepExecutor; record: ExecutorRecord } => {
+    const executor = tfjsStepExecutor()
+    return { executor, record: { name: 'tfjs', label: executor.label, reason } }
+  }
+  if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
+  const forced = requested.name === 'onnx'
+  const blocker = onnxBlocker(settings)
+  if (blocker) {
+    if (forced) throw new Error(`the onnxruntime executor cannot train this run: ${blocker}`)
+    return tfjs(blocker)
+  }
+  const backend = tf.getBackend()
+  if (!forced && backend !== 'wasm' && backend !== 'cpu') {
+    return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
+  }
+  try {
+    const { OnnxStepExecutor } = await import('../onnx/training/executor.ts')
+    const executor = await OnnxStepExecutor.create(model.G, model.D!, model.config, {
+      batchSize: settings.batchSize,
+      session: { threads: requested.threads ?? availableParallelism() },
+    })
+    const reason = forced
+      ? `asked for (${requested.source})`
+      : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
+    return { executor, record: { name: 'onnx', label: executor.label, reason, threads: executor.provider.threads } }
+  } catch (err) {
+    const why = `onnxruntime could not compile the training step (${(err as Error).message.split('\n', 1)[0]})`
+    if (forced) throw new Error(why)
+    return tfjs(`${why}, so TensorFlow.js computes it`)
+  }
+}
+
+/** Why the compiled step cannot train a run with these settings, or null. */
+function onnxBlocker(settings: TrainSettings): string | null {
+  if (settings.augment.policies.length > 0) {
+    return `DiffAugment (${settings.augment.policies.join(', ')}) is not part of the compiled step yet, so TensorFlow.js computes this run (--augment none trains without it)`
+  }
+  return null
+}
