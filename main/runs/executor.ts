@@ -2,11 +2,11 @@
 // onnxruntime (main/onnx/training) or TensorFlow.js on the engine's backend. The choice is written into run.json and
 // a resumed run keeps it, because an exact resume needs the same kernels in the same order.
 //
-// 'auto' takes onnxruntime where it loads and the run needs nothing the compiled step lacks, on the wasm and cpu
-// backends: there its native kernels train the default model's shape several times faster than TensorFlow.js's
-// (`npm run bench:train`). A native TensorFlow.js backend (tfjs-node, tfjs-node-gpu) keeps TensorFlow.js: it could
-// not be installed where this was measured, so nothing says onnxruntime beats it. DiffAugment is not yet part of the
-// compiled step, so a run with augmentation trains on TensorFlow.js.
+// 'auto' takes onnxruntime where it loads, on the wasm and cpu backends: there its native kernels train the default
+// model's shape several times faster than TensorFlow.js's (`npm run bench:train`), and a model too large for the
+// wasm heap trains at all. A native TensorFlow.js backend (tfjs-node, tfjs-node-gpu) keeps TensorFlow.js: it could
+// not be installed where this was measured, so nothing says onnxruntime beats it. DiffAugment is compiled into the
+// step (its draws come from the run's augmentation stream as on TensorFlow.js), so every method trains on either.
 import { availableParallelism } from 'node:os'
 import type { BigGANModel } from '../engine/model.ts'
 import type { TrainSettings } from '../engine/train/settings.ts'
@@ -24,11 +24,6 @@ export async function chooseStepExecutor(
   }
   if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
   const forced = requested.name === 'onnx'
-  const blocker = onnxBlocker(settings)
-  if (blocker) {
-    if (forced) throw new Error(`the onnxruntime executor cannot train this run: ${blocker}`)
-    return tfjs(blocker)
-  }
   const backend = tf.getBackend()
   if (!forced && backend !== 'wasm' && backend !== 'cpu') {
     return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
@@ -37,6 +32,7 @@ export async function chooseStepExecutor(
     const { OnnxStepExecutor } = await import('../onnx/training/executor.ts')
     const executor = await OnnxStepExecutor.create(model.G, model.D!, model.config, {
       batchSize: settings.batchSize,
+      augment: settings.augment.policies,
       session: { threads: requested.threads ?? availableParallelism() },
     })
     const reason = forced
@@ -48,12 +44,4 @@ export async function chooseStepExecutor(
     if (forced) throw new Error(why)
     return tfjs(`${why}, so TensorFlow.js computes it`)
   }
-}
-
-/** Why the compiled step cannot train a run with these settings, or null. */
-function onnxBlocker(settings: TrainSettings): string | null {
-  if (settings.augment.policies.length > 0) {
-    return `DiffAugment (${settings.augment.policies.join(', ')}) is not part of the compiled step yet, so TensorFlow.js computes this run (--augment none trains without it)`
-  }
-  return null
 }

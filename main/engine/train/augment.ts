@@ -14,6 +14,7 @@
 // Every random number is drawn in JS from the caller's seeded `Random`, a fixed count per call whatever p is, so a
 // run replays and resumes exactly. Translation is a slice and a pad per image and cutout a constant mask: both
 // differentiate on wasm, where tf.gather's gradient (UnsortedSegmentSum) is missing.
+import type { Ops } from '../forward'
 import type { Random } from '../sampling/random'
 import { tf } from '../tf'
 
@@ -211,6 +212,81 @@ export function cutoutSpan(centre: number, size: number): [number, number] {
   const k = cutoutSize(size)
   const start = centre - Math.floor(k / 2)
   return [Math.max(start, 0), Math.min(start + k, size)]
+}
+
+// ——— the same draws as tensors, for an executor that compiles the step (main/onnx/training) ———
+// A compiled graph cannot branch per image or slice by a drawn offset, so a draw becomes inputs whose values carry
+// it: the colour factors per image (0, 1, 1 where the policy was not applied: the identity), translation as two
+// 0/1 shift matrices per image (out = rows · x · cols, the identity where not applied: exact, since each output
+// element is one input element times 1 plus zeros), and cutout as its mask. applyDrawn computes on any executor.
+
+/** The inputs of the drawn policies, by name, with their shapes: [batch] factors, [batch, h, h] and [batch, w, w]
+ *  shift matrices, the [batch, h, w, 1] cutout mask. */
+export type AugmentInputName = 'brightness' | 'saturation' | 'contrast' | 'rows' | 'cols' | 'mask'
+
+/** The input names a policy list reads, in order, with their shapes for a batch of images. */
+export function augmentInputShapes(policies: readonly AugmentPolicy[], batch: number, height: number, width: number): [AugmentInputName, number[]][] {
+  return policies.flatMap((policy): [AugmentInputName, number[]][] => {
+    if (policy === 'color') return [['brightness', [batch]], ['saturation', [batch]], ['contrast', [batch]]]
+    if (policy === 'translation') return [['rows', [batch, height, height]], ['cols', [batch, width, width]]]
+    return [['mask', [batch, height, width, 1]]]
+  })
+}
+
+/** The values of those inputs for drawn policies. */
+export function augmentInputs(draws: AugmentDraw[], height: number, width: number): Map<AugmentInputName, Float32Array> {
+  const values = new Map<AugmentInputName, Float32Array>()
+  for (const draw of draws) {
+    const batch = draw.applied.length
+    if (draw.policy === 'color') {
+      values.set('brightness', Float32Array.from(draw.brightness, (v, b) => (draw.applied[b] ? v : 0)))
+      values.set('saturation', Float32Array.from(draw.saturation, (v, b) => (draw.applied[b] ? v : 1)))
+      values.set('contrast', Float32Array.from(draw.contrast, (v, b) => (draw.applied[b] ? v : 1)))
+    } else if (draw.policy === 'translation') {
+      // rows[b][i][k] = 1 where k = i + dy: out row i is x's row i + dy; cols[b][k][j] = 1 where k = j + dx
+      const rows = new Float32Array(batch * height * height)
+      const cols = new Float32Array(batch * width * width)
+      for (let b = 0; b < batch; b++) {
+        const dy = draw.applied[b] ? draw.dy[b] : 0
+        const dx = draw.applied[b] ? draw.dx[b] : 0
+        for (let i = 0; i < height; i++) if (i + dy >= 0 && i + dy < height) rows[(b * height + i) * height + i + dy] = 1
+        for (let j = 0; j < width; j++) if (j + dx >= 0 && j + dx < width) cols[(b * width + j + dx) * width + j] = 1
+      }
+      values.set('rows', rows)
+      values.set('cols', cols)
+    } else {
+      const mask = cutoutMask(height, width, draw.centreY, draw.centreX, draw.applied)
+      values.set('mask', mask.dataSync() as Float32Array)
+      mask.dispose()
+    }
+  }
+  return values
+}
+
+/** DiffAugment from its drawn inputs (augmentInputs) on any executor: x [batch, h, w, c] → the augmented images. */
+export function applyDrawn<T>(ops: Ops<T>, x: T, policies: readonly AugmentPolicy[], input: (name: AugmentInputName) => T): T {
+  const [batch, height, width, channels] = ops.shape(x)
+  const perImage = (v: T): T => ops.reshape(v, [batch, 1, 1, 1])
+  let y = x
+  for (const policy of policies) {
+    if (policy === 'color') {
+      y = ops.add(y, perImage(input('brightness')))
+      const pixelMean = ops.reshape(ops.mean(y, [3]), [batch, height, width, 1])
+      y = ops.add(ops.mul(ops.sub(y, pixelMean), perImage(input('saturation'))), pixelMean)
+      const imageMean = perImage(ops.mean(y, [1, 2, 3]))
+      y = ops.add(ops.mul(ops.sub(y, imageMean), perImage(input('contrast'))), imageMean)
+    } else if (policy === 'translation') {
+      // columns: [batch, c·h, w] · cols[b]; rows: rows[b] · [batch, h, c·w]
+      const byRow = ops.reshape(ops.transpose(y, [0, 3, 1, 2]), [batch, channels * height, width])
+      const shiftedCols = ops.reshape(ops.matMul(byRow, input('cols')), [batch, channels, height, width])
+      const byColumn = ops.reshape(ops.transpose(shiftedCols, [0, 2, 1, 3]), [batch, height, channels * width])
+      const shifted = ops.reshape(ops.matMul(input('rows'), byColumn), [batch, height, channels, width])
+      y = ops.transpose(shifted, [0, 1, 3, 2])
+    } else {
+      y = ops.mul(y, input('mask'))
+    }
+  }
+  return y
 }
 
 /** One value per image as [batch, 1, 1, 1]. */

@@ -20,7 +20,7 @@ import { trainableRoles, type ParamStore } from '../module'
 import { Random, type RandomState } from '../sampling/random'
 import { tf } from '../tf'
 import { AdaptiveAugmentation, type AdaptiveAugmentState } from './adaptiveAugment'
-import { diffAugment } from './augment'
+import { applyAugmentation, drawAugmentation, type AugmentDraw } from './augment'
 import { updateEmaGenerator } from './ema'
 import { TrainingMonitor, type MonitorOverrides, type MonitorState } from './monitor'
 import { Adam } from './optimiser'
@@ -317,7 +317,8 @@ export class TrainingSession {
     const { policies } = this.settings.augment
     if (policies.length === 0) return undefined
     const p = this.augmentP
-    return (x) => diffAugment(x, policies, p, this.augmentRng)
+    const draw = (batch: number, height: number, width: number): AugmentDraw[] => drawAugmentation(batch, height, width, policies, p, this.augmentRng)
+    return Object.assign((x: tf.Tensor4D) => applyAugmentation(x, draw(x.shape[0], x.shape[1], x.shape[2])), { policies, draw })
   }
 
   /** Reals from the batch stream, fakes' latents and classes from the latent stream. */

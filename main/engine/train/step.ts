@@ -12,6 +12,7 @@
 // gradient tape, so G's gradient flows back through it; the D step also hands back D's logits for ADA's r_t.
 import { applyUpdates, forwardContext, trainableRoles, type ForwardContext, type Module, type ParamStore } from '../module'
 import { tf } from '../tf'
+import type { AugmentDraw, AugmentPolicy } from './augment'
 import { discriminatorHingeLoss, generatorHingeLoss } from './hingeLoss'
 import { orthogonalRegularisationGradients } from './orthogonalRegularisation'
 
@@ -51,8 +52,14 @@ export interface StepOptions {
   augment?: Augment
 }
 
-/** A differentiable transform of D's input images [batch, R, R, 3] (DiffAugment); returns a new tensor. */
-export type Augment = (x: tf.Tensor4D) => tf.Tensor4D
+/** DiffAugment for one step: a differentiable transform of D's input images [batch, R, R, 3] (a new tensor), whose
+ *  random draws a compiled step takes as inputs instead (`draw`, then augment.ts's augmentInputs). Either way one
+ *  call draws once from the run's augmentation stream. */
+export interface Augment {
+  (x: tf.Tensor4D): tf.Tensor4D
+  readonly policies: readonly AugmentPolicy[]
+  draw(batch: number, height: number, width: number): AugmentDraw[]
+}
 
 /** D's logits in the D step (after augmentation), owned with the gradients. */
 export interface DiscriminatorLogits {

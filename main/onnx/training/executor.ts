@@ -7,6 +7,7 @@
 // is 4 GiB), so a paper-size model whose training step does not fit there trains here.
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import type { ModelConfig } from '../../engine/config.ts'
+import { augmentInputs, augmentInputShapes, type AugmentPolicy } from '../../engine/train/augment.ts'
 import type { ParamStore } from '../../engine/module.ts'
 import type { Discriminator, Generator } from '../../engine/networks/index.ts'
 import type {
@@ -27,6 +28,8 @@ interface CompiledStep {
 export interface OnnxExecutorOptions {
   /** images per forward: fakes in both steps, reals in the D step */
   batchSize: number
+  /** DiffAugment's policies, compiled into both steps (their draws are inputs, ADA's p among what drew them) */
+  augment?: readonly AugmentPolicy[]
   /** onnxruntime's CPU threads (default one per core) and providers */
   session?: SessionOptions
 }
@@ -38,6 +41,7 @@ export class OnnxStepExecutor implements StepExecutor {
     private readonly d: CompiledStep,
     private readonly g: CompiledStep,
     readonly provider: ProviderInfo,
+    private readonly resolution: number,
   ) {}
 
   get label(): string {
@@ -51,12 +55,13 @@ export class OnnxStepExecutor implements StepExecutor {
       const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'BigGAN Studio', version: '1' }, docString: '', metadata: {} }))
       return createSession(bytes, options.session)
     }
-    const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b })
+    const augment = options.augment ?? []
+    const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b, augment })
     const d = await compile(dStep)
     try {
-      const gStep = generatorStepGraph(G, D, config, { fakes: b })
+      const gStep = generatorStepGraph(G, D, config, { fakes: b, augment })
       const g = await compile(gStep)
-      return new OnnxStepExecutor({ step: dStep, session: d.session }, { step: gStep, session: g.session }, d.info)
+      return new OnnxStepExecutor({ step: dStep, session: d.session }, { step: gStep, session: g.session }, d.info, config.resolution)
     } catch (err) {
       await d.session.release()
       throw err
@@ -66,13 +71,12 @@ export class OnnxStepExecutor implements StepExecutor {
   async discriminatorStep(
     G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, batch: TrainingBatch, augment?: Augment,
   ): Promise<Gradients & { logits: DiscriminatorLogits }> {
-    refuseAugment(augment)
     const out = await run(this.d, G.params, {
       [stepNames.z]: batch.z,
       [stepNames.y]: batch.y,
       [stepNames.x]: batch.x,
       [stepNames.yReal]: batch.yReal,
-    })
+    }, drawn(this.d.step, augment, batch.z.shape[0] + batch.x.shape[0], batch.x.shape[1], batch.x.shape[2]))
     const real = out.get(stepNames.realLogits)!
     const fake = out.get(stepNames.fakeLogits)!
     return {
@@ -84,8 +88,8 @@ export class OnnxStepExecutor implements StepExecutor {
   async generatorStep(
     G: Trainee<GeneratorNetwork>, _D: Trainee<DiscriminatorNetwork>, batch: Pick<TrainingBatch, 'z' | 'y'>, augment?: Augment,
   ): Promise<Gradients> {
-    refuseAugment(augment)
-    const out = await run(this.g, G.params, { [stepNames.z]: batch.z, [stepNames.y]: batch.y })
+    const R = this.resolution
+    const out = await run(this.g, G.params, { [stepNames.z]: batch.z, [stepNames.y]: batch.y }, drawn(this.g.step, augment, batch.z.shape[0], R, R))
     return landed(this.g.step, G.params, out)
   }
 
@@ -95,17 +99,28 @@ export class OnnxStepExecutor implements StepExecutor {
   }
 }
 
-function refuseAugment(augment: Augment | undefined): void {
-  if (augment) {
-    throw new Error('the compiled training step has no DiffAugment: a run with augmentation trains on TensorFlow.js (--executor tfjs)')
+/** The step's DiffAugment draws as its inputs: one draw from the run's augmentation stream, as the TensorFlow.js step
+ *  takes it. The policies must be the ones compiled in. */
+function drawn(step: StepGraph, augment: Augment | undefined, batch: number, height: number, width: number): Map<string, [Float32Array, number[]]> {
+  const policies = augment?.policies ?? []
+  if (policies.join() !== step.augment.join()) {
+    throw new Error(`this compiled step augments with [${step.augment.join(', ')}], but the run asks for [${policies.join(', ')}]`)
   }
+  const feeds = new Map<string, [Float32Array, number[]]>()
+  if (!augment || policies.length === 0) return feeds
+  const values = augmentInputs(augment.draw(batch, height, width), height, width)
+  for (const [name, shape] of augmentInputShapes(policies, batch, height, width)) feeds.set(stepNames.augment(name), [values.get(name)!, shape])
+  return feeds
 }
 
-/** Runs a compiled step on the batch and the weights as they stand; its outputs by name. */
-async function run(compiled: CompiledStep, params: ParamStore, batch: Record<string, tf.Tensor>): Promise<Map<string, Tensor>> {
+/** Runs a compiled step on the batch, its augmentation draws and the weights as they stand; its outputs by name. */
+async function run(
+  compiled: CompiledStep, params: ParamStore, batch: Record<string, tf.Tensor>, extra: Map<string, [Float32Array, number[]]>,
+): Promise<Map<string, Tensor>> {
   const ort = loadOrt()
   const feeds: Record<string, Tensor> = {}
   for (const [name, t] of Object.entries(batch)) feeds[name] = new ort.Tensor('float32', t.dataSync() as Float32Array, t.shape)
+  for (const [name, [data, shape]] of extra) feeds[name] = new ort.Tensor('float32', data, shape)
   for (const name of compiled.step.params) {
     const p = params.get(name)
     feeds[name] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)

@@ -11,6 +11,7 @@ import type { ModelConfig } from '../../engine/config.ts'
 import type { Forward } from '../../engine/forward.ts'
 import { trainableRoles, type ParamSpec } from '../../engine/module.ts'
 import type { Discriminator, Generator } from '../../engine/networks/index.ts'
+import { applyDrawn, augmentInputShapes, type AugmentInputName, type AugmentPolicy } from '../../engine/train/augment.ts'
 import { discriminatorHinge, generatorHinge } from '../../engine/train/hingeLoss.ts'
 import { differentiate } from '../grad/differentiate.ts'
 import { GraphBuilder } from '../graph.ts'
@@ -31,6 +32,8 @@ export const stepNames = {
   grad: (param: string): string => `grad:${param}`,
   /** the new value of state tensor s */
   update: (state: string): string => `update:${state}`,
+  /** a DiffAugment draw as an input (engine/train/augment.ts, augmentInputs) */
+  augment: (input: AugmentInputName): string => `augment:${input}`,
 } as const
 
 export interface StepBatch {
@@ -38,6 +41,8 @@ export interface StepBatch {
   fakes: number
   /** real images per D step */
   reals: number
+  /** DiffAugment's policies, applied to every image D sees (their draws are inputs); none where absent */
+  augment?: readonly AugmentPolicy[]
 }
 
 /** A step graph and what it reads and writes. */
@@ -49,6 +54,8 @@ export interface StepGraph {
   trained: string[]
   /** state tensors it outputs a new value for */
   updated: string[]
+  /** DiffAugment's policies the graph applies (its `augment:*` inputs), in order */
+  augment: readonly AugmentPolicy[]
 }
 
 /** A train-mode forward whose parameters are graph inputs (created on first use) and whose recorded state updates
@@ -86,7 +93,9 @@ function trainableOf(specs: readonly ParamSpec[]): string[] {
 }
 
 /** Writes the step's outputs: the loss, the gradients of `wrt`, and every recorded update. */
-function finish(g: GraphBuilder, t: Tracer, loss: Value, inputs: InputForward, wrt: string[], extra: [Value, string][]): StepGraph {
+function finish(
+  g: GraphBuilder, t: Tracer, loss: Value, inputs: InputForward, wrt: string[], extra: [Value, string][], augment: readonly AugmentPolicy[],
+): StepGraph {
   t.enter('loss')
   t.output(loss, stepNames.loss)
   for (const [v, name] of extra) t.output(v, name)
@@ -97,7 +106,16 @@ function finish(g: GraphBuilder, t: Tracer, loss: Value, inputs: InputForward, w
     g.output(grads.get(name)!, stepNames.grad(name), 'float', [...shape])
   }
   for (const [name, value] of inputs.updates) t.output(value, stepNames.update(name))
-  return { graph: pruned(g.graph()), params: [...inputs.params.keys()], trained, updated: [...inputs.updates.keys()] }
+  return { graph: pruned(g.graph()), params: [...inputs.params.keys()], trained, updated: [...inputs.updates.keys()], augment }
+}
+
+/** DiffAugment of D's input images from drawn inputs, or the images as they are. */
+function augmented(t: Tracer, images: Value, policies: readonly AugmentPolicy[] = []): Value {
+  if (policies.length === 0) return images
+  const [batch, height, width] = images.shape
+  const inputs = new Map(augmentInputShapes(policies, batch, height, width).map(([name, shape]) => [name, t.input(stepNames.augment(name), shape)]))
+  t.enter('augment')
+  return applyDrawn(t, images, policies, (name) => inputs.get(name)!)
 }
 
 /** The D step: ∂L_D/∂D on [G(z, y); x] in one D call, G's and D's state updates. */
@@ -112,28 +130,28 @@ export function discriminatorStepGraph(G: Generator, D: Discriminator, config: M
     const yReal = t.input(stepNames.yReal, [batch.reals, config.numClasses])
     const inputs = new InputForward(t, [...G.specs(), ...D.specs()])
     const fake = t.stopGradient(G.forward(inputs.forward, z, y))
-    const logits = D.forward(inputs.forward, t.concat([fake, x], 0), t.concat([y, yReal], 0))
+    const logits = D.forward(inputs.forward, augmented(t, t.concat([fake, x], 0), batch.augment), t.concat([y, yReal], 0))
     const [fakeLogits, realLogits] = t.split(logits, [batch.fakes, batch.reals], 0)
     const loss = discriminatorHinge(t, realLogits, fakeLogits)
     return finish(g, t, loss, inputs, trainableOf(D.specs()), [
       [realLogits, stepNames.realLogits],
       [fakeLogits, stepNames.fakeLogits],
-    ])
+    ], batch.augment ?? [])
   } finally {
     t.dispose()
   }
 }
 
 /** The G step: ∂L_G/∂G through D, G's and D's state updates. */
-export function generatorStepGraph(G: Generator, D: Discriminator, config: ModelConfig, batch: Pick<StepBatch, 'fakes'>): StepGraph {
+export function generatorStepGraph(G: Generator, D: Discriminator, config: ModelConfig, batch: Pick<StepBatch, 'fakes' | 'augment'>): StepGraph {
   const g = new GraphBuilder(`BigGAN Studio G step ${config.arch}-${config.resolution}`)
   const t = new Tracer(g)
   try {
     const z = t.input(stepNames.z, [batch.fakes, config.zDim])
     const y = t.input(stepNames.y, [batch.fakes, config.numClasses])
     const inputs = new InputForward(t, [...G.specs(), ...D.specs()])
-    const logits = D.forward(inputs.forward, G.forward(inputs.forward, z, y), y)
-    return finish(g, t, generatorHinge(t, logits), inputs, trainableOf(G.specs()), [])
+    const logits = D.forward(inputs.forward, augmented(t, G.forward(inputs.forward, z, y), batch.augment), y)
+    return finish(g, t, generatorHinge(t, logits), inputs, trainableOf(G.specs()), [], batch.augment ?? [])
   } finally {
     t.dispose()
   }
