@@ -99,7 +99,7 @@ describe('the fine-tuning threads setting', () => {
   it('gives way to BIGGAN_WASM_THREADS, and the state says so', async () => {
     await withStudio({ BIGGAN_WASM_THREADS: '2' }, async ({ api }) => {
       const state = await api.settings.get()
-      expect(state.settings.training).toEqual({ threads: 3 })
+      expect(state.settings.training).toEqual({ threads: 3, executor: 'tfjs' })
       expect(state.training.threads).toBe(2)
       expect(state.training.override).toBe('BIGGAN_WASM_THREADS=2 is set, and overrides this setting: runs train on 2 threads')
     })

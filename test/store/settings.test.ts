@@ -11,7 +11,7 @@ describe('the settings', () => {
   it('are the defaults until one is changed: auto runtime, auto threads', () => {
     expect(fixture.library.settings()).toEqual({ settings: DEFAULT_SETTINGS, notices: [] })
     expect(DEFAULT_SETTINGS.inference).toEqual({ runtime: 'auto', threads: 'auto' })
-    expect(DEFAULT_SETTINGS.training).toEqual({ threads: 'auto' })
+    expect(DEFAULT_SETTINGS.training).toEqual({ threads: 'auto', executor: 'auto' })
   })
 
   it('keep a changed inference runtime and thread count across a restart', () => {
