@@ -40,6 +40,8 @@ export interface BundleOptions {
   numShards?: number
   /** change an entry's protobuf fields before it is written */
   editEntry?: (name: string, fields: [number, number | bigint | Uint8Array | { fixed32: number }][]) => void
+  /** change a block's contents before its trailer (with a CRC that matches the change) is written */
+  editBlock?: (contents: Uint8Array, which: 'data' | 'meta' | 'index') => Uint8Array
 }
 
 export interface Bundle {
@@ -70,9 +72,12 @@ function block(entries: [Uint8Array, Uint8Array][]): Uint8Array {
 }
 
 /** The table's bytes: data blocks, metaindex, index (pointing at each data block by its last key), footer. */
-export function sortedTable(entries: [Uint8Array, Uint8Array][], blockSize = 4096): Uint8Array {
+export function sortedTable(
+  entries: [Uint8Array, Uint8Array][], blockSize = 4096, editBlock?: BundleOptions['editBlock'],
+): Uint8Array {
   const file: number[] = []
-  const put = (contents: Uint8Array): [number, number] => {
+  const put = (raw: Uint8Array, which: 'data' | 'meta' | 'index' = 'data'): [number, number] => {
+    const contents = editBlock ? editBlock(raw, which) : raw
     const offset = file.length
     file.push(...contents, 0, ...u32(maskCrc(crc32c(Uint8Array.of(0), crc32c(contents)))))
     return [offset, contents.length]
@@ -93,8 +98,8 @@ export function sortedTable(entries: [Uint8Array, Uint8Array][], blockSize = 409
     if (bytes >= blockSize) flush()
   }
   flush()
-  const meta = put(block([]))
-  const index = put(block(indexEntries))
+  const meta = put(block([]), 'meta')
+  const index = put(block(indexEntries), 'index')
   const footer = [...varint(meta[0]), ...varint(meta[1]), ...varint(index[0]), ...varint(index[1])]
   while (footer.length < 40) footer.push(0)
   for (let i = 0n; i < 8n; i++) footer.push(Number((tableMagic >> (8n * i)) & 0xffn))
@@ -127,5 +132,5 @@ export function writeBundle(tensors: Iterable<[string, RawTensor]>, options: Bun
     data.set(c, at)
     at += c.byteLength
   }
-  return { index: sortedTable(entries, options.blockSize), data }
+  return { index: sortedTable(entries, options.blockSize, options.editBlock), data }
 }
