@@ -134,3 +134,12 @@ export function writeBundle(tensors: Iterable<[string, RawTensor]>, options: Bun
   }
   return { index: sortedTable(entries, options.blockSize, options.editBlock), data }
 }
+
+/** A small bundle with every dtype the reader hands over and a few blocks, as a fuzz seed. */
+export const tinyBundle: Bundle = writeBundle([
+  ['Generator/GBlock/conv0/w', { dtype: 'F32', shape: [1, 1, 2, 3], data: new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer) }],
+  ['Generator/GBlock/conv0/u0', { dtype: 'F32', shape: [1, 3], data: new Uint8Array(new Float32Array([0.5, 0.5, 0.5]).buffer) }],
+  ['global_step', { dtype: 'I64', shape: [], data: new Uint8Array(new BigInt64Array([7n]).buffer) }],
+  ['linear/w', { dtype: 'F16', shape: [2], data: new Uint8Array(new Uint16Array([0x3c00, 0xc000]).buffer) }],
+  ['mask', { dtype: 'BOOL', shape: [3], data: Uint8Array.of(0, 1, 1) }],
+], { blockSize: 64 })
