@@ -226,8 +226,16 @@ export function importTfHubBigganDeep(input: TfHubBigganDeepInput): TfHubBigganD
     }
     state.set(key, stack)
   })
+  let skipped = 0
   for (const name of tensors.keys()) {
-    if (used.has(name) || /(^|\/)global_step$/.test(name)) continue
+    if (used.has(name)) continue
+    // what the converter leaves behind on purpose: the step, a stored v (derived again from W and u), standing
+    // statistics the graph's per-truncation stacks replace
+    const v = /^(.*)\/u1$/.exec(name)
+    if ((v && used.has(`${v[1]}/u0`)) || /(^|\/)(global_step|accumulation_counter|accumulated_mean|accumulated_var)$/.test(name)) {
+      skipped++
+      continue
+    }
     throw new CheckpointError('unknown-key', 'is not part of the BigGAN-deep generator its other variables describe; ' +
       'the module is another model', file, name)
   }
@@ -239,6 +247,6 @@ export function importTfHubBigganDeep(input: TfHubBigganDeepInput): TfHubBigganD
     ...imported,
     notes: `TF-Hub BigGAN-deep ${config.resolution} by pytorch-pretrained-BigGAN's mapping: EMA weights ` +
       `(${deepEmaSuffix}), spectral-norm v and u from one power step, ${config.nStats} rows of per-truncation ` +
-      'BatchNorm statistics from the graph, HF stats rule',
+      'BatchNorm statistics from the graph, HF stats rule' + (skipped > 0 ? `; ${skipped} variables the converter does not read skipped` : ''),
   }
 }
