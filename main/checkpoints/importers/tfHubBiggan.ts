@@ -275,7 +275,7 @@ export function importTfHubBiggan(input: TfHubBigganInput): TfHubBigganImport {
       'module is another model', input.file, name)
   }
   const notes = `TF-Hub BigGAN ${config.resolution}: EMA weights (${emaSuffix}) where present, accumulated BatchNorm ` +
-    `statistics as the converter reads them (one set, untruncated sampling), spectral-norm power step from u0` +
+    `statistics as the converter reads them (one set for every truncation), spectral-norm power step from u0` +
     (derived > 0 ? `; ${derived} v vectors derived from W and u0` : '') + (skipped > 0 ? `; ${skipped} bookkeeping or non-EMA variables skipped` : '')
   return { config, G, notes }
 }
