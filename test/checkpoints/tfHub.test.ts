@@ -18,6 +18,7 @@ import { BigGANModel } from '../../main/engine/model'
 import { Random } from '../../main/engine/sampling/random'
 import { fromFloat32, toFloat32 } from '../../main/tensors/convert'
 import type { TensorMap } from '../../main/tensors/tensor'
+import { biggan as cli } from '../cli/inProcess'
 import { expectCheckpointError, expectCheckpointErrorAsync } from './helpers/expectError'
 import {
   bigganHubVariables, deepHubVariables, moduleEntries, savedModelWithStacks, tarGz, writeBundle, writeModuleFolder,
@@ -160,6 +161,16 @@ describe('importing TF-Hub modules from disk', () => {
     const deepArchive = join(work, 'deep.tgz')
     writeFileSync(deepArchive, tarGz(moduleEntries('.', writeBundle(variables), savedModelWithStacks(stacks)).slice(1)))
     expect((await importCheckpoint(deepArchive)).family).toBe('tfhub-biggan-deep')
+  })
+
+  it('imports a BigGAN-deep module archive with `biggan import` into a native model folder', async () => {
+    const { variables, stacks } = deepHubVariables(deepConfig, deep.G)
+    const archive = join(work, 'biggan-deep-64_1.tar.gz')
+    writeFileSync(archive, tarGz(moduleEntries('biggan-deep-64_1', writeBundle(variables), savedModelWithStacks(stacks))))
+    const result = await cli('import', archive, '--out', join(work, 'cli-deep'))
+    expect(result.err).not.toMatch(/error/i)
+    expect(result.code).toBe(0)
+    expect(result.out).toMatch(/imported tfhub-biggan-deep → .*cli-deep\n  biggan-deep-64, G [\d,]+ parameters, no discriminator/)
   })
 
   it('refuses a module whose data shard is missing, naming the shard to copy', async () => {
