@@ -3,6 +3,8 @@
 //   hf-biggan-deep   pytorch-pretrained-BigGAN: config.json + pytorch_model.bin (generator only)
 //   biggan-pytorch   BigGAN-PyTorch: G.pth and/or G_ema.pth, optional D.pth, optional state_dict.pth (its config),
 //                    optional config.json of constructor arguments
+//   tfhub-biggan, tfhub-biggan-deep   TF-Hub modules (deepmind/biggan-*, biggan-deep-*): a folder with
+//                    saved_model.pb + variables/, or the module's .tar.gz archive, unpacked by hubArchive.ts
 // Nothing here executes anything from a checkpoint: pickles go through the restricted reader.
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -17,11 +19,16 @@ import { parseJson } from '../checkpoints/json.ts'
 import type { Provenance } from '../engine/manifest.ts'
 import type { TensorMap } from '../tensors/tensor.ts'
 import { pickledToPlain, readTorchCheckpoint } from '../checkpoints/torch.ts'
+import { hubArchivePattern, withUnpackedArchive } from './hubArchive.ts'
+import { importHubModule, isHubModule, savedModelFile } from './tfHubModule.ts'
 
+/** The families a model exports back to. */
 export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch'
+/** The families a checkpoint imports from. */
+export type ImportFamily = CheckpointFamily | 'tfhub-biggan' | 'tfhub-biggan-deep'
 
 export interface ImportedCheckpoint {
-  family: CheckpointFamily
+  family: ImportFamily
   config: ModelConfig
   provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>
   /** the generator to sample from, by engine name (G.…) */
@@ -52,19 +59,28 @@ export async function importCheckpoint(
   const names = await listFolder(dir)
   if (!isDir) {
     const file = basename(src)
+    if (hubArchivePattern.test(file)) return buildable(await importHubArchive(src, progress, options))
+    if (file === savedModelFile || (dir.endsWith('variables') && file.startsWith('variables.'))) {
+      const moduleDir = file === savedModelFile ? dir : dirname(dir)
+      return buildable(fromHub(await importHubModule(moduleDir, progress, options)))
+    }
     if (!torchExtensions.test(file)) {
-      throw new CheckpointError('unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt) can be imported', src)
+      throw new CheckpointError(
+        'unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt), TF-Hub module folders and their .tar.gz archives ' +
+          'can be imported', src,
+      )
     }
     if (file === 'pytorch_model.bin') return buildable(await importHf(dir, progress, options))
     return buildable(await importBigganPytorchFiles(dir, guessRoles(file, names), progress, options))
   }
   if (names.includes('pytorch_model.bin')) return buildable(await importHf(dir, progress, options))
+  if (isHubModule(names)) return buildable(fromHub(await importHubModule(dir, progress, options)))
   if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
     return buildable(await importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options))
   }
   throw new CheckpointError(
     'unsupported',
-    `no checkpoint found here (looked for pytorch_model.bin + config.json, or G.pth / G_ema.pth [+ D.pth]); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
+    `no checkpoint found here (looked for pytorch_model.bin + config.json, G.pth / G_ema.pth [+ D.pth], or a TF-Hub module's saved_model.pb + variables/); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
     src,
   )
 }
@@ -73,6 +89,35 @@ export async function importCheckpoint(
 function buildable(imported: ImportedCheckpoint): ImportedCheckpoint {
   parseModelConfig(imported.config, imported.provenance.from)
   return imported
+}
+
+/** An imported TF-Hub module as the rest of the app takes it: its generator is the EMA the module samples with. */
+function fromHub(hub: Awaited<ReturnType<typeof importHubModule>>): ImportedCheckpoint {
+  return {
+    family: hub.family,
+    config: hub.config,
+    provenance: { source: `import:${hub.family}`, from: hub.from, notes: hub.notes },
+    G: hub.G,
+  }
+}
+
+/** A module's archive: unpacked to a temporary folder (the module itself, or its one top-level folder), imported, and
+ *  the folder removed. */
+async function importHubArchive(archive: string, progress: ImportProgress, options: ReadOptions): Promise<ImportedCheckpoint> {
+  progress(`unpacking ${archive}`)
+  return withUnpackedArchive(archive, async (dir) => {
+    let root = dir
+    let names = await listFolder(dir)
+    if (!isHubModule(names) && names.length === 1) {
+      root = join(dir, names[0])
+      names = await listFolder(root).catch(() => [])
+    }
+    if (!isHubModule(names)) {
+      throw new CheckpointError('unsupported', `the archive holds no TF-Hub module (saved_model.pb + variables/); found: ${names.slice(0, 12).join(', ') || 'nothing'}`, archive)
+    }
+    const hub = await importHubModule(root, progress, options)
+    return fromHub({ ...hub, from: archive })
+  })
 }
 
 async function listFolder(dir: string): Promise<string[]> {

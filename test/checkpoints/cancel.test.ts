@@ -7,7 +7,8 @@ import { readSafetensors } from '../../main/checkpoints/safetensors'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 import { importCheckpoint } from '../../main/disk/importCheckpoint'
 import { readFileChecked } from '../../main/disk/safetensorsFile'
-import { configPickle, legacyWithStorages, safetensorsWithTensors, zipWithStorages } from './helpers/manyRecords'
+import { readTensorBundle } from '../../main/checkpoints/tf/tensorBundle'
+import { bundleWithTensors, configPickle, legacyWithStorages, safetensorsWithTensors, zipWithStorages } from './helpers/manyRecords'
 
 class Stop extends Error {}
 
@@ -38,6 +39,10 @@ const readers: Array<[string, Uint8Array, (bytes: Uint8Array, check: () => void)
   ['a legacy torch file (one call per storage)', legacyWithStorages(records), (b, check) => readTorchCheckpoint(b, 'x.bin', { checkCancelled: check })],
   ['a torch zip (one call per entry)', zipWithStorages(records), (b, check) => readTorchCheckpoint(b, 'x.pth', { checkCancelled: check })],
   ['a safetensors file (one call per tensor)', safetensorsWithTensors(records), (b, check) => readSafetensors(b, 'x.safetensors', { checkCancelled: check })],
+  ['a TensorFlow tensor bundle (calls per index entry and per tensor)', bundleWithTensors(records), (b, check) => {
+    const n = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true)
+    return readTensorBundle({ index: b.subarray(4, 4 + n), shards: [b.subarray(4 + n)] }, { checkCancelled: check })
+  }],
 ]
 
 describe('cancelling the readers', () => {

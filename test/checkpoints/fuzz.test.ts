@@ -14,6 +14,9 @@ import { mutateAll, mutations } from './helpers/mutate'
 import { randomPickle } from './helpers/pickleGen'
 import { concat, stateDictPickle, tinyTensors, tinyTorchLegacy, tinyTorchZip } from './helpers/torchBuilder'
 import { buildZip } from './helpers/zipBuilder'
+import { parseBundleIndex } from '../../main/checkpoints/tf/tensorBundle'
+import { proto, sortedTable, tinyBundle } from './helpers/bundleWriter'
+import { savedModelWithStacks } from './helpers/hubModule'
 
 const seed = 20261127
 
@@ -120,5 +123,46 @@ describe('fuzz corpus', () => {
     const files = readdirSync(corpusDir).filter((f) => !f.endsWith('.md'))
     const bad = files.map((f) => [f, badOutcome(new Uint8Array(readFileSync(`${corpusDir}/${f}`)), undefined, false)] as const)
     expect(bad.filter(([, o]) => o).map(([f, o]) => `${f}: ${describeOutcome(o)}`)).toEqual([])
+  })
+})
+
+describe('fuzzing the TensorFlow readers', slow, () => {
+  const tfIndex = new Uint8Array(readFileSync('test/fixtures/tf-bundle/variables/variables.index'))
+  const entryOf = (index: Uint8Array): [Uint8Array, Uint8Array][] => {
+    const { entries } = parseBundleIndex(index)
+    return [[new Uint8Array(0), proto([[1, 1]])], ...entries.map((e): [Uint8Array, Uint8Array] => [
+      new TextEncoder().encode(e.name),
+      proto([[1, e.tfDType], [2, proto(e.shape.map((d) => [2, proto([[1, d]])]))], [4, e.offset], [5, e.size], [6, { fixed32: e.crc32c }]]),
+    ])]
+  }
+
+  it('survives byte-level mutations of a tiny bundle\'s index and shard', () => {
+    fuzz(mutations.map((ms) => mutateAll(tinyBundle.index, ms)), 1500, ['tfBundleIndex'])
+    fuzz(mutations.map((ms) => mutateAll(tinyBundle.data, ms)), 500, ['tfBundleShard'])
+  })
+
+  it('survives mutated entries and blocks written with correct CRCs, so the parsers behind the checksums are reached', () => {
+    const entries = entryOf(tinyBundle.index)
+    const arb = fc.tuple(fc.nat({ max: entries.length - 1 }), mutations).map(([i, ms]) =>
+      sortedTable(entries.map(([k, v], j): [Uint8Array, Uint8Array] => [k, j === i ? mutateAll(v, ms) : v]), 64))
+    fuzz(arb, 1500, ['tfBundleIndex'])
+    const blocks = fc.tuple(fc.constantFrom('data' as const, 'meta' as const, 'index' as const), mutations)
+      .map(([which, ms]) => sortedTable(entries, 64, (c, w) => (w === which ? mutateAll(c, ms) : c)))
+    fuzz(blocks, 1500, ['tfBundleIndex'])
+  })
+
+  it('survives the real index truncated at every byte and its entries mutated behind correct CRCs', () => {
+    const bad = [...Array(tfIndex.length + 1).keys()].map((n) => [n, badOutcome(tfIndex.subarray(0, n), ['tfBundleIndex'])] as const).filter(([, o]) => o)
+    expect(bad.map(([n, o]) => `${n}: ${describeOutcome(o)}`)).toEqual([])
+    const entries = entryOf(tfIndex)
+    const arb = fc.tuple(fc.nat({ max: entries.length - 1 }), mutations).map(([i, ms]) =>
+      sortedTable(entries.map(([k, v], j): [Uint8Array, Uint8Array] => [j === i ? mutateAll(k, ms) : k, j === i ? mutateAll(v, ms) : v])))
+    fuzz(arb, 300, ['tfBundleIndex'])
+  })
+
+  it('survives mutated SavedModel graphs holding stacked statistics', () => {
+    const stats = { dtype: 'F32' as const, shape: [3, 2], data: new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer) }
+    const graph = savedModelWithStacks([stats, stats])
+    fuzz(mutations.map((ms) => mutateAll(graph, ms)), 1500, ['savedModel'])
   })
 })

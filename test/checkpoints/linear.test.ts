@@ -8,7 +8,8 @@ import { readSafetensors } from '../../main/checkpoints/safetensors'
 import { pickledToPlain } from '../../main/checkpoints/torchTensors'
 import { readTorchLegacy } from '../../main/checkpoints/torchLegacy'
 import { readTorchZip } from '../../main/checkpoints/torchZip'
-import { configPickle, legacyWithStorages, safetensorsWithTensors, zipWithStorages } from './helpers/manyRecords'
+import { readTensorBundle } from '../../main/checkpoints/tf/tensorBundle'
+import { bundleWithTensors, configPickle, legacyWithStorages, safetensorsWithTensors, zipWithStorages } from './helpers/manyRecords'
 import { workGrowth } from './helpers/work'
 
 /** Doubling the records may cost a little more than twice the work (sorting by offset is n log n), never 4×. */
@@ -34,6 +35,15 @@ describe('reader work grows linearly with the records', () => {
 
   it('unpickles and converts a config dict of 10^5 and 2×10^5 entries', () => {
     const growth = workGrowth(configPickle, (b) => pickledToPlain(unpickle(b, { file: 'state_dict.pth' }).value), records)
+    expect(growth.ratio, counted(growth)).toBeLessThan(doublingBound)
+  })
+
+  it('reads a TensorFlow tensor bundle of 10^5 and 2×10^5 tensors', () => {
+    const read = (b: Uint8Array): unknown => {
+      const n = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true)
+      return readTensorBundle({ index: b.subarray(4, 4 + n), shards: [b.subarray(4 + n)] })
+    }
+    const growth = workGrowth(bundleWithTensors, read, records)
     expect(growth.ratio, counted(growth)).toBeLessThan(doublingBound)
   })
 })

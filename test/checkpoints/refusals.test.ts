@@ -17,12 +17,15 @@ import { configFile, writeNativeModel, weightsFile } from '../../main/disk/nativ
 import { openSafetensorsFile, readFileChecked } from '../../main/disk/safetensorsFile'
 import { defaultConfig } from '../../main/engine/config'
 import { BigGANModel } from '../../main/engine/model'
-import { fromInts } from '../../main/tensors/convert'
+import { fromFloat32, fromInts } from '../../main/tensors/convert'
 import { CheckpointError } from '../../main/tensors/errors'
-import type { LazyTensor } from '../../main/tensors/tensor'
+import type { LazyTensor, TensorMap } from '../../main/tensors/tensor'
 import { expectCheckpointError, expectCheckpointErrorAsync } from './helpers/expectError'
 import { pickle } from './helpers/pickleBuilder'
 import { buildZip } from './helpers/zipBuilder'
+import { readTensorBundle } from '../../main/checkpoints/tf/tensorBundle'
+import { crc32c, maskCrc } from '../../main/checkpoints/tf/crc32c'
+import { proto, sortedTable, writeBundle, type Bundle } from './helpers/bundleWriter'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -182,5 +185,92 @@ describe('file descriptors', () => {
       for (const fail of failures) await expect(fail()).rejects.toThrow()
     }
     expect(open()).toBe(before)
+  })
+})
+
+describe('TensorFlow tensor bundles that lie', () => {
+  const weights = (): TensorMap => new Map([
+    ['Generator/a', fromFloat32([2, 3], Float32Array.from([1, 2, 3, 4, 5, 6]))],
+    ['Generator/b', fromFloat32([4], Float32Array.from([7, 8, 9, 10]))],
+  ])
+  const read = (b: Bundle, shards: (Uint8Array | undefined)[] = [b.data]): unknown =>
+    readTensorBundle({ index: b.index, shards, indexFile: 'variables.index', shardFiles: ['variables.data-00000-of-00001'] })
+  const edited = (name: string, field: number, value: number | bigint | Uint8Array): Bundle => writeBundle(weights(), {
+    editEntry: (n, fields) => {
+      if (n !== name) return
+      const at = fields.findIndex(([f]) => f === field)
+      if (at >= 0) fields[at] = [field, value]
+      else fields.push([field, value])
+    },
+  })
+
+  it('refuses offsets and sizes that run past the shard, and sizes that contradict the shape', () => {
+    expectCheckpointError(() => read(edited('Generator/b', 4, 1000)), 'truncated', /Generator\/b.*bytes 1000\.\.1016 lie past the end of variables\.data-00000-of-00001 \(40 bytes\)/)
+    expectCheckpointError(() => read(edited('Generator/b', 4, 2n ** 64n - 1n)), 'bad-header', /offset is negative/)
+    expectCheckpointError(() => read(edited('Generator/b', 5, 12)), 'bad-header', /gives it 12 bytes, but F32 \[4\] takes 16/)
+    expectCheckpointError(() => read(edited('Generator/a', 4, 4)), 'bad-header', /Generator\/a.*CRC-32C/)
+  })
+
+  it('refuses huge shapes, unknown dtypes, partitioned variables and shards the header does not have', () => {
+    const dims = (...d: (number | bigint)[]): Uint8Array => proto(d.map((x) => [2, proto([[1, x]])]))
+    expectCheckpointError(() => read(edited('Generator/b', 2, dims(2 ** 30, 2 ** 30, 2 ** 30))), 'too-large', /more than 2\^53 elements/)
+    expectCheckpointError(() => read(edited('Generator/b', 2, dims(2n ** 60n))), 'too-large', /larger than 2\^53/)
+    expectCheckpointError(() => read(edited('Generator/b', 2, dims(2n ** 64n - 1n))), 'bad-header', /dimension of -1/)
+    expectCheckpointError(() => read(edited('Generator/b', 1, 23)), 'unsupported', /uint64.*cast it to float32/)
+    expectCheckpointError(() => read(edited('Generator/b', 1, 99)), 'bad-header', /dtype 99.*not a TensorFlow DataType/)
+    expectCheckpointError(() => read(edited('Generator/b', 7, proto([[1, 1]]))), 'unsupported', /partitioned variable/)
+    expectCheckpointError(() => read(edited('Generator/b', 3, 1)), 'bad-header', /shard 1, but the header says there are 1/)
+  })
+
+  it('refuses a missing shard, a big-endian bundle and a header that is not first', () => {
+    expectCheckpointError(() => read(writeBundle(weights()), []), 'missing-key', /Generator\/a.*variables\.data-00000-of-00001, which is missing/)
+    expectCheckpointError(() => read(writeBundle(weights(), { numShards: 0 })), 'bad-header', /num_shards is 0/)
+    const bigEndian = sortedTable([[new Uint8Array(0), proto([[1, 1], [2, 1]])]])
+    expectCheckpointError(() => readTensorBundle({ index: bigEndian, shards: [] }), 'unsupported', /big-endian/)
+    const headless = sortedTable([[new TextEncoder().encode('a'), proto([[1, 1]])]])
+    expectCheckpointError(() => readTensorBundle({ index: headless, shards: [] }), 'bad-header', /no header entry/)
+  })
+
+  it('refuses truncated blocks, bad CRCs, unsorted keys, compressed and back-pointing blocks', () => {
+    const b = writeBundle(weights())
+    for (const n of [0, 10, 47, b.index.length - 49, b.index.length - 1]) {
+      expectCheckpointError(() => read({ ...b, index: b.index.subarray(0, n) }), n < 48 ? 'truncated' : 'bad-magic')
+    }
+    const flipped = b.index.slice()
+    flipped[3] ^= 0x10
+    expectCheckpointError(() => read({ ...b, index: flipped }), 'bad-header', /block at offset 0 fails its CRC-32C check/)
+    const cut = writeBundle(weights(), { editBlock: (c, w) => (w === 'data' ? c.subarray(0, c.length - 6) : c) })
+    expectCheckpointError(() => read(cut), 'bad-header', /data block at offset 0/)
+    const restarts = writeBundle(weights(), { editBlock: (c, w) => (w === 'data' ? Uint8Array.from([...c.subarray(0, -4), 0xff, 0xff, 0xff, 0x7f]) : c) })
+    expectCheckpointError(() => read(restarts), 'bad-header', /restart points do not fit/)
+    const enc = new TextEncoder()
+    const unsorted = sortedTable([[new Uint8Array(0), proto([[1, 1]])], [enc.encode('b'), proto([])], [enc.encode('a'), proto([])]])
+    expectCheckpointError(() => readTensorBundle({ index: unsorted, shards: [] }), 'bad-header', /"a" is not after "b"/)
+    // a table whose only data block (at offset 0) says it is Snappy-compressed, with a CRC that agrees
+    const compressed = sortedTable([[new Uint8Array(0), proto([[1, 1]])]])
+    const dataLength = 3 + 2 + 8 // one entry (3 varints, a 2-byte value), one restart and the restart count
+    compressed[dataLength] = 1
+    const crc = maskCrc(crc32c(Uint8Array.of(1), crc32c(compressed.subarray(0, dataLength))))
+    new DataView(compressed.buffer).setUint32(dataLength + 1, crc, true)
+    expectCheckpointError(() => readTensorBundle({ index: compressed, shards: [] }), 'unsupported', /compressed \(type 1, 1 is Snappy\)/)
+    // an index listing the same data block twice would make a small file cost as much work as a large one
+    const twice = writeBundle(weights(), {
+      editBlock: (c, w) => {
+        if (w !== 'index') return c
+        const entry = c.subarray(0, c.length - 8)
+        return Uint8Array.from([...entry, ...entry, 0, 0, 0, 0, 1, 0, 0, 0])
+      },
+    })
+    expectCheckpointError(() => read(twice), 'bad-header', /data block at offset 0, before the end of the previous one/)
+  })
+
+  it('refuses keys that grow without bound by prefix sharing, before building them', () => {
+    const entries: Uint8Array[] = []
+    // every entry shares all of the previous key and adds one byte: quadratic total length in a small block
+    const block = [0, 0xc8, 0x01, 0, ...new Array(200).fill(0x61)] // shared 0, unshared 200 (a 2-byte varint), value 0
+    for (let i = 0; i < 2000; i++) block.push(...[0x80 + ((200 + i) & 0x7f), (200 + i) >> 7, 1, 0, 0x62])
+    entries.push(Uint8Array.from([...block, 0, 0, 0, 0, 1, 0, 0, 0]))
+    const index = sortedTable([[new Uint8Array(0), proto([[1, 1]])]], 4096, (c, w) => (w === 'data' ? entries[0] : c))
+    expectCheckpointError(() => readTensorBundle({ index, shards: [] }), 'bad-header', /key of 1025 bytes is longer than the 1024 allowed/)
   })
 })

@@ -9,9 +9,11 @@ export const importCommand: Command = {
 Reads any supported checkpoint, a folder or a single file, checks every tensor's name and shape against the
 architecture its config describes, and writes a native model folder to DIR. Checkpoints are parsed as data only:
 a pickle that asks for code is refused, never run.
-Supported: pytorch-pretrained-BigGAN (config.json + pytorch_model.bin: biggan-deep-128/256/512) and
-BigGAN-PyTorch (G.pth and/or G_ema.pth, optional D.pth, state_dict.pth or config.json), in both PyTorch formats.`,
-  positionals: [{ name: 'SRC', help: 'the checkpoint: a folder or a single file', required: true }],
+Supported: pytorch-pretrained-BigGAN (config.json + pytorch_model.bin: biggan-deep-128/256/512),
+BigGAN-PyTorch (G.pth and/or G_ema.pth, optional D.pth, state_dict.pth or config.json), in both PyTorch formats,
+and TF-Hub modules (deepmind/biggan-128/256/512 and biggan-deep-128/256/512): the module folder (saved_model.pb +
+variables/) or its .tar.gz archive as downloaded.`,
+  positionals: [{ name: 'SRC', help: 'the checkpoint: a folder, a single file or a TF-Hub .tar.gz', required: true }],
   options: [{ name: 'out', value: 'DIR', help: 'the native model folder to write', required: true }],
   async run({ args, backend, out, err }) {
     const [src] = args.positionals

@@ -146,7 +146,8 @@ async function importAndOpen(source: string, modelsDir: string, job: Job): Promi
         'failed',
         `${source} is neither a BigGAN Studio model folder (config.json + model.safetensors) nor a checkpoint the studio can import. ` +
           `${err.message}. Choose a model folder, or a pytorch-pretrained-BigGAN folder (config.json + pytorch_model.bin), ` +
-          'or a BigGAN-PyTorch folder or file (G.pth / G_ema.pth [+ D.pth])',
+          'or a BigGAN-PyTorch folder or file (G.pth / G_ema.pth [+ D.pth]), or a TF-Hub module folder ' +
+          '(saved_model.pb + variables/) or its .tar.gz',
       )
     }
     throw err
@@ -187,7 +188,7 @@ async function importAndOpen(source: string, modelsDir: string, job: Job): Promi
 /** A name for an import's folder from its source: the folder's name, or a file's name without its extension
  *  (its folder's name too where the file has a generic name such as G_ema.pth). */
 function folderName(source: string): string {
-  const base = basename(source).replace(/\.(pth|pt|bin|ckpt)$/i, '')
+  const base = basename(source).replace(/\.(pth|pt|bin|ckpt|tar\.gz|tgz|tar)$/i, '')
   const generic = /^(G|G_ema|D|pytorch_model|model|state_dict)$/i.test(base)
   const name = generic ? basename(dirname(source)) : base
   return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 60) || 'model'

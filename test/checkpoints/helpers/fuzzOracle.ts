@@ -10,6 +10,9 @@ import { readTorchCheckpoint } from '../../../main/checkpoints/torch'
 import { readTorchLegacy } from '../../../main/checkpoints/torchLegacy'
 import { pickledToPlain } from '../../../main/checkpoints/torchTensors'
 import { readTorchZip } from '../../../main/checkpoints/torchZip'
+import { readGraphStacks } from '../../../main/checkpoints/tf/savedModel'
+import { readTensorBundle } from '../../../main/checkpoints/tf/tensorBundle'
+import { tinyBundle } from './bundleWriter'
 
 export const corpusDir = 'test/fixtures/fuzz-corpus'
 /** Far above any honest input here (the largest fixture reads in ~100 ms); a slower one is treated as a hang. */
@@ -21,6 +24,10 @@ export const readers: Record<string, (b: Uint8Array) => unknown> = {
   torchZip: (b) => readTorchZip(b, 'fuzz'),
   torchLegacy: (b) => readTorchLegacy(b, 'fuzz'),
   pickle: (b) => pickledToPlain(unpickle(b, { file: 'fuzz' }).value),
+  // a tensor bundle's index with a fixed shard, and a shard with a fixed index
+  tfBundleIndex: (b) => readTensorBundle({ index: b, shards: [tinyBundle.data] }),
+  tfBundleShard: (b) => readTensorBundle({ index: tinyBundle.index, shards: [b] }),
+  savedModel: (b) => readGraphStacks(b, 'fuzz'),
 }
 
 export interface Outcome {

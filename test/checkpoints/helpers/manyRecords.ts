@@ -3,6 +3,7 @@
 
 import { writeSafetensors } from '../../../main/checkpoints/safetensors'
 import { fromFloat32 } from '../../../main/tensors/convert'
+import { writeBundle } from './bundleWriter'
 import { PickleBuilder, pickle } from './pickleBuilder'
 import { concat } from './torchBuilder'
 import { buildZip, type ZipInput } from './zipBuilder'
@@ -66,4 +67,14 @@ export function configPickle(count: number): Uint8Array {
   const p = pickle().proto(2).emptyDict().mark()
   for (let i = 0; i < count; i++) p.shortUnicode(`k${i}`).int(i % 60000)
   return p.setitems().stop().bytes()
+}
+
+/** A TensorFlow tensor bundle of `count` one-element tensors: the index and the data shard, joined as
+ *  [index length (u32 LE), index, shard] so that one buffer carries both. */
+export function bundleWithTensors(count: number): Uint8Array {
+  const one = fromFloat32([1], Float32Array.of(1))
+  const { index, data } = writeBundle(Array.from({ length: count }, (_, i) => [`t${i}`, one] as const))
+  const length = new Uint8Array(4)
+  new DataView(length.buffer).setUint32(0, index.byteLength, true)
+  return concat([length, index, data])
 }

@@ -8,7 +8,7 @@
 
 import { Session } from 'node:inspector'
 
-const readerScripts = /\/main\/(checkpoints|tensors)\/[^/]+\.ts$|\/main\/checkpoints\/importers\//
+const readerScripts = /\/main\/(checkpoints|tensors)\/[^/]+\.ts$|\/main\/checkpoints\/(importers|tf)\//
 
 interface ScriptCoverage {
   url: string
