@@ -1,0 +1,205 @@
+// Parity with PyTorch-StudioGAN on the fixture checkpoints (test/fixtures/README.md, made by
+// scripts/make_studiogan_fixtures.py from StudioGAN's own model code): G, G_ema images and D logits of its
+// big_resnet and big_resnet_deep_legacy backbones, with and without self-attention, through the importer's tables.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { importStudioGan, type StudioGanImport, type StudioGanInput, type StudioGanSource } from '../../main/checkpoints/importers/studioGan'
+import { readSafetensors } from '../../main/checkpoints/safetensors'
+import { readTorchCheckpoint } from '../../main/checkpoints/torch'
+import { initBackend } from '../../main/backend/backend'
+import { parseModelConfig } from '../../main/engine/configParser'
+import { loadParameters } from '../../main/engine/init'
+import { forwardContext, ParamStore, type Module } from '../../main/engine/module'
+import { buildDiscriminator, buildGenerator } from '../../main/engine/networks'
+import { tf } from '../../main/engine/tf'
+import { toFloat32, toInt32Array } from '../../main/tensors/convert'
+import type { RawTensor, TensorMap } from '../../main/tensors/tensor'
+import { expectCheckpointError } from './helpers/expectError'
+
+const root = join(import.meta.dirname, '../fixtures/studiogan')
+
+function source(variant: string, model: 'G' | 'G_ema' | 'D'): StudioGanSource | undefined {
+  const name = readdirSync(join(root, variant)).find((f) => f.startsWith(`model=${model}-`))
+  if (!name) return undefined
+  return { tensors: readTorchCheckpoint(new Uint8Array(readFileSync(join(root, variant, name))), name).tensors, file: name }
+}
+
+function input(variant: string): StudioGanInput {
+  const G = source(variant, 'G')
+  const ema = source(variant, 'G_ema')
+  const D = source(variant, 'D')
+  return { ...(G ? { G } : {}), ...(ema ? { ema } : {}), ...(D ? { D } : {}) }
+}
+
+function load(network: Module, tensors: TensorMap): ParamStore {
+  const store = new ParamStore()
+  loadParameters(network, store, tensors, 'fixture')
+  return store
+}
+
+function nchwToNhwc(t: RawTensor): tf.Tensor4D {
+  const [b, c, h, w] = t.shape
+  return tf.tidy(() => tf.transpose(tf.tensor4d(toFloat32(t), [b, c, h, w]), [0, 2, 3, 1]))
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])
+}
+
+/** Without a tensor: a copy of the source's map lacking `key`. */
+function without(src: StudioGanSource, key: string): StudioGanSource {
+  const tensors = new Map(src.tensors)
+  tensors.delete(key)
+  return { ...src, tensors }
+}
+
+/** With extra tensors: a copy of the source's map with `extra` added under `state_dict.`. */
+function withExtra(src: StudioGanSource, extra: Record<string, RawTensor>): StudioGanSource {
+  const tensors = new Map(src.tensors)
+  for (const [k, t] of Object.entries(extra)) tensors.set(`state_dict.${k}`, t)
+  return { ...src, tensors }
+}
+
+const variants = [
+  {
+    name: 'big_resnet', ema: true,
+    config: { arch: 'biggan', gChannels: 4, dChannels: 2, zDim: 32, hierarchical: true, gAttention: [16], dAttention: [16] },
+  },
+  {
+    name: 'big_resnet-noattn', ema: false,
+    config: { arch: 'biggan', gChannels: 4, dChannels: 2, zDim: 32, hierarchical: true, gAttention: [], dAttention: [] },
+  },
+  {
+    name: 'big_resnet_deep_legacy', ema: true,
+    config: { arch: 'biggan-deep', gChannels: 4, dChannels: 4, zDim: 16, hierarchical: false, gAttention: [16], dAttention: [16] },
+  },
+  {
+    name: 'big_resnet_deep_legacy-noattn', ema: false,
+    config: { arch: 'biggan-deep', gChannels: 4, dChannels: 4, zDim: 16, hierarchical: false, gAttention: [], dAttention: [] },
+  },
+] as const
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' })
+})
+
+describe.each(variants)('StudioGAN $name checkpoints', ({ name, ema, config }) => {
+  let model: StudioGanImport
+  let reference: TensorMap
+  let z: tf.Tensor2D
+  let y: tf.Tensor2D
+  const ref = (key: string): RawTensor => {
+    const t = reference.get(key)
+    if (!t) throw new Error(`reference.safetensors lacks ${key}`)
+    return t
+  }
+
+  beforeAll(() => {
+    model = importStudioGan(input(name))
+    reference = readSafetensors(new Uint8Array(readFileSync(join(root, name, 'reference.safetensors'))), 'reference').tensors
+    z = tf.tensor2d(toFloat32(ref('z')), ref('z').shape as [number, number])
+    const labels = tf.tensor1d(toInt32Array(ref('labels')), 'int32')
+    y = tf.tidy(() => tf.cast(tf.oneHot(labels, model.config.numClasses), 'float32') as tf.Tensor2D)
+    labels.dispose()
+  })
+
+  afterAll(() => tf.dispose([z, y]))
+
+  it('reads the architecture off the tensors, with StudioGAN’s epsilons and stored spectral norm', () => {
+    expect(model.config).toEqual({
+      resolution: 32, sharedDim: 16, numClasses: 5, bnEps: 1e-4, snEps: 1e-6, nStats: 1, toRgbChannels: 3,
+      spectralNormInference: 'stored', statsMode: 'lerp', dSkipAfterReLU: true, ...config, gAttention: [...config.gAttention], dAttention: [...config.dAttention],
+    })
+    expect(parseModelConfig(JSON.parse(JSON.stringify(model.config)), name)).toEqual(model.config)
+    const G = buildGenerator(model.config)
+    const D = buildDiscriminator(model.config)!
+    // exactly the parameters the networks declare, nothing more
+    expect([...model.G.keys()].sort()).toEqual(G.specs().map((s) => s.name).sort())
+    expect([...model.D!.keys()].sort()).toEqual(D.specs().map((s) => s.name).sort())
+    expect(model.ema === undefined).toBe(!ema)
+    if (model.ema) expect([...model.ema.keys()].sort()).toEqual([...model.G.keys()].sort())
+  })
+
+  it('renders G (and G_ema) as StudioGAN does, within 1e-4', () => {
+    const G = buildGenerator(model.config)
+    const generators: [string, TensorMap][] = [['G', model.G], ...(model.ema ? [['G_ema', model.ema] as [string, TensorMap]] : [])]
+    for (const [which, tensors] of generators) {
+      const params = load(G, tensors)
+      const before = tf.memory().numTensors
+      const image = G.apply(forwardContext(params, 'eval'), z, y)
+      expect(tf.memory().numTensors).toBe(before + 1)
+      const expected = nchwToNhwc(ref(`${which}.image_nchw`))
+      const error = maxAbsDiff(image, expected)
+      console.log(`${name} ${which} image parity (max abs): ${error.toExponential(2)}`)
+      expect(error).toBeLessThanOrEqual(1e-4)
+      tf.dispose([image, expected])
+      params.dispose()
+    }
+  })
+
+  it('scores images with D as StudioGAN does, within 1e-4', () => {
+    const D = buildDiscriminator(model.config)!
+    const params = load(D, model.D!)
+    for (const [images, logits] of [['G.image_nchw', 'D.fake'], ['x_real_nchw', 'D.real']]) {
+      const x = nchwToNhwc(ref(images))
+      const out = D.apply(forwardContext(params, 'eval'), x, y)
+      const expected = tf.tensor1d(toFloat32(ref(logits)))
+      const error = maxAbsDiff(out, expected)
+      console.log(`${name} ${logits} logit parity (max abs): ${error.toExponential(2)}`)
+      expect(error).toBeLessThanOrEqual(1e-4)
+      tf.dispose([x, out, expected])
+    }
+    params.dispose()
+  })
+})
+
+describe('StudioGAN refusals', () => {
+  const big = (): StudioGanInput => input('big_resnet')
+  const deep = (): StudioGanInput => input('big_resnet_deep_legacy')
+  const scalar = (v: number): RawTensor => ({ dtype: 'F32', shape: [1], data: new Uint8Array(Float32Array.of(v).buffer) })
+
+  it('refuses an unconditional generator (g_cond_mtd W/O)', () => {
+    const { G } = big()
+    expectCheckpointError(() => importStudioGan({ G: without(G!, 'state_dict.shared.weight') }), 'unsupported', /g_cond_mtd/)
+  })
+
+  it('refuses a discriminator that is not a projection discriminator (AC, MH, W/O)', () => {
+    const { G, D } = big()
+    expectCheckpointError(() => importStudioGan({ G, D: withExtra(D!, { 'linear2.weight_orig': scalar(1) }) }), 'unsupported', /d_cond_mtd AC/)
+    expectCheckpointError(() => importStudioGan({ G, D: without(D!, 'state_dict.embedding.weight_orig') }), 'unsupported', /W\/O/)
+  })
+
+  it('refuses InfoGAN heads and networks without spectral norm', () => {
+    const { G, D } = big()
+    expectCheckpointError(() => importStudioGan({ G: withExtra(G!, { 'info_proj_linear.weight_orig': scalar(1) }) }), 'unsupported', /InfoGAN/)
+    expectCheckpointError(() => importStudioGan({ G, D: withExtra(D!, { 'blocks.0.0.conv2d1.weight': scalar(1) }) }), 'unsupported', /apply_d_sn/)
+  })
+
+  it('refuses big_resnet_deep_studiogan, whose blocks have learned shortcuts', () => {
+    const { G } = deep()
+    const e = expectCheckpointError(
+      () => importStudioGan({ G: withExtra(G!, { 'blocks.0.0.conv2d0.weight_orig': scalar(1) }) }), 'unsupported', /big_resnet_deep_studiogan/,
+    )
+    expect(e.tensor).toBe('blocks.0.0.conv2d0.weight_orig')
+  })
+
+  it('names the missing tensor, the unknown tensor and the wrong shape', () => {
+    const { G, D } = big()
+    const missing = expectCheckpointError(() => importStudioGan({ G: without(G!, 'state_dict.blocks.1.0.bn2.bias.weight_v') }), 'missing-key')
+    expect(missing.tensor).toBe('blocks.1.0.bn2.bias.weight_v')
+    const unknown = expectCheckpointError(() => importStudioGan({ G, D: withExtra(D!, { 'extra.weight_orig': scalar(1) }) }), 'unknown-key')
+    expect(unknown.tensor).toBe('extra.weight_orig')
+    const bent = withExtra(G!, { 'conv2d5.bias': scalar(1) })
+    const shape = expectCheckpointError(() => importStudioGan({ G: bent }), 'shape-mismatch')
+    expect(shape.tensor).toBe('conv2d5.bias')
+  })
+
+  it('refuses a discriminator of the other backbone', () => {
+    expectCheckpointError(() => importStudioGan({ G: big().G, D: deep().D }), 'unsupported', /not a big_resnet one/)
+  })
+
+  it('needs a generator', () => {
+    expectCheckpointError(() => importStudioGan({ D: big().D }), 'missing-key', /needs the generator/)
+  })
+})
