@@ -3,6 +3,7 @@
 //   hf-biggan-deep   pytorch-pretrained-BigGAN: config.json + pytorch_model.bin (generator only)
 //   biggan-pytorch   BigGAN-PyTorch: G.pth and/or G_ema.pth, optional D.pth, optional state_dict.pth (its config),
 //                    optional config.json of constructor arguments
+//   studiogan        PyTorch-StudioGAN: model=G-best-weights-step=N.pth [+ model=G_ema-…, model=D-…] (importStudioGan.ts)
 // Nothing here executes anything from a checkpoint: pickles go through the restricted reader.
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -17,8 +18,9 @@ import { parseJson } from '../checkpoints/json.ts'
 import type { Provenance } from '../engine/manifest.ts'
 import type { TensorMap } from '../tensors/tensor.ts'
 import { pickledToPlain, readTorchCheckpoint } from '../checkpoints/torch.ts'
+import { importStudioGanFiles, isStudioGanFile } from './importStudioGan.ts'
 
-export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch'
+export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch' | 'studiogan'
 
 export interface ImportedCheckpoint {
   family: CheckpointFamily
@@ -56,15 +58,19 @@ export async function importCheckpoint(
       throw new CheckpointError('unsupported', 'only PyTorch checkpoints (.bin, .pth, .pt) can be imported', src)
     }
     if (file === 'pytorch_model.bin') return buildable(await importHf(dir, progress, options))
+    if (isStudioGanFile(file)) return buildable(await importStudioGanFiles(dir, file, names, progress, options))
     return buildable(await importBigganPytorchFiles(dir, guessRoles(file, names), progress, options))
   }
   if (names.includes('pytorch_model.bin')) return buildable(await importHf(dir, progress, options))
+  if (names.some((n) => /^model=G(_ema)?-/.test(n) && isStudioGanFile(n))) {
+    return buildable(await importStudioGanFiles(dir, undefined, names, progress, options))
+  }
   if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
     return buildable(await importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options))
   }
   throw new CheckpointError(
     'unsupported',
-    `no checkpoint found here (looked for pytorch_model.bin + config.json, or G.pth / G_ema.pth [+ D.pth]); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
+    `no checkpoint found here (looked for pytorch_model.bin + config.json, G.pth / G_ema.pth [+ D.pth], or StudioGAN's model=G-…-weights-step=N.pth); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
     src,
   )
 }

@@ -3,6 +3,7 @@
 // big_resnet and big_resnet_deep_legacy backbones, with and without self-attention, through the importer's tables.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importStudioGan, type StudioGanImport, type StudioGanInput, type StudioGanSource } from '../../main/checkpoints/importers/studioGan'
 import { readSafetensors } from '../../main/checkpoints/safetensors'
@@ -13,9 +14,11 @@ import { loadParameters } from '../../main/engine/init'
 import { forwardContext, ParamStore, type Module } from '../../main/engine/module'
 import { buildDiscriminator, buildGenerator } from '../../main/engine/networks'
 import { tf } from '../../main/engine/tf'
-import { toFloat32, toInt32Array } from '../../main/tensors/convert'
+import { importCheckpoint } from '../../main/disk/importCheckpoint'
+import { fromFloat32, fromInts, toFloat32, toInt32Array } from '../../main/tensors/convert'
+import { CheckpointError } from '../../main/tensors/errors'
 import type { RawTensor, TensorMap } from '../../main/tensors/tensor'
-import { expectCheckpointError } from './helpers/expectError'
+import { expectCheckpointError, expectCheckpointErrorAsync } from './helpers/expectError'
 
 const root = join(import.meta.dirname, '../fixtures/studiogan')
 
@@ -201,5 +204,92 @@ describe('StudioGAN refusals', () => {
 
   it('needs a generator', () => {
     expectCheckpointError(() => importStudioGan({ D: big().D }), 'missing-key', /needs the generator/)
+  })
+})
+
+describe('StudioGAN import from disk', () => {
+  it('imports a run folder: G, G_ema and D of the best step', async () => {
+    const imported = await importCheckpoint(join(root, 'big_resnet_deep_legacy'))
+    expect(imported.family).toBe('studiogan')
+    expect(imported.provenance.source).toBe('import:studiogan')
+    expect(imported.config.arch).toBe('biggan-deep')
+    expect(imported.ema).toBeDefined()
+    expect(imported.D).toBeDefined()
+  })
+
+  it('imports one generator file on its own, and refuses a discriminator file', async () => {
+    const imported = await importCheckpoint(join(root, 'big_resnet-noattn', 'model=G-best-weights-step=100.pth'))
+    expect(imported.family).toBe('studiogan')
+    expect(imported.D).toBeUndefined()
+    await expectCheckpointErrorAsync(
+      () => importCheckpoint(join(root, 'big_resnet', 'model=D-best-weights-step=100.pth')), 'unsupported', /discriminator/,
+    )
+  })
+})
+
+describe('StudioGAN importer under hostile input', () => {
+  const fixture = input('big_resnet')
+  const files = readdirSync(join(root, 'big_resnet')).filter((f) => f.endsWith('.pth'))
+
+  /** importStudioGan on `G` (and the fixture's D): a result or a CheckpointError, nothing else. */
+  function outcome(G: StudioGanSource): unknown {
+    try {
+      importStudioGan({ G, D: fixture.D })
+      return undefined
+    } catch (err) {
+      return err instanceof CheckpointError ? undefined : err
+    }
+  }
+
+  it('refuses every StudioGAN file truncated at a hundred points with a CheckpointError', () => {
+    for (const name of files) {
+      const bytes = new Uint8Array(readFileSync(join(root, 'big_resnet', name)))
+      const bad: string[] = []
+      for (let k = 0; k < 100; k++) {
+        const n = Math.floor((bytes.length * k) / 100)
+        try {
+          importStudioGan({ G: { tensors: readTorchCheckpoint(bytes.subarray(0, n), name).tensors, file: name } })
+        } catch (err) {
+          if (!(err instanceof CheckpointError)) bad.push(`${name} cut at ${n}: ${String(err)}`)
+        }
+      }
+      expect(bad).toEqual([])
+    }
+  })
+
+  it('refuses a NaN weight, naming it', () => {
+    const tensors = new Map(fixture.G!.tensors)
+    const key = 'state_dict.blocks.0.0.conv2d1.weight_orig'
+    const t = tensors.get(key)!
+    const values = toFloat32(t).slice()
+    values[5] = Number.NaN
+    tensors.set(key, fromFloat32(t.shape, values))
+    const e = expectCheckpointError(() => importStudioGan({ G: { ...fixture.G!, tensors } }), 'non-finite')
+    expect(e.tensor).toBe('blocks.0.0.conv2d1.weight_orig')
+  })
+
+  it('answers mutated state dicts (dropped, reshaped, retyped, renamed tensors) with a result or a CheckpointError', () => {
+    const keys = [...fixture.G!.tensors.keys()]
+    const mutation = fc.record({
+      key: fc.constantFrom(...keys),
+      kind: fc.constantFrom('drop', 'reshape', 'retype', 'rename', 'scalar', 'empty'),
+      n: fc.integer({ min: 0, max: 300 }),
+      name: fc.constantFrom('__proto__', 'state_dict.blocks.99999.0.conv2d1.weight_orig', 'state_dict.', 'state_dict.blocks.-1.0.x'),
+    })
+    const result = fc.check(fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ms) => {
+      const tensors = new Map(fixture.G!.tensors)
+      for (const m of ms) {
+        const t = tensors.get(m.key)
+        if (!t) continue
+        if (m.kind === 'drop') tensors.delete(m.key)
+        else if (m.kind === 'reshape') tensors.set(m.key, fromFloat32([m.n], new Float32Array(m.n)))
+        else if (m.kind === 'retype') tensors.set(m.key, fromInts(t.shape, new Array(t.shape.reduce((a, b) => a * b, 1)).fill(m.n)))
+        else if (m.kind === 'scalar') tensors.set(m.key, fromFloat32([], Float32Array.of(m.n)))
+        else if (m.kind === 'empty') tensors.set(m.key, fromFloat32([0, m.n], new Float32Array(0)))
+        else tensors.set(m.name, t)
+      }
+      return outcome({ ...fixture.G!, tensors }) === undefined
+    }), { seed: 20261127, numRuns: 150 })
+    expect(result.counterexample ?? []).toEqual([])
   })
 })
