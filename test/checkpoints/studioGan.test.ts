@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportBigganPytorch } from '../../main/checkpoints/importers/bigganPytorch'
 import { importStudioGan, type StudioGanImport, type StudioGanInput, type StudioGanSource } from '../../main/checkpoints/importers/studioGan'
 import { readSafetensors } from '../../main/checkpoints/safetensors'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
@@ -198,8 +199,33 @@ describe('StudioGAN refusals', () => {
     expect(shape.tensor).toBe('conv2d5.bias')
   })
 
+  it('refuses the 64-px generator widths and deep generators without two blocks per resolution', () => {
+    const { G } = input('big_resnet-noattn')
+    expectCheckpointError(() => importStudioGan({ G: withExtra(G!, { 'blocks.3.0.conv2d1.weight_orig': scalar(1) }) }), 'unsupported', /64-px/)
+    const deepG = input('big_resnet_deep_legacy-noattn').G!
+    expectCheckpointError(() => importStudioGan({ G: withExtra(deepG, { 'blocks.6.0.conv2d1.weight_orig': scalar(1) }) }), 'unsupported', /g_depth 2/)
+  })
+
+  it('refuses attention after a 32-px D block that is not the first at its resolution', () => {
+    const { G, D } = big()
+    // [block0, attention, block1, block2, block3] → [block0, block1, block2, attention, block3]: attention at 8×8
+    // after the second block there, where the engine would place it after the first
+    const moved: Record<string, string> = { 'blocks.1.0.': 'blocks.3.0.', 'blocks.2.0.': 'blocks.1.0.', 'blocks.3.0.': 'blocks.2.0.' }
+    const tensors = new Map([...D!.tensors].map(([k, t]) => {
+      const from = Object.keys(moved).find((m) => k.startsWith(`state_dict.${m}`))
+      return [from ? `state_dict.${moved[from]}${k.slice(`state_dict.${from}`.length)}` : k, t] as const
+    }))
+    expectCheckpointError(() => importStudioGan({ G, D: { ...D!, tensors } }), 'unsupported', /not the first at its resolution/)
+  })
+
   it('refuses a discriminator of the other backbone', () => {
     expectCheckpointError(() => importStudioGan({ G: big().G, D: deep().D }), 'unsupported', /not a big_resnet one/)
+  })
+
+  it('exports the generator to BigGAN-PyTorch but refuses the discriminator, whose skip path it lacks', () => {
+    const model = importStudioGan(big())
+    expect(exportBigganPytorch(model.config, model.G).G.size).toBeGreaterThan(0)
+    expectCheckpointError(() => exportBigganPytorch(model.config, model.G, model.D), 'unsupported', /skip path/)
   })
 
   it('needs a generator', () => {
