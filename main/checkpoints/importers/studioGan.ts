@@ -10,7 +10,8 @@
 // block count → resolution, conv widths → g_conv_dim / d_conv_dim, linear0 → z, `shared` → classes and embedding
 // width, where `conv1x1_theta` sits in the block list → attention. Anything else StudioGAN can build (other
 // conditioning methods, auxiliary classifiers, InfoGAN heads, no spectral norm, big_resnet_deep_studiogan's
-// learned shortcuts, the 64-px widths) is refused by name.
+// learned shortcuts, the 64-px widths) is refused by name. The activation leaves no trace in the tensors: ReLU is
+// assumed, as every BigGAN config StudioGAN ships uses.
 //
 // What StudioGAN does differently from BigGAN-PyTorch, and how it maps:
 // - torch.nn.utils.spectral_norm (eps 1e-6) keeps weight_orig, u and v; eval divides by σ = uᵀ W_mat v with the
