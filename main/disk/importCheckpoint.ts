@@ -1,10 +1,11 @@
 // From whatever a person has on disk to engine tensors: finds which checkpoint family a path holds (a folder or a
-// single file), reads it with the format readers and maps it with that family's importer. The two families:
+// single file), reads it with the format readers and maps it with that family's importer. The families:
 //   hf-biggan-deep   pytorch-pretrained-BigGAN: config.json + pytorch_model.bin (generator only)
 //   biggan-pytorch   BigGAN-PyTorch: G.pth and/or G_ema.pth, optional D.pth, optional state_dict.pth (its config),
 //                    optional config.json of constructor arguments
 //   tfhub-biggan, tfhub-biggan-deep   TF-Hub modules (deepmind/biggan-*, biggan-deep-*): a folder with
 //                    saved_model.pb + variables/, or the module's .tar.gz archive, unpacked by hubArchive.ts
+//   studiogan        PyTorch-StudioGAN: model=G-best-weights-step=N.pth [+ model=G_ema-…, model=D-…] (importStudioGan.ts)
 // Nothing here executes anything from a checkpoint: pickles go through the restricted reader.
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
@@ -20,12 +21,13 @@ import type { Provenance } from '../engine/manifest.ts'
 import type { TensorMap } from '../tensors/tensor.ts'
 import { pickledToPlain, readTorchCheckpoint } from '../checkpoints/torch.ts'
 import { hubArchivePattern, withUnpackedArchive } from './hubArchive.ts'
+import { importStudioGanFiles, isStudioGanFile } from './importStudioGan.ts'
 import { importHubModule, isHubModule, savedModelFile } from './tfHubModule.ts'
 
 /** The families a model exports back to. */
 export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch'
 /** The families a checkpoint imports from. */
-export type ImportFamily = CheckpointFamily | 'tfhub-biggan' | 'tfhub-biggan-deep'
+export type ImportFamily = CheckpointFamily | 'tfhub-biggan' | 'tfhub-biggan-deep' | 'studiogan'
 
 export interface ImportedCheckpoint {
   family: ImportFamily
@@ -71,16 +73,20 @@ export async function importCheckpoint(
       )
     }
     if (file === 'pytorch_model.bin') return buildable(await importHf(dir, progress, options))
+    if (isStudioGanFile(file)) return buildable(await importStudioGanFiles(dir, file, names, progress, options))
     return buildable(await importBigganPytorchFiles(dir, guessRoles(file, names), progress, options))
   }
   if (names.includes('pytorch_model.bin')) return buildable(await importHf(dir, progress, options))
   if (isHubModule(names)) return buildable(fromHub(await importHubModule(dir, progress, options)))
+  if (names.some((n) => /^model=G(_ema)?-/.test(n) && isStudioGanFile(n))) {
+    return buildable(await importStudioGanFiles(dir, undefined, names, progress, options))
+  }
   if (names.some((n) => /^G(_ema)?\.pth$/.test(n))) {
     return buildable(await importBigganPytorchFiles(dir, guessRoles(undefined, names), progress, options))
   }
   throw new CheckpointError(
     'unsupported',
-    `no checkpoint found here (looked for pytorch_model.bin + config.json, G.pth / G_ema.pth [+ D.pth], or a TF-Hub module's saved_model.pb + variables/); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
+    `no checkpoint found here (looked for pytorch_model.bin + config.json, G.pth / G_ema.pth [+ D.pth], a TF-Hub module's saved_model.pb + variables/, or StudioGAN's model=G-…-weights-step=N.pth); found: ${names.slice(0, 12).join(', ') || 'nothing'}`,
     src,
   )
 }

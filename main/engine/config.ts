@@ -38,6 +38,9 @@ export interface ModelConfig {
   toRgbChannels: number
   spectralNormInference: SpectralNormInference
   statsMode: StatsMode
+  /** D's residual blocks take their skip path from ReLU(x), not x: PyTorch-StudioGAN's discriminators apply an
+   *  in-place ReLU to the tensor the skip path still refers to. Absent everywhere else. */
+  dSkipAfterReLU?: true
   classNames?: string[]
 }
 

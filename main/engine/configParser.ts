@@ -59,6 +59,10 @@ export function parseModelConfig(value: unknown, file?: string): ModelConfig {
     statsMode: oneOf('statsMode', ['hf', 'lerp'] as const),
   }
   if (typeof o.hierarchical !== 'boolean') fail('hierarchical', 'true or false')
+  if (o.dSkipAfterReLU !== undefined) {
+    if (o.dSkipAfterReLU !== true) fail('dSkipAfterReLU', 'true, or absent')
+    config.dSkipAfterReLU = true
+  }
   if (o.classNames !== undefined) {
     const names = o.classNames
     if (!Array.isArray(names) || names.length !== config.numClasses || !names.every((n) => typeof n === 'string')) {

@@ -13,7 +13,7 @@ export const groups = {
 } as const
 
 export interface Provenance {
-  /** 'init' | 'import:hf-biggan-deep' | 'import:biggan-pytorch' | 'train' | 'finetune' … */
+  /** 'init' | 'import:hf-biggan-deep' | 'import:biggan-pytorch' | 'import:studiogan' | 'train' | 'finetune' … */
   source: string
   /** where it came from: a path, a parent model hash */
   from?: string

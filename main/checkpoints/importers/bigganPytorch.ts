@@ -513,5 +513,9 @@ export function exportBigganPytorch(
   }
   const g = exportNetwork(generatorTensors(config), G, 'generator')
   if (!D) return { G: g }
+  if (config.dSkipAfterReLU) {
+    throw new CheckpointError('unsupported', "the discriminator takes its skip path from ReLU(x) (StudioGAN's); " +
+      "BigGAN-PyTorch's takes it from x, so the same weights would score differently. Export the generator alone")
+  }
   return { G: g, D: exportNetwork(discriminatorTensors(config), D, 'discriminator') }
 }

@@ -147,7 +147,8 @@ async function importAndOpen(source: string, modelsDir: string, job: Job): Promi
         `${source} is neither a BigGAN Studio model folder (config.json + model.safetensors) nor a checkpoint the studio can import. ` +
           `${err.message}. Choose a model folder, or a pytorch-pretrained-BigGAN folder (config.json + pytorch_model.bin), ` +
           'or a BigGAN-PyTorch folder or file (G.pth / G_ema.pth [+ D.pth]), or a TF-Hub module folder ' +
-          '(saved_model.pb + variables/) or its .tar.gz',
+          '(saved_model.pb + variables/) or its .tar.gz, ' +
+          'or a PyTorch-StudioGAN run folder or generator file (model=G-best-weights-step=N.pth [+ model=G_ema-…, model=D-…])',
       )
     }
     throw err

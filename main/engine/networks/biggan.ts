@@ -130,14 +130,17 @@ export class BigGANGenerator extends Module {
 }
 
 /** ResBlock down (wide: hidden width = out): [ReLU] → conv3×3 → ReLU → conv3×3 → [avgpool], plus a 1×1 conv skip
- *  when the width or size changes, applied before the pool except in the first block, which sees raw pixels. */
+ *  when the width or size changes, applied before the pool except in the first block, which sees raw pixels.
+ *  With `skipAfterReLU` (StudioGAN's) the skip path of a pre-activated block starts from ReLU(x). */
 export class DiscriminatorBlock extends Module {
   readonly conv1: SNConv2d
   readonly conv2: SNConv2d
   readonly shortcut: SNConv2d | null
   readonly preactivation: boolean
 
-  constructor(name: string, readonly row: DiscriminatorRow, first: boolean, sn: SpectralNormSettings) {
+  constructor(
+    name: string, readonly row: DiscriminatorRow, first: boolean, sn: SpectralNormSettings, readonly skipAfterReLU = false,
+  ) {
     super(name)
     this.preactivation = !first
     this.conv1 = this.add(new SNConv2d(`${name}.conv1`, row.inChannels, row.outChannels, 3, sn))
@@ -151,9 +154,10 @@ export class DiscriminatorBlock extends Module {
     const { ops } = f
     const down = (t: T): T => (this.row.downsample ? ops.avgPool2x2(t) : t)
     const project = (t: T): T => this.shortcut?.apply(f, t) ?? t
-    let h = this.conv1.apply(f, this.preactivation ? ops.relu(x) : x)
+    const activated = this.preactivation ? ops.relu(x) : x
+    let h = this.conv1.apply(f, activated)
     h = down(this.conv2.apply(f, ops.relu(h)))
-    const skip = this.preactivation ? down(project(x)) : project(down(x))
+    const skip = this.preactivation ? down(project(this.skipAfterReLU ? activated : x)) : project(down(x))
     return ops.add(h, skip)
   }
 }
@@ -171,7 +175,7 @@ export class BigGANDiscriminator extends Module {
     const sn = spectralNorm(config)
     this.rows = bigganDiscriminatorTable(config)
     this.rows.forEach((row, i) => {
-      this.layers.push(this.add(new DiscriminatorBlock(`D.blocks.${i}`, row, i === 0, sn)))
+      this.layers.push(this.add(new DiscriminatorBlock(`D.blocks.${i}`, row, i === 0, sn, config.dSkipAfterReLU)))
       if (row.attention) {
         this.layers.push(this.add(new SelfAttention(`D.attention${row.resolution}`, row.outChannels, sn)))
       }

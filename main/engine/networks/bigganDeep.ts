@@ -155,7 +155,8 @@ export class BigGANDeepGenerator extends Module {
 // ─────────────────────────────────────────── discriminator ───────────────────────────────────────────
 
 /** Bottleneck block, mid = out/4:  ReLU→conv1×1 (in→mid) → ReLU→conv3×3 → ReLU→conv3×3 → ReLU→[avgpool]→conv1×1
- *  (mid→out);  skip: [avgpool], then if out > in append conv1×1(x) (in → out−in) as extra channels;  sum. */
+ *  (mid→out);  skip: [avgpool], then if out > in append conv1×1(x) (in → out−in) as extra channels;  sum.
+ *  With `skipAfterReLU` (StudioGAN's) the skip path starts from ReLU(x). */
 class DiscriminatorBlock extends Module {
   readonly conv0: SNConv2d
   readonly conv1: SNConv2d
@@ -163,7 +164,7 @@ class DiscriminatorBlock extends Module {
   readonly conv3: SNConv2d
   readonly shortcut?: SNConv2d
 
-  constructor(name: string, readonly row: DeepDiscriminatorRow, sn: SpectralNormSettings) {
+  constructor(name: string, readonly row: DeepDiscriminatorRow, sn: SpectralNormSettings, readonly skipAfterReLU = false) {
     super(name)
     const { inChannels, outChannels } = row
     if (outChannels < inChannels || outChannels % 4 !== 0) {
@@ -185,11 +186,12 @@ class DiscriminatorBlock extends Module {
   apply<T>(f: Forward<T>, x: T): T {
     const { ops } = f
     const down = (t: T): T => (this.row.downsample ? ops.avgPool2x2(t) : t)
-    let h = this.conv0.apply(f, ops.relu(x)) // [batch, h, w, mid]
+    const activated = ops.relu(x)
+    let h = this.conv0.apply(f, activated) // [batch, h, w, mid]
     h = this.conv1.apply(f, ops.relu(h))
     h = this.conv2.apply(f, ops.relu(h))
     h = this.conv3.apply(f, down(ops.relu(h))) // [batch, h/s, w/s, out]
-    let skip = down(x)
+    let skip = down(this.skipAfterReLU ? activated : x)
     if (this.shortcut) skip = ops.concat([skip, this.shortcut.apply(f, skip)], 3)
     return ops.add(h, skip)
   }
@@ -208,7 +210,7 @@ export class BigGANDeepDiscriminator extends Module {
     const sn = spectralNormSettings(config)
     this.stem = this.add(new SNConv2d('D.stem', table.stem.inChannels, table.stem.outChannels, 3, sn))
     table.rows.forEach((row, i) => {
-      this.layers.push(this.add(new DiscriminatorBlock(`D.blocks.${i}`, row, sn)))
+      this.layers.push(this.add(new DiscriminatorBlock(`D.blocks.${i}`, row, sn, config.dSkipAfterReLU)))
       if (row.attention) {
         this.layers.push(this.add(new SelfAttention(`D.attention${row.resolution}`, row.outChannels, sn)))
       }
