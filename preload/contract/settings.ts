@@ -30,6 +30,8 @@ const settingSchemas = {
   inference: s.object({ runtime: s.oneOf('auto', 'onnx', 'tfjs'), threads: ortThreads }),
   /** how fine-tuning runs compute: the wasm backend's threads (BIGGAN_WASM_THREADS overrides it) */
   training: s.object({ threads: trainingThreads }),
+  /** the model catalogue "Get a model" reads: a file's path, or null for the bundled one */
+  downloads: s.object({ catalogue: s.nullable(s.text(LIMITS.path)) }),
 }
 
 const studioSettings = s.object(settingSchemas)
@@ -61,7 +63,11 @@ export const settingsChannels = {
   'settings:get': { input: s.none(), output: settingsState },
   /** changes the settings given and stores them; a new inference setting switches the previews at once */
   'settings:set': {
-    input: s.object({ inference: s.optional(settingSchemas.inference), training: s.optional(settingSchemas.training) }),
+    input: s.object({
+      inference: s.optional(settingSchemas.inference),
+      training: s.optional(settingSchemas.training),
+      downloads: s.optional(settingSchemas.downloads),
+    }),
     output: settingsState,
   },
 
@@ -80,4 +86,5 @@ export const settingsChannels = {
 export type StudioSettings = Infer<typeof studioSettings>
 export type InferenceSetting = StudioSettings['inference']
 export type TrainingSetting = StudioSettings['training']
+export type DownloadsSetting = StudioSettings['downloads']
 export type SettingsState = Infer<typeof settingsState>

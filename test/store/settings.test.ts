@@ -17,7 +17,7 @@ describe('the settings', () => {
   it('keep a changed inference runtime and thread count across a restart', () => {
     const saved = fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 2 } })
     expect(saved.settings.inference).toEqual({ runtime: 'onnx', threads: 2 })
-    expect(fixture.reopen().settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 2 }, training: { threads: 'auto' } }, notices: [] })
+    expect(fixture.reopen().settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 2 }, training: { threads: 'auto' }, downloads: { catalogue: null } }, notices: [] })
   })
 
   it('refuse a value the schema does not allow, naming the field, and keep the stored one', () => {
@@ -51,6 +51,6 @@ describe('the settings', () => {
     expect(fixture.reopen().settings().notices[0]).toContain('(it is not JSON)')
     // choosing again replaces the damaged row
     fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 'auto' } })
-    expect(fixture.library.settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 'auto' }, training: { threads: 'auto' } }, notices: [] })
+    expect(fixture.library.settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 'auto' }, training: { threads: 'auto' }, downloads: { catalogue: null } }, notices: [] })
   })
 })
