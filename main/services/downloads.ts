@@ -8,7 +8,7 @@ import { DOWNLOAD_JOB, StudioError, type CatalogueState, type ModelInfo, type St
 import { bundledCataloguePath, entrySize, findEntry, readCatalogue, type Catalogue } from '../download/catalogue.ts'
 import { DownloadError } from '../download/errors.ts'
 import { downloadTarget, importPath, planDownload, targetFromEntry, type ModelProgress } from '../download/getModel.ts'
-import { describeTransfer } from '../download/progress.ts'
+import { describeTransfer, formatBytes } from '../download/progress.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 
@@ -92,6 +92,7 @@ export function createDownloads(options: DownloadsOptions): Downloads {
             resolution: m.resolution,
             classes: m.classes,
             size: entrySize(m) ?? null,
+            sizeText: m.files.length === 0 ? 'manual download' : entrySize(m) !== undefined ? formatBytes(entrySize(m)!) : 'size asked of the server',
             files: m.files.length,
             direct: m.files.length > 0,
             ...(m.manual ? { manual: m.manual } : {}),
@@ -112,6 +113,10 @@ export function createDownloads(options: DownloadsOptions): Downloads {
             files: plan.files.map((f) => ({ name: f.name, size: f.size ?? null, have: f.have })),
             total: plan.total ?? null,
             have: plan.have,
+            summary:
+              `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ` +
+              `${plan.total !== undefined ? formatBytes(plan.total) : 'size unknown until the transfer starts'}` +
+              (plan.have > 0 ? ` (${formatBytes(plan.have)} already here, resumed)` : ''),
           }
         } catch (err) {
           throw asStudioError(err)

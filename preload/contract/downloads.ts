@@ -15,6 +15,8 @@ const catalogueModel = s.object({
   classes: s.number(),
   /** bytes, where the catalogue knows every file's size */
   size: s.nullable(s.number()),
+  /** the size in words ('1.23 GB', or that the server is asked) */
+  sizeText: s.string(),
   files: s.number(),
   /** whether the files can be fetched directly; otherwise manual says how to get them */
   direct: s.boolean(),
@@ -42,6 +44,8 @@ const plan = s.object({
   total: s.nullable(s.number()),
   /** bytes already downloaded (finished files, and partial ones to resume) */
   have: s.number(),
+  /** in words: '2 files, 235 MB (12.0 MB already here)' */
+  summary: s.string(),
 })
 
 export const DOWNLOAD_JOB = 'downloads:get'

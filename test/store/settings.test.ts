@@ -28,7 +28,7 @@ describe('the settings', () => {
     const badThreads = refusal(() => fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 0 } }))
     expect(badThreads.message).toContain("inference.threads: expected 'auto' or an integer in [1, 256]")
     const unknown = refusal(() => fixture.library.saveSettings({ theme: 'dark' } as never))
-    expect(unknown.message).toContain("there is no setting 'theme' (there are: inference, training)")
+    expect(unknown.message).toContain("there is no setting 'theme' (there are: inference, training, downloads)")
     expect(fixture.library.settings().settings.inference).toEqual({ runtime: 'tfjs', threads: 'auto' })
   })
 
