@@ -133,13 +133,16 @@ export function createDownloads(options: DownloadsOptions): Downloads {
           const dir = folderOf(target.name)
           const plan = await planDownload(dir, target, { signal: abort.signal })
           let last = 0
+          let lastFile = ''
           await downloadTarget(dir, target, plan, {
             signal: abort.signal,
             onNote: (message) => options.emit({ type: 'notice', level: 'info', message }),
             onModelProgress: (p) => {
               const now = Date.now()
-              if (now - last < PROGRESS_EVERY_MS && p.done !== p.total) return
+              // each file's first report goes out at once, so a new file shows even if it stalls
+              if (now - last < PROGRESS_EVERY_MS && p.file === lastFile && p.done !== p.total) return
               last = now
+              lastFile = p.file
               progress(p)
             },
           })

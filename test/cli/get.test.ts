@@ -1,40 +1,26 @@
 // `biggan get` end to end against a catalogue whose addresses are a server on 127.0.0.1 serving the BigGAN-PyTorch
 // fixture: it downloads, verifies, imports; an interrupted download fails with a message and the next run resumes
 // it; a wrong hash imports nothing.
-import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FIXTURE_FILES, fixtureBytes, fixtureSha, serveFixture, writeFixtureCatalogue } from '../download/catalogueFile'
 import { startServer, type TestServer } from '../download/server'
 import { biggan } from './inProcess'
 
-const fixture = resolve(import.meta.dirname, '../fixtures/biggan-pytorch')
-const FILES = ['config.json', 'G_ema.pth', 'D.pth']
 let server: TestServer
 let work: string
 
-function catalogue(sha: (name: string) => string): string {
-  const file = join(work, `catalogue-${Math.random().toString(36).slice(2)}.json`)
-  writeFileSync(file, JSON.stringify({
-    format: 'biggan-studio-catalogue',
-    version: 1,
-    models: [{
-      name: 'tiny-biggan', title: 'the BigGAN-PyTorch test fixture', family: 'biggan-pytorch', arch: 'biggan', resolution: 128, classes: 1000,
-      files: FILES.map((name) => ({ name, urls: [server.url(`/${name}`)], sha256: sha(name) })),
-      homepage: 'test', licence: 'test', citation: 'arXiv:1809.11096', verified: 'served by the test',
-    }],
-  }))
-  return file
-}
-
-const bytes = (name: string): Buffer => readFileSync(join(fixture, name))
-const realSha = (name: string): string => createHash('sha256').update(bytes(name)).digest('hex')
+const catalogue = (sha: (name: string) => string): string =>
+  writeFixtureCatalogue(join(work, `catalogue-${Math.random().toString(36).slice(2)}.json`), server, 'tiny-biggan', sha)
+const bytes = fixtureBytes
+const realSha = fixtureSha
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'biggan-get-'))
   server = await startServer()
-  for (const name of FILES) server.routes.set(`/${name}`, { body: bytes(name) })
+  serveFixture(server)
 })
 afterAll(async () => {
   await server.close()
@@ -50,7 +36,7 @@ describe('biggan get', () => {
     expect(r.out).toMatch(/tiny-biggan: 3 files, 6\.\d+ MB/)
     expect(r.out).toContain(`sha256 ${realSha('G_ema.pth')} (matches the catalogue)`)
     expect(r.out).toContain('imported biggan-pytorch')
-    expect(readdirSync(join(out, 'download')).sort()).toEqual([...FILES].sort())
+    expect(readdirSync(join(out, 'download')).sort()).toEqual([...FIXTURE_FILES].sort())
     expect(existsSync(join(out, 'config.json'))).toBe(true)
   })
 

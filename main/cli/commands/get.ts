@@ -58,14 +58,16 @@ Nothing is written outside DIR. 'biggan get --list' (with --out omitted) lists t
     const onSigint = (): void => abort.abort()
     process.once('SIGINT', onSigint)
     let lastLine = 0
+    let lastFile = ''
     try {
       const files = await downloadTarget(downloads, target, plan, {
         signal: abort.signal,
         onNote: (line) => err(line),
         onModelProgress: (p) => {
           const now = Date.now()
-          if (now - lastLine < 1000 && p.done !== p.total) return
+          if (now - lastLine < 1000 && p.file === lastFile && p.done !== p.total) return
           lastLine = now
+          lastFile = p.file
           err(`${p.phase === 'verify' ? 'verifying' : 'downloading'} ${p.file}: ${describeTransfer(p.done, p.total, p.bytesPerSecond)}`)
         },
       })
