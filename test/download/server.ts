@@ -20,6 +20,9 @@ export interface Route {
   stall?: boolean
   /** send without Content-Length (chunked), so the client cannot know the size */
   chunked?: boolean
+  /** send the body in pieces of this many bytes, `paceMs` apart (a slow link, so progress can be watched) */
+  paceBytes?: number
+  paceMs?: number
   /** change the ETag (as if the file were replaced) */
   etag?: string
 }
@@ -72,6 +75,15 @@ export async function startServer(routes: Record<string, Route> = {}): Promise<T
       cuts.set(route, cutsSoFar + 1)
       res.write(body.subarray(start, start + route.cutAfter), () => res.destroy())
       return
+    }
+    if (route.paceBytes) {
+      const piece = route.paceBytes
+      const send = (at: number): void => {
+        if (at >= body.length) return void res.end()
+        res.write(body.subarray(at, at + piece))
+        setTimeout(() => send(at + piece), route.paceMs ?? 10)
+      }
+      return send(start)
     }
     res.end(body.subarray(start))
   })
