@@ -27,6 +27,8 @@ export interface Downloads {
   handlers: Pick<Handlers, DownloadsChannel>
   /** cancels the running download where `job` names it; false otherwise */
   cancel(job: string): boolean
+  /** stops a running download (kept for resume) as the studio closes */
+  close(): void
 }
 
 const PROGRESS_EVERY_MS = 200
@@ -65,6 +67,9 @@ export function createDownloads(options: DownloadsOptions): Downloads {
   }
 
   return {
+    close() {
+      running?.abort()
+    },
     cancel(job) {
       if (job !== DOWNLOAD_JOB || !running) return false
       running.abort()

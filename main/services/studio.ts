@@ -275,6 +275,7 @@ export function createStudio(options: StudioOptions): Studio {
       return () => listeners.delete(listener)
     },
     async close() {
+      downloads.close()
       await finetune.close()
       await engine.close()
       listeners.clear()

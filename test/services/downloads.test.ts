@@ -53,7 +53,7 @@ describe('getting a model in the studio', () => {
     expect((await h.api.models.current())?.hash).toBe(info.hash)
   })
 
-  it('stops a download on jobs:cancel and keeps the partial file for the next try', async () => {
+  it('stops a download on jobs:cancel, keeps the partial file, and the next try resumes it', async () => {
     server.routes.set('/G_ema.pth', { body: fixtureBytes('G_ema.pth'), stall: true })
     const file = writeFixtureCatalogue(join(temp.dir, 'stalling.json'), server, 'stalling')
     await h.api.settings.set({ downloads: { catalogue: file } })
@@ -63,7 +63,14 @@ describe('getting a model in the studio', () => {
     expect(await h.api.jobs.cancel({ job: 'downloads:get' })).toEqual({ cancelled: true })
     expect((await failure(getting)).code).toBe('cancelled')
     expect(existsSync(join(temp.dir, 'data', 'downloads', 'stalling', 'G_ema.pth.part'))).toBe(true)
-    expect((await h.api.downloads.plan({ name: 'stalling' })).have).toBeGreaterThan(0)
+    const { have } = await h.api.downloads.plan({ name: 'stalling' })
+    expect(have).toBeGreaterThan(0)
+
+    server.routes.set('/G_ema.pth', { body: fixtureBytes('G_ema.pth') })
+    server.log.length = 0
+    const info = await h.api.downloads.get({ name: 'stalling' })
+    expect(info.resolution).toBe(128)
+    expect(server.log.some((l) => /^GET \/G_ema\.pth bytes=\d+-$/.test(l))).toBe(true)
   })
 
   it('says why when the catalogue cannot be read', async () => {
