@@ -121,7 +121,9 @@ export function createDownloads(options: DownloadsOptions): Downloads {
             summary:
               `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ` +
               `${plan.total !== undefined ? formatBytes(plan.total) : 'size unknown until the transfer starts'}` +
-              (plan.have > 0 ? ` (${formatBytes(plan.have)} already here, resumed)` : ''),
+              (plan.total !== undefined && plan.have >= plan.total
+                ? ' (all here: it is verified and opened without downloading)'
+                : plan.have > 0 ? ` (${formatBytes(plan.have)} already here: the download resumes)` : ''),
           }
         } catch (err) {
           throw asStudioError(err)
