@@ -3,11 +3,12 @@
 // file into one folder, with progress over the whole. What imports the result is the caller's: the CLI and the
 // studio both hand `importPath` to the import dispatch.
 import { basename, join } from 'node:path'
-import { isSafeName, type CatalogueEntry, type CatalogueFile } from './catalogue.ts'
+import { entrySize, isSafeName, type CatalogueEntry, type CatalogueFile } from './catalogue.ts'
 import { DEFAULT_IDLE_TIMEOUT_MS, downloadFile, insideFolder, type DownloadOptions, type Downloaded, type FileProgress } from './download.ts'
 import { DownloadError } from './errors.ts'
 import { open } from './http.ts'
 import { partialSize } from './partial.ts'
+import { formatBytes } from './progress.ts'
 import { stat } from 'node:fs/promises'
 
 export interface GetTarget {
@@ -120,4 +121,22 @@ export async function downloadTarget(
     results.push(result)
   }
   return results
+}
+
+/** '2 files, 235 MB (12.0 MB already here: the download resumes)', as the CLI and the studio say it. */
+export function describePlan(plan: Plan): string {
+  const files = `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}`
+  const size = plan.total !== undefined ? formatBytes(plan.total) : 'size unknown until the transfer starts'
+  const here =
+    plan.total !== undefined && plan.have >= plan.total
+      ? ' (all here: it is verified and opened without downloading)'
+      : plan.have > 0 ? ` (${formatBytes(plan.have)} already here: the download resumes)` : ''
+  return `${files}, ${size}${here}`
+}
+
+/** An entry's size in words: '1.23 GB', 'size asked of the server' (the catalogue does not know it), or 'manual download'. */
+export function describeEntrySize(entry: CatalogueEntry): string {
+  if (entry.files.length === 0) return 'manual download'
+  const size = entrySize(entry)
+  return size !== undefined ? formatBytes(size) : 'size asked of the server'
 }

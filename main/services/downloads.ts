@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { DOWNLOAD_JOB, StudioError, type CatalogueState, type ModelInfo, type StudioEvent } from '../../preload/contract/index.ts'
 import { bundledCataloguePath, entrySize, findEntry, readCatalogue, type Catalogue } from '../download/catalogue.ts'
 import { DownloadError } from '../download/errors.ts'
-import { downloadTarget, importPath, planDownload, targetFromEntry, type ModelProgress } from '../download/getModel.ts'
-import { describeTransfer, formatBytes } from '../download/progress.ts'
+import { describeEntrySize, describePlan, downloadTarget, importPath, planDownload, targetFromEntry, type ModelProgress } from '../download/getModel.ts'
+import { describeTransfer } from '../download/progress.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 
@@ -97,7 +97,7 @@ export function createDownloads(options: DownloadsOptions): Downloads {
             resolution: m.resolution,
             classes: m.classes,
             size: entrySize(m) ?? null,
-            sizeText: m.files.length === 0 ? 'manual download' : entrySize(m) !== undefined ? formatBytes(entrySize(m)!) : 'size asked of the server',
+            sizeText: describeEntrySize(m),
             files: m.files.length,
             direct: m.files.length > 0,
             ...(m.manual ? { manual: m.manual } : {}),
@@ -118,12 +118,7 @@ export function createDownloads(options: DownloadsOptions): Downloads {
             files: plan.files.map((f) => ({ name: f.name, size: f.size ?? null, have: f.have })),
             total: plan.total ?? null,
             have: plan.have,
-            summary:
-              `${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ` +
-              `${plan.total !== undefined ? formatBytes(plan.total) : 'size unknown until the transfer starts'}` +
-              (plan.total !== undefined && plan.have >= plan.total
-                ? ' (all here: it is verified and opened without downloading)'
-                : plan.have > 0 ? ` (${formatBytes(plan.have)} already here: the download resumes)` : ''),
+            summary: describePlan(plan),
           }
         } catch (err) {
           throw asStudioError(err)

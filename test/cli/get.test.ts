@@ -52,7 +52,7 @@ describe('biggan get', () => {
     server.log.length = 0
     const second = await biggan('get', 'tiny-biggan', '--out', out, '--catalogue', file)
     expect(second.code).toBe(0)
-    expect(second.out).toMatch(/ already here\)/)
+    expect(second.out).toMatch(/already here: the download resumes\)/)
     expect(server.log).toContain(`GET /G_ema.pth bytes=${kept}-`)
     expect(second.out).toContain('imported biggan-pytorch')
   })

@@ -22,17 +22,16 @@ Nothing is written outside DIR. 'biggan get --list' (with --out omitted) lists t
   async run({ args, backend, out, err }) {
     const { join } = await import('node:path')
     const { UsageError } = await import('../args.ts')
-    const { bundledCataloguePath, entrySize, findEntry, readCatalogue } = await import('../../download/catalogue.ts')
+    const { bundledCataloguePath, findEntry, readCatalogue } = await import('../../download/catalogue.ts')
     const { defaultResourcesDir } = await import('../../disk/resources.ts')
-    const { downloadTarget, importPath, planDownload, targetFromEntry, targetFromUrl } = await import('../../download/getModel.ts')
+    const { describeEntrySize, describePlan, downloadTarget, importPath, planDownload, targetFromEntry, targetFromUrl } = await import('../../download/getModel.ts')
     const { describeTransfer, formatBytes } = await import('../../download/progress.ts')
     const catalogueFile = (args.options.catalogue as string | undefined) ?? bundledCataloguePath(defaultResourcesDir())
 
     if (args.options.list) {
       const catalogue = await readCatalogue(catalogueFile)
       for (const m of catalogue.models) {
-        const size = entrySize(m)
-        out(`${m.name.padEnd(30)} ${m.arch}-${m.resolution}, ${m.classes} classes, ${m.files.length ? (size !== undefined ? formatBytes(size) : 'size asked of the server') : 'manual download'}`)
+        out(`${m.name.padEnd(30)} ${m.arch}-${m.resolution}, ${m.classes} classes, ${describeEntrySize(m)}`)
       }
       return 0
     }
@@ -51,7 +50,7 @@ Nothing is written outside DIR. 'biggan get --list' (with --out omitted) lists t
       out(`  cite: ${target.entry.citation}`)
     }
     const plan = await planDownload(downloads, target)
-    out(`${target.name}: ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${plan.total !== undefined ? formatBytes(plan.total) : 'size unknown until the transfer starts'}${plan.have > 0 ? ` (${formatBytes(plan.have)} already here)` : ''} → ${downloads}`)
+    out(`${target.name}: ${describePlan(plan)} → ${downloads}`)
 
     // Ctrl-C stops the transfer and keeps what arrived for the next run
     const abort = new AbortController()
