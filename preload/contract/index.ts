@@ -5,8 +5,9 @@
 // Images cross as raw RGBA pixels (Uint8Array), latents and class vectors as Float32Array, never as base64.
 //
 // Each domain declares its channels in a file of its own (engine.ts, library.ts, finetune.ts, inspect.ts,
-// settings.ts, downloads.ts); this file assembles them into the one `contract` table and holds what every channel shares: the
-// event, the reply and its error, and the typed StudioApi. Code outside this folder imports the contract from here.
+// settings.ts, downloads.ts); this file assembles them into the one `contract` table and holds what every channel
+// shares: the event, the reply and its error, and the typed StudioApi. Code outside this folder imports the contract
+// from here.
 import { downloadsChannels } from './downloads.ts'
 import { engineChannels, modelInfo } from './engine.ts'
 import { finetuneChannels, trainingEvent } from './finetune.ts'
