@@ -15,6 +15,7 @@ import {
 import { evalCommand } from './commands/eval.ts'
 import { exportCommand } from './commands/export.ts'
 import { finetune } from './commands/finetune.ts'
+import { get } from './commands/get.ts'
 import { importCommand } from './commands/import.ts'
 import { info } from './commands/info.ts'
 import { init } from './commands/init.ts'
@@ -24,7 +25,7 @@ import { sample } from './commands/sample.ts'
 import { standing } from './commands/standing.ts'
 import { train } from './commands/train.ts'
 
-export const COMMANDS: readonly Command[] = [info, importCommand, exportCommand, sample, evalCommand, init, standing, train, finetune, leakage, metrics]
+export const COMMANDS: readonly Command[] = [info, importCommand, get, exportCommand, sample, evalCommand, init, standing, train, finetune, leakage, metrics]
 
 export interface Io {
   out: (line: string) => void

@@ -10,6 +10,7 @@ import { LatentRecordError, readLatentRecord } from '../images/latentRecord.ts'
 import type { Handlers } from '../ipc/router.ts'
 import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
+import { createDownloads } from './downloads.ts'
 import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
@@ -104,12 +105,20 @@ export function createStudio(options: StudioOptions): Studio {
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })
   const metrics = createMetrics({ engine, library, resourcesDir: options.resourcesDir, emit })
+  const downloads = createDownloads({
+    dataDir: options.dataDir,
+    resourcesDir: options.resourcesDir,
+    library,
+    emit,
+    openModel: (path) => handlers['models:open']({ path }),
+  })
 
   const handlers: Handlers = {
     ...finetune.handlers,
     ...settings.handlers,
     ...inspect.handlers,
     ...metrics.handlers,
+    ...downloads.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
@@ -251,7 +260,7 @@ export function createStudio(options: StudioOptions): Studio {
     'session:redo': async () => library.redo(),
 
     // answered once the job has stopped: 'cancelled' only where it stopped as cancelled, not where it finished first
-    'jobs:cancel': async ({ job }) => ({ cancelled: (await engine.cancel(job)) || (await finetune.cancelJob(job)) }),
+    'jobs:cancel': async ({ job }) => ({ cancelled: downloads.cancel(job) || (await engine.cancel(job)) || (await finetune.cancelJob(job)) }),
 
     // The system dialog needs a window: the Electron shell answers it in main/ipc, over the window that asked.
     'dialog:chooseFolder': async () => {
@@ -266,6 +275,7 @@ export function createStudio(options: StudioOptions): Studio {
       return () => listeners.delete(listener)
     },
     async close() {
+      downloads.close()
       await finetune.close()
       await engine.close()
       listeners.clear()

@@ -15,6 +15,8 @@ export interface StoredSettings {
   inference: { runtime: RuntimeName; threads: OrtThreads }
   /** the wasm backend's threads when a fine-tuning run starts, and what computes its steps */
   training: { threads: 'auto' | number; executor: ExecutorName }
+  /** the model catalogue "Get a model" reads: a file's path, or null for the bundled resources/catalogue.json */
+  downloads: { catalogue: string | null }
 }
 
 type Key = keyof StoredSettings
@@ -23,6 +25,7 @@ type Key = keyof StoredSettings
 export const DEFAULT_SETTINGS: StoredSettings = {
   inference: { ...DEFAULT_RUNTIME_SETTING },
   training: { threads: 'auto', executor: 'auto' },
+  downloads: { catalogue: null },
 }
 
 /** Each setting's check: the value as stored (only the fields it declares), or an Error naming the field. */
@@ -42,6 +45,7 @@ const CHECKS: { [K in Key]: (value: unknown, path: string) => StoredSettings[K] 
       executor: o.executor === undefined ? 'auto' : oneOf(o.executor, `${path}.executor`, EXECUTOR_NAMES),
     }
   },
+  downloads: (value, path) => ({ catalogue: pathOrNull(object(value, path).catalogue, `${path}.catalogue`) }),
 }
 
 const KEYS = Object.keys(CHECKS) as Key[]
@@ -124,4 +128,11 @@ function oneOf<const T extends readonly string[]>(value: unknown, path: string, 
 function autoOrCount(value: unknown, path: string, most: number): 'auto' | number {
   if (value === 'auto' || (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= most)) return value
   throw new Error(`${path}: expected 'auto' or an integer in [1, ${most}]`)
+}
+
+/** null, or a non-empty path within the library's bound. */
+function pathOrNull(value: unknown, path: string): string | null {
+  if (value === null) return null
+  if (typeof value === 'string' && value.length > 0 && value.length <= STORE_LIMITS.path) return value
+  throw new Error(`${path}: expected null or a file path (1 to ${STORE_LIMITS.path} characters), got ${got(value)}`)
 }

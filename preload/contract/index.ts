@@ -5,8 +5,10 @@
 // Images cross as raw RGBA pixels (Uint8Array), latents and class vectors as Float32Array, never as base64.
 //
 // Each domain declares its channels in a file of its own (engine.ts, library.ts, finetune.ts, inspect.ts,
-// settings.ts); this file assembles them into the one `contract` table and holds what every channel shares: the
-// event, the reply and its error, and the typed StudioApi. Code outside this folder imports the contract from here.
+// settings.ts, downloads.ts); this file assembles them into the one `contract` table and holds what every channel
+// shares: the event, the reply and its error, and the typed StudioApi. Code outside this folder imports the contract
+// from here.
+import { downloadsChannels } from './downloads.ts'
 import { engineChannels, modelInfo } from './engine.ts'
 import { finetuneChannels, trainingEvent } from './finetune.ts'
 import { inspectChannels } from './inspect.ts'
@@ -35,7 +37,9 @@ export type {
   TrainingProgress,
 } from './finetune.ts'
 export type { ClassScore, ExtractorSpec, GeneratorMetricsRecord, JudgeInfo, JudgeSpec, LeakageReport } from './inspect.ts'
-export type { InferenceSetting, SettingsState, StudioSettings, TrainingSetting } from './settings.ts'
+export type { DownloadsSetting, InferenceSetting, SettingsState, StudioSettings, TrainingSetting } from './settings.ts'
+export type { CatalogueModel, CatalogueState, DownloadPlan } from './downloads.ts'
+export { DOWNLOAD_JOB } from './downloads.ts'
 
 export const contract = {
   ...engineChannels,
@@ -43,6 +47,7 @@ export const contract = {
   ...libraryChannels,
   ...finetuneChannels,
   ...inspectChannels,
+  ...downloadsChannels,
 }
 
 /** What the back end pushes to every renderer. */

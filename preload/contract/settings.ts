@@ -32,6 +32,8 @@ const settingSchemas = {
    *  the steps: 'auto' (onnxruntime's compiled step where it can train the run), 'onnx' or 'tfjs'
    *  (BIGGAN_EXECUTOR overrides it) */
   training: s.object({ threads: trainingThreads, executor: s.oneOf('auto', 'onnx', 'tfjs') }),
+  /** the model catalogue "Get a model" reads: a file's path, or null for the bundled one */
+  downloads: s.object({ catalogue: s.nullable(s.text(LIMITS.path)) }),
 }
 
 const studioSettings = s.object(settingSchemas)
@@ -63,7 +65,11 @@ export const settingsChannels = {
   'settings:get': { input: s.none(), output: settingsState },
   /** changes the settings given and stores them; a new inference setting switches the previews at once */
   'settings:set': {
-    input: s.object({ inference: s.optional(settingSchemas.inference), training: s.optional(settingSchemas.training) }),
+    input: s.object({
+      inference: s.optional(settingSchemas.inference),
+      training: s.optional(settingSchemas.training),
+      downloads: s.optional(settingSchemas.downloads),
+    }),
     output: settingsState,
   },
 
@@ -82,4 +88,5 @@ export const settingsChannels = {
 export type StudioSettings = Infer<typeof studioSettings>
 export type InferenceSetting = StudioSettings['inference']
 export type TrainingSetting = StudioSettings['training']
+export type DownloadsSetting = StudioSettings['downloads']
 export type SettingsState = Infer<typeof settingsState>

@@ -1,6 +1,6 @@
 // The studio's settings as the views see them: the stored values with what serves previews under them, loaded once
 // and after each change; a change goes to the back end, which stores it and switches the runtime at once.
-import type { InferenceSetting, Input, SettingsState, TrainingSetting } from '../../preload/contract/index.ts'
+import type { DownloadsSetting, InferenceSetting, Input, SettingsState, TrainingSetting } from '../../preload/contract/index.ts'
 import { studio } from '../lib/studio.ts'
 import { model } from './model.svelte.ts'
 import { notices } from './notices.svelte.ts'
@@ -28,6 +28,11 @@ class SettingsStore {
   /** The next fine-tuning run's threads: stored now, read when a run starts. */
   async setTraining(training: TrainingSetting): Promise<void> {
     await this.apply({ training }, 'Could not change the training threads')
+  }
+
+  /** The catalogue "Get a model" reads: stored now, read on the next look at the catalogue. */
+  async setDownloads(downloads: DownloadsSetting): Promise<void> {
+    await this.apply({ downloads }, 'Could not change the model catalogue')
   }
 
   private async apply(patch: Input<'settings:set'>, failure: string, then?: () => Promise<void>): Promise<void> {

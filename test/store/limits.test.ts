@@ -57,8 +57,8 @@ describe('the library and the contract', () => {
     expect(contract['session:push'].output.parse(session).entries[0].label).toBe(input.label)
   })
 
-  it('the largest thread counts the contract admits are stored, and read back as the contract carries them', () => {
-    const patch = { inference: { runtime: 'onnx', threads: LIMITS.ortThreads }, training: { threads: LIMITS.wasmThreads, executor: 'auto' } }
+  it('the largest thread counts and the longest catalogue path the contract admits are stored, and read back as the contract carries them', () => {
+    const patch = { inference: { runtime: 'onnx', threads: LIMITS.ortThreads }, training: { threads: LIMITS.wasmThreads, executor: 'auto' }, downloads: { catalogue: '/'.repeat(LIMITS.path) } }
     const input = contract['settings:set'].input.parse(patch)
     const { settings } = fresh.library.saveSettings(input)
     expect(contract['settings:set'].input.parse(settings)).toEqual(patch)

@@ -17,7 +17,7 @@ describe('the settings', () => {
   it('keep a changed inference runtime and thread count across a restart', () => {
     const saved = fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 2 } })
     expect(saved.settings.inference).toEqual({ runtime: 'onnx', threads: 2 })
-    expect(fixture.reopen().settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 2 }, training: { threads: 'auto', executor: 'auto' } }, notices: [] })
+    expect(fixture.reopen().settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 2 }, training: { threads: 'auto', executor: 'auto' }, downloads: { catalogue: null } }, notices: [] })
   })
 
   it('refuse a value the schema does not allow, naming the field, and keep the stored one', () => {
@@ -28,7 +28,7 @@ describe('the settings', () => {
     const badThreads = refusal(() => fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 0 } }))
     expect(badThreads.message).toContain("inference.threads: expected 'auto' or an integer in [1, 256]")
     const unknown = refusal(() => fixture.library.saveSettings({ theme: 'dark' } as never))
-    expect(unknown.message).toContain("there is no setting 'theme' (there are: inference, training)")
+    expect(unknown.message).toContain("there is no setting 'theme' (there are: inference, training, downloads)")
     expect(fixture.library.settings().settings.inference).toEqual({ runtime: 'tfjs', threads: 'auto' })
   })
 
@@ -51,6 +51,6 @@ describe('the settings', () => {
     expect(fixture.reopen().settings().notices[0]).toContain('(it is not JSON)')
     // choosing again replaces the damaged row
     fixture.library.saveSettings({ inference: { runtime: 'onnx', threads: 'auto' } })
-    expect(fixture.library.settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 'auto' }, training: { threads: 'auto', executor: 'auto' } }, notices: [] })
+    expect(fixture.library.settings()).toEqual({ settings: { inference: { runtime: 'onnx', threads: 'auto' }, training: { threads: 'auto', executor: 'auto' }, downloads: { catalogue: null } }, notices: [] })
   })
 })

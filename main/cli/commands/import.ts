@@ -1,5 +1,5 @@
 import type { Command } from '../args.ts'
-import { startBackend } from '../engine.ts'
+import { importToFolder } from '../importModel.ts'
 
 export const importCommand: Command = {
   name: 'import',
@@ -19,23 +19,6 @@ current one).`,
   options: [{ name: 'out', value: 'DIR', help: 'the native model folder to write', required: true }],
   async run({ args, backend, out, err }) {
     const [src] = args.positionals
-    const dir = args.options.out as string
-    const { importCheckpoint } = await import('../../disk/importCheckpoint.ts')
-    const { saveModel } = await import('../../disk/modelFolder.ts')
-    const { BigGANModel } = await import('../../engine/model.ts')
-    const imported = await importCheckpoint(src, (message) => err(message))
-    await startBackend(backend)
-    const model = BigGANModel.fromTensors(imported.config, imported, src)
-    try {
-      err(`writing ${dir}`)
-      const manifest = await saveModel(model, dir, imported.provenance)
-      const counts = model.parameterCounts()
-      out(`imported ${imported.family} → ${dir}`)
-      out(`  ${manifest.config.arch}-${manifest.config.resolution}, G ${counts.G.toLocaleString('en')} parameters` +
-        (model.D ? `, D ${counts.D.toLocaleString('en')}` : ', no discriminator') + (model.ema ? ', with EMA' : ''))
-      out(`  content hash ${manifest.contentHash}`)
-    } finally {
-      model.dispose()
-    }
+    await importToFolder(src, args.options.out as string, backend, out, err)
   },
 }
