@@ -13,6 +13,7 @@ import { searchClasses } from './classSearch.ts'
 import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
+import { createJobs } from './jobs.ts'
 import { createMetrics } from './metrics.ts'
 import { modelView } from './modelView.ts'
 import { packPoint, packPoints, pointClass, truncationProblem } from './points.ts'
@@ -43,7 +44,9 @@ export function createStudio(options: StudioOptions): Studio {
   const { library } = options
   const modelsDir = join(options.dataDir, 'models')
   const listeners = new Set<(e: StudioEvent) => void>()
+  const jobs = createJobs({ dataDir: options.dataDir })
   const emit = (event: StudioEvent): void => {
+    jobs.observe(event)
     for (const listener of listeners) {
       try {
         listener(event)
@@ -110,6 +113,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...settings.handlers,
     ...inspect.handlers,
     ...metrics.handlers,
+    ...jobs.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
@@ -260,7 +264,7 @@ export function createStudio(options: StudioOptions): Studio {
   }
 
   return {
-    handlers: withStudioErrors(handlers),
+    handlers: jobs.track(withStudioErrors(handlers)),
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

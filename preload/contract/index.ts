@@ -10,6 +10,7 @@
 import { engineChannels, modelInfo } from './engine.ts'
 import { finetuneChannels, trainingEvent } from './finetune.ts'
 import { inspectChannels } from './inspect.ts'
+import { jobsChannels } from './jobs.ts'
 import { libraryChannels } from './library.ts'
 import { s, type Infer } from './schema.ts'
 import { settingsChannels } from './settings.ts'
@@ -35,6 +36,7 @@ export type {
   TrainingProgress,
 } from './finetune.ts'
 export type { ClassScore, ExtractorSpec, GeneratorMetricsRecord, JudgeInfo, JudgeSpec, LeakageReport } from './inspect.ts'
+export { LONG_JOBS, type JobSummary, type LongJob } from './jobs.ts'
 export type { InferenceSetting, SettingsState, StudioSettings, TrainingSetting } from './settings.ts'
 
 export const contract = {
@@ -43,6 +45,7 @@ export const contract = {
   ...libraryChannels,
   ...finetuneChannels,
   ...inspectChannels,
+  ...jobsChannels,
 }
 
 /** What the back end pushes to every renderer. */
