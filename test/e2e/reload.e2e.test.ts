@@ -1,6 +1,7 @@
 // Reloads and restarts in Chromium through web mode: a measurement started before a reload is reattached (its result
-// shows without measuring again) with the view and its form where they were; Interpolate's ends keep their names
-// across a reload; and a tab left open while the server restarts on the same data folder reconnects.
+// shows without measuring again) with the view and its form where they were; Fine-tune keeps its scanned folder and
+// Interpolate its ends with their names across a reload; and a tab left open while the server restarts on the same
+// data folder reconnects.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -41,6 +42,18 @@ describe.skipIf(!chromium)('reloads and restarts in Chromium', () => {
     await page.getByTestId('metrics-row-1').waitFor({ timeout: 180_000 })
     expect(await page.locator('[data-testid^="metrics-record-"]').count()).toBe(1)
     expect(await page.getByTestId('metrics-error').count()).toBe(0)
+  })
+
+  it('keeps the Fine-tune view and its scanned folder across a reload', async () => {
+    const { page } = e2e
+    await page.getByTestId('nav-finetune').click()
+    await page.getByTestId('finetune-path').fill(reals)
+    await page.getByTestId('finetune-scan').click()
+    await page.getByTestId('finetune-scan-summary').waitFor({ timeout: 120_000 })
+    await page.reload()
+    await page.getByTestId('finetune-scan-summary').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('nav-finetune').getAttribute('aria-current')).toBe('page')
+    expect(await page.getByTestId('finetune-path').inputValue()).toMatch(/[/\\]reals$/)
   })
 
   it("keeps Interpolate's ends, named when chosen, across a reload", async () => {
