@@ -25,14 +25,14 @@ describe("interpolate's ends", () => {
   })
 
   it("names a favourite's end by the favourite's name", () => {
-    const f = favouriteEnd({ id: 3, name: 'my jumper', z: [0, 1, 2], y: [0, 0, 1], truncation: 1, seed: 5 })
+    const f = favouriteEnd({ id: 3, name: 'my jumper', z: Float32Array.from([0, 1, 2]), y: Float32Array.from([0, 0, 1]), truncation: 1, seed: 5 })
     expect(f).toMatchObject({ label: 'my jumper', favouriteId: 3 })
     expect(endCaption(f)).toBe('favourite “my jumper”')
   })
 
   it('names the exported sequence after both ends', () => {
     const a = pointEnd(point(0, 42), NAMES)
-    const b = favouriteEnd({ id: 3, name: 'my jumper', z: [0, 1, 2], y: [0, 0, 1], truncation: 1 })
+    const b = favouriteEnd({ id: 3, name: 'my jumper', z: Float32Array.from([0, 1, 2]), y: Float32Array.from([0, 0, 1]), truncation: 1 })
     expect(sequenceName(a, b)).toBe('T-shirt/top seed 42 to my jumper')
     expect(sequenceName(a, pointEnd(point(1, 7), NAMES))).not.toContain('current point')
   })
@@ -42,9 +42,10 @@ describe("interpolate's ends", () => {
     const back = endFromJson(JSON.parse(JSON.stringify(endToJson(a))))
     expect(back).toEqual(a)
     expect(back!.point.z).toBeInstanceOf(Float32Array)
-    const f = favouriteEnd({ id: 3, name: 'x', z: [0.1, 0.2, 0.3], y: [1, 0, 0], truncation: 1 })
+    const f = favouriteEnd({ id: 3, name: 'x', z: Float32Array.from([0.1, 0.2, 0.3]), y: Float32Array.from([1, 0, 0]), truncation: 1 })
     expect(endFromJson(JSON.parse(JSON.stringify(endToJson(f))))).toEqual(f)
-    for (const bad of [null, 1, 'a', {}, { z: [], y: [1], truncation: 1, label: 'x' }, { z: [1], y: ['a'], truncation: 1, label: 'x' }]) {
+    const damaged: unknown[] = [null, 1, 'a', {}, { z: [], y: [1], truncation: 1, label: 'x' }, { z: [1], y: ['a'], truncation: 1, label: 'x' }]
+    for (const bad of damaged) {
       expect(endFromJson(bad)).toBeNull()
     }
   })
