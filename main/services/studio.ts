@@ -14,6 +14,7 @@ import { createDownloads } from './downloads.ts'
 import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
 import { createInspect } from './inspect.ts'
+import { createJobs } from './jobs.ts'
 import { createMetrics } from './metrics.ts'
 import { modelView } from './modelView.ts'
 import { packPoint, packPoints, pointClass, truncationProblem } from './points.ts'
@@ -44,7 +45,9 @@ export function createStudio(options: StudioOptions): Studio {
   const { library } = options
   const modelsDir = join(options.dataDir, 'models')
   const listeners = new Set<(e: StudioEvent) => void>()
+  const jobs = createJobs({ dataDir: options.dataDir })
   const emit = (event: StudioEvent): void => {
+    jobs.observe(event)
     for (const listener of listeners) {
       try {
         listener(event)
@@ -119,6 +122,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...inspect.handlers,
     ...metrics.handlers,
     ...downloads.handlers,
+    ...jobs.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
@@ -269,7 +273,7 @@ export function createStudio(options: StudioOptions): Studio {
   }
 
   return {
-    handlers: withStudioErrors(handlers),
+    handlers: jobs.track(withStudioErrors(handlers)),
     subscribe(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

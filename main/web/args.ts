@@ -10,6 +10,8 @@ export interface WebArgs {
   model?: string
   /** where to write {url, port, token} as JSON once the server is ready (for scripts and tests) */
   readyFile?: string
+  /** replace the data folder's token by a new one: pages and addresses with the old one stop working */
+  newToken: boolean
   help: boolean
 }
 
@@ -28,13 +30,15 @@ export const DEFAULT_PORT = 7860
 
 export const USAGE = `Usage: npm start -- --web [options]    (or: node out/main/web.js [options])
 
-Runs BigGAN Studio in your browser: a server on 127.0.0.1 prints an address with a one-time token to open.
+Runs BigGAN Studio in your browser: a server on 127.0.0.1 prints an address with a token to open. The token
+is kept in the data folder (web-token, readable by you only), so the address and open pages stay valid across restarts.
 
 Options:
   --port N           the port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --data DIR         the app data folder (default: the desktop app's, e.g. ~/.local/share/biggan-studio)
   --model PATH       open this model at start instead of the default one
   --ready-file FILE  once ready, write {"url", "port", "token"} as JSON to FILE
+  --new-token        replace the data folder's token: every address and page with the old one stops working
   --help             show this`
 
 /** The desktop app's data folder on each platform. */
@@ -51,6 +55,7 @@ export function parseWebArgs(argv: readonly string[], context: WebArgsEnv): WebA
   const args: WebArgs = {
     port: DEFAULT_PORT,
     dataDir: defaultDataDir(context.platform, context.env, context.home),
+    newToken: false,
     help: false,
   }
   for (let i = 0; i < argv.length; i++) {
@@ -75,6 +80,10 @@ export function parseWebArgs(argv: readonly string[], context: WebArgsEnv): WebA
         break
       case '--ready-file':
         args.readyFile = path.resolve(context.cwd, nonEmpty(name, value()))
+        break
+      case '--new-token':
+        if (name !== arg) throw new ArgsError('--new-token takes no value')
+        args.newToken = true
         break
       case '--help':
       case '-h':

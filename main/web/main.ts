@@ -10,6 +10,7 @@ import { createStudio } from '../services/studio.ts'
 import { Library, LibraryError } from '../store/index.ts'
 import { ArgsError, parseWebArgs, USAGE, type WebArgs } from './args.ts'
 import { startWebServer, type WebServer } from './server.ts'
+import { dataFolderToken, TokenError } from './token.ts'
 
 // Bundled, this file is out/main/web.js; from source, main/web/main.ts. Both sit two levels below the repository.
 const HERE = import.meta.dirname
@@ -42,6 +43,14 @@ async function main(): Promise<number | null> {
   }
 
   mkdirSync(args.dataDir, { recursive: true, mode: 0o700 })
+  let token: string
+  try {
+    token = dataFolderToken(args.dataDir, { rotate: args.newToken }).token
+  } catch (e) {
+    if (!(e instanceof TokenError)) throw e
+    console.error(`web mode: ${e.message}`)
+    return 1
+  }
   // A damaged library is kept aside byte for byte and a fresh one starts (main/store); what cannot be helped that
   // way (a library of a newer app, one another process holds locked, a full disk) stops here, saying what to do.
   let library: Library
@@ -86,6 +95,7 @@ async function main(): Promise<number | null> {
   try {
     server = await startWebServer({
       port: args.port,
+      token,
       rendererDir: RENDERER_DIR,
       router,
       subscribe: (listener) => studio.subscribe(listener),

@@ -16,11 +16,12 @@ import { decodeFrame, encodeFrame, readRequest, WireError, type WireLimits, type
 import type { Router } from '../ipc/router.ts'
 import { isOwnOrigin, ourHost, parseTarget, tokenMatches } from './guard.ts'
 import { BARE_CSP, COMMON_HEADERS, mimeOf, pageCsp, rendererFile } from './static.ts'
+import { TOKEN_PAGE_CSP, TOKEN_PAGE_HTML } from './tokenPage.ts'
 
 export interface WebServerOptions {
   /** 0 picks a free port */
   port?: number
-  /** the launch token; 32 random bytes in hex when absent */
+  /** the token pages must carry (the data folder's, main/web/token.ts); 32 random bytes in hex when absent */
   token?: string
   /** the built renderer (out/renderer) */
   rendererDir: string
@@ -273,14 +274,7 @@ function closeGracefully(ws: WebSocket): Promise<void> {
 }
 
 function tokenPage(res: ServerResponse): void {
-  const html =
-    '<!doctype html><html lang="en"><meta charset="utf-8"><title>BigGAN Studio: address without its token</title>' +
-    '<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">' +
-    '<h1>This address needs its token</h1>' +
-    '<p>BigGAN Studio (web mode) answers only to the address it printed when it started, which ends in ' +
-    '<code>/?token=…</code>. Copy that whole address from the terminal where you started it (<code>npm start -- --web</code>).</p>' +
-    '<p>Started it again? Each start prints a new address.</p></body></html>'
-  send(res, 403, Buffer.from(html), { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': BARE_CSP })
+  send(res, 403, Buffer.from(TOKEN_PAGE_HTML), { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': TOKEN_PAGE_CSP })
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {

@@ -12,6 +12,7 @@ import { downloadsChannels } from './downloads.ts'
 import { engineChannels, modelInfo } from './engine.ts'
 import { finetuneChannels, trainingEvent } from './finetune.ts'
 import { inspectChannels } from './inspect.ts'
+import { jobsChannels } from './jobs.ts'
 import { libraryChannels } from './library.ts'
 import { s, type Infer } from './schema.ts'
 import { settingsChannels } from './settings.ts'
@@ -40,6 +41,7 @@ export type { ClassScore, ExtractorSpec, GeneratorMetricsRecord, JudgeInfo, Judg
 export type { DownloadsSetting, InferenceSetting, SettingsState, StudioSettings, TrainingSetting } from './settings.ts'
 export type { CatalogueModel, CatalogueState, DownloadPlan } from './downloads.ts'
 export { DOWNLOAD_JOB } from './downloads.ts'
+export { LONG_JOBS, type JobSummary, type LongJob } from './jobs.ts'
 
 export const contract = {
   ...engineChannels,
@@ -48,6 +50,7 @@ export const contract = {
   ...finetuneChannels,
   ...inspectChannels,
   ...downloadsChannels,
+  ...jobsChannels,
 }
 
 /** What the back end pushes to every renderer. */

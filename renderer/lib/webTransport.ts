@@ -74,7 +74,7 @@ export function connectWeb(url: string, token: string, options: WebTransportOpti
       failAll(
         everOpened
           ? 'the studio server went away (the connection closed); reconnecting — try again in a moment'
-          : 'cannot reach the studio server: is web mode still running? (restarting it prints a new address)',
+          : 'cannot reach the studio server: is web mode still running? (started again on the same data folder, it keeps its address)',
       )
       if (closed) return
       if (everOpened && !dropped) {

@@ -13,7 +13,7 @@ import type {
   TrainingProgress,
 } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
-import { parseOverrides, targetOf, type AdvancedForm, type TargetForm } from '../lib/finetuneForm.ts'
+import { AUGMENT_POLICIES, METHODS, parseOverrides, targetOf, type AdvancedForm, type AugmentPolicy, type TargetForm } from '../lib/finetuneForm.ts'
 import { Latest } from '../lib/latest.ts'
 import {
   addCheckpoint,
@@ -25,6 +25,7 @@ import {
   type RunAlert,
 } from '../lib/runs.ts'
 import { studio } from '../lib/studio.ts'
+import { stored } from '../lib/viewState.ts'
 import { model } from './model.svelte.ts'
 import { notices } from './notices.svelte.ts'
 
@@ -127,6 +128,50 @@ class FinetuneState {
         ...(Object.keys(overrides).length > 0 ? { advanced: overrides } : {}),
       },
       fieldErrors: {},
+    }
+  }
+
+  /** The folder and the form, as the page keeps them across reloads; the runs come back from the library. */
+  snapshot(): Record<string, unknown> {
+    return {
+      path: this.path,
+      scanned: this.scan?.path ?? null,
+      target: this.target,
+      method: this.method,
+      steps: this.steps,
+      advanced: this.advanced,
+      name: this.name,
+      selectedId: this.selectedId,
+    }
+  }
+
+  /** The form as kept, and the folder scanned again (its files may have changed since). */
+  restore(saved: Record<string, unknown>): void {
+    this.path = stored.string(saved.path, this.path)
+    const target = stored.object(saved.target)
+    if (target) {
+      this.target = {
+        kind: stored.oneOf(target.kind, ['folder', 'existing', 'new'] as const, 'folder'),
+        classIndex: Number.isInteger(target.classIndex) ? (target.classIndex as number) : null,
+        newName: stored.string(target.newName, ''),
+      }
+    }
+    this.method = METHODS.find((m) => m.id === saved.method)?.id ?? null
+    this.steps = stored.number(saved.steps, this.steps)
+    const advanced = stored.object(saved.advanced)
+    if (advanced) {
+      const values = stored.object(advanced.values) ?? {}
+      this.advanced = {
+        values: Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')),
+        policies: Array.isArray(advanced.policies) ? (advanced.policies.filter((p) => AUGMENT_POLICIES.includes(p)) as AugmentPolicy[]) : null,
+        mirror: stored.oneOf(advanced.mirror, ['default', 'on', 'off'] as const, 'default'),
+      }
+    }
+    this.name = stored.string(saved.name, this.name)
+    if (Number.isInteger(saved.selectedId)) this.selectedId = saved.selectedId as number
+    if (typeof saved.scanned === 'string' && saved.scanned) {
+      this.path = saved.scanned
+      void this.scanFolder()
     }
   }
 

@@ -1,14 +1,9 @@
 // Interpolate's two ends, kept while the user moves between views (so "take the current point" can be done from
-// anywhere and the strip is still there when they return).
+// anywhere and the strip is still there when they return), and across reloads (the ends and the frame count).
+import { endFromJson, endToJson, type End } from '../lib/interpolate.ts'
 import type { Point } from '../../preload/contract/index.ts'
 import type { RgbaImage } from '../lib/images.ts'
-
-export interface End {
-  point: Point
-  /** where it came from, in words: 'current point', a favourite's name */
-  source: string
-  favouriteId?: number
-}
+import { stored } from '../lib/viewState.ts'
 
 class Interpolation {
   a = $state.raw<End | null>(null)
@@ -25,6 +20,18 @@ class Interpolation {
     this.a = null
     this.b = null
     this.strip = null
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { modelHash: this.modelHash, a: endToJson(this.a), b: endToJson(this.b), frames: this.frames }
+  }
+
+  restore(saved: Record<string, unknown>): void {
+    if (typeof saved.modelHash !== 'string') return
+    this.modelHash = saved.modelHash
+    this.a = endFromJson(saved.a)
+    this.b = endFromJson(saved.b)
+    this.frames = stored.number(saved.frames, this.frames)
   }
 }
 

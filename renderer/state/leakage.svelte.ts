@@ -1,13 +1,14 @@
 // The leakage view's state: the settings, the matrix per truncation (inspect:leakage), the open cell's images with
 // their evidence and saliency (inspect:cell, inspect:saliency), and leakage over a run's checkpoints
 // (inspect:leakageCheckpoints). A run or a measurement over checkpoints can be cancelled (jobs:cancel).
-import type { JudgeSpec, LeakageReport, ModelInfo, Output, Run } from '../../preload/contract/index.ts'
+import type { JobSummary, JudgeSpec, LeakageReport, ModelInfo, Output, Run } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
 import { cellPage, judgeSpec, type JudgeChoice } from '../lib/leakage.ts'
 import { clampInt } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
 import { parseTruncationList } from '../lib/truncations.ts'
+import { stored } from '../lib/viewState.ts'
 import { Job } from './job.svelte.ts'
 
 export interface OpenCell {
@@ -42,7 +43,7 @@ class Leakage {
   /** the judge the report was made with: cells and saliency ask the same one */
   private reportJudge: JudgeSpec = 'default'
   /** the matrices' measurement (inspect:leakage) */
-  job = new Job('inspect:leakage')
+  job = new Job('inspect:leakage', 'The leakage measurement')
 
   cell = $state.raw<OpenCell | null>(null)
   cellBusy = $state(false)
@@ -56,20 +57,69 @@ class Leakage {
   runId = $state<number | null>(null)
   checkpoints = $state.raw<Output<'inspect:leakageCheckpoints'> | null>(null)
   /** the measurement over a run's checkpoints (inspect:leakageCheckpoints); its error also says why runs did not load */
-  checkpointsJob = new Job('inspect:leakageCheckpoints')
+  checkpointsJob = new Job('inspect:leakageCheckpoints', 'The measurement over checkpoints')
 
   private settingsFor: string | null = null
+  /** the model the settings and results are for (restored after a reload: kept when that model opens again) */
+  private formFor: string | null = null
 
   /** Fits the settings to a newly opened model: its first classes, and no results of another model. */
   adopt(info: ModelInfo): void {
     if (this.settingsFor === info.hash) return
     this.settingsFor = info.hash
+    if (this.formFor === info.hash) return
+    this.formFor = info.hash
     this.classes = Array.from({ length: Math.min(info.numClasses, 4) }, (_, i) => i)
     this.truncationsText = info.semantics === 'released' ? '1, 0.7, 0.4' : '2, 1, 0.5'
     this.report = null
     this.cell = null
     this.checkpoints = null
     this.job.error = null
+  }
+
+  /** The settings, as the page keeps them across reloads (the results come back from the back end's jobs). */
+  snapshot(): Record<string, unknown> {
+    return {
+      modelHash: this.formFor,
+      classes: this.classes,
+      seeds: this.seeds,
+      firstSeed: this.firstSeed,
+      truncationsText: this.truncationsText,
+      judge: this.judge,
+      folder: this.folder,
+      runId: this.runId,
+    }
+  }
+
+  restore(saved: Record<string, unknown>): void {
+    this.formFor = typeof saved.modelHash === 'string' ? saved.modelHash : null
+    this.classes = stored.integers(saved.classes) ?? this.classes
+    this.seeds = stored.number(saved.seeds, this.seeds)
+    this.firstSeed = stored.number(saved.firstSeed, this.firstSeed)
+    this.truncationsText = stored.string(saved.truncationsText, this.truncationsText)
+    this.judge = stored.oneOf(saved.judge, ['default', 'classifier', 'discriminator', 'folder'] as const, this.judge)
+    this.folder = stored.string(saved.folder, this.folder)
+    this.runId = Number.isInteger(saved.runId) ? (saved.runId as number) : null
+  }
+
+  /** Follows the measurements running when the page reloaded, and shows the newest matrices and checkpoint curves
+   *  again (the view's place: they are kept nowhere else). */
+  async reattach(jobs: Map<string, JobSummary>): Promise<void> {
+    await Promise.all([
+      this.job.reattach(
+        jobs.get('inspect:leakage'),
+        (value) => {
+          this.report = value as LeakageReport
+          try {
+            this.reportJudge = judgeSpec(this.judge, this.folder)
+          } catch {
+            this.reportJudge = 'default'
+          }
+        },
+        true,
+      ),
+      this.checkpointsJob.reattach(jobs.get('inspect:leakageCheckpoints'), (value) => (this.checkpoints = value as Output<'inspect:leakageCheckpoints'>), true),
+    ])
   }
 
   /** What the settings describe, or an error message. */

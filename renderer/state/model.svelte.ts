@@ -1,5 +1,5 @@
 // The open model, the engine it runs on, and the recent models: opening, importing and switching.
-import type { EngineInfo, ModelInfo, RecentModel, StudioEvent } from '../../preload/contract/index.ts'
+import { contract, StudioError, type EngineInfo, type JobSummary, type ModelInfo, type RecentModel, type StudioEvent } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { studio } from '../lib/studio.ts'
 import { notices } from './notices.svelte.ts'
@@ -29,14 +29,23 @@ class ModelState {
     return () => this.listeners.delete(listener)
   }
 
-  /** The engine, then the model the back end holds, else the default model. */
-  async start(): Promise<void> {
+  /** The engine, then the model the back end holds, else the default model. A model still opening or importing
+   *  (started before the page reloaded: `opening` from jobs:list) is waited for, with its progress, rather than
+   *  opening the default model beside it. */
+  async start(opening?: JobSummary): Promise<void> {
     const api = studio()
     api.engine.info().then(
       (info) => (this.engine = info),
       (e: unknown) => notices.fail('Could not read the engine’s backend', e),
     )
     void this.refreshRecent()
+    if (opening?.state === 'running') {
+      await this.run('the model opened before this page reloaded', async () => {
+        const outcome = await api.jobs.attach({ job: 'models:open' })
+        if (outcome.state === 'done') return contract['models:open'].output.parse(outcome.value, 'models:open')
+        throw new StudioError(outcome.state === 'failed' ? 'failed' : 'cancelled', outcome.error ?? 'it did not finish')
+      }, opening)
+    }
     try {
       const current = await api.models.current()
       if (current) this.setModel(current)
@@ -91,9 +100,9 @@ class ModelState {
     if (changed) for (const listener of this.listeners) listener(model)
   }
 
-  private async run(what: string, open: () => Promise<ModelInfo>): Promise<void> {
+  private async run(what: string, open: () => Promise<ModelInfo>, progress?: Omit<Opening, 'what'>): Promise<void> {
     if (this.opening) return
-    this.opening = { what }
+    this.opening = { what, ...(progress ? { label: progress.label, done: progress.done, total: progress.total } : {}) }
     this.error = null
     try {
       const model = await open()

@@ -5,16 +5,21 @@ const LINUX: WebArgsEnv = { platform: 'linux', env: {}, home: '/home/ada', cwd: 
 
 describe("web mode's command line", () => {
   it('defaults to port 7860 and the desktop data folder', () => {
-    expect(parseWebArgs([], LINUX)).toEqual({ port: DEFAULT_PORT, dataDir: '/home/ada/.local/share/biggan-studio', help: false })
+    expect(parseWebArgs([], LINUX)).toEqual({ port: DEFAULT_PORT, dataDir: '/home/ada/.local/share/biggan-studio', newToken: false, help: false })
     expect(DEFAULT_PORT).toBe(7860)
   })
 
   it('reads --port, --data, --model and --ready-file, with a space or =, paths made absolute', () => {
     expect(
       parseWebArgs(['--port', '0', '--data=data', '--model', '/m/biggan.pth', '--ready-file', 'ready.json'], LINUX),
-    ).toEqual({ port: 0, dataDir: '/work/data', model: '/m/biggan.pth', readyFile: '/work/ready.json', help: false })
+    ).toEqual({ port: 0, dataDir: '/work/data', model: '/m/biggan.pth', readyFile: '/work/ready.json', newToken: false, help: false })
     expect(parseWebArgs(['--port=65535'], LINUX).port).toBe(65535)
     expect(parseWebArgs(['--help'], LINUX).help).toBe(true)
+  })
+
+  it('reads --new-token, which rotates the data folder\'s token and takes no value', () => {
+    expect(parseWebArgs(['--new-token'], LINUX).newToken).toBe(true)
+    expect(() => parseWebArgs(['--new-token=yes'], LINUX)).toThrow('--new-token takes no value')
   })
 
   it('refuses a port that is not a number from 0 to 65535, saying what it expects', () => {
