@@ -2,7 +2,7 @@
 // library (store). No Electron here: the desktop shell, web mode and tests all drive the same object. The library
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
-import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
+import { LIMITS, StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
 import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import { engineVersion } from '../engine/version.ts'
@@ -158,23 +158,31 @@ export function createStudio(options: StudioOptions): Studio {
     },
 
     'images:render': async ({ view, points }) => engine.render(view, packPoints(model(), points)),
-    'images:png': async ({ point, name }) => {
+    'images:png': async ({ point, name, upscale }) => {
       const m = model()
-      const bytes = await engine.png(packPoint(m, point), 'export')
+      const bytes = await engine.png(packPoint(m, point), 'export', undefined, upscale)
       return { bytes, fileName: `${safeFileName(name ?? defaultName(m, point))}.png` }
     },
-    'images:sequence': async ({ points, format, fps, name }) => {
+    'images:sequence': async ({ points, format, fps, name, upscale }) => {
       const m = model()
       const base = safeFileName(name ?? `${m.name}-walk`)
       const packed = packPoints(m, points)
       const { bytes } = await engine.call(
-        { op: 'sequence', points: packed, format, fps, baseName: base },
+        { op: 'sequence', points: packed, format, fps, baseName: base, ...(upscale ? { upscale } : {}) },
         {
           job: 'images:sequence',
           onProgress: progressOf('images:sequence'),
           transfer: [packed.z.buffer, packed.y.buffer, packed.truncation.buffer] as ArrayBuffer[],
         },
       )
+      if (bytes.length > LIMITS.favouritesFileBytes) {
+        const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MB`
+        throw new StudioError(
+          'bad-input',
+          `the ${format === 'gif' ? 'GIF' : 'zip of PNG frames'} came to ${mb(bytes.length)}, more than the ${mb(LIMITS.favouritesFileBytes)} an export may be: ` +
+            'export fewer frames or a smaller size',
+        )
+      }
       return { bytes, fileName: `${base}.${format === 'gif' ? 'gif' : 'zip'}` }
     },
     'images:readPng': async ({ png }) => {
