@@ -12,6 +12,7 @@ import type { Library } from '../store/index.ts'
 import { searchClasses } from './classSearch.ts'
 import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
+import { createDirections } from './directions.ts'
 import { createInspect } from './inspect.ts'
 import { createMetrics } from './metrics.ts'
 import { modelView } from './modelView.ts'
@@ -104,12 +105,14 @@ export function createStudio(options: StudioOptions): Studio {
 
   const inspect = createInspect({ engine, library, resourcesDir: options.resourcesDir, emit })
   const metrics = createMetrics({ engine, library, resourcesDir: options.resourcesDir, emit })
+  const directions = createDirections({ engine, library })
 
   const handlers: Handlers = {
     ...finetune.handlers,
     ...settings.handlers,
     ...inspect.handlers,
     ...metrics.handlers,
+    ...directions.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
