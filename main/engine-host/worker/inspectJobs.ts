@@ -148,14 +148,14 @@ export function inspectHandlers(current: () => OpenModel): InspectHandlers {
       const open = current()
       const { model } = open
       const judge = await openJudge(model, request.judge === 'default' ? 'discriminator' : request.judge, request.resourcesDir)
+      // a classifier of another resolution is refused before G runs: a large model's render is not spent on it
+      if (judge.route !== 'discriminator') checkJudgeResolution(judge.extractor, model)
       const rgb = await pointImage(open, request.point, job)
       job.check()
-      let scores: Float32Array
-      if (judge.route === 'discriminator') scores = await imageEvidence(model, rgb, 1)
-      else {
-        checkJudgeResolution(judge.extractor, model)
-        scores = await judge.extractor.classify!(Float32Array.from(rgb, (p) => p / 127.5 - 1))
-      }
+      const scores =
+        judge.route === 'discriminator'
+          ? await imageEvidence(model, rgb, 1)
+          : await judge.extractor.classify!(Float32Array.from(rgb, (p) => p / 127.5 - 1))
       const info = judgeInfo(judge.extractor)
       const intended = intendedRank(model, judge, request.point.y, scores)
       return { judge: info, top: topClasses(scores, info.classes, request.k), scores: Float32Array.from(scores), intended }
