@@ -3,6 +3,7 @@
 // PNG's structure, the chunks it reads (CRC-32 included) and every field of the record are checked, and each refusal
 // says what was wrong and what to do. Pure: bytes in, a record out.
 import { crc32 } from '../checkpoints/crc32.ts'
+import { upscaleProblem, type Upscale } from './upscale.ts'
 
 export const LATENT_KEY = 'biggan-latent'
 export const LATENT_FORMAT = 'biggan-studio-latent'
@@ -26,6 +27,8 @@ export interface LatentRecord {
   y: number[]
   truncation: number
   seed?: number
+  /** how the image was enlarged from the model's resolution; absent: as generated */
+  upscale?: Upscale
 }
 
 const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
@@ -133,6 +136,12 @@ function checkRecord(value: unknown): LatentRecord {
   if (seed !== undefined && !(typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed <= 2 ** 32 - 1)) {
     bad("'seed' is not a whole number in [0, 2^32 − 1]")
   }
+  const upscale = o.upscale
+  if (upscale !== undefined) {
+    const u = upscale as Record<string, unknown>
+    const problem = typeof upscale !== 'object' || upscale === null ? 'it is not an object' : upscaleProblem(u.factor as number, String(u.filter))
+    if (problem) bad(`'upscale' is not a factor and filter (${problem})`)
+  }
   return {
     format: LATENT_FORMAT,
     version: LATENT_VERSION,
@@ -144,5 +153,6 @@ function checkRecord(value: unknown): LatentRecord {
     y: numbers('y', LATENT_LIMITS.classes),
     truncation: truncation as number,
     ...(seed !== undefined ? { seed: seed as number } : {}),
+    ...(upscale !== undefined ? { upscale: { factor: (upscale as Upscale).factor, filter: (upscale as Upscale).filter } } : {}),
   }
 }

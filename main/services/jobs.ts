@@ -13,6 +13,7 @@ const CHANNELS_OF: Record<LongJob, readonly Channel[]> = {
   'inspect:leakage': ['inspect:leakage'],
   'inspect:leakageCheckpoints': ['inspect:leakageCheckpoints'],
   'models:open': ['models:open', 'models:openDefault'],
+  'downloads:get': ['downloads:get'],
 }
 
 interface Entry extends JobSummary {

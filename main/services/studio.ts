@@ -2,7 +2,7 @@
 // library (store). No Electron here: the desktop shell, web mode and tests all drive the same object. The library
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
-import { StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
+import { LIMITS, StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
 import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
 import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import { engineVersion } from '../engine/version.ts'
@@ -13,6 +13,7 @@ import { searchClasses } from './classSearch.ts'
 import { createDownloads } from './downloads.ts'
 import { withStudioErrors } from './errors.ts'
 import { createFinetune, type Finetune } from './finetune.ts'
+import { createDirections } from './directions.ts'
 import { createInspect } from './inspect.ts'
 import { createJobs } from './jobs.ts'
 import { createMetrics } from './metrics.ts'
@@ -115,6 +116,7 @@ export function createStudio(options: StudioOptions): Studio {
     emit,
     openModel: (path) => handlers['models:open']({ path }),
   })
+  const directions = createDirections({ engine, library })
 
   const handlers: Handlers = {
     ...finetune.handlers,
@@ -123,6 +125,7 @@ export function createStudio(options: StudioOptions): Studio {
     ...metrics.handlers,
     ...downloads.handlers,
     ...jobs.handlers,
+    ...directions.handlers,
     'engine:info': async () => {
       const b = await engine.call({ op: 'info' })
       return { ...b, engineVersion, shell: options.shell }
@@ -171,23 +174,31 @@ export function createStudio(options: StudioOptions): Studio {
     },
 
     'images:render': async ({ view, points }) => engine.render(view, packPoints(model(), points)),
-    'images:png': async ({ point, name }) => {
+    'images:png': async ({ point, name, upscale }) => {
       const m = model()
-      const bytes = await engine.png(packPoint(m, point), 'export')
+      const bytes = await engine.png(packPoint(m, point), 'export', undefined, upscale)
       return { bytes, fileName: `${safeFileName(name ?? defaultName(m, point))}.png` }
     },
-    'images:sequence': async ({ points, format, fps, name }) => {
+    'images:sequence': async ({ points, format, fps, name, upscale }) => {
       const m = model()
       const base = safeFileName(name ?? `${m.name}-walk`)
       const packed = packPoints(m, points)
       const { bytes } = await engine.call(
-        { op: 'sequence', points: packed, format, fps, baseName: base },
+        { op: 'sequence', points: packed, format, fps, baseName: base, ...(upscale ? { upscale } : {}) },
         {
           job: 'images:sequence',
           onProgress: progressOf('images:sequence'),
           transfer: [packed.z.buffer, packed.y.buffer, packed.truncation.buffer] as ArrayBuffer[],
         },
       )
+      if (bytes.length > LIMITS.favouritesFileBytes) {
+        const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MB`
+        throw new StudioError(
+          'bad-input',
+          `the ${format === 'gif' ? 'GIF' : 'zip of PNG frames'} came to ${mb(bytes.length)}, more than the ${mb(LIMITS.favouritesFileBytes)} an export may be: ` +
+            'export fewer frames or a smaller size',
+        )
+      }
       return { bytes, fileName: `${base}.${format === 'gif' ? 'gif' : 'zip'}` }
     },
     'images:readPng': async ({ png }) => {

@@ -17,6 +17,7 @@ export {
 } from './sessions.ts'
 export type { StoredRecentModel, UsedModel } from './models.ts'
 export type { NewRun, RunMethod, RunPatch, RunStatus, StoredRun } from './runs.ts'
+export type { BlockRange, DirectionKind, DirectionPatch, NewDirection, StoredDirection } from './directions.ts'
 export type { ExtractorKind, NewGeneratorMetrics, StoredGeneratorMetrics, StoredMetricsPoint } from './metrics.ts'
 export { DEFAULT_SETTINGS, type SettingsRead, type StoredSettings } from './settings.ts'
 export { FAVOURITES_FORMAT, FAVOURITES_VERSION, MAX_FAVOURITES_PER_FILE, type ImportResult } from './exchange.ts'

@@ -8,6 +8,7 @@ import { LibraryError, toLibraryError } from './errors.ts'
 import { exportFavourites, importFavourites, type ImportResult } from './exchange.ts'
 import { Favourites, type FavouriteFilter, type FavouritePatch, type NewFavourite, type StoredFavourite } from './favourites.ts'
 import { quarantine, replacedNotice, type OpenNotice } from './kept.ts'
+import { Directions, type DirectionPatch, type NewDirection, type StoredDirection } from './directions.ts'
 import { GeneratorMetricsStore, type NewGeneratorMetrics, type StoredGeneratorMetrics } from './metrics.ts'
 import { userVersion } from './migrations.ts'
 import { RecentModels, type StoredRecentModel, type UsedModel } from './models.ts'
@@ -22,6 +23,7 @@ export class Library {
   private readonly models: RecentModels
   private readonly runs: Runs
   private readonly generatorMetrics: GeneratorMetricsStore
+  private readonly directions: Directions
   private readonly studioSettings: Settings
 
   private constructor(
@@ -37,6 +39,7 @@ export class Library {
     this.models = new RecentModels(db)
     this.runs = new Runs(db, file)
     this.generatorMetrics = new GeneratorMetricsStore(db, file)
+    this.directions = new Directions(db, file)
     this.studioSettings = new Settings(db, file)
   }
 
@@ -191,6 +194,30 @@ export class Library {
   /** Marks rows left 'running' (by a crash: no worker trains them any more) 'interrupted'; returns their ids. */
   interruptRuns(reason: string): number[] {
     return this.guard('mark interrupted runs', () => this.runs.interruptRunning(reason))
+  }
+
+  // ——— named directions ———
+
+  /** A direction in a model's z under the person's name, with the chunks of z (G's blocks) it edits. */
+  saveDirection(d: NewDirection): StoredDirection {
+    return this.saved('save the direction', () => this.directions.save(d))
+  }
+
+  getDirection(id: number): StoredDirection {
+    return this.guard('read the direction', () => this.directions.get(id))
+  }
+
+  /** A model's directions, oldest first. */
+  listDirections(modelHash: string): StoredDirection[] {
+    return this.guard('list directions', () => this.directions.list(modelHash))
+  }
+
+  updateDirection(id: number, patch: DirectionPatch): StoredDirection {
+    return this.saved('update the direction', () => this.directions.update(id, patch))
+  }
+
+  deleteDirection(id: number): boolean {
+    return this.saved('delete the direction', () => this.directions.delete(id))
   }
 
   // ——— generator metrics ———

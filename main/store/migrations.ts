@@ -146,6 +146,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'named directions in z per model, with the range of G blocks they edit',
+    sql: `
+      CREATE TABLE directions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_hash TEXT NOT NULL,      -- content hash of the model whose z the direction lives in
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('random', 'pca')),  -- where it was found
+        vector BLOB NOT NULL,          -- float32 little-endian, [zDim]
+        first_chunk INTEGER NOT NULL,  -- the hierarchical-z chunks it edits, inclusive (0: G's linear layer)
+        last_chunk INTEGER NOT NULL CHECK (last_chunk >= first_chunk),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX directions_model ON directions(model_hash, id);
+    `,
+  },
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version

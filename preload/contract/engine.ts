@@ -107,6 +107,8 @@ const latentRecord = s.object({
   y: s.array(s.number()),
   truncation: s.number(),
   seed: s.optional(s.number()),
+  /** how the exported image was enlarged from the model's resolution; absent: as generated */
+  upscale: s.optional(s.object({ factor: s.number(), filter: s.oneOf('nearest', 'smooth') })),
 })
 
 export const rendered = s.object({
@@ -116,6 +118,9 @@ export const rendered = s.object({
   /** count images, each height·width·4 RGBA bytes, row-major */
   pixels: s.bytes(LIMITS.points * 512 * 512 * 4),
 })
+
+/** An export enlarged from the model's resolution by a whole factor. */
+const upscale = s.object({ factor: s.integer(1, 16), filter: s.oneOf('nearest', 'smooth') })
 
 export const file = s.object({ bytes: s.bytes(LIMITS.favouritesFileBytes), fileName: s.string() })
 
@@ -178,8 +183,8 @@ export const engineChannels = {
     input: s.object({ view: s.text(64), points: s.list(point, LIMITS.points) }),
     output: rendered,
   },
-  /** a PNG of one point with its latent record in the PNG's metadata */
-  'images:png': { input: s.object({ point, name: s.optional(s.text(LIMITS.name)) }), output: file },
+  /** a PNG of one point with its latent record in the PNG's metadata, enlarged by `upscale` (the record says how) */
+  'images:png': { input: s.object({ point, name: s.optional(s.text(LIMITS.name)), upscale: s.optional(upscale) }), output: file },
   /** an animation of points: an animated GIF or a zip of PNG frames */
   'images:sequence': {
     input: s.object({
@@ -187,6 +192,8 @@ export const engineChannels = {
       format: s.oneOf('gif', 'png-zip'),
       fps: s.range(1, 60),
       name: s.optional(s.text(LIMITS.name)),
+      /** every frame enlarged: a factor 1–16 and 'nearest' (blocks, the pixels as generated) or 'smooth' (bilinear) */
+      upscale: s.optional(upscale),
     }),
     output: file,
   },

@@ -5,9 +5,10 @@
 // Images cross as raw RGBA pixels (Uint8Array), latents and class vectors as Float32Array, never as base64.
 //
 // Each domain declares its channels in a file of its own (engine.ts, library.ts, finetune.ts, inspect.ts,
-// settings.ts, downloads.ts); this file assembles them into the one `contract` table and holds what every channel
-// shares: the event, the reply and its error, and the typed StudioApi. Code outside this folder imports the contract
-// from here.
+// settings.ts, downloads.ts, directions.ts); this file assembles them into the one `contract` table and holds what
+// every channel shares: the event, the reply and its error, and the typed StudioApi. Code outside this folder imports
+// the contract from here.
+import { directionChannels } from './directions.ts'
 import { downloadsChannels } from './downloads.ts'
 import { engineChannels, modelInfo } from './engine.ts'
 import { finetuneChannels, trainingEvent } from './finetune.ts'
@@ -20,6 +21,7 @@ import { settingsChannels } from './settings.ts'
 export { LIMITS } from './limits.ts'
 export type { ClassMatch, EngineInfo, ExportedFile, LatentRecord, ModelInfo, Point, RecentModel, Rendered, Semantics } from './engine.ts'
 export type { Favourite, HistoryEntry, SessionState, SessionSummary } from './library.ts'
+export type { BlockRange, NamedDirection } from './directions.ts'
 export type {
   BsaHyperparameters,
   DataScan,
@@ -51,6 +53,7 @@ export const contract = {
   ...inspectChannels,
   ...downloadsChannels,
   ...jobsChannels,
+  ...directionChannels,
 }
 
 /** What the back end pushes to every renderer. */

@@ -162,11 +162,18 @@ const generatorMetricsRecord = s.object({
 })
 
 export const inspectChannels = {
-  /** the judge's top-k classes for a point's image as rendered: D's class evidence by default (fails for a
+  /** the judge's top-k classes for a point's image as rendered, and its rank of the point's class: D's class evidence by default (fails for a
    *  generator-only model), or a classifier's probabilities; `scores` has every class */
   'inspect:evidence': {
     input: s.object({ point, k: s.optional(s.integer(1, 100)), judge: s.optional(judgeSpec) }),
-    output: s.object({ judge: judgeInfo, top: s.array(classScore), scores: s.floats(LIMITS.classes) }),
+    output: s.object({
+      judge: judgeInfo,
+      top: s.array(classScore),
+      scores: s.floats(LIMITS.classes),
+      /** a one-hot point's class (null for a blend) and the judge's rank of it (1: its top class; null where the
+       *  judge does not know the class) */
+      intended: s.nullable(s.object({ class: s.number(), name: s.string(), column: s.nullable(s.number()), rank: s.nullable(s.number()) })),
+    }),
   },
   /** the leakage matrix of the open model: intended × detected counts per truncation, the seeds in each cell, and
    *  leakage rates per truncation and per class; progress under job 'inspect:leakage' (jobs:cancel stops it) */

@@ -1,11 +1,11 @@
 // The contract's jobs domain: the long jobs the back end runs (a measurement, leakage matrices, opening or importing a
-// model), which outlive the page that started them. A page that reloads, or a second window, finds them here and
+// model, downloading one), which outlive the page that started them. A page that reloads, or a second window, finds them here and
 // attaches to them: it shows their progress (the 'progress' events under the job's name) and receives their outcome.
 // Cancelling one is jobs:cancel (settings.ts). The registry lives in the back end's memory: a restart forgets it.
 import { s, type ChannelSchemas, type Infer, type Schema } from './schema.ts'
 
 /** The jobs a page can attach to, each named as its progress events and jobs:cancel name it. */
-export const LONG_JOBS = ['metrics:compute', 'inspect:leakage', 'inspect:leakageCheckpoints', 'models:open'] as const
+export const LONG_JOBS = ['metrics:compute', 'inspect:leakage', 'inspect:leakageCheckpoints', 'models:open', 'downloads:get'] as const
 export type LongJob = (typeof LONG_JOBS)[number]
 
 const jobName = s.oneOf(...LONG_JOBS)

@@ -65,6 +65,28 @@ export function chunkRanges(zChunks: number[], labels: string[], zDim: number): 
   })
 }
 
+/** `direction` kept only in chunks first…last (inclusive) and zero elsewhere: a step along it changes only the z those
+ *  blocks of G read, the rest of the image's latent untouched. With BigGAN's hierarchical z as the per-layer latent
+ *  inputs, this is GANSpace's layer-wise edit (Härkönen et al. 2020). Not renormalised: the same direction, seen by
+ *  fewer layers. */
+export function layerwiseDirection(direction: Float32Array, chunks: readonly ChunkRange[], first: number, last: number): Float32Array {
+  if (!(Number.isInteger(first) && Number.isInteger(last) && 0 <= first && first <= last && last < chunks.length)) {
+    throw new Error(`blocks ${first}–${last} are not a range of this model's ${chunks.length} z chunks (0–${chunks.length - 1})`)
+  }
+  const out = new Float32Array(direction.length)
+  const start = chunks[first].start
+  const end = chunks[last].end
+  if (end > direction.length) throw new Error(`the direction has ${direction.length} values, but the chunks reach z[${end - 1}]`)
+  out.set(direction.subarray(start, end), start)
+  return out
+}
+
+/** "block 1 … block 3": the chunks first…last by their labels, without the resolutions. */
+export function chunkRangeLabel(labels: readonly string[], range: { first: number; last: number }): string {
+  const name = (i: number) => (labels[i] ?? `chunk ${i}`).replace(/ \(.*\)$/, '')
+  return range.first === range.last ? name(range.first) : `${name(range.first)} … ${name(range.last)}`
+}
+
 /** A unit vector in z that is zero outside [start, end): the direction a chunk's ± buttons move along. */
 export function chunkDirection(zDim: number, start: number, end: number, seed: number): Float32Array {
   const rng = new Rng(seed)

@@ -14,7 +14,7 @@ class DownloadsState {
   planError = $state<string | null>(null)
   /** after the bytes are in: what the import reports */
   importing = $state<string | null>(null)
-  readonly job = new Job(DOWNLOAD_JOB)
+  readonly job = new Job(DOWNLOAD_JOB, 'The download')
 
   async load(): Promise<void> {
     try {

@@ -10,6 +10,7 @@ import type { RawTensor } from '../../main/tensors/tensor'
 import { biggan } from './inProcess'
 import { readTorchCheckpoint } from '../../main/checkpoints/torch'
 import { readPngText } from '../../main/images/png'
+import sharp from 'sharp'
 import type { RuntimeReport } from '../../main/onnx/select'
 
 const fixtures = resolve(import.meta.dirname, '../fixtures')
@@ -145,6 +146,27 @@ describe('biggan init, info and sample', () => {
     expect(Buffer.from(png).equals(readFileSync(b))).toBe(true)
     const record = JSON.parse(readPngText(png)['biggan-sample'])
     expect(record).toMatchObject({ class: 3, seed: 7, n: 6, truncation: { kind: 'paper', threshold: 0.5 } })
+    expect(record.upscale).toBeUndefined()
+
+    // --upscale 4: the same grid, each pixel a 4×4 block (nearest), the record naming the scale
+    const big = join(work, 'big.png')
+    expect((await biggan('sample', '--model', model, '--class', '3', '--truncation', '0.5', '--seed', '7', '--n', '6', '--upscale', '4', '--out', big)).code).toBe(0)
+    const small = await sharp(a).raw().toBuffer({ resolveWithObject: true })
+    const large = await sharp(big).raw().toBuffer({ resolveWithObject: true })
+    expect([large.info.width, large.info.height]).toEqual([small.info.width * 4, small.info.height * 4])
+    const { width } = small.info
+    for (const [x, y] of [[0, 0], [13, 40], [large.info.width - 1, large.info.height - 1]]) {
+      const at = (y * large.info.width + x) * 3
+      const from = (Math.floor(y / 4) * width + Math.floor(x / 4)) * 3
+      expect([...large.data.subarray(at, at + 3)]).toEqual([...small.data.subarray(from, from + 3)])
+    }
+    expect(JSON.parse(readPngText(new Uint8Array(readFileSync(big)))['biggan-sample'])).toMatchObject({ seed: 7, upscale: { factor: 4, filter: 'nearest' } })
+    const smooth = join(work, 'smooth.png')
+    expect((await biggan('sample', '--model', model, '--class', '3', '--n', '2', '--upscale', '2', '--filter', 'smooth', '--out', smooth)).code).toBe(0)
+    expect(JSON.parse(readPngText(new Uint8Array(readFileSync(smooth)))['biggan-sample']).upscale).toEqual({ factor: 2, filter: 'smooth' })
+    const refused = await biggan('sample', '--model', model, '--class', '3', '--upscale', '32', '--out', join(work, 'no.png'))
+    expect(refused.code).toBe(2)
+    expect(refused.err).toMatch(/--upscale.*1 to 16, not 32/)
   })
 
   it('info --json carries the runtime fields the text prints: the request, onnxruntime, what serves the model', async () => {

@@ -26,6 +26,15 @@ describe('the latent record inside a PNG', () => {
     expect(Buffer.compare(Buffer.from(Float32Array.from(back.z).buffer), Buffer.from(z.buffer))).toBe(0)
   })
 
+  it('round-trips the scale of an upscaled export, and refuses a scale that is not one', () => {
+    const scaled = { ...record, upscale: { factor: 8, filter: 'smooth' as const } }
+    expect(readLatentRecord(png({ [LATENT_KEY]: latentRecordText(scaled) }))).toEqual(scaled)
+    const bad = (upscale: unknown) => png({ [LATENT_KEY]: latentRecordText({ ...record, upscale } as unknown as LatentRecord) })
+    expect(() => readLatentRecord(bad({ factor: 40, filter: 'nearest' }))).toThrow(/'upscale'.*1 to 16/)
+    expect(() => readLatentRecord(bad({ factor: 2, filter: 'lanczos' }))).toThrow(/'upscale'.*'lanczos'/)
+    expect(() => readLatentRecord(bad('x4'))).toThrow(/'upscale' is not a factor and filter/)
+  })
+
   it('refuses a file that is not a PNG, saying what to drop instead', () => {
     expect(() => readLatentRecord(new TextEncoder().encode('GIF89a....'))).toThrow(/not a PNG.*Export → PNG/)
   })

@@ -125,6 +125,15 @@ describe('class-leakage inspection in the studio', () => {
     expect(top).toEqual(topClasses(evidence, info.classNames, 2))
   })
 
+  it("ranks the point's own class among all of the judge's classes, also below the top k, and none for a blend", async () => {
+    const point = await pointOf(7, 2)
+    const { scores, intended } = await api.inspect.evidence({ point, k: 1, judge: 'discriminator' })
+    const above = Array.from(scores).filter((v, i) => v > scores[2] || (v === scores[2] && i < 2)).length
+    expect(intended).toEqual({ class: 2, name: info.classNames[2], column: 2, rank: above + 1 })
+    const blend = { ...point, y: Float32Array.from(point.y, (_, i) => (i < 2 ? 0.5 : 0)) }
+    expect((await api.inspect.evidence({ point: blend, judge: 'discriminator' })).intended).toBeNull()
+  })
+
   it('says a generator-only model has no class evidence, and what to use instead', async () => {
     const full = BigGANModel.initialise(tinyConfig(), 3)
     const tensors = full.tensors()

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../main/backend/backend'
 import { classEvidence } from '../../main/engine/finetune/newClass'
-import { imageEvidence, topClasses, topEvidence } from '../../main/engine/inspect/evidence'
+import { classRank, imageEvidence, topClasses, topEvidence } from '../../main/engine/inspect/evidence'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { testModel } from '../finetune/helpers'
@@ -62,6 +62,13 @@ describe('top-k class evidence', () => {
     const top = topClasses([0.5, 2, -1, 2], ['a', 'b', 'c', 'd'], 3)
     expect(top.map((t) => t.class)).toEqual([1, 3, 0])
     expect(top[0]).toEqual({ class: 1, name: 'b', score: 2 })
+  })
+
+  it("ranks a class where topClasses would list it, so a class outside the top k still says where it stands", () => {
+    const scores = [0.5, 2, -1, 2]
+    const order = topClasses(scores, ['a', 'b', 'c', 'd'], 4).map((t) => t.class)
+    for (let c = 0; c < 4; c++) expect(classRank(scores, c)).toBe(order.indexOf(c) + 1)
+    expect(classRank(scores, 2)).toBe(4)
   })
 
   it('gives each image its k strongest classes by D evidence, and takes uint8 pixels', async () => {

@@ -4,6 +4,7 @@ import {
   chunkDirection,
   chunkRanges,
   directionAt,
+  layerwiseDirection,
   lerp,
   norm,
   slerp,
@@ -109,5 +110,23 @@ describe('random walk', () => {
       for (let k = 0; k < 128; k++) cos += velocities[i][k] * velocities[i - 1][k]
       expect(cos).toBeGreaterThan(0.8)
     }
+  })
+})
+
+describe("a named direction applied to a range of G's blocks (layer-wise)", () => {
+  const chunks = chunkRanges([2, 2, 2], ['linear', 'block 1', 'block 2'], 6)
+  const d = f(1, 2, 3, 4, 5, 6)
+
+  it('keeps the direction in the chosen chunks only, so a step leaves the z of the other blocks as it was', () => {
+    expect(Array.from(layerwiseDirection(d, chunks, 1, 2))).toEqual([0, 0, 3, 4, 5, 6])
+    expect(Array.from(layerwiseDirection(d, chunks, 0, 0))).toEqual([1, 2, 0, 0, 0, 0])
+    expect(Array.from(layerwiseDirection(d, chunks, 0, 2))).toEqual([1, 2, 3, 4, 5, 6])
+    const z = f(9, 9, 9, 9, 9, 9)
+    expect(Array.from(step(z, layerwiseDirection(d, chunks, 2, 2), 0.5))).toEqual([9, 9, 9, 9, 11.5, 12])
+  })
+
+  it('refuses a range the model does not have, saying which it has', () => {
+    expect(() => layerwiseDirection(d, chunks, 2, 1)).toThrow(/blocks 2–1 .* 3 z chunks \(0–2\)/)
+    expect(() => layerwiseDirection(d, chunks, 0, 3)).toThrow(/0–2/)
   })
 })

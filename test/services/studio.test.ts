@@ -138,6 +138,29 @@ describe('the studio', () => {
     expect(sameBytes(png, rendered.pixels)).toBe(true)
   })
 
+  it('exports a PNG upscaled nearest or smooth whose record says the scale and still reopens the exact point', async () => {
+    const point = await pointOf(12, 7)
+    const plain = await sharp((await api.images.png({ point })).bytes).raw().toBuffer()
+    for (const filter of ['nearest', 'smooth'] as const) {
+      const file = await api.images.png({ point, upscale: { factor: 4, filter } })
+      const meta = await sharp(file.bytes).metadata()
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 128, 128])
+      const back = await api.images.readPng({ png: file.bytes })
+      expect(back.record.upscale).toEqual({ factor: 4, filter })
+      expect(sameBytes(back.point.z, point.z)).toBe(true)
+      expect(sameBytes(back.point.y, point.y)).toBe(true)
+      if (filter === 'nearest') {
+        const big = await sharp(file.bytes).raw().toBuffer()
+        // pixel (x, y) of the enlarged image is pixel (x/4, y/4) of the image as generated
+        for (const [x, y] of [[0, 0], [5, 9], [127, 64], [77, 127]]) {
+          const at = (y * 128 + x) * 3
+          const from = (Math.floor(y / 4) * 32 + Math.floor(x / 4)) * 3
+          expect([...big.subarray(at, at + 3)]).toEqual([...plain.subarray(from, from + 3)])
+        }
+      }
+    }
+  })
+
   it('refuses dropped files it cannot reopen, saying what to do', async () => {
     expect((await failure(api.images.readPng({ png: new TextEncoder().encode('hello') }))).message).toMatch(/not a PNG.*Export → PNG/)
     const plain = encodePng(new Uint8Array(4 * 4 * 3), 4, 4)
@@ -174,6 +197,16 @@ describe('the studio', () => {
     expect([...entries.keys()]).toEqual([1, 2, 3, 4, 5].map((i) => `walk/walk-000${i}.png`))
     const third = readLatentRecord(entries.get('walk/walk-0003.png')!.data)
     expect(sameBytes(Float32Array.from(third.z), points[2].z)).toBe(true)
+
+    const bigGif = await api.images.sequence({ points, format: 'gif', fps: 10, name: 'walk', upscale: { factor: 3, filter: 'smooth' } })
+    const bigMeta = await sharp(bigGif.bytes, { animated: true }).metadata()
+    expect([bigMeta.pages, bigMeta.width, bigMeta.pageHeight]).toEqual([5, 96, 96])
+    const bigZip = readZip((await api.images.sequence({ points, format: 'png-zip', fps: 10, name: 'walk', upscale: { factor: 2, filter: 'nearest' } })).bytes, 'walk.zip')
+    const frame = bigZip.get('walk/walk-0003.png')!.data
+    expect((await sharp(frame).metadata()).width).toBe(64)
+    const record = readLatentRecord(frame)
+    expect(record.upscale).toEqual({ factor: 2, filter: 'nearest' })
+    expect(sameBytes(Float32Array.from(record.z), points[2].z)).toBe(true)
   })
 
   it('gives orthonormal random directions and GANSpace directions strongest first', async () => {

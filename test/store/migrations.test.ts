@@ -57,7 +57,7 @@ describe('library migrations', () => {
     expect(library.file).toBe(file)
     expect(library.schemaVersion()).toBe(SCHEMA_VERSION)
     library.close()
-    expect(tables(file)).toEqual(['favourite_tags', 'favourites', 'generator_metrics', 'history_entries', 'recent_models', 'runs', 'sessions', 'settings'])
+    expect(tables(file)).toEqual(['directions', 'favourite_tags', 'favourites', 'generator_metrics', 'history_entries', 'recent_models', 'runs', 'sessions', 'settings'])
     const db = new Database(file)
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION)

@@ -9,6 +9,7 @@
 // tensors or checkpoint records: HostError('cancelled')), and answers only once it knows whether the running one
 // stopped or finished first. If the worker dies, every pending request fails with a message that says so, and the
 // next request starts a fresh worker that first reopens the model the old one held.
+import type { Upscale } from '../../images/upscale.ts'
 import type { Worker } from 'node:worker_threads'
 import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../../onnx/runtime-names.ts'
 import type { AnyRequest, FromWorker, ModelRecord, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
@@ -143,8 +144,8 @@ export class EngineClient {
     return this.call({ op: 'render', points }, { job: view, view, transfer: pointsBuffers(points) })
   }
 
-  png(point: PackedPoint, purpose: 'export' | 'thumbnail', maxSize?: number): Promise<Uint8Array> {
-    const request: RequestOf<'png'> = { op: 'png', point, purpose, ...(maxSize !== undefined ? { maxSize } : {}) }
+  png(point: PackedPoint, purpose: 'export' | 'thumbnail', maxSize?: number, upscale?: Upscale): Promise<Uint8Array> {
+    const request: RequestOf<'png'> = { op: 'png', point, purpose, ...(maxSize !== undefined ? { maxSize } : {}), ...(upscale ? { upscale } : {}) }
     return this.call(request, { transfer: [point.z.buffer as ArrayBuffer, point.y.buffer as ArrayBuffer] }).then((r) => r.bytes)
   }
 

@@ -7,6 +7,7 @@
 // The records here are the engine worker's own: the main thread imports this file, so it names no engine module and
 // nothing of the contract, not even for types; the services map these records to the studio's contract.
 import type { RuntimeRequest } from '../../onnx/runtime-names.ts'
+import type { Upscale } from '../../images/upscale.ts'
 import type { PackedPoint, PackedPoints } from './points.ts'
 import type * as Message from './messages.ts'
 import type { InspectOperations } from './inspect.ts'
@@ -85,11 +86,12 @@ export interface Operations extends InspectOperations, MetricsOperations {
     request: { kind: 'random' | 'pca'; count: number; seed: number; y?: Float32Array }
     result: { directions: Float32Array; explained: Float32Array }
   }
-  /** a PNG of one point: with its latent record, or a thumbnail (no record, at most maxSize px) */
-  png: { request: { point: PackedPoint; purpose: 'export' | 'thumbnail'; maxSize?: number }; result: { bytes: Uint8Array } }
-  /** an animated GIF, or a zip of PNG frames */
+  /** a PNG of one point: with its latent record (enlarged by `upscale`, which the record names), or a thumbnail (no
+   *  record, at most maxSize px) */
+  png: { request: { point: PackedPoint; purpose: 'export' | 'thumbnail'; maxSize?: number; upscale?: Upscale }; result: { bytes: Uint8Array } }
+  /** an animated GIF, or a zip of PNG frames, each frame enlarged by `upscale` */
   sequence: {
-    request: { points: PackedPoints; format: 'gif' | 'png-zip'; fps: number; baseName: string }
+    request: { points: PackedPoints; format: 'gif' | 'png-zip'; fps: number; baseName: string; upscale?: Upscale }
     result: { bytes: Uint8Array }
   }
 }

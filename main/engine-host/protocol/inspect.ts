@@ -24,6 +24,15 @@ export interface ClassScoreRow {
   score: number
 }
 
+/** The class a point was meant to show, and where the judge ranks it among its classes (1: its top class); column
+ *  and rank are null where the judge does not know the class. */
+export interface IntendedRank {
+  class: number
+  name: string
+  column: number | null
+  rank: number | null
+}
+
 /** One generated sample of a leakage cell: class `class` at (seed, truncation), as the leakage matrix draws it. */
 export interface LeakageSample {
   class: number
@@ -66,7 +75,7 @@ export interface InspectOperations {
   /** the judge's top-k classes for a point's image as the studio renders it (D's evidence by default) */
   inspectEvidence: {
     request: { point: PackedPoint; k: number; judge: JudgeSpec; resourcesDir: string }
-    result: { judge: JudgeInfo; top: ClassScoreRow[]; scores: Float32Array }
+    result: { judge: JudgeInfo; top: ClassScoreRow[]; scores: Float32Array; intended: IntendedRank | null }
   }
   inspectLeakage: { request: LeakageMatrixRequest; result: LeakageResult }
   /** the same matrix over model folders, each a model folder or a run (its checkpoints/step-N folders, oldest first) */

@@ -94,10 +94,10 @@ const handlers: Handlers<Operations, Job> = {
     return directions(modelOpen(), request, job)
   },
   async png(request, job) {
-    return { bytes: await pointPng(modelOpen(), request.point, request.purpose, request.maxSize ?? 128, job) }
+    return { bytes: await pointPng(modelOpen(), request.point, request.purpose, request.maxSize ?? 128, job, request.upscale) }
   },
   async sequence(request, job) {
-    return { bytes: await sequenceFile(modelOpen(), request.points, request.format, request.fps, request.baseName, job) }
+    return { bytes: await sequenceFile(modelOpen(), request.points, request.format, request.fps, request.baseName, job, request.upscale) }
   },
 }
 

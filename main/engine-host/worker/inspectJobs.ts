@@ -3,8 +3,9 @@
 // main/engine/inspect; what crosses back is typed arrays and numbers. A judge other than D (the bundled classifier, a
 // user's folder) is loaded here, once, and kept until another is asked for: its weights never reach the main thread.
 import { argmaxRows } from '../../engine/inspect/classifier.ts'
-import { imageEvidence, topClasses } from '../../engine/inspect/evidence.ts'
-import { discriminatorExtractor, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
+import { classNames } from '../../engine/classes.ts'
+import { classRank, imageEvidence, topClasses } from '../../engine/inspect/evidence.ts'
+import { discriminatorExtractor, matchClasses, type FeatureExtractor } from '../../engine/inspect/extractors.ts'
 import { defaultExtractorSpec, openExtractor } from '../../disk/extractors.ts'
 import { leakageMatrix, leakageSamples, quantise, type LeakageReport } from '../../engine/inspect/leakage.ts'
 import { checkpointFolders, leakageOverCheckpoints } from '../../runs/leakage.ts'
@@ -12,7 +13,7 @@ import { saliency } from '../../engine/inspect/saliency.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import { toPixels } from '../../engine/pixels.ts'
 import { rgbToRgba } from '../../images/raster.ts'
-import type { InspectOperations, JudgeInfo, JudgeSpec, LeakageMatrixRequest, LeakageResult } from '../protocol/inspect.ts'
+import type { IntendedRank, InspectOperations, JudgeInfo, JudgeSpec, LeakageMatrixRequest, LeakageResult } from '../protocol/inspect.ts'
 import { HostError } from '../protocol/errors.ts'
 import type { Job } from './job.ts'
 import type { OpenModel } from './models.ts'
@@ -121,6 +122,25 @@ async function pointImage(open: OpenModel, point: PackedPoint, job: Job): Promis
   return renderRgb(open, points, job)
 }
 
+/** The class a one-hot y asks for (null for a blend) and where the judge ranks it: D's classes are the model's own,
+ *  a classifier's are matched by name, else by index (as the leakage matrix matches them). */
+function intendedRank(model: BigGANModel, judge: Judge, y: Float32Array, scores: Float32Array): IntendedRank | null {
+  const hot = y.findIndex((v) => v !== 0)
+  if (hot < 0 || y[hot] !== 1 || y.some((v, i) => i !== hot && v !== 0)) return null
+  const names = classNames(model.config)
+  let column: number
+  if (judge.route === 'discriminator') column = hot
+  else {
+    try {
+      column = matchClasses(model.config.classNames, judge.extractor.classes?.names, scores.length).map[hot]
+    } catch {
+      column = -1
+    }
+  }
+  const known = column >= 0 && column < scores.length
+  return { class: hot, name: names[hot] ?? `class ${hot}`, column: known ? column : null, rank: known ? classRank(scores, column) : null }
+}
+
 /** The worker's handlers of the inspection operations, over the model it holds. */
 export function inspectHandlers(current: () => OpenModel): InspectHandlers {
   return {
@@ -128,16 +148,17 @@ export function inspectHandlers(current: () => OpenModel): InspectHandlers {
       const open = current()
       const { model } = open
       const judge = await openJudge(model, request.judge === 'default' ? 'discriminator' : request.judge, request.resourcesDir)
+      // a classifier of another resolution is refused before G runs: a large model's render is not spent on it
+      if (judge.route !== 'discriminator') checkJudgeResolution(judge.extractor, model)
       const rgb = await pointImage(open, request.point, job)
       job.check()
-      let scores: Float32Array
-      if (judge.route === 'discriminator') scores = await imageEvidence(model, rgb, 1)
-      else {
-        checkJudgeResolution(judge.extractor, model)
-        scores = await judge.extractor.classify!(Float32Array.from(rgb, (p) => p / 127.5 - 1))
-      }
+      const scores =
+        judge.route === 'discriminator'
+          ? await imageEvidence(model, rgb, 1)
+          : await judge.extractor.classify!(Float32Array.from(rgb, (p) => p / 127.5 - 1))
       const info = judgeInfo(judge.extractor)
-      return { judge: info, top: topClasses(scores, info.classes, request.k), scores: Float32Array.from(scores) }
+      const intended = intendedRank(model, judge, request.point.y, scores)
+      return { judge: info, top: topClasses(scores, info.classes, request.k), scores: Float32Array.from(scores), intended }
     },
 
     async inspectLeakage(request, job) {

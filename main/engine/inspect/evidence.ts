@@ -79,6 +79,15 @@ export function topClasses(scores: ArrayLike<number>, names: readonly string[], 
   return order.slice(0, Math.max(0, k)).map((i) => ({ class: i, name: names[i] ?? `class ${i}`, score: scores[i] }))
 }
 
+/** Where class `column` stands among a judge's scores: 1 for the highest; a tie ranks it above the classes it ties with,
+ *  as topClasses orders them for a lower index. */
+export function classRank(scores: ArrayLike<number>, column: number): number {
+  const own = scores[column]
+  let rank = 1
+  for (let i = 0; i < scores.length; i++) if (scores[i] > own || (scores[i] === own && i < column)) rank++
+  return rank
+}
+
 /** Per image, the top-k classes by D's evidence: the bar under an image in the studio. */
 export async function topEvidence(
   model: BigGANModel, images: Float32Array | Uint8Array, count: number, k = 5,
