@@ -106,7 +106,7 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       out('|---|---:|---:|---:|---:|---:|---:|')
       for (const p of curve.points) {
         out(
-          `| ${label(p.truncation)} | ${p.fid.toFixed(3)} | ${(1000 * p.kid.mean).toFixed(3)} ± ${(1000 * p.kid.std).toFixed(3)} | ` +
+          `| ${label(p.truncation)} | ${p.fid.toFixed(3)} | ${(1000 * p.kid.mean).toFixed(3)}${p.kid.subsets > 1 ? ` ± ${(1000 * p.kid.std).toFixed(3)}` : ''} | ` +
             `${p.precision.toFixed(3)} | ${p.recall.toFixed(3)} | ${p.density.toFixed(3)} | ${p.coverage.toFixed(3)} |`,
         )
       }
