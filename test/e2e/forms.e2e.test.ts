@@ -26,6 +26,11 @@ describe.skipIf(!chromium)('forms that say what they do with a value, in Chromiu
   const e2e = studioInChromium(chromium!, 'biggan-e2e-forms-', (work) => makeFolder(join(work, 'images')))
   const text = async (testid: string): Promise<string> => ((await e2e.page.getByTestId(testid).textContent()) ?? '').trim()
 
+  it('the header says both what computes and what serves previews', async () => {
+    expect(await text('engine-backend')).toMatch(/^computes on (wasm|cpu|tfjs-node|tfjs-node-gpu)$/)
+    expect(await text('engine-previews')).toMatch(/^previews on (onnxruntime \(|TensorFlow\.js )/)
+  })
+
   it('says when a typed truncation is outside the model range, and what it used', async () => {
     const page = e2e.page
     await page.getByTestId('nav-explore').click()
