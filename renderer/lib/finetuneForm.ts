@@ -197,3 +197,13 @@ export function runTimeText(steps: number, perStep: number | null, timedRun: str
   }
   return `At about ${perStep < 10 ? perStep.toFixed(2) : Math.round(perStep)} s a step (as run ${timedRun} trained here), ${formatLimit(steps)} steps take about ${formatDuration(steps * perStep)}.`
 }
+
+/** The total a finished or stopped run trains further to: empty takes twice its steps (within the limit); a typed
+ *  total must lie past the step it has reached. Refused, never clamped. */
+export function parseExtendSteps(text: string, run: Pick<Run, 'step' | 'steps'>): { steps: number } | { error: string } {
+  if (text.trim() === '') return { steps: Math.min(STEPS.max, Math.max(run.step + 1, run.steps * 2)) }
+  const parsed = parseSteps(text)
+  if ('error' in parsed) return parsed
+  if (parsed.steps <= run.step) return { error: `Steps: the run has reached step ${formatLimit(run.step)}; give a total past it.` }
+  return parsed
+}

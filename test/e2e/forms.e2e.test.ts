@@ -1,5 +1,5 @@
 // The studio's forms never change a value without a word, in Chromium against web mode: out-of-range numbers get a
-// note under their field (Explore's truncation, Grid, Interpolate), text at its limit says so (Export, Library),
+// note under their field (Explore's truncation, Grid, Interpolate, Metrics, Class leakage), text at its limit says so (Export, Library),
 // a pasted megabyte stays out of the tags field and a long tag does not widen the Library toolbar, Grid's missing-
 // class message belongs to Classes mode only, and the Fine-tune form refuses steps it cannot honour and asks before
 // a run of millions (screenshots of the refused and the confirming form in test-artifacts/e2e/).
@@ -76,6 +76,18 @@ describe.skipIf(!chromium)('forms that say what they do with a value, in Chromiu
     await expect.poll(() => text('interp-export-frames-note')).toMatch(/1000 is above the most, 301: using 301[\s\S]*there and back/)
     await page.getByTestId('interp-export-fps').fill('0')
     await expect.poll(() => text('interp-export-fps-note')).toMatch(/0 is below the least, 1: using 1/)
+  })
+
+  it('Metrics and Class leakage: notes on counts out of range', async () => {
+    const page = e2e.page
+    await page.getByTestId('nav-metrics').click()
+    await page.getByTestId('metrics-n').fill('3')
+    await expect.poll(() => text('metrics-n-note')).toMatch(/3 is below the least, 6: using 6/)
+    await page.getByTestId('metrics-n').fill('500')
+    await page.getByTestId('nav-leakage').click()
+    await page.getByTestId('leakage-seeds').fill('5000')
+    await expect.poll(() => text('leakage-seeds-note')).toMatch(/5000 is above the most, 1000: using 1000/)
+    await page.getByTestId('leakage-seeds').fill('16')
   })
 
   it('Export: a name past 200 characters is held at 200, and the field says so', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { FinetuneHyperparameters, MetricsRecord, PreviewGrid, Run } from '../../preload/contract/index.ts'
 import {
-  CONFIRM_STEPS, OVERRIDE_FIELDS, fieldApplies, parseOverrides, parseSteps, resolvedValue, runTimeText, secondsPerStep, targetOf,
+  CONFIRM_STEPS, OVERRIDE_FIELDS, fieldApplies, parseExtendSteps, parseOverrides, parseSteps, resolvedValue, runTimeText, secondsPerStep, targetOf,
 } from '../../renderer/lib/finetuneForm.ts'
 import {
   addCheckpoint,
@@ -243,6 +243,14 @@ describe('the fine-tune form', () => {
       expect(r, typed).not.toHaveProperty('steps')
       expect((r as { error: string }).error).toMatch(says)
     }
+  })
+
+  it('trains a run further to a total past its step, twice its steps when left empty, and refuses the rest', () => {
+    expect(parseExtendSteps('', { step: 100, steps: 100 })).toEqual({ steps: 200 })
+    expect(parseExtendSteps('', { step: 9_000_000, steps: 9_000_000 })).toEqual({ steps: 10_000_000 })
+    expect(parseExtendSteps('150', { step: 100, steps: 100 })).toEqual({ steps: 150 })
+    expect(parseExtendSteps('50', { step: 100, steps: 100 })).toEqual({ error: 'Steps: the run has reached step 100; give a total past it.' })
+    expect(parseExtendSteps('0', { step: 100, steps: 100 })).toHaveProperty('error')
   })
 
   it('estimates a long run from a run of the same model timed here, scaled to its images per step', () => {
