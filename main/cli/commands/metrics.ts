@@ -11,7 +11,8 @@ Measures the model against the real images in FOLDER in the feature space of an 
 Fashion-MNIST classifier, the model's own discriminator ('d', biased towards its own generator: for monitoring),
 or a TensorFlow.js or studio classifier folder. For each truncation: N generated images (spread evenly over the
 classes, or all of --class X, 8-bit like the reals) against up to --real images of the folder (of class X's
-subfolder with --class): Fréchet distance, KID (×10³, mean ± std over subsets), precision and recall (k = 3,
+subfolder with --class): Fréchet distance, KID (×10³, mean ± std over subsets of min(1000, N, reals) drawn
+without replacement; the mean alone when a subset would be both sets whole), precision and recall (k = 3,
 Kynkäänniemi et al. 2019), density and coverage (k = 5, Naeem et al. 2020). Together they are the diversity–
 fidelity curve, saved as JSON in DIR/metrics/ (or --out) with the extractor's hash and the sample counts.
 These are not Inception features: never compare the numbers with published FIDs, and compare FIDs only at equal
