@@ -113,6 +113,10 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       }
       out('')
       out(`k = ${curve.points[0].k.precisionRecall} (precision/recall), ${curve.points[0].k.densityCoverage} (density/coverage). ${curve.note}`)
+      const kid = curve.points[0].kid
+      out(kid.subsets > 1
+        ? `KID over ${kid.subsets} subsets of ${kid.subsetSize}.`
+        : `KID from both sets whole (${kid.subsetSize} each): no smaller subsets to spread over, so no ±.`)
       const file = stringOption(args, 'out')
       const written = file
         ? await writeJsonAtomic(file, curve, 'write the generator metrics')
