@@ -47,6 +47,8 @@ const tuning = trainingOptions.map((o) => o.name).filter((n) => !['data', 'steps
 
 export function trainOptionsFromArgs(ctx: CommandContext, steps: number): TrainOptions {
   const { args } = ctx
+  // refused before the folder is read or the model opened: a run of no steps trains nothing
+  if (!(steps >= 1)) throw new UsageError(`--steps must be a whole number of at least 1, not ${steps}`)
   const int = (name: string): number | undefined => intOption(args, name)
   const num = (name: string): number | undefined => numberOption(args, name)
   const augment = stringOption(args, 'augment')

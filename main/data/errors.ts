@@ -22,3 +22,17 @@ export class DatasetError extends Error {
     super(message)
   }
 }
+
+/** A file-system error in words, without the path Node appends ("ENOENT: no such file or directory, scandir '/x'"
+ *  → "no such file or directory (ENOENT)"), for messages that name the path themselves and would otherwise print
+ *  it twice. Other errors: their message. */
+export function systemReason(e: unknown): string {
+  if (!(e instanceof Error)) return String(e)
+  const { code, syscall } = e as NodeJS.ErrnoException
+  if (typeof code !== 'string' || typeof syscall !== 'string') return e.message
+  const words = e.message
+    .replace(new RegExp(`^${code}:\\s*`), '')
+    .replace(new RegExp(`,\\s*${syscall}\\b.*$`, 's'), '')
+    .trim()
+  return words ? `${words} (${code})` : code
+}

@@ -3,6 +3,7 @@
 
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { systemReason } from './errors'
 
 /** 256 MiB: larger than any JPEG/PNG/WebP under the 100 MP decode limit is likely to be. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -38,7 +39,7 @@ export async function readImageBytes(path: string | Buffer): Promise<ReadResult>
     }
     return { ok: true, bytes: await handle.readFile() }
   } catch (e) {
-    return { ok: false, reason: `cannot read: ${(e as Error).message}` }
+    return { ok: false, reason: `cannot read: ${systemReason(e)}` }
   } finally {
     await handle.close().catch(() => undefined)
   }

@@ -14,7 +14,7 @@
 import type { Dirent, Stats } from 'node:fs'
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { DatasetError } from './errors'
+import { DatasetError, systemReason } from './errors'
 import { otherImageByName } from './formats'
 import { childPath, nameOf, openable } from './names'
 import type { SkippedFile } from './types'
@@ -83,7 +83,7 @@ export async function scanImageFolder(folder: string): Promise<FolderScan> {
   try {
     entries = await list(Buffer.from(dir))
   } catch (e) {
-    throw new DatasetError(`cannot read the image folder ${dir}: ${(e as Error).message}`, 'unreadable')
+    throw new DatasetError(`cannot read the image folder ${dir}: ${systemReason(e)}`, 'unreadable')
   }
 
   const rootImages: Found[] = []
@@ -136,7 +136,7 @@ async function resolveRoot(folder: string): Promise<string> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new DatasetError(`image folder not found: ${folder}`, 'not-found')
-    throw new DatasetError(`cannot open the image folder ${folder}: ${(e as Error).message}`, 'unreadable')
+    throw new DatasetError(`cannot open the image folder ${folder}: ${systemReason(e)}`, 'unreadable')
   }
   if (!(await stat(dir)).isDirectory()) {
     throw new DatasetError(`${folder} is a file, not a folder: choose the folder that holds the images`, 'not-a-folder')
@@ -160,7 +160,7 @@ async function collect(dirPath: Buffer, rel: string, depth: number, out: Found[]
   try {
     entries = await list(dirPath)
   } catch (e) {
-    walk.warnings.push(`cannot read folder ${rel}: ${(e as Error).message}; skipped`)
+    walk.warnings.push(`cannot read folder ${rel}: ${systemReason(e)}; skipped`)
     return
   }
   for (const entry of entries) {
@@ -187,7 +187,7 @@ async function examine(entry: Entry, relPath: string, walk: Walk): Promise<Found
   try {
     s = await lstat(entry.path)
   } catch (e) {
-    return ignore(`could not be examined (${(e as Error).message}): it may have been moved while the folder was read; scan again`)
+    return ignore(`could not be examined (${systemReason(e)}): it may have been moved while the folder was read; scan again`)
   }
   if (!s.isFile()) return ignore(`${kindOf(s)}, not a regular file: only regular files are read`)
   return { path: openable(entry.path), relPath, size: s.size }

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join, normalize, relative } from 'node:path'
+import { systemReason } from '../data/errors.ts'
 import { tf } from '../engine/tf.ts'
 import { checkImages, classColumn, type FeatureExtractor } from '../engine/inspect/extractors.ts'
 
@@ -229,7 +230,7 @@ async function readSidecar(dir: string): Promise<{ value: TfjsSidecar; bytes?: B
     bytes = await readFile(path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { value: {} }
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`)
+    throw new Error(`cannot read ${path}: ${systemReason(err)}`)
   }
   let o: Record<string, unknown>
   try {

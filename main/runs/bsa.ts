@@ -6,6 +6,7 @@
 // adapted model plus what continuing needs (manifest.state = the BsaCheckpoint json: step, random state, settings,
 // Adam steps; the optimiser group = latents and Adam moments), so a cancelled or crashed run resumes from its newest
 // checkpoint exactly as if it had never stopped.
+import { explainBackendFailure } from '../backend/memory.ts'
 import { loadCheckpoint } from '../disk/modelFolder.ts'
 import {
   bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaState,
@@ -262,7 +263,8 @@ export async function adaptInto(
     const status = result.cancelled ? 'cancelled' : 'completed'
     await run.update({ status, step: result.steps, bestStep: result.steps })
     return { status, step: result.steps }
-  } catch (e) {
+  } catch (caught) {
+    const e = explainBackendFailure(caught)
     await run.update({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
     throw e
   } finally {

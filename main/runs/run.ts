@@ -8,6 +8,7 @@
 // What each does and says as it goes reaches the caller through a RunListener; errors the person can act on are
 // RunError (this folder), FinetunePlanError, TrainSettingsError and ClassLookupError (the engine's), DatasetError
 // (the image folder's), each saying what to do, so each adapter words them in its own terms.
+import { explainBackendFailure } from '../backend/memory.ts'
 import { writeFile } from 'node:fs/promises'
 import { loadImageFolder } from '../data/dataset.ts'
 import type { ImageDataset } from '../data/types.ts'
@@ -374,7 +375,8 @@ export async function trainRun(
     })
     await run.update({ status: outcome.status, reasons: outcome.reasons, step: outcome.step, bestStep: outcome.bestStep })
     return { dir: run.dir, method, ...outcome, steps: session.settings.steps }
-  } catch (err) {
+  } catch (caught) {
+    const err = explainBackendFailure(caught)
     await run.update({ status: 'failed', reasons: [(err as Error).message] }).catch(() => undefined)
     throw err
   } finally {

@@ -3,6 +3,7 @@
 // belongs to the caller (it opens and closes it); the engine worker belongs to the studio (close() ends it).
 import { join } from 'node:path'
 import { LIMITS, StudioError, type ModelInfo, type Point, type StudioEvent } from '../../preload/contract/index.ts'
+import { isDefaultModelPath } from '../disk/resources.ts'
 import { EngineClient, type Progress } from '../engine-host/client/engineClient.ts'
 import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 import { engineVersion } from '../engine/version.ts'
@@ -138,7 +139,13 @@ export function createStudio(options: StudioOptions): Studio {
       return engine.model ? modelView(engine.model) : null
     },
     'models:recent': async () => library.recentModels(),
-    'models:open': async ({ path }) => opened(await engine.open(path, modelsDir, progressOf('models:open'))),
+    // the default model's own folder, opened by path (from Recent), opens as the default: its name and badge kept
+    'models:open': async ({ path }) =>
+      opened(
+        isDefaultModelPath(path, options.resourcesDir, modelsDir)
+          ? await engine.openDefault(options.resourcesDir, modelsDir, progressOf('models:open'))
+          : await engine.open(path, modelsDir, progressOf('models:open')),
+      ),
     'models:openDefault': async () => opened(await engine.openDefault(options.resourcesDir, modelsDir, progressOf('models:open'))),
 
     'classes:search': async ({ query, limit }) => {

@@ -28,8 +28,18 @@ export class SchemaError extends Error {
 }
 
 function fail(path: string, expected: string, value: unknown): never {
-  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value
-  throw new SchemaError(`${path || 'value'}: expected ${expected}, got ${got}`)
+  throw new SchemaError(`${path || 'value'}: expected ${expected}, got ${described(value)}`)
+}
+
+/** What a refused value was, so that the refusal shows it beside the limit: the number itself, a short string
+ *  itself and a long one's length (its text may be huge), an array's or a typed array's size. */
+function described(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'string') return value.length <= 32 ? JSON.stringify(value) : `a string of ${value.length} characters`
+  if (Array.isArray(value)) return `an array of ${value.length} items`
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${(value as unknown as { length: number }).length} values`
+  return typeof value
 }
 
 export const s = {

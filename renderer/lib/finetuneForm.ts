@@ -4,8 +4,13 @@ import type {
   FinetuneHyperparameters,
   FinetuneMethod,
   FinetuneOverrides,
+  FinetunePlan,
   FinetuneTarget,
+  MetricsRecord,
+  Run,
 } from '../../preload/contract/index.ts'
+import { formatLimit } from './numbers.ts'
+import { formatDuration } from './runs.ts'
 
 export const METHODS: { id: FinetuneMethod; label: string; hint: string }[] = [
   { id: 'adversarial', label: 'Adversarial', hint: 'G and D go on training on the folder, with ADA augmentation and FreezeD' },
@@ -143,4 +148,62 @@ export function describeTarget(target: FinetuneTarget, classNames: readonly stri
   }
   if (target.kind === 'new') return `new class “${target.name ?? ''}”`
   return 'the folder’s classes'
+}
+
+/** The G steps a run may ask for (the contract's bound). */
+export const STEPS = { min: 1, max: 10_000_000 } as const
+/** From this many steps a run asks to be confirmed, with its estimated time, before it starts. */
+export const CONFIRM_STEPS = 100_000
+
+/** The steps typed, or why they cannot start a run: nothing is clamped, a run trains exactly what it says. */
+export function parseSteps(text: string): { steps: number } | { error: string } {
+  const t = text.trim()
+  const range = `a whole number from ${formatLimit(STEPS.min)} to ${formatLimit(STEPS.max)}`
+  if (t === '') return { error: `Steps: give ${range}.` }
+  const v = Number(t)
+  if (!Number.isFinite(v)) return { error: `Steps: “${t.slice(0, 40)}” is not a number; give ${range}.` }
+  if (!Number.isInteger(v)) return { error: `Steps: ${t} is not whole; give ${range}.` }
+  if (v < STEPS.min) return { error: `Steps: ${formatLimit(v)} trains nothing; give ${range}.` }
+  if (v > STEPS.max) return { error: `Steps: ${formatLimit(v)} is more than the ${formatLimit(STEPS.max)} a run may take.` }
+  return { steps: v }
+}
+
+/** Images one G step computes on: D's steps and G's, each over the (accumulated) batch; BSA's batch. */
+function imagesPerStep(plan: Pick<FinetunePlan, 'hyperparameters' | 'bsa'> | Pick<Run, 'hyperparameters' | 'bsa'>): number | null {
+  if (plan.bsa) return plan.bsa.batchSize
+  const h = plan.hyperparameters
+  return h ? h.dStepsPerGStep * h.batchSize * h.accumulation : null
+}
+
+/** Seconds a G step of `plan` should take, scaled from a run of the same model that was timed here (the median of
+ *  its logged images per second), or null when there is none. */
+export function secondsPerStep(
+  plan: Pick<FinetunePlan, 'hyperparameters' | 'bsa'>,
+  timed: { run: Pick<Run, 'hyperparameters' | 'bsa'>; metrics: Pick<MetricsRecord, 'imagesPerSecond'>[] } | null,
+): number | null {
+  if (!timed) return null
+  const rates = timed.metrics.map((m) => m.imagesPerSecond).filter((v): v is number => typeof v === 'number' && v > 0)
+  const images = imagesPerStep(plan)
+  if (rates.length === 0 || images === null || imagesPerStep(timed.run) === null) return null
+  rates.sort((a, b) => a - b)
+  const median = rates[Math.floor(rates.length / 2)]
+  return images / median
+}
+
+/** What the confirmation of a long run says about its time. */
+export function runTimeText(steps: number, perStep: number | null, timedRun: string | null): string {
+  if (perStep === null || timedRun === null) {
+    return `No run of this model has been timed here yet, so its time is not known before it starts; the run monitor shows the estimate after its first steps.`
+  }
+  return `At about ${perStep < 10 ? perStep.toFixed(2) : Math.round(perStep)} s a step (as run ${timedRun} trained here), ${formatLimit(steps)} steps take about ${formatDuration(steps * perStep)}.`
+}
+
+/** The total a finished or stopped run trains further to: empty takes twice its steps (within the limit); a typed
+ *  total must lie past the step it has reached. Refused, never clamped. */
+export function parseExtendSteps(text: string, run: Pick<Run, 'step' | 'steps'>): { steps: number } | { error: string } {
+  if (text.trim() === '') return { steps: Math.min(STEPS.max, Math.max(run.step + 1, run.steps * 2)) }
+  const parsed = parseSteps(text)
+  if ('error' in parsed) return parsed
+  if (parsed.steps <= run.step) return { error: `Steps: the run has reached step ${formatLimit(run.step)}; give a total past it.` }
+  return parsed
 }

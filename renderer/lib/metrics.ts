@@ -33,9 +33,16 @@ export function fixed(v: number, digits = 3): string {
   return v.toFixed(digits).replace('-', '−')
 }
 
-/** KID ×10³ as mean ± std over subsets. */
-export function kidText(kid: { mean: number; std: number }): string {
-  return `${fixed(1000 * kid.mean)} ± ${fixed(1000 * kid.std)}`
+/** KID ×10³ as mean ± std over subsets; the mean alone when there was one subset (no spread to show). */
+export function kidText(kid: { mean: number; std: number; subsets: number }): string {
+  return kid.subsets > 1 ? `${fixed(1000 * kid.mean)} ± ${fixed(1000 * kid.std)}` : fixed(1000 * kid.mean)
+}
+
+/** How KID was averaged, for the line under the table. */
+export function kidSubsetsText(kid: { subsets: number; subsetSize: number }): string {
+  return kid.subsets > 1
+    ? `KID over ${kid.subsets} subsets of ${kid.subsetSize}`
+    : `KID from both sets whole (${kid.subsetSize} each: no smaller subsets to spread over, so no ±)`
 }
 
 /** What a measurement was made with, in one line: extractor and short hash, counts, classes. */

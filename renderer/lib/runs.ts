@@ -55,10 +55,11 @@ export function deleteBlocker(run: Run, openModelPath: string | null): string | 
   return null
 }
 
-/** 75 → "1 min 15 s", 4000 → "1 h 07 min". */
+/** 75 → "1 min 15 s", 4000 → "1 h 07 min", 10⁶ → "11.6 days". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–'
   const s = Math.round(seconds)
+  if (s >= 2 * 86_400) return `${(s / 86_400).toFixed(s >= 100 * 86_400 ? 0 : 1)} days`
   if (s < 60) return `${s} s`
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`
   const h = Math.floor(s / 3600)

@@ -37,3 +37,10 @@ export function threadsApply(runtime: InferenceSetting['runtime']): boolean {
 export function trainingThreadLabel(threads: TrainingSetting['threads']): string {
   return threads === 'auto' ? 'auto: every core but one' : threadLabel(threads)
 }
+
+/** What serves previews, in words, from engine:info's `previews` ('tfjs', or 'onnx (CPU, 2 threads)') and the
+ *  TensorFlow.js backend: the header and the Models view say it the same way. */
+export function previewsText(previews: string, backend?: string): string {
+  if (previews === 'tfjs') return backend ? `TensorFlow.js ${backend}` : 'TensorFlow.js'
+  return previews.replace(/^onnx\b/, 'onnxruntime')
+}

@@ -13,7 +13,19 @@ import type {
   TrainingProgress,
 } from '../../preload/contract/index.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
-import { AUGMENT_POLICIES, METHODS, parseOverrides, targetOf, type AdvancedForm, type AugmentPolicy, type TargetForm } from '../lib/finetuneForm.ts'
+import {
+  AUGMENT_POLICIES,
+  CONFIRM_STEPS,
+  METHODS,
+  parseOverrides,
+  parseSteps,
+  runTimeText,
+  secondsPerStep,
+  targetOf,
+  type AdvancedForm,
+  type AugmentPolicy,
+  type TargetForm,
+} from '../lib/finetuneForm.ts'
 import { Latest } from '../lib/latest.ts'
 import {
   addCheckpoint,
@@ -55,7 +67,8 @@ class FinetuneState {
   target = $state<TargetForm>({ kind: 'folder', classIndex: null, newName: '' })
   /** null: the engine's default */
   method = $state<FinetuneMethod | null>(null)
-  steps = $state(1000)
+  /** the steps as typed: parsed, never clamped (parseSteps) */
+  stepsText = $state('1000')
   advanced = $state<AdvancedForm>({ values: {}, policies: null, mirror: 'default' })
   name = $state('')
   plan = $state.raw<FinetunePlan | null>(null)
@@ -63,6 +76,8 @@ class FinetuneState {
   planError = $state<string | null>(null)
   starting = $state(false)
   startError = $state<string | null>(null)
+  /** a long run waiting for the person's yes, with what its time will be */
+  confirming = $state.raw<{ steps: number; time: string } | null>(null)
 
   // ——— runs ———
   runs = $state.raw<Run[]>([])
@@ -113,9 +128,8 @@ class FinetuneState {
     if (!data) return { error: 'Give the path of an image folder.', fieldErrors: {} }
     const target = targetOf(this.target)
     if ('error' in target) return { error: target.error, fieldErrors: {} }
-    if (!Number.isInteger(this.steps) || this.steps < 1 || this.steps > 10_000_000) {
-      return { error: 'Steps: a whole number from 1 to 10 000 000.', fieldErrors: {} }
-    }
+    const steps = parseSteps(this.stepsText)
+    if ('error' in steps) return { error: steps.error, fieldErrors: { steps: steps.error } }
     const { overrides, errors } = parseOverrides(this.advanced, this.effectiveMethod)
     const bad = Object.entries(errors)
     if (bad.length > 0) return { error: `Advanced settings: ${bad.map(([k, e]) => `${k} ${e}`).join('; ')}.`, fieldErrors: errors }
@@ -124,7 +138,7 @@ class FinetuneState {
         data,
         target: target.target,
         ...(this.method ? { method: this.method } : {}),
-        steps: this.steps,
+        steps: steps.steps,
         ...(Object.keys(overrides).length > 0 ? { advanced: overrides } : {}),
       },
       fieldErrors: {},
@@ -138,7 +152,7 @@ class FinetuneState {
       scanned: this.scan?.path ?? null,
       target: this.target,
       method: this.method,
-      steps: this.steps,
+      stepsText: this.stepsText,
       advanced: this.advanced,
       name: this.name,
       selectedId: this.selectedId,
@@ -157,7 +171,8 @@ class FinetuneState {
       }
     }
     this.method = METHODS.find((m) => m.id === saved.method)?.id ?? null
-    this.steps = stored.number(saved.steps, this.steps)
+    // kept as typed (a refused value stays visible, with its reason); forms kept before that stored a number
+    this.stepsText = typeof saved.stepsText === 'string' ? saved.stepsText : typeof saved.steps === 'number' ? String(saved.steps) : this.stepsText
     const advanced = stored.object(saved.advanced)
     if (advanced) {
       const values = stored.object(advanced.values) ?? {}
@@ -229,12 +244,19 @@ class FinetuneState {
     }
   }
 
-  async start(): Promise<void> {
+  /** Starts the run the form describes; a run of CONFIRM_STEPS or more first asks (confirming), with its time
+   *  estimated from a run of the same model timed here, and starts on `confirmed`. */
+  async start(confirmed = false): Promise<void> {
     const r = this.request()
     if ('error' in r) {
       this.startError = r.error
       return
     }
+    if (!confirmed && r.request.steps >= CONFIRM_STEPS) {
+      this.confirming = { steps: r.request.steps, time: await this.timeOf(r.request.steps) }
+      return
+    }
+    this.confirming = null
     this.starting = true
     this.startError = null
     try {
@@ -248,6 +270,19 @@ class FinetuneState {
       if (!isQuiet(e)) this.startError = errorMessage(e)
     } finally {
       this.starting = false
+    }
+  }
+
+  /** The estimated time of `steps` steps of the planned run, in words. */
+  private async timeOf(steps: number): Promise<string> {
+    const hash = model.info?.hash
+    const timed = this.runs.find((r) => r.parent.hash === hash && r.step > 0) ?? null
+    if (!this.plan || !timed) return runTimeText(steps, null, null)
+    try {
+      const d = await studio().runs.get({ id: timed.id })
+      return runTimeText(steps, secondsPerStep(this.plan, { run: d.run, metrics: d.metrics }), `${timed.id} “${timed.name}”`)
+    } catch {
+      return runTimeText(steps, null, null)
     }
   }
 

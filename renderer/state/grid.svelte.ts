@@ -4,11 +4,14 @@ import type { ModelInfo, Point, Rendered } from '../../preload/contract/index.ts
 import { oneHot } from '../lib/classes.ts'
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { consecutiveSeeds, gridRows, truncationValues, type GridCell, type GridMode, type GridSpec } from '../lib/grid.ts'
-import { clampInt, clampNumber } from '../lib/numbers.ts'
+import { fitInt, fitNumber, type Fitted } from '../lib/numbers.ts'
 import { clampTruncation } from '../lib/points.ts'
 import { randomSeed } from '../lib/random.ts'
 import { studio } from '../lib/studio.ts'
 import { sampleZ } from './current.svelte.ts'
+
+/** How large a grid the view builds: rows of seeds (classes mode: class rows) and truncation columns. */
+export const GRID_LIMITS = { rows: { min: 1, max: 12 }, columns: { min: 2, max: 10 } } as const
 
 export interface GridRow {
   cells: GridCell[]
@@ -47,15 +50,26 @@ class TruncationGrid {
     this.result = null
   }
 
-  /** The grid the settings describe, within the model's truncation range and the view's size limits. */
-  spec(info: ModelInfo): GridSpec {
+  /** The settings fitted to the model's truncation range and the view's size limits, each with a note when the
+   *  value used is not the one typed (the view shows it under the field). */
+  fitted(info: ModelInfo): { from: Fitted; to: Fitted; columns: Fitted; rows: Fitted } {
     const lo = clampTruncation(info.truncation.min, info)
     const hi = clampTruncation(info.truncation.max, info)
-    const a = clampNumber(this.from, lo, hi, lo)
-    const b = clampNumber(this.to, lo, hi, hi)
-    const truncations = truncationValues(Math.min(a, b), Math.max(a, b), clampInt(this.columns, 1, 10, 6))
+    return {
+      from: fitNumber(this.from, lo, hi, lo),
+      to: fitNumber(this.to, lo, hi, hi),
+      columns: fitInt(this.columns, GRID_LIMITS.columns.min, GRID_LIMITS.columns.max, 6),
+      rows: fitInt(this.rowCount, GRID_LIMITS.rows.min, GRID_LIMITS.rows.max, 4),
+    }
+  }
+
+  /** The grid the settings describe, as fitted. */
+  spec(info: ModelInfo): GridSpec {
+    const f = this.fitted(info)
+    const [a, b] = [f.from.value, f.to.value]
+    const truncations = truncationValues(Math.min(a, b), Math.max(a, b), f.columns.value)
     return this.mode === 'seeds'
-      ? { mode: 'seeds', seeds: consecutiveSeeds(this.startSeed, clampInt(this.rowCount, 1, 12, 4)), classes: [], truncations }
+      ? { mode: 'seeds', seeds: consecutiveSeeds(this.startSeed, f.rows.value), classes: [], truncations }
       : { mode: 'classes', seeds: [this.startSeed], classes: [...this.classes], truncations }
   }
 

@@ -5,7 +5,7 @@ import type { JobSummary, JudgeSpec, LeakageReport, ModelInfo, Output, Run } fro
 import { errorMessage, isQuiet } from '../lib/errors.ts'
 import { Latest } from '../lib/latest.ts'
 import { cellPage, judgeSpec, type JudgeChoice } from '../lib/leakage.ts'
-import { clampInt } from '../lib/numbers.ts'
+import { fitInt, type Fitted } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
 import { parseTruncationList } from '../lib/truncations.ts'
 import { stored } from '../lib/viewState.ts'
@@ -31,6 +31,9 @@ export interface OpenCell {
 
 type Saliency = Output<'inspect:saliency'>
 
+
+/** Seeds per cell of the matrix, and the largest first seed. */
+export const LEAKAGE_LIMITS = { seeds: { min: 1, max: 1000 }, seedMax: 2 ** 31 } as const
 class Leakage {
   classes = $state<number[]>([])
   seeds = $state(16)
@@ -135,11 +138,20 @@ class Leakage {
     }
     return {
       classes: [...this.classes],
-      seeds: clampInt(this.seeds, 1, 1000, 16),
-      firstSeed: clampInt(this.firstSeed, 0, 2 ** 31, 0),
+      seeds: this.fittedSeeds.value,
+      firstSeed: this.fittedFirstSeed.value,
       truncations,
       judge,
     }
+  }
+
+  /** The seeds per cell and the first seed as the request sends them, each with a note when not as typed. */
+  get fittedSeeds(): Fitted {
+    return fitInt(this.seeds, LEAKAGE_LIMITS.seeds.min, LEAKAGE_LIMITS.seeds.max, 16)
+  }
+
+  get fittedFirstSeed(): Fitted {
+    return fitInt(this.firstSeed, 0, LEAKAGE_LIMITS.seedMax, 0)
   }
 
   async run(info: ModelInfo): Promise<void> {

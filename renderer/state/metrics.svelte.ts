@@ -4,12 +4,15 @@
 import type { GeneratorMetricsRecord, Input, JobSummary, ModelInfo } from '../../preload/contract/index.ts'
 import { errorMessage } from '../lib/errors.ts'
 import { extractorSpec, initialExtractor, type ExtractorChoice } from '../lib/metrics.ts'
-import { clampInt } from '../lib/numbers.ts'
+import { fitInt, type Fitted } from '../lib/numbers.ts'
 import { studio } from '../lib/studio.ts'
 import { parseTruncationList } from '../lib/truncations.ts'
 import { stored } from '../lib/viewState.ts'
 import { Job } from './job.svelte.ts'
 
+
+/** Generated images per truncation (the fewest a KID subset and k = 5 neighbours need), and the largest seed. */
+export const METRICS_LIMITS = { n: { min: 6, max: 20_000 }, seedMax: 2 ** 31 } as const
 class Metrics {
   realFolder = $state('')
   extractor = $state<ExtractorChoice>('discriminator')
@@ -130,11 +133,20 @@ class Metrics {
     return {
       extractor,
       realFolder: folder,
-      n: clampInt(this.n, 6, 20_000, 500),
+      n: this.fittedN.value,
       truncations,
       class: this.classIndex,
-      seed: clampInt(this.seed, 0, 2 ** 31, 0),
+      seed: this.fittedSeed.value,
     }
+  }
+
+  /** The count and seed as the request sends them, each with a note when that is not what was typed. */
+  get fittedN(): Fitted {
+    return fitInt(this.n, METRICS_LIMITS.n.min, METRICS_LIMITS.n.max, 500)
+  }
+
+  get fittedSeed(): Fitted {
+    return fitInt(this.seed, 0, METRICS_LIMITS.seedMax, 0)
   }
 
   async run(info: ModelInfo): Promise<void> {

@@ -97,7 +97,19 @@ class ModelState {
     const changed = this.info?.hash !== model.hash
     this.info = model
     this.status = 'ready'
-    if (changed) for (const listener of this.listeners) listener(model)
+    if (changed) {
+      // what serves previews can change with the model ('auto' times each model size): read it again
+      if (this.engine) void this.refreshEngine()
+      for (const listener of this.listeners) listener(model)
+    }
+  }
+
+  async refreshEngine(): Promise<void> {
+    try {
+      this.engine = await studio().engine.info()
+    } catch (e) {
+      notices.fail('Could not read the engine’s backend', e)
+    }
   }
 
   private async run(what: string, open: () => Promise<ModelInfo>, progress?: Omit<Opening, 'what'>): Promise<void> {
@@ -109,7 +121,9 @@ class ModelState {
       this.setModel(model)
       void this.refreshRecent()
     } catch (e) {
-      this.error = isQuiet(e) ? null : `Could not open ${what}: ${errorMessage(e)}`
+      // the back end's message names the path itself where it has one: say it once
+      const said = errorMessage(e)
+      this.error = isQuiet(e) ? null : said.includes(what) ? `Could not open the model: ${said}` : `Could not open ${what}: ${said}`
       this.status = this.info ? 'ready' : 'failed'
     } finally {
       this.opening = null

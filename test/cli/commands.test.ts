@@ -184,6 +184,14 @@ describe('biggan init, info and sample', () => {
     expect(info.model).toMatchObject({ path: model, arch: 'biggan', resolution: 32, parametersG: expect.any(Number) })
   })
 
+  it('refuses a fine-tune or training run of no steps before reading anything', async () => {
+    for (const steps of ['0', '-5']) {
+      const r = await biggan('finetune', '--model', join(work, 'missing-model'), '--data', join(work, 'missing-data'), `--steps=${steps}`, '--out', join(work, 'never'))
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(new RegExp(`--steps must be a whole number of at least 1, not ${steps}`))
+    }
+  })
+
   it('refuses an ambiguous class name, listing the matches', async () => {
     const model = join(work, 'hf')
     const r = await biggan('sample', '--model', model, '--class', 'terrier', '--out', join(work, 'x.png'))

@@ -108,14 +108,16 @@ describe('biggan metrics', () => {
     expect(r.err).not.toContain('error')
     expect(r.code).toBe(0)
     expect(r.out).toContain('| truncation | FID | KID ×10³ | precision | recall | density | coverage |')
-    expect(r.out).toMatch(/\| none \| \d+\.\d{3} \| -?\d+\.\d{3} ± \d+\.\d{3} \| [01]\.\d{3} \|/)
+    // 8 real against 8 generated: a KID subset is both sets whole, one estimate, no ±
+    expect(r.out).toMatch(/\| none \| \d+\.\d{3} \| -?\d+\.\d{3} \| [01]\.\d{3} \|/)
+    expect(r.out).toContain('KID from both sets whole (8 each): no smaller subsets to spread over, so no ±.')
     expect(r.out).toContain('not comparable with published FID')
     const files = readdirSync(join(model, 'metrics'))
     expect(files).toHaveLength(1)
     const curve = JSON.parse(readFileSync(join(model, 'metrics', files[0]), 'utf8'))
     expect(curve.extractor).toBe('discriminator')
     expect(curve.points).toHaveLength(2)
-    expect(curve.points[0]).toMatchObject({ realCount: 8, fakeCount: 8, k: { precisionRecall: 3, densityCoverage: 5 }, truncation: null })
+    expect(curve.points[0]).toMatchObject({ realCount: 8, fakeCount: 8, k: { precisionRecall: 3, densityCoverage: 5 }, truncation: null, kid: { subsets: 1, std: 0 } })
   })
 
   it("measures one class against its subfolder with the bundled classifier, written where --out says", async () => {

@@ -1,11 +1,12 @@
 // Every file of an image folder that training does not use is named with its own reason: the files the loader does
 // not try to read (not images by name, links, special files) as `ignored`, the images it could not use as `failed`.
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadImageFolder } from '../../main/data/dataset'
+import { systemReason } from '../../main/data/errors'
 import { nameOf, pathOfRelPath } from '../../main/data/names'
 import { readImageBytes } from '../../main/data/read'
 import { scanImageFolder } from '../../main/data/scan'
@@ -145,5 +146,23 @@ describe('images that cannot be used', () => {
       },
       { relPath: 'tiff.png', reason: 'cannot decode: the file holds a TIFF image, not a JPEG, PNG or WebP image: export it as PNG or JPEG' },
     ])
+  })
+})
+
+describe('file-system errors name the path once', () => {
+  it('words a system error without the path Node appends', async () => {
+    const missing = join(root, 'no-such-folder')
+    const e = await readdir(missing).catch((err: unknown) => err)
+    expect(systemReason(e)).toBe('no such file or directory (ENOENT)')
+    expect(systemReason(new Error('plain'))).toBe('plain')
+  })
+
+  it('a folder path under a file is refused with that path once', async () => {
+    const file = join(root, 'a-file.txt')
+    await writeFile(file, 'x')
+    const under = join(file, 'images')
+    const message = await scanImageFolder(under).then(() => '', (err: Error) => err.message)
+    expect(message).toMatch(/not a directory \(ENOTDIR\)/)
+    expect(message.split(under).length - 1).toBe(1)
   })
 })

@@ -199,6 +199,18 @@ describe('kernel inception distance', () => {
     }
   })
 
+  it('reports one subset and no spread when a subset would be the whole of both sets, and a spread over proper subsets', () => {
+    const rng = new Random(11)
+    const a = gaussianRows(rng, 40, 4)
+    const b = gaussianRows(rng, 40, 4, 0.3)
+    const whole = kernelInceptionDistance(a, b, 4, { subsets: 100 })
+    expect(whole).toMatchObject({ subsets: 1, subsetSize: 40, std: 0 })
+    expect(whole.mean).toBeCloseTo(mmd2(a, b, 4), 6)
+    const proper = kernelInceptionDistance(a, b, 4, { subsets: 50, subsetSize: 20 })
+    expect(proper).toMatchObject({ subsets: 50, subsetSize: 20 })
+    expect(proper.std).toBeGreaterThan(0)
+  })
+
   it('is near zero for two samples of one distribution and grows with the shift between them', () => {
     const rng = new Random(8)
     const a = gaussianRows(rng, 400, 4)

@@ -19,6 +19,10 @@ describe('the contract schema', () => {
     expect(() => s.list(s.number(), 2).parse([1, 2, 3])).toThrow(SchemaError)
     expect(() => s.integer(0, 5).parse(2.5)).toThrow(SchemaError)
     expect(() => s.integer(0, 5).parse(6)).toThrow(SchemaError)
+    // a refusal shows the value beside the limit: the number, a short string, a long one's length
+    expect(() => s.object({ steps: s.integer(1, 10_000_000) }).parse({ steps: 0 })).toThrow('steps: expected an integer in [1, 10000000], got 0')
+    expect(() => s.text(200).parse('x'.repeat(10_000_000))).toThrow('expected a string of at most 200 characters, got a string of 10000000 characters')
+    expect(() => s.oneOf('a', 'b').parse('c')).toThrow('expected one of a, b, got "c"')
     expect(() => s.range(0, 1).parse(Number.POSITIVE_INFINITY)).toThrow(SchemaError)
     expect(() => s.oneOf('gif', 'png-zip').parse('exe')).toThrow(/one of gif, png-zip/)
     expect(s.nullable(s.number()).parse(null)).toBeNull()

@@ -8,9 +8,9 @@ import { Latest } from '../../renderer/lib/latest.ts'
 import { clampTruncation, clonePoint, exportName, pointMismatch, pointName, samePoint } from '../../renderer/lib/points.ts'
 import { mixSeed, parseSeed, Rng } from '../../renderer/lib/random.ts'
 import { isTypingTarget, SHORTCUT_HELP, shortcutFor, type KeyLike } from '../../renderer/lib/shortcuts.ts'
-import { parseTags } from '../../renderer/lib/tags.ts'
+import { parseTags, tagsNote, TAGS_TEXT_MAX } from '../../renderer/lib/tags.ts'
 import { viewAt, viewKey, VIEWS } from '../../renderer/lib/views.ts'
-import { clampInt, clampNumber } from '../../renderer/lib/numbers.ts'
+import { clampInt, clampNumber, fitInt, fitNumber, textLimitNote } from '../../renderer/lib/numbers.ts'
 import { StudioError } from '../../preload/contract/index.ts'
 
 describe('seeds', () => {
@@ -177,6 +177,16 @@ describe('favourite tags', () => {
   it('keeps at most 32 tags', () => {
     expect(parseTags(Array.from({ length: 40 }, (_, i) => `t${i}`).join(','))).toHaveLength(32)
   })
+
+  it('says what the tags field will not keep: a tag cut to 200 characters, tags past 32, the field at its limit', () => {
+    expect(tagsNote('portrait, dog')).toBeNull()
+    expect(tagsNote(`ok, ${'x'.repeat(201)}`)).toBe('A tag is longer than 200 characters and will be cut to 200.')
+    expect(tagsNote(Array.from({ length: 40 }, (_, i) => `t${i}`).join(','))).toBe('Only the first 32 tags are kept.')
+    expect(tagsNote('y'.repeat(TAGS_TEXT_MAX))).toMatch(/at most 6464 characters/)
+    // the field's limit keeps a pasted megabyte out: every tag at its longest still fits
+    expect(TAGS_TEXT_MAX).toBeGreaterThanOrEqual(32 * 201)
+    expect(TAGS_TEXT_MAX).toBeLessThan(10_000)
+  })
 })
 
 describe('errors as the views show them', () => {
@@ -256,5 +266,18 @@ describe('numbers typed into fields', () => {
     expect(clampInt(Number.NaN, 1, 10, 4)).toBe(4)
     expect(clampNumber(0.0001, 0.04, 2, 1)).toBe(0.04)
     expect(clampNumber(Number.NaN, 0.04, 2, 1)).toBe(1)
+  })
+
+  it('says when the value used is not the value typed, with the limit', () => {
+    expect(fitInt(5, 1, 10, 4)).toEqual({ value: 5, note: null })
+    expect(fitInt(0, 1, 600, 48)).toEqual({ value: 1, note: '0 is below the least, 1: using 1.' })
+    expect(fitInt(1000, 2, 600, 48)).toEqual({ value: 600, note: '1000 is above the most, 600: using 600.' })
+    expect(fitInt(2.5, 1, 10, 4).note).toBe('2.5 is not a whole number: using 3.')
+    expect(fitInt(Number.NaN, 1, 60, 12).note).toBe('Not a number (a whole number from 1 to 60): using 12.')
+    expect(fitNumber(-1, 0.02, 2, 1).note).toBe('−1 is below the least, 0.02: using 0.02.')
+    expect(fitNumber(99, 0.02, 2, 1).note).toBe('99 is above the most, 2: using 2.')
+    expect(fitInt(20_000_000, 1, 10_000_000, 1).note).toBe('20 000 000 is above the most, 10 000 000: using 10 000 000.')
+    expect(textLimitNote(199, 200, 'name')).toBeNull()
+    expect(textLimitNote(200, 200, 'name')).toMatch(/name takes at most 200 characters/)
   })
 })

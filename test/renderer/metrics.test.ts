@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import type { GeneratorMetricsRecord } from '../../preload/contract/index.ts'
 import {
-  comparable, extractorSpec, fidelityCurves, fidelityDomain, initialExtractor, kidText, NOT_INCEPTION, provenance,
+  comparable, extractorSpec, fidelityCurves, fidelityDomain, initialExtractor, kidSubsetsText, kidText, NOT_INCEPTION, provenance,
 } from '../../renderer/lib/metrics.ts'
 
 function record(overrides: Partial<GeneratorMetricsRecord> = {}): GeneratorMetricsRecord {
@@ -58,6 +58,9 @@ describe('a measurement as the view shows it', () => {
     )
     expect(provenance(record({ class: 1 }), ['a', 'b'])).toContain('class b')
     expect(kidText(record().points[0].kid)).toBe('12.346 ± 0.400')
+    expect(kidText({ mean: 0.0123456, std: 0, subsets: 1 })).toBe('12.346')
+    expect(kidSubsetsText({ subsets: 100, subsetSize: 50 })).toBe('KID over 100 subsets of 50')
+    expect(kidSubsetsText({ subsets: 1, subsetSize: 500 })).toMatch(/whole[\s\S]*no ±/)
     expect(NOT_INCEPTION).toMatch(/Not Inception FIDs/)
     expect(NOT_INCEPTION).toMatch(/same real and generated counts/)
   })

@@ -2,7 +2,9 @@
 // events, the alerts rebuilt from records, and the form's advanced settings and target.
 import { describe, expect, it } from 'vitest'
 import type { FinetuneHyperparameters, MetricsRecord, PreviewGrid, Run } from '../../preload/contract/index.ts'
-import { OVERRIDE_FIELDS, fieldApplies, parseOverrides, resolvedValue, targetOf } from '../../renderer/lib/finetuneForm.ts'
+import {
+  CONFIRM_STEPS, OVERRIDE_FIELDS, fieldApplies, parseExtendSteps, parseOverrides, parseSteps, resolvedValue, runTimeText, secondsPerStep, targetOf,
+} from '../../renderer/lib/finetuneForm.ts'
 import {
   addCheckpoint,
   addStep,
@@ -91,6 +93,7 @@ describe('what a run allows', () => {
     expect(formatDuration(12.4)).toBe('12 s')
     expect(formatDuration(75)).toBe('1 min 15 s')
     expect(formatDuration(4000)).toBe('1 h 07 min')
+    expect(formatDuration(1_000_000)).toBe('11.6 days')
     expect(formatDuration(Number.NaN)).toBe('–')
   })
 })
@@ -229,6 +232,37 @@ describe('the fine-tune form', () => {
     expect(resolvedValue(field('classStepFactor'), plan)).toBe('')
     expect(resolvedValue(field('lrG'), { hyperparameters: null, bsa: { batchSize: 4, lr: 0.01, seed: 3 } })).toBe('0.01')
     expect(resolvedValue(field('lrG'), null)).toBe('')
+  })
+
+  it('refuses steps that cannot be a run, naming the limit, and never clamps them', () => {
+    expect(parseSteps(' 4 ')).toEqual({ steps: 4 })
+    expect(parseSteps('10000000')).toEqual({ steps: 10_000_000 })
+    for (const [typed, says] of [['0', /0 trains nothing; give a whole number from 1 to 10 000 000/], ['-5', /−5 trains nothing/],
+      ['2.5', /not whole/], ['abc', /not a number/], ['', /give a whole number/], ['20000000', /more than the 10 000 000/]] as const) {
+      const r = parseSteps(typed)
+      expect(r, typed).not.toHaveProperty('steps')
+      expect((r as { error: string }).error).toMatch(says)
+    }
+  })
+
+  it('trains a run further to a total past its step, twice its steps when left empty, and refuses the rest', () => {
+    expect(parseExtendSteps('', { step: 100, steps: 100 })).toEqual({ steps: 200 })
+    expect(parseExtendSteps('', { step: 9_000_000, steps: 9_000_000 })).toEqual({ steps: 10_000_000 })
+    expect(parseExtendSteps('150', { step: 100, steps: 100 })).toEqual({ steps: 150 })
+    expect(parseExtendSteps('50', { step: 100, steps: 100 })).toEqual({ error: 'Steps: the run has reached step 100; give a total past it.' })
+    expect(parseExtendSteps('0', { step: 100, steps: 100 })).toHaveProperty('error')
+  })
+
+  it('estimates a long run from a run of the same model timed here, scaled to its images per step', () => {
+    expect(CONFIRM_STEPS).toBeLessThanOrEqual(1_000_000)
+    const plan = { hyperparameters: { ...hyper, batchSize: 32 }, bsa: null }
+    const timed = { run: { hyperparameters: hyper, bsa: null }, metrics: [rec(1, { imagesPerSecond: 16 }), rec(2, { imagesPerSecond: 32 }), rec(3, { imagesPerSecond: 32 }), rec(4)] }
+    // 2 D steps × 32 images at a median of 32 images/s: 2 s a step
+    expect(secondsPerStep(plan, timed)).toBe(2)
+    expect(secondsPerStep(plan, null)).toBeNull()
+    expect(secondsPerStep(plan, { ...timed, metrics: [rec(1)] })).toBeNull()
+    expect(runTimeText(5_000_000, 2, '3 “x”')).toBe('At about 2.00 s a step (as run 3 “x” trained here), 5 000 000 steps take about 116 days.')
+    expect(runTimeText(5_000_000, null, null)).toMatch(/not known before it starts/)
   })
 
   it('names the target, or what is missing', () => {

@@ -1,6 +1,6 @@
 // The inference runtime control of the Models view: which thread counts it offers, and reading a choice back.
 import { describe, expect, it } from 'vitest'
-import { parseThreads, RUNTIME_CHOICES, threadChoices, threadLabel, threadsApply } from '../../renderer/lib/runtime.ts'
+import { parseThreads, RUNTIME_CHOICES, threadChoices, threadLabel, threadsApply, previewsText } from '../../renderer/lib/runtime.ts'
 
 describe('the inference runtime control', () => {
   it('offers auto, onnx and tfjs, auto first', () => {
@@ -30,5 +30,13 @@ describe('the inference runtime control', () => {
     expect(threadsApply('tfjs')).toBe(false)
     expect(threadsApply('auto')).toBe(true)
     expect(threadsApply('onnx')).toBe(true)
+  })
+})
+
+describe('what serves previews, in words', () => {
+  it('names onnxruntime with its provider and threads, or TensorFlow.js with its backend', () => {
+    expect(previewsText('onnx (CPU, 2 threads)', 'wasm')).toBe('onnxruntime (CPU, 2 threads)')
+    expect(previewsText('tfjs', 'wasm')).toBe('TensorFlow.js wasm')
+    expect(previewsText('tfjs')).toBe('TensorFlow.js')
   })
 })

@@ -261,4 +261,12 @@ describe('the studio', () => {
     const err = await failure(api.models.open({ path: join(temp.dir, 'resources') }))
     expect(err.message).toMatch(/no such file or folder|neither a BigGAN Studio model folder/)
   })
+
+  it('reopens the default model from its own folder (as Recent does) under its name, with its badge', async () => {
+    const folder = join(temp.dir, 'data', 'models', 'random-default')
+    for (const path of [folder, join(folder, 'config.json')]) {
+      const reopened = await api.models.open({ path })
+      expect(reopened).toMatchObject({ hash: model.hash, name: model.name, isDefault: true, isRandom: true })
+    }
+  })
 })

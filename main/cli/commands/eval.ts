@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { systemReason } from '../../data/errors.ts'
 import { UsageError, type Command } from '../args.ts'
 import { oneHot, openModel } from '../engine.ts'
 import { openCommandInference, runtimeOption, runtimeRequest } from '../runtime.ts'
@@ -39,7 +40,7 @@ the faster here, timed once per machine and model size. Both reproduce the refer
     try {
       bytes = new Uint8Array(await readFile(inPath))
     } catch (e) {
-      throw new UsageError(`cannot read --in ${inPath}: ${(e as Error).message}`)
+      throw new UsageError(`cannot read --in ${inPath}: ${systemReason(e)}`)
     }
     const { tensors } = readSafetensors(bytes, inPath)
     const model = await openModel(args.options.model as string, backend)

@@ -11,7 +11,8 @@ Measures the model against the real images in FOLDER in the feature space of an 
 Fashion-MNIST classifier, the model's own discriminator ('d', biased towards its own generator: for monitoring),
 or a TensorFlow.js or studio classifier folder. For each truncation: N generated images (spread evenly over the
 classes, or all of --class X, 8-bit like the reals) against up to --real images of the folder (of class X's
-subfolder with --class): Fréchet distance, KID (×10³, mean ± std over subsets), precision and recall (k = 3,
+subfolder with --class): Fréchet distance, KID (×10³, mean ± std over subsets of min(1000, N, reals) drawn
+without replacement; the mean alone when a subset would be both sets whole), precision and recall (k = 3,
 Kynkäänniemi et al. 2019), density and coverage (k = 5, Naeem et al. 2020). Together they are the diversity–
 fidelity curve, saved as JSON in DIR/metrics/ (or --out) with the extractor's hash and the sample counts.
 These are not Inception features: never compare the numbers with published FIDs, and compare FIDs only at equal
@@ -106,12 +107,16 @@ counts. Truncation values are the model's (see 'biggan sample --help'); 'none' d
       out('|---|---:|---:|---:|---:|---:|---:|')
       for (const p of curve.points) {
         out(
-          `| ${label(p.truncation)} | ${p.fid.toFixed(3)} | ${(1000 * p.kid.mean).toFixed(3)} ± ${(1000 * p.kid.std).toFixed(3)} | ` +
+          `| ${label(p.truncation)} | ${p.fid.toFixed(3)} | ${(1000 * p.kid.mean).toFixed(3)}${p.kid.subsets > 1 ? ` ± ${(1000 * p.kid.std).toFixed(3)}` : ''} | ` +
             `${p.precision.toFixed(3)} | ${p.recall.toFixed(3)} | ${p.density.toFixed(3)} | ${p.coverage.toFixed(3)} |`,
         )
       }
       out('')
       out(`k = ${curve.points[0].k.precisionRecall} (precision/recall), ${curve.points[0].k.densityCoverage} (density/coverage). ${curve.note}`)
+      const kid = curve.points[0].kid
+      out(kid.subsets > 1
+        ? `KID over ${kid.subsets} subsets of ${kid.subsetSize}.`
+        : `KID from both sets whole (${kid.subsetSize} each): no smaller subsets to spread over, so no ±.`)
       const file = stringOption(args, 'out')
       const written = file
         ? await writeJsonAtomic(file, curve, 'write the generator metrics')

@@ -20,6 +20,7 @@ import { HostError } from '../protocol/errors.ts'
 import type { Job } from './job.ts'
 import { runInfoFile, runOfModelFolder } from '../../runs/layout.ts'
 import { loadModel, saveModel } from '../../disk/modelFolder.ts'
+import { bundledModelDir, randomStandInDir } from '../../disk/resources.ts'
 
 /** The model the worker holds, with the facts its record is built from. */
 export interface OpenModel {
@@ -31,7 +32,6 @@ export interface OpenModel {
   previews?: Inference
 }
 
-const RANDOM_DEFAULT = 'random-default'
 const IMPORT_INDEX = 'imports.json'
 
 /** Opens `path`: a native model folder (or a file in one), else any checkpoint importCheckpoint reads. */
@@ -53,9 +53,9 @@ export async function openPath(path: string, modelsDir: string, job: Job): Promi
 
 /** The bundled default model, else the random stand-in (created and saved once). */
 export async function openDefault(resourcesDir: string, modelsDir: string, job: Job): Promise<OpenModel> {
-  const bundled = join(resourcesDir, 'default-model')
+  const bundled = bundledModelDir(resourcesDir)
   if (isNativeFolder(bundled)) return openNative(bundled, job, { isDefault: true, isRandom: false, name: 'Default model' })
-  const dir = join(modelsDir, RANDOM_DEFAULT)
+  const dir = randomStandInDir(modelsDir)
   const flags = { isDefault: true, isRandom: true, name: 'Random stand-in (untrained)' }
   if (isNativeFolder(dir)) {
     try {

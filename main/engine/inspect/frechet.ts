@@ -308,8 +308,9 @@ export interface KidOptions {
 export interface KidResult {
   /** mean over subsets of the unbiased MMD² estimate (report ×10³) */
   mean: number
-  /** standard deviation over subsets */
+  /** standard deviation over subsets (0 with one subset: no spread to report) */
   std: number
+  /** subsets drawn: 1 when a subset is the whole of both sets */
   subsets: number
   subsetSize: number
 }
@@ -322,26 +323,29 @@ export function kernelInceptionDistance(a: Features, b: Features, dim: number, o
   const m = Math.min(na, nb, options.subsetSize ?? 1000)
   if (m < 2) throw new Error(`KID needs at least 2 rows in each set, got ${na} and ${nb}`)
   if (!Number.isInteger(subsets) || subsets < 1) throw new Error(`subsets must be a positive integer, got ${subsets}`)
+  // A subset as large as both sets is both whole sets in some order, so every draw gives the same estimate and a
+  // spread over them says nothing: one estimate, reported as one subset (the studio and CLI then show no ± part).
+  const draws = m === na && m === nb ? 1 : subsets
   const budget = options.maxCachedEntries ?? 2 ** 24
   // A block is kept when it fits the budget and computing it once costs less than the entries all subsets need.
-  const keep = (rows: number, cols: number): boolean => rows * cols <= budget && rows * cols <= subsets * m * m
+  const keep = (rows: number, cols: number): boolean => rows * cols <= budget && rows * cols <= draws * m * m
   const fa = Float64Array.from(a)
   const fb = Float64Array.from(b)
   const kaa = new KernelBlock(fa, fa, dim, keep(na, na))
   const kbb = new KernelBlock(fb, fb, dim, keep(nb, nb))
   const kab = new KernelBlock(fa, fb, dim, keep(na, nb))
   const rng = new Random(options.seed ?? 0)
-  const estimates = new Float64Array(subsets)
-  for (let s = 0; s < subsets; s++) {
+  const estimates = new Float64Array(draws)
+  for (let s = 0; s < draws; s++) {
     const ia = sampleWithoutReplacement(na, m, rng)
     const ib = sampleWithoutReplacement(nb, m, rng)
     const within = kaa.sum(ia, ia, true) + kbb.sum(ib, ib, true)
     const across = kab.sum(ia, ib, false)
     estimates[s] = (2 * within) / (m * (m - 1)) - (2 * across) / (m * m)
   }
-  const mean = estimates.reduce((x, y) => x + y, 0) / subsets
-  const variance = subsets > 1 ? estimates.reduce((x, y) => x + (y - mean) ** 2, 0) / (subsets - 1) : 0
-  return { mean, std: Math.sqrt(variance), subsets, subsetSize: m }
+  const mean = estimates.reduce((x, y) => x + y, 0) / draws
+  const variance = draws > 1 ? estimates.reduce((x, y) => x + (y - mean) ** 2, 0) / (draws - 1) : 0
+  return { mean, std: Math.sqrt(variance), subsets: draws, subsetSize: m }
 }
 
 /** k(x_i, y_j) = (x_i·y_j / dim + 1)³ between the rows of x and y: a float32 table computed once, or computed
