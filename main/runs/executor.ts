@@ -9,7 +9,8 @@
 // step (its draws come from the run's augmentation stream as on TensorFlow.js), so every method trains on either.
 import { availableParallelism } from 'node:os'
 import type { BigGANModel } from '../engine/model.ts'
-import type { TrainSettings } from '../engine/train/settings.ts'
+import { trainableRoles } from '../engine/module.ts'
+import { frozenDiscriminatorParameters, type TrainSettings } from '../engine/train/settings.ts'
 import { tfjsStepExecutor, type StepExecutor } from '../engine/train/step.ts'
 import { tf } from '../engine/tf.ts'
 import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
@@ -33,6 +34,7 @@ export async function chooseStepExecutor(
     const executor = await OnnxStepExecutor.create(model.G, model.D!, model.config, {
       batchSize: settings.batchSize,
       augment: settings.augment.policies,
+      frozen: frozenDiscriminatorParameters(model.D!.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name), settings.freezeD),
       session: { threads: requested.threads ?? availableParallelism() },
     })
     const reason = forced

@@ -10,7 +10,8 @@ import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { TrainingSession } from '../../main/engine/train/session'
 import { generatorStep } from '../../main/engine/train/step'
-import { discriminatorBlocks, resolveTrainSettings, type TrainSettings } from '../../main/engine/train/settings'
+import { discriminatorBlocks, frozenDiscriminatorParameters, resolveTrainSettings, type TrainSettings } from '../../main/engine/train/settings'
+import { trainableRoles } from '../../main/engine/module'
 import { OnnxStepExecutor } from '../../main/onnx/training/executor'
 import { toFloat32 } from '../../main/tensors/convert'
 import type { TensorMap } from '../../main/tensors/tensor'
@@ -49,6 +50,8 @@ async function trained(
     model, tinyData(), settings, {},
     executor === 'onnx' ? await OnnxStepExecutor.create(model.G, model.D!, config, {
       batchSize: settings.batchSize, augment: settings.augment.policies, session: { threads: 1, providers: [] },
+      // FreezeD's blocks get no gradient: the compiled D step's backward stops above them
+      frozen: frozenDiscriminatorParameters(model.D!.specs().filter((p) => trainableRoles.has(p.role)).map((p) => p.name), settings.freezeD),
     }) : undefined,
   )
   try {

@@ -30,6 +30,8 @@ export interface OnnxExecutorOptions {
   batchSize: number
   /** DiffAugment's policies, compiled into both steps (their draws are inputs, ADA's p among what drew them) */
   augment?: readonly AugmentPolicy[]
+  /** D parameters FreezeD keeps fixed: no gradient is computed for them */
+  frozen?: readonly string[]
   /** onnxruntime's CPU threads (default one per core) and providers */
   session?: SessionOptions
 }
@@ -56,7 +58,7 @@ export class OnnxStepExecutor implements StepExecutor {
       return createSession(bytes, options.session)
     }
     const augment = options.augment ?? []
-    const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b, augment })
+    const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b, augment, frozen: options.frozen ?? [] })
     const d = await compile(dStep)
     try {
       const gStep = generatorStepGraph(G, D, config, { fakes: b, augment })

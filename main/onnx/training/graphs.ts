@@ -43,6 +43,9 @@ export interface StepBatch {
   reals: number
   /** DiffAugment's policies, applied to every image D sees (their draws are inputs); none where absent */
   augment?: readonly AugmentPolicy[]
+  /** D parameters FreezeD keeps fixed: the D step outputs no gradient for them, so its backward pass stops above
+   *  the frozen blocks (nothing below them needs a gradient) */
+  frozen?: readonly string[]
 }
 
 /** A step graph and what it reads and writes. */
@@ -133,7 +136,8 @@ export function discriminatorStepGraph(G: Generator, D: Discriminator, config: M
     const logits = D.forward(inputs.forward, augmented(t, t.concat([fake, x], 0), batch.augment), t.concat([y, yReal], 0))
     const [fakeLogits, realLogits] = t.split(logits, [batch.fakes, batch.reals], 0)
     const loss = discriminatorHinge(t, realLogits, fakeLogits)
-    return finish(g, t, loss, inputs, trainableOf(D.specs()), [
+    const frozen = new Set(batch.frozen ?? [])
+    return finish(g, t, loss, inputs, trainableOf(D.specs()).filter((name) => !frozen.has(name)), [
       [realLogits, stepNames.realLogits],
       [fakeLogits, stepNames.fakeLogits],
     ], batch.augment ?? [])
