@@ -257,14 +257,7 @@ const spatial: Record<string, GradientRule> = {
     const dx = c.needs[0]
       ? c.g.op('ConvTranspose', [one(dy), w], c.name('dx'), { kernel_shape: ints([kh, kw]), pads: ints([...pads]) })
       : undefined
-    let dw: string | undefined
-    if (c.needs[1]) {
-      const xT = c.g.transpose(x, [1, 0, 2, 3], c.name('xᵀ'))
-      const dyT = c.g.transpose(one(dy), [1, 0, 2, 3], c.name('dyᵀ'))
-      const [, , dyh, dyw] = c.shape(c.node.outputs[0])
-      const corr = c.g.op('Conv', [xT, dyT], c.name('x⋆dy'), { kernel_shape: ints([dyh, dyw]), pads: ints([...pads]) })
-      dw = c.g.transpose(corr, [1, 0, 2, 3], c.name('dW'))
-    }
+    const dw = c.needs[1] ? kernelGradient(c, x, one(dy), w, pads) : undefined
     const db = bias && c.needs[2] ? c.g.op('ReduceSum', [one(dy), c.g.int64s([0, 2, 3])], c.name('db'), { keepdims: int(0) }) : undefined
     return bias ? [dx, dw, db] : [dx, dw]
   },
@@ -312,3 +305,40 @@ export const gradientRules: Record<string, GradientRule> = { ...unary, ...binary
 
 /** Ops whose outputs carry no gradient (masks, comparisons, shapes): the backward pass stops there. */
 export const notDifferentiable: ReadonlySet<string> = new Set(['Equal', 'Greater', 'Less', 'Shape', 'ConstantOfShape', 'Not', 'And', 'Or'])
+
+/** A convolution's patches of x beyond this many values are not gathered at once (kernelGradient). */
+const PATCH_VALUES = 2 ** 25
+
+/**
+ * ∂L/∂W of y = conv(x, W) (NCHW, OIHW, stride 1): dW[o, i, a, b] = Σ over images and pixels of dy[o] · x[i] shifted
+ * by (a, b). As one matrix product per image over x's patches, summed over images. The patches (each channel's
+ * kh·kw shifted windows, channel-major) come from a depthwise convolution with one-hot kernels, which copies each
+ * value exactly and in one pass; onnxruntime's Conv with x's channels as its batch and dy as a kernel as large as
+ * the image computes the same but ran about twice as slow per FLOP as the forward convolution. Where the patches
+ * would be too large to hold at once (a paper-size layer at full resolution), that correlation is kept.
+ */
+function kernelGradient(c: RuleContext, x: string, dy: string, w: string, pads: readonly number[]): string {
+  const [batch, cin] = c.shape(x)
+  const [, cout, ho, wo] = c.shape(c.node.outputs[0])
+  const [, , kh, kw] = c.shape(w)
+  const taps = kh * kw
+  if (taps * batch * cin * ho * wo > PATCH_VALUES) {
+    const xT = c.g.transpose(x, [1, 0, 2, 3], c.name('xᵀ'))
+    const dyT = c.g.transpose(dy, [1, 0, 2, 3], c.name('dyᵀ'))
+    const corr = c.g.op('Conv', [xT, dyT], c.name('x⋆dy'), { kernel_shape: ints([ho, wo]), pads: ints([...pads]) })
+    return c.g.transpose(corr, [1, 0, 2, 3], c.name('dW'))
+  }
+  let patches = x
+  if (taps > 1) {
+    // output channel i·taps + k is input channel i shifted by tap k = (a, b): a one-hot kernel per tap
+    const picks = new Float32Array(cin * taps * taps)
+    for (let i = 0; i < cin; i++) for (let k = 0; k < taps; k++) picks[(i * taps + k) * taps + k] = 1
+    const kernel = c.g.weight(c.name('taps'), picks, [cin * taps, 1, kh, kw])
+    patches = c.g.op('Conv', [x, kernel], c.name('patches'), { kernel_shape: ints([kh, kw]), pads: ints([...pads]), group: int(cin) })
+  }
+  const flatPatches = c.g.reshape(patches, [batch, cin * taps, ho * wo], c.name('patches[b,ik,p]'))
+  const dyT = c.g.transpose(c.g.reshape(dy, [batch, cout, ho * wo], c.name('dy[b,o,p]')), [0, 2, 1], c.name('dy[b,p,o]'))
+  const perImage = c.g.matMul(flatPatches, dyT, c.name('patches·dyᵀ')) // [batch, cin·taps, cout]
+  const summed = c.g.op('ReduceSum', [perImage, c.g.int64s([0])], c.name('Σb'), { keepdims: int(0) }) // [cin·taps, cout]
+  return c.g.reshape(c.g.transpose(summed, [1, 0], c.name('dW[o,ik]')), [cout, cin, kh, kw], c.name('dW'))
+}
