@@ -264,7 +264,7 @@ export async function adaptInto(
     await run.update({ status, step: result.steps, bestStep: result.steps })
     return { status, step: result.steps }
   } catch (caught) {
-    const e = explainBackendFailure(caught)
+    const e = explainBackendFailure(caught, false) // BSA adapts on TensorFlow.js only
     await run.update({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
     throw e
   } finally {

@@ -12,6 +12,12 @@ describe('a backend out of memory', () => {
     expect(explained.message).toMatch(/--executor onnx[\s\S]*smaller batch[\s\S]*smaller model[\s\S]*@tensorflow\/tfjs-node/)
     expect(explained.message).toMatch(/\(wasm said: memory access out of bounds\)$/)
     expect(isWasmOutOfMemory(new Error('Aborted(OOM). Build with -sASSERTIONS for more info.'))).toBe(true)
+    // what a paper-size BSA step on wasm ended with
+    expect(isWasmOutOfMemory(new Error('Aborted(). Build with -sASSERTIONS for more info.'))).toBe(true)
+    // BSA has no compiled step to offer
+    const bsa = explainBackendFailure(raw, false) as Error
+    expect(bsa.message).not.toMatch(/--executor/)
+    expect(bsa.message).toMatch(/Train with a smaller batch/)
   })
 
   it('leaves every other error as it is', () => {
