@@ -48,7 +48,7 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
   })
 
   it('fine-tunes with live charts, cancels, resumes to the end', async () => {
-    // on two wasm threads: the fine-tuning threads setting (Models) reaches the bundled training worker
+    // on two threads: the fine-tuning threads setting (Models) reaches the bundled training worker
     await e2e.page.getByTestId('nav-models').click()
     await e2e.page.getByTestId('training-threads-choice').selectOption('2')
     await expect.poll(async () => (await e2e.page.getByTestId('training-threads-now').textContent())?.trim(), { timeout: 30_000 }).toBe('2')
@@ -64,9 +64,9 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     await expect.poll(async () => (await e2e.page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
     await e2e.page.getByTestId('finetune-start').click()
     await e2e.page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
-    // what the run computes on, from its worker's backend
+    // what computes the steps: on the wasm backend, 'auto' compiles them for onnxruntime, on the setting's threads
     const onWasm = (process.env.BIGGAN_BACKEND ?? 'wasm') === 'wasm'
-    await expect.poll(async () => (await e2e.page.getByTestId('run-monitor').textContent()) ?? '', { timeout: 60_000 }).toMatch(onWasm ? / · on wasm, 2 threads/ : / · on /)
+    await expect.poll(async () => (await e2e.page.getByTestId('run-monitor').textContent()) ?? '', { timeout: 60_000 }).toMatch(onWasm ? / · on onnxruntime \(CPU, 2 threads\)/ : / · on /)
     // the charts grow as records arrive
     await expect.poll(() => points('chart-loss'), { timeout: 300_000 }).toBeGreaterThanOrEqual(1)
     const first = await points('chart-loss')
