@@ -22,26 +22,10 @@ import type { TensorMap } from '../tensors/tensor.ts'
 import { pickledToPlain, readTorchCheckpoint } from '../checkpoints/torch.ts'
 import { hubArchivePattern, withUnpackedArchive } from './hubArchive.ts'
 import { importStudioGanFiles, isStudioGanFile } from './importStudioGan.ts'
+import type { ImportedCheckpoint, ImportProgress } from './importedCheckpoint.ts'
 import { importHubModule, isHubModule, savedModelFile } from './tfHubModule.ts'
 
-/** The families a model exports back to. */
-export type CheckpointFamily = 'hf-biggan-deep' | 'biggan-pytorch'
-/** The families a checkpoint imports from. */
-export type ImportFamily = CheckpointFamily | 'tfhub-biggan' | 'tfhub-biggan-deep' | 'studiogan'
-
-export interface ImportedCheckpoint {
-  family: ImportFamily
-  config: ModelConfig
-  provenance: Omit<Provenance, 'createdAt' | 'engineVersion'>
-  /** the generator to sample from, by engine name (G.…) */
-  G: TensorMap
-  /** the discriminator, where the checkpoint has one (D.…) */
-  D?: TensorMap
-  /** the EMA of G where the checkpoint holds both G and its EMA (engine names G.…, stored as ema.G.…) */
-  ema?: TensorMap
-}
-
-export type ImportProgress = (message: string) => void
+export type { CheckpointFamily, ImportedCheckpoint, ImportFamily, ImportProgress } from './importedCheckpoint.ts'
 
 const torchExtensions = /\.(pth|pt|bin|ckpt)$/i
 

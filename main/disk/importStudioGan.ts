@@ -6,7 +6,7 @@ import type { ReadOptions } from '../checkpoints/cancel.ts'
 import { importStudioGan, type StudioGanSource } from '../checkpoints/importers/studioGan.ts'
 import { readTorchCheckpoint } from '../checkpoints/torch.ts'
 import { CheckpointError } from '../tensors/errors.ts'
-import type { ImportedCheckpoint, ImportProgress } from './importCheckpoint.ts'
+import type { ImportedCheckpoint, ImportProgress } from './importedCheckpoint.ts'
 import { readFileChecked } from './safetensorsFile.ts'
 
 const fileName = /^model=(G|G_ema|D)-(best|current)-weights-step=\d+\.pth$/
