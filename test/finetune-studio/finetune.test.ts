@@ -337,12 +337,12 @@ describe('a BSA run, the default for a small folder', () => {
 })
 
 describe('what computes the steps', () => {
-  it("follows the studio's setting: onnxruntime's compiled step trains a run without DiffAugment, the run says so, and its resume keeps it", async () => {
+  it("follows the studio's setting: onnxruntime's compiled step trains the run, the run says so, and its resume keeps it", async () => {
     const since = h.events.length
     await h.api.settings.set({ training: { threads: 1, executor: 'onnx' } })
     try {
       const run = await h.api.finetune.start({
-        data: images, target: { kind: 'folder' }, method: 'adversarial', steps: 4, advanced: { ...quick, augmentPolicies: [] }, name: 'compiled',
+        data: images, target: { kind: 'folder' }, method: 'adversarial', steps: 4, advanced: quick, name: 'compiled',
       })
       expect(run.computesOn).toBe('onnxruntime (CPU, 1 thread)')
       await h.next(training(run.id, 'checkpoint'), since)
