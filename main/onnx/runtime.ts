@@ -40,6 +40,8 @@ export interface SessionOptions {
   /** plan each run's activations as one block (onnxruntime's memory pattern) instead of allocating op by op
    *  (default false; see usesMemoryPattern) */
   memoryPattern?: boolean
+  /** keep freed activations in onnxruntime's CPU arena for the next op (default false: see createSession) */
+  arena?: boolean
 }
 
 let ortModule: Ort | undefined
@@ -79,7 +81,7 @@ export async function createSession(model: string | Uint8Array, options: Session
     // no arena, and by default no memory pattern: activations go back to the allocator after each op instead of
     // into a pool or a block planned for the whole run, which keeps the peak near weights + one layer's activations
     // (BigGAN-deep-128, batch 1: 1.56× → 1.4× the weights, test/bench/onnx.bench.ts)
-    enableCpuMemArena: false,
+    enableCpuMemArena: options.arena ?? false,
     enableMemPattern: options.memoryPattern ?? false,
     extra: {
       session: {
