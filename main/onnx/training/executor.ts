@@ -8,7 +8,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node'
 import type { ModelConfig } from '../../engine/config.ts'
 import { augmentInputs, augmentInputShapes, type AugmentPolicy } from '../../engine/train/augment.ts'
-import type { ParamStore } from '../../engine/module.ts'
+import { countParameters, type ParamStore } from '../../engine/module.ts'
 import type { Discriminator, Generator } from '../../engine/networks/index.ts'
 import type {
   Augment, DiscriminatorLogits, DiscriminatorNetwork, GeneratorNetwork, Gradients, StepExecutor, Trainee, TrainingBatch,
@@ -24,6 +24,9 @@ interface CompiledStep {
   step: StepGraph
   session: InferenceSession
 }
+
+/** Models below this many parameters train with onnxruntime's arena (see create). */
+const ARENA_PARAMETERS = 20_000_000
 
 export interface OnnxExecutorOptions {
   /** images per forward: fakes in both steps, reals in the D step */
@@ -53,11 +56,13 @@ export class OnnxStepExecutor implements StepExecutor {
   /** Builds and compiles both steps for `G` and `D` at a fixed batch size. */
   static async create(G: Generator, D: Discriminator, config: ModelConfig, options: OnnxExecutorOptions): Promise<OnnxStepExecutor> {
     const b = options.batchSize
+    // The arena keeps freed activations for the next op: a step allocates and frees the same blocks every time, and
+    // the arena ran the default model's step ~6 % faster. It grows by doubling, though, so a paper-size step could
+    // hold up to twice its peak: large models allocate op by op.
+    const arena = countParameters([...G.specs(), ...D.specs()]) < ARENA_PARAMETERS
     const compile = async (step: StepGraph): Promise<{ session: InferenceSession; info: ProviderInfo }> => {
       const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'BigGAN Studio', version: '1' }, docString: '', metadata: {} }))
-      // the arena keeps freed activations for the next op: a training step allocates and frees the same blocks every
-      // step, and the arena ran the default model's step ~6 % faster (its peak is the step's peak either way)
-      return createSession(bytes, { arena: true, ...options.session })
+      return createSession(bytes, { arena, ...options.session })
     }
     const augment = options.augment ?? []
     const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b, augment, frozen: options.frozen ?? [] })
