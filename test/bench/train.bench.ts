@@ -57,7 +57,7 @@ interface Subject {
   backends: string[]
   /** backends listed but not run here, with why */
   skipped: { backend: string; why: string }[]
-  /** engine ÷ PyTorch at the same thread count, at most */
+  /** engine ÷ PyTorch's fastest, at most */
   target: { time: number; memory?: number }
 }
 
