@@ -8,8 +8,9 @@
 //   (b) BigGAN-128:  defaultConfig('biggan', 128, 16, 10, 64), batch 4
 //   (c) paper size:  defaultConfig('biggan-deep', 128, 128, 1000, 64) with its D, batch 4. wasm is not run there by
 //       default (--deep-wasm tries it): TensorFlow.js keeps that step's weights, activations and gradients in one
-//       32-bit wasm heap, which the step outgrows (wasm aborts allocating a tensor in its first step). A step there takes tens of seconds and the onnx compile a minute, so (c) gets one warm-up
-//       and one timed step on each side, and the whole run about 15 minutes on 2 loaded cores (--only a,b: 5).
+//       32-bit wasm heap, which the step outgrows (wasm aborts allocating a tensor in its first step). A step there
+//       takes tens of seconds and the onnx compile a minute, so (c) gets one warm-up and one timed step on each side,
+//       and the whole run about 15 minutes on 2 loaded cores (--only a,b: 5).
 //   --backends wasm,onnx (the default): TensorFlow.js on wasm, and the step compiled for onnxruntime
 //   (main/onnx/training) with Adam on wasm; cpu (TensorFlow.js's plain JavaScript backend) can be added.
 //
