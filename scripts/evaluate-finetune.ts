@@ -26,6 +26,7 @@ import { initBackend } from '../main/backend/backend'
 import { DEFAULT_FASHION_MNIST_DIR, FASHION_MNIST_CLASSES, loadFashionMnist, toModelImages } from '../main/data/fashionMnist'
 import { loadClassifier } from '../main/disk/classifierFolder'
 import { loadModel } from '../main/disk/modelFolder'
+import { distanceSummary } from '../main/engine/finetune/targetDistance'
 import { argmaxRows } from '../main/engine/inspect/classifier'
 import { Random } from '../main/engine/sampling/random'
 import { encodePng } from '../main/images/png'
@@ -108,6 +109,7 @@ for (const path of paths) {
       onNote: (line) => console.log(`  ${line}`),
       onWarning: (line) => console.log(`  warning: ${line}`),
       onStarted: (s) => (method = s.method),
+      onDistance: (d) => console.log(`  ${distanceSummary(d)}`),
       onProgress: (p) => {
         if (performance.now() - lastShown < 30_000 && p.step !== p.steps) return
         lastShown = performance.now()
