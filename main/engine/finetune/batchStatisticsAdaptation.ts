@@ -1,9 +1,12 @@
 // Fine-tuning without a discriminator, in the spirit of batch statistics adaptation (BSA; Noguchi & Harada, ICCV'19,
 // arXiv 1904.01774), the safe choice below ~100 images or without a D: it does not collapse, though it reconstructs
 // and interpolates more than it invents. Supervised, not adversarial: each training
-// image i gets its own latent z_i, and G learns to reconstruct image i from (z_i, its class). Only what produces
-// the conditional BatchNorms' scales and shifts is trained: the raw weights of every `<bn>.gain` / `<bn>.bias`
-// SN-linear of G, plus the latents. Everything else in G is frozen, and G runs in eval mode (as apple2373's PyTorch
+// image i gets its own latent z_i, and G learns to reconstruct image i from (z_i, its class). Trained: what produces
+// the conditional BatchNorms' scales and shifts (the raw weights of every `<bn>.gain` / `<bn>.bias` SN-linear of G),
+// the latents, and [ours] the class embedding and G's output layers (the output BatchNorm's gain and bias and the
+// to-RGB conv): BSA's scales and shifts alone cannot move colour the model never drew (a grey Fashion-MNIST G kept
+// drawing grey sandals for an orange folder), nor move the new class's row away from the class it was copied from.
+// Everything else in G is frozen, and G runs in eval mode (as apple2373's PyTorch
 // port of BSA does): BatchNorm normalises with the stored statistics (the per-truncation rows at
 // ψ = 1 for the released BigGAN-deep weights) and spectral norm divides by σ = uᵀWv with the stored u, v, so the
 // gradient reaches the raw projection weights through σ too, exactly as the forward that renders them.
@@ -20,8 +23,9 @@
 //
 // Settings from the PyTorch port: lr 5e-4 for the gain/bias projections, 5e-2 (100×) for the latents, lr ×0.1 every
 // 3 000 of 10 000 iterations (here: every 30% of the run), batch 25. Adam β (0.9, 0.999), ε 1e-8 are torch's defaults
-// [ours: the port's own were not recorded]. Not trained here, unlike the port: the class vector (1e-3) and G's first linear
-// (1e-7); for a folder that is no existing class, add a class first (newClass.ts) and adapt that class.
+// [ours: the port's own were not recorded]. Not trained here, unlike the port: G's first linear (1e-7); the class
+// embedding and output layers train at the projections' rate. For a folder that is no existing class, add a class
+// first (newClass.ts) and adapt that class.
 import { fromFloat32, toFloat32 } from '../../tensors/convert'
 import type { TensorMap } from '../../tensors/tensor'
 import { ConditionalBatchNorm } from '../layers/batchNorm'
