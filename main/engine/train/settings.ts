@@ -59,7 +59,7 @@ export interface TrainSettings {
   /** a checkpoint every N steps (and at the last step); the newest `keepCheckpoints` are kept */
   checkpointEvery: number
   keepCheckpoints: number
-  /** a preview grid of fixed latents with the EMA generator every N steps (and at steps 0 and the last) */
+  /** a preview grid of fixed latents with the EMA generator every N steps (and at steps 0, the last, and every checkpoint) */
   previewEvery: number
   previewCount: number
   /** one metrics record every N steps (and at every scheduled checkpoint) */
