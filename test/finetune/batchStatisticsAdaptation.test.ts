@@ -1,5 +1,6 @@
-// Batch statistics adaptation: only the conditional BatchNorms' gain/bias projections and the per-image latents
-// move, the reconstruction loss falls, a saved state continues exactly, and nothing leaks.
+// Batch statistics adaptation: only the conditional BatchNorms' gain/bias projections, the class embedding, G's
+// output layers and the per-image latents move, the reconstruction loss falls, colour can move, a saved state
+// continues exactly (a run saved before the output layers were adapted, as it was), and nothing leaks.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -116,7 +117,7 @@ describe('adapting a new class to a tinted folder', () => {
 })
 
 describe('adapting a biggan model to 4 images', () => {
-  it('lowers the reconstruction loss and changes nothing but the projections, with a stable tensor count per step', async () => {
+  it('lowers the reconstruction loss and changes nothing but what it adapts, with a stable tensor count per step', async () => {
     const model = testModel('biggan', classes, 2, { ema: true })
     const images = await targetsFor(model)
     const adapted = bsaStartingModel(model)
@@ -164,6 +165,20 @@ describe('adapting a biggan model to 4 images', () => {
     expect(() => restoreBsaState(b, { ...images, count: 3, labels: [0, 1, 2], pixels: images.pixels.slice(0, 3 * 32 * 32 * 3) }, checkpoint))
       .toThrow(/latents for 4 images/)
     for (const x of [stateA, stateB, a, b, model]) x.dispose()
+  })
+
+  it('continues a state saved before the output layers were adapted with the projections alone', async () => {
+    const model = testModel('biggan', classes, 3)
+    const images = await targetsFor(model)
+    const a = bsaStartingModel(model)
+    const state = createBsaState(a, images, { steps: 10, lr: 1e-3, batch: 2, seed: 4, adaptOutput: false })
+    bsaStep(state)
+    const saved = saveBsaState(state)
+    const { adaptOutput, ...older } = saved.json.settings
+    expect(adaptOutput).toBe(false)
+    const restored = restoreBsaState(a, images, { ...saved, json: { ...saved.json, settings: older as typeof saved.json.settings } })
+    expect(restored.trainable).toEqual(bsaTrainableNames(a.G, false))
+    for (const x of [state, restored, a, model]) x.dispose()
   })
 
   it('saves with the adapted model as a training checkpoint folder and continues from it', async () => {
