@@ -5,7 +5,9 @@
 // and latest/ and best/ (the newest checkpoint: BSA has no monitor to prefer an older one). A checkpoint is the
 // adapted model plus what continuing needs (manifest.state = the BsaCheckpoint json: step, random state, settings,
 // Adam steps; the optimiser group = latents and Adam moments), so a cancelled or crashed run resumes from its newest
-// checkpoint exactly as if it had never stopped.
+// checkpoint exactly as if it had never stopped. previews/ and memorisation/ hold the target classes' samples from
+// fixed latents at the start and at every checkpoint, with their copying check and distance to the folder, as the
+// loop's runs do: what the adapted class draws, while it trains. They draw no random numbers of the run's.
 import { loadCheckpoint } from '../disk/modelFolder.ts'
 import {
   bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaState,
