@@ -3,6 +3,7 @@
 // stdout, and the orchestrator's refusals as usage errors (exit 2).
 import { intOption, numberOption, stringOption, switchOption, UsageError, type CommandContext, type OptionSpec } from './args.ts'
 import { startBackend } from './engine.ts'
+import { distanceSummary } from '../engine/finetune/targetDistance.ts'
 import type { AugmentPolicy } from '../engine/train/augment.ts'
 import type { TrainOptions } from '../engine/train/settings.ts'
 import type { TrainProgress } from '../engine/train/loop.ts'
@@ -194,8 +195,12 @@ function startLine(start: RunStart): string {
 }
 
 function summary(o: RunOutcome): string[] {
+  const distance = o.distance ? [`distance  ${distanceSummary(o.distance)}`] : []
   if (o.method === 'bsa') {
-    return [`adapted ${o.step}/${o.steps} steps (bsa, ${o.status}) → ${o.dir}`, `latest    ${o.dir}/latest (step ${o.step})`, `best      ${o.dir}/best (step ${o.step})`]
+    return [
+      `adapted ${o.step}/${o.steps} steps (bsa, ${o.status}) → ${o.dir}`, `latest    ${o.dir}/latest (step ${o.step})`, `best      ${o.dir}/best (step ${o.step})`,
+      `previews  ${o.dir}/previews (the target class at every checkpoint)`, ...distance,
+    ]
   }
   const status = { completed: 'completed', stopped: 'stopped early by the collapse monitor', cancelled: 'cancelled' }[o.status]
   return [
@@ -204,6 +209,7 @@ function summary(o: RunOutcome): string[] {
     `latest    ${o.dir}/latest (step ${o.step})`,
     ...(o.bestStep !== null ? [`best      ${o.dir}/best (step ${o.bestStep})`] : []),
     `metrics   ${o.dir}/metrics.jsonl; previews in ${o.dir}/previews`,
+    ...distance,
   ]
 }
 

@@ -5,14 +5,20 @@
 // and latest/ and best/ (the newest checkpoint: BSA has no monitor to prefer an older one). A checkpoint is the
 // adapted model plus what continuing needs (manifest.state = the BsaCheckpoint json: step, random state, settings,
 // Adam steps; the optimiser group = latents and Adam moments), so a cancelled or crashed run resumes from its newest
-// checkpoint exactly as if it had never stopped.
+// checkpoint exactly as if it had never stopped. previews/ and memorisation/ hold the target classes' samples from
+// fixed latents at the start and at every checkpoint, with their copying check and distance to the folder, as the
+// loop's runs do: what the adapted class draws, while it trains. They draw no random numbers of the run's.
 import { explainBackendFailure } from '../backend/memory.ts'
 import { loadCheckpoint } from '../disk/modelFolder.ts'
 import {
   bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaState,
 } from '../engine/finetune/batchStatisticsAdaptation.ts'
+import { targetDistance, type TargetDistance } from '../engine/finetune/targetDistance.ts'
 import type { ImageFolder } from '../engine/images.ts'
 import type { BigGANModel } from '../engine/model.ts'
+import { Random } from '../engine/sampling/random.ts'
+import { defaultMemorisation, memorisationAt } from '../engine/train/memorisation.ts'
+import { RANDOM_STREAMS } from '../engine/train/session.ts'
 import { RunError, RunFolder, type NewRun, type RunKind, type RunRecord } from './folder.ts'
 
 export interface BsaRunSettings {
@@ -25,6 +31,8 @@ export interface BsaRunSettings {
   checkpointEvery: number
   /** the newest K checkpoints are kept */
   keepCheckpoints: number
+  /** target-class samples in each checkpoint's preview (absent in runs from before BSA previewed: 16) */
+  previewCount?: number
 }
 
 /** run.json of a BSA run. */
@@ -35,11 +43,11 @@ export interface BsaRunInfo extends RunRecord {
 }
 
 /** As the training runs' defaults (engine/train/settings.ts). */
-const checkpointDefaults = { checkpointEvery: 500, keepCheckpoints: 2 } as const
+const checkpointDefaults = { checkpointEvery: 500, keepCheckpoints: 2, previewCount: 16 } as const
 
 /** BSA's settings from the options a user gives (batch capped at the training images). */
 export function bsaRunSettings(
-  o: { steps: number; lr?: number; batchSize?: number; seed?: number; checkpointEvery?: number; keepCheckpoints?: number },
+  o: { steps: number; lr?: number; batchSize?: number; seed?: number; checkpointEvery?: number; keepCheckpoints?: number; previewCount?: number },
   trainImages: number,
 ): BsaRunSettings {
   const whole = (v: number, what: string): number => {
@@ -53,6 +61,7 @@ export function bsaRunSettings(
     seed: o.seed ?? 0,
     checkpointEvery: whole(o.checkpointEvery ?? checkpointDefaults.checkpointEvery, 'checkpointEvery'),
     keepCheckpoints: whole(o.keepCheckpoints ?? checkpointDefaults.keepCheckpoints, 'keepCheckpoints'),
+    previewCount: whole(o.previewCount ?? checkpointDefaults.previewCount, 'previewCount'),
   }
 }
 
@@ -68,6 +77,8 @@ export function bsaMetricsLine(step: number, losses: BsaLosses): { step: number;
 export interface BsaRunOutcome {
   status: 'completed' | 'cancelled'
   step: number
+  /** the last preview's distance to the folder, where the folder held images out to measure it by */
+  distance?: TargetDistance
 }
 
 /** Where a BSA run stands after a step, with its pace (BSA's steps report no timings of their own). */
@@ -87,6 +98,12 @@ export interface BsaRunHooks {
   onMetrics?: (line: ReturnType<typeof bsaMetricsLine>) => void
   /** once a checkpoint (and latest/, best/) is in place */
   onCheckpoint?: (step: number) => void
+  /** once the target classes' preview of a step is written (at the start and at every checkpoint) */
+  onPreview?: (step: number) => void
+  /** once that preview's copying check is written */
+  onMemorisation?: (step: number) => void
+  /** how close that preview came to the folder (targetDistance.ts) */
+  onDistance?: (distance: TargetDistance) => void
 }
 
 const bsaRun: RunKind<BsaRunInfo> = {
@@ -231,9 +248,24 @@ export async function adaptInto(
   const clock = new StepClock(settings.batch)
   // a line per step, written in order while the next step runs; a failed write fails the run at its next checkpoint
   let logged: Promise<unknown> = Promise.resolve()
+  let distance: TargetDistance | undefined
+  // the target classes' samples at a step, as the loop previews its runs: what the adapted class now draws
+  const preview = async (step: number, adapted: BigGANModel): Promise<void> => {
+    const samples = await targetPreview(adapted, run.info.data.classMap, settings)
+    await sink.preview(step, { step, seed: settings.seed, resolution: adapted.config.resolution, ...samples })
+    hooks.onPreview?.(step)
+    const check = await memorisationAt(step, adapted, images, samples.images, samples.classes, defaultMemorisation(settings.checkpointEvery))
+    if (!check) return
+    await sink.memorisation!(step, check)
+    hooks.onMemorisation?.(step)
+    distance = targetDistance(check)
+    hooks.onDistance?.(distance)
+  }
   try {
     await run.update({ status: 'running', reasons: [] })
+    if (!resume) await preview(0, model) // the untouched class: what the run starts from
     const checkpoint = async (state: BsaState): Promise<void> => {
+      await preview(state.step, state.model)
       await logged
       const saved = saveBsaState(state)
       await sink.checkpoint(state.step, {
@@ -262,7 +294,7 @@ export async function adaptInto(
     result.model.dispose()
     const status = result.cancelled ? 'cancelled' : 'completed'
     await run.update({ status, step: result.steps, bestStep: result.steps })
-    return { status, step: result.steps }
+    return { status, step: result.steps, ...(distance ? { distance } : {}) }
   } catch (caught) {
     const e = explainBackendFailure(caught, false) // BSA adapts on TensorFlow.js only
     await run.update({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
@@ -271,6 +303,26 @@ export async function adaptInto(
     await logged.catch(() => undefined)
     await run.close()
   }
+}
+
+/** `previewCount` samples of the run's model classes in turn, from the run's fixed latents (z ~ N(0, I) from the
+ *  seed's preview stream, as the training loop's previews), rendered by `model` in eval mode. */
+async function targetPreview(
+  model: BigGANModel, classMap: readonly number[], settings: BsaRunSettings,
+): Promise<{ images: Float32Array; classes: number[] }> {
+  const { zDim, numClasses, resolution } = model.config
+  const n = settings.previewCount ?? checkpointDefaults.previewCount
+  const targets = [...new Set(classMap)]
+  const classes = Array.from({ length: n }, (_, i) => targets[i % targets.length])
+  const z = new Random(settings.seed + RANDOM_STREAMS.preview).normals(n * zDim)
+  const images = new Float32Array(n * resolution * resolution * 3)
+  for (let i = 0; i < n; i += 16) {
+    const k = Math.min(16, n - i) // bounded batches keep memory flat
+    const y = new Float32Array(k * numClasses)
+    for (let j = 0; j < k; j++) y[j * numClasses + classes[i + j]] = 1
+    images.set(await model.generate(z.subarray(i * zDim, (i + k) * zDim), y), i * resolution * resolution * 3)
+  }
+  return { images, classes }
 }
 
 /** Images per second and time left, smoothed over ~10 steps. */

@@ -16,6 +16,7 @@ import { loadCheckpoint, loadModel } from '../disk/modelFolder.ts'
 import { readManifest } from '../disk/nativeFormat.ts'
 import { defaultConfig, type Arch, type ModelConfig } from '../engine/config.ts'
 import type { FinetuneMethod } from '../engine/finetune/chooseMethod.ts'
+import { distanceWarning, targetDistance, type TargetDistance } from '../engine/finetune/targetDistance.ts'
 import {
   finetuneOptions, modelFacts, planFinetune, prepareFinetuneModel, type FinetunePlan, type FinetuneTarget, type ModelFacts,
 } from '../engine/finetune/plan.ts'
@@ -58,6 +59,9 @@ export interface RunListener {
   onLog?(record: TrainingRecord, decision: MonitorDecision): void
   onPreview?(step: number): void
   onMemorisation?(step: number): void
+  /** how close the run's preview samples came to the folder, at each copying check (targetDistance.ts); a far one
+   *  after step 0 also reaches onWarning */
+  onDistance?(distance: TargetDistance): void
   onCheckpoint?(step: number, best: boolean): void
 }
 
@@ -85,6 +89,8 @@ export interface RunOutcome {
   bestStep: number | null
   /** why the collapse monitor stopped the run */
   reasons: string[]
+  /** the last copying check's distance of the samples to the folder (none where no images were held out) */
+  distance?: TargetDistance
 }
 
 // ——— a new run ———
@@ -351,6 +357,7 @@ export async function trainRun(
   await run.update({ status: 'running', reasons: [] })
   try {
     const sink = run.sink(listener.hooks)
+    let distance: TargetDistance | undefined
     const outcome = await train(session, {
       metrics: async (line) => {
         await sink.metrics(line)
@@ -363,6 +370,8 @@ export async function trainRun(
       memorisation: async (step, result) => {
         await sink.memorisation!(step, result)
         listener.onMemorisation?.(step)
+        distance = targetDistance(result)
+        tellDistance(listener, distance)
       },
       checkpoint: async (step, checkpoint, o) => {
         await sink.checkpoint(step, checkpoint, o)
@@ -374,7 +383,7 @@ export async function trainRun(
       onLog: (record, decision) => listener.onLog?.(record, decision),
     })
     await run.update({ status: outcome.status, reasons: outcome.reasons, step: outcome.step, bestStep: outcome.bestStep })
-    return { dir: run.dir, method, ...outcome, steps: session.settings.steps }
+    return { dir: run.dir, method, ...outcome, steps: session.settings.steps, ...(distance ? { distance } : {}) }
   } catch (caught) {
     const err = explainBackendFailure(caught)
     await run.update({ status: 'failed', reasons: [(err as Error).message] }).catch(() => undefined)
@@ -395,11 +404,22 @@ function bsaHooks(listener: RunListener): BsaRunHooks {
     onProgress: (p) => listener.onProgress?.({ method: 'bsa', ...p }),
     onMetrics: (line) => listener.onMetrics?.(line),
     onCheckpoint: (step) => listener.onCheckpoint?.(step, true),
+    onPreview: (step) => listener.onPreview?.(step),
+    onMemorisation: (step) => listener.onMemorisation?.(step),
+    onDistance: (distance) => tellDistance(listener, distance),
   }
 }
 
-function outcomeOf(dir: string, method: RunMethod, steps: number, o: { status: 'completed' | 'cancelled'; step: number }): RunOutcome {
-  return { dir, method, status: o.status, step: o.step, steps, bestStep: o.step, reasons: [] }
+/** A check's distance to the listener, and a warning where the samples stay far once training has begun. */
+function tellDistance(listener: RunListener, distance: TargetDistance): void {
+  listener.onDistance?.(distance)
+  if (distance.far && distance.step > 0) listener.onWarning?.(distanceWarning(distance))
+}
+
+function outcomeOf(
+  dir: string, method: RunMethod, steps: number, o: { status: 'completed' | 'cancelled'; step: number; distance?: TargetDistance },
+): RunOutcome {
+  return { dir, method, status: o.status, step: o.step, steps, bestStep: o.step, reasons: [], ...(o.distance ? { distance: o.distance } : {}) }
 }
 
 // ——— helpers ———

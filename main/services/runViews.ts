@@ -18,6 +18,7 @@ import type {
   FinetuneJob, FolderScan, MemorisationCheck, MetricsLine, PlannedRun, RunProgress, RunSettings, RunTarget,
 } from '../engine-host/protocol/training.ts'
 import type { StoredRun } from '../store/index.ts'
+import { farRatio, targetDistance, type TargetDistance } from '../engine/finetune/targetDistance.ts'
 import type { ModelRecord } from '../engine-host/protocol/engine.ts'
 
 /** A fine-tune the view asks for, against the open model, as the training worker's job. */
@@ -171,7 +172,12 @@ export function memorisationView(m: MemorisationCheck): MemorisationReport {
     samples: m.samples,
     thumbnails: m.thumbnails,
     missing: m.missing,
+    distance: distanceView(targetDistance(m)),
   }
+}
+
+function distanceView(d: TargetDistance): NonNullable<MemorisationReport['distance']> {
+  return { ratio: Number.isFinite(d.ratio) ? d.ratio : Number.MAX_VALUE, space: d.space, far: d.far, farRatio }
 }
 
 function parseJson(text: string): unknown {

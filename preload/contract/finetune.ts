@@ -305,6 +305,9 @@ const memorisationReport = s.object({
   thumbnails: s.array(s.object({ relPath: s.string(), png: s.bytes(LIMITS.pngBytes) })),
   /** neighbours whose file could not be read, with why */
   missing: s.array(s.object({ relPath: s.string(), reason: s.string() })),
+  /** how close the samples came to the folder: median nearest-folder-image distance of the samples ÷ that of the
+   *  held-out images, in D's features (pixels without a D); `far` above `farRatio` */
+  distance: s.optional(s.object({ ratio: s.number(), space: s.oneOf('features', 'pixels'), far: s.boolean(), farRatio: s.number() })),
 })
 
 /** A preview PNG's layout, as the engine tiled it: `count` samples of cell × cell pixels, row-major in `columns`

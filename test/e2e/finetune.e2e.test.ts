@@ -2,7 +2,7 @@
 // A small folder made here (two Fashion-MNIST classes, one broken image and one file that is not an image) is
 // scanned, the default model fine-tuned for a few steps with every chart fed at each step; the run is cancelled,
 // resumed to the end, found in SQLite, its best checkpoint opened as the model, provenance and all, and the run
-// deleted (not while it holds the open model).
+// deleted (not while it holds the open model). Then a BSA run of the same folder previews its target classes.
 import Database from 'better-sqlite3'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -130,4 +130,36 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     expect(existsSync(runDir)).toBe(false)
     expect(e2e.problems).toEqual([])
   })
+
+  it("adapts with BSA and shows the target class's previews at the start and at every checkpoint in the monitor", async () => {
+    await e2e.page.getByTestId('nav-finetune').click()
+    await e2e.page.getByTestId('finetune-path').fill(join(e2e.work, 'images'))
+    await e2e.page.getByTestId('finetune-scan').click()
+    await e2e.page.getByTestId('finetune-method-reason').waitFor({ timeout: 120_000 })
+    await e2e.page.getByTestId('finetune-method').selectOption('bsa')
+    await e2e.page.getByTestId('finetune-steps').fill('4')
+    await e2e.page.getByTestId('finetune-steps').press('Tab')
+    const checkpointEvery = e2e.page.getByTestId('finetune-adv-checkpointEvery')
+    if (!(await checkpointEvery.isVisible())) await e2e.page.locator('[data-testid="finetune-advanced"] summary').click()
+    await checkpointEvery.fill('2')
+    await e2e.page.getByTestId('finetune-adv-previewCount').fill('4')
+    await e2e.page.getByTestId('finetune-name').fill('e2e-bsa')
+    await expect.poll(async () => (await e2e.page.getByTestId('finetune-plan').textContent()) ?? '', { timeout: 120_000 }).not.toMatch(/Planning/)
+    await e2e.page.getByTestId('finetune-start').click()
+    await e2e.page.getByTestId('run-monitor').waitFor({ timeout: 300_000 })
+    await expect.poll(status, { timeout: 600_000 }).toBe('completed')
+    // previews at steps 0, 2 and 4: the newest shown, the timeline stepping through all three
+    await expect.poll(async () => e2e.page.getByTestId('finetune-preview').getAttribute('data-step'), { timeout: 60_000 }).toBe('4')
+    await e2e.page.locator('[data-testid="finetune-preview"] img').waitFor({ timeout: 60_000 })
+    expect(await e2e.page.getByTestId('preview-timeline-step').textContent()).toMatch(/step 4/)
+    await e2e.page.getByTestId('preview-timeline-slider').focus()
+    await e2e.page.keyboard.press('Home')
+    await expect.poll(async () => e2e.page.getByTestId('finetune-preview').getAttribute('data-step'), { timeout: 60_000 }).toBe('0')
+    await e2e.page.keyboard.press('ArrowRight')
+    await expect.poll(async () => e2e.page.getByTestId('finetune-preview').getAttribute('data-step'), { timeout: 60_000 }).toBe('2')
+    const distance = async (): Promise<string> => ((await e2e.page.getByTestId('memorisation-distance').textContent().catch(() => '')) ?? '').replace(/\s+/g, ' ')
+    await expect.poll(distance, { timeout: 60_000 }).toMatch(/Distance to the folder: [\d.]+× a held-out image's \(D's features\) — (close to|still far from) the folder/)
+    await e2e.page.screenshot({ path: join(ARTEFACTS, '8-finetune-bsa-previews.png'), fullPage: true })
+    expect(e2e.problems).toEqual([])
+  }, 900_000)
 })

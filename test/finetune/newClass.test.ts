@@ -141,13 +141,18 @@ describe('power iteration in float64', () => {
 })
 
 describe('making the new class train faster', () => {
-  it('gives ones everywhere and the factor on the new row, for G and D', () => {
+  it("gives ones everywhere and the factor on the new row, for G and D, and the factor on all of G's colour-making output layers", () => {
     const model = BigGANModel.initialise(defaultConfig('biggan', 32, 8, classes), 1)
     const before = tf.memory().numTensors
     const scales = newClassGradientScale(model, 2, 10)
-    expect([...scales.keys()].sort()).toEqual(['D.embedding.weight', 'G.sharedEmbedding.weight'])
+    const output = ['G.outputBn.bias', 'G.outputBn.gain', 'G.toRgb.bias', 'G.toRgb.weight']
+    expect([...scales.keys()].sort()).toEqual(['D.embedding.weight', 'G.sharedEmbedding.weight', ...output].sort())
     for (const [name, s] of scales) {
       expect(s.shape).toEqual(model.params.get(name).shape)
+      if (output.includes(name)) {
+        expect((s.dataSync() as Float32Array).every((x) => x === 10)).toBe(true)
+        continue
+      }
       const values = s.arraySync() as number[][]
       values.forEach((row, k) => expect(row.every((x) => x === (k === 2 ? 10 : 1))).toBe(true))
     }

@@ -221,7 +221,7 @@ describe('the fine-tune form', () => {
   it('covers every numeric override of the contract, each with bounds', () => {
     expect(OVERRIDE_FIELDS.length).toBe(21)
     for (const f of OVERRIDE_FIELDS) expect(f.min).toBeLessThan(f.max)
-    expect(OVERRIDE_FIELDS.filter((f) => fieldApplies(f, 'bsa')).map((f) => f.key)).toEqual(['batchSize', 'lrG', 'seed'])
+    expect(OVERRIDE_FIELDS.filter((f) => fieldApplies(f, 'bsa')).map((f) => f.key)).toEqual(['batchSize', 'lrG', 'checkpointEvery', 'previewCount', 'seed'])
   })
 
   it('shows the resolved defaults from the plan', () => {

@@ -77,6 +77,14 @@ describe('biggan finetune', () => {
     expect(existsSync(join(run, 'latest', 'config.json'))).toBe(true)
   })
 
+  it("adapts with BSA, previewing the target classes, and says how close their samples came to the folder", async () => {
+    const run = join(work, 'ft-bsa')
+    const r = await biggan('finetune', '--model', join(work, 'run', 'latest'), '--data', data, '--steps', '2', '--out', run, '--batch', '4', '--preview-n', '4', '--method', 'bsa')
+    expect(r.code, r.err).toBe(0)
+    expect(readdirSync(join(run, 'previews')).sort()).toEqual(['step-000000.png', 'step-000002.png'])
+    expect(r.out).toMatch(/^distance {2}target-class samples at step 2: [\d.]+× a held-out image's distance to the folder \(in D's features\), (close to|still far from) the folder/m)
+  })
+
   it('names every file it does not use with its reason: a screenful on the terminal, all of them in the run folder', async () => {
     const messy = join(work, 'messy')
     for (let i = 0; i < 5; i++) {

@@ -104,6 +104,16 @@ describe('the training loop', () => {
     }
   })
 
+  it('previews the target classes at every checkpoint, whatever the preview interval', async () => {
+    const s = session({ checkpointEvery: 3, previewEvery: 100 })
+    const sink = memorySink()
+    await train(s, sink)
+    expect(sink.checkpoints).toEqual([3, 4])
+    expect(sink.previews).toEqual([0, 3, 4])
+    s.dispose()
+    s.model.dispose()
+  })
+
   it('stops early when the monitor sees collapse, keeping the best checkpoint from before it', async () => {
     const model = tinyModel()
     const dBlocks = discriminatorBlocks(model.D!.specs().map((p) => p.name))

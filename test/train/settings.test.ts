@@ -15,10 +15,12 @@ describe('training settings', () => {
     })
   })
 
-  it('finetune: a quarter of the rates, no ortho, EMA half-life 10k images from the start, FreezeD 3', () => {
-    const s = resolveTrainSettings('finetune', { steps: 5000 }, { trainImages: 2000, dBlocks: 5 })
+  it('finetune: a quarter of the rates, no ortho, EMA half-life 10k images (at most a tenth of the run) from the start, FreezeD 3', () => {
+    const s = resolveTrainSettings('finetune', { steps: 20_000 }, { trainImages: 2000, dBlocks: 5 })
     expect(s).toMatchObject({ batchSize: 8, orthogonalRegularisation: 0, freezeD: 3, adam: { G: { learningRate: 2e-5 }, D: { learningRate: 8e-5 } } })
     expect(s.ema.decay).toBeCloseTo(0.5 ** (8 / 10_000), 12)
+    // 1 000 steps of 8 images: a half-life of 800 images, so the averaged G is mostly the fine-tuned one
+    expect(resolveTrainSettings('finetune', { steps: 1000 }, { trainImages: 2000, dBlocks: 5 }).ema.decay).toBeCloseTo(0.5 ** (8 / 800), 12)
     expect(s.ema.startStep).toBe(0)
     expect(s.augment.policies).toEqual(['translation', 'cutout'])
     // FreezeD never freezes the whole of a shallow D

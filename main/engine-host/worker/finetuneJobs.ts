@@ -5,6 +5,7 @@
 import { DatasetError } from '../../data/errors.ts'
 import { ClassLookupError } from '../../engine/classes.ts'
 import { FinetunePlanError, type FinetuneTarget } from '../../engine/finetune/plan.ts'
+import { distanceWarning } from '../../engine/finetune/targetDistance.ts'
 import type { MonitorDecision } from '../../engine/train/monitor.ts'
 import { TrainSettingsError, type TrainOptions, type TrainSettings } from '../../engine/train/settings.ts'
 import type { BsaRunSettings } from '../../runs/bsa.ts'
@@ -83,6 +84,11 @@ async function asRun(j: RunJob, run: (listener: RunListener) => Promise<Outcome>
     },
     onPreview: (step) => j.emit({ kind: 'preview', step }),
     onMemorisation: (step) => j.emit({ kind: 'memorisation', step }),
+    onDistance: (d) => {
+      if (d.far && d.step > 0) {
+        j.emit({ kind: 'alert', step: d.step, level: 'warning', messages: [distanceWarning(d)], action: 'a warning only: the run goes on' })
+      }
+    },
     onCheckpoint: (step, best) => {
       if (best) bestStep = step
       j.emit({ kind: 'checkpoint', step, best })

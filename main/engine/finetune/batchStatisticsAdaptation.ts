@@ -1,9 +1,12 @@
 // Fine-tuning without a discriminator, in the spirit of batch statistics adaptation (BSA; Noguchi & Harada, ICCV'19,
 // arXiv 1904.01774), the safe choice below ~100 images or without a D: it does not collapse, though it reconstructs
 // and interpolates more than it invents. Supervised, not adversarial: each training
-// image i gets its own latent z_i, and G learns to reconstruct image i from (z_i, its class). Only what produces
-// the conditional BatchNorms' scales and shifts is trained: the raw weights of every `<bn>.gain` / `<bn>.bias`
-// SN-linear of G, plus the latents. Everything else in G is frozen, and G runs in eval mode (as apple2373's PyTorch
+// image i gets its own latent z_i, and G learns to reconstruct image i from (z_i, its class). Trained: what produces
+// the conditional BatchNorms' scales and shifts (the raw weights of every `<bn>.gain` / `<bn>.bias` SN-linear of G),
+// the latents, and [ours] the class embedding and G's output layers (the output BatchNorm's gain and bias and the
+// to-RGB conv): BSA's scales and shifts alone cannot move colour the model never drew (a grey Fashion-MNIST G kept
+// drawing grey sandals for an orange folder), nor move the new class's row away from the class it was copied from.
+// Everything else in G is frozen, and G runs in eval mode (as apple2373's PyTorch
 // port of BSA does): BatchNorm normalises with the stored statistics (the per-truncation rows at
 // ψ = 1 for the released BigGAN-deep weights) and spectral norm divides by σ = uᵀWv with the stored u, v, so the
 // gradient reaches the raw projection weights through σ too, exactly as the forward that renders them.
@@ -20,8 +23,9 @@
 //
 // Settings from the PyTorch port: lr 5e-4 for the gain/bias projections, 5e-2 (100×) for the latents, lr ×0.1 every
 // 3 000 of 10 000 iterations (here: every 30% of the run), batch 25. Adam β (0.9, 0.999), ε 1e-8 are torch's defaults
-// [ours: the port's own were not recorded]. Not trained here, unlike the port: the class vector (1e-3) and G's first linear
-// (1e-7); for a folder that is no existing class, add a class first (newClass.ts) and adapt that class.
+// [ours: the port's own were not recorded]. Not trained here, unlike the port: G's first linear (1e-7); the class
+// embedding and output layers train at the projections' rate. For a folder that is no existing class, add a class
+// first (newClass.ts) and adapt that class.
 import { fromFloat32, toFloat32 } from '../../tensors/convert'
 import type { TensorMap } from '../../tensors/tensor'
 import { ConditionalBatchNorm } from '../layers/batchNorm'
@@ -55,6 +59,9 @@ export interface BsaSettings {
   latentLr?: number
   /** λ of the latent prior mean(z²); default 0.01 [ours] */
   latentWeight?: number
+  /** also adapt the class embedding and the output layers (bsaTrainableNames); default true. Runs saved before
+   *  this setting existed adapted the projections alone, and resume that way. */
+  adaptOutput?: boolean
 }
 
 /** The PyTorch port's values: 10 000 iterations, batch 25, lr 5e-4. */
@@ -72,16 +79,27 @@ export interface BsaLosses {
 
 const latentsName = 'latents'
 
-/** The trainable parameters: every conditional BatchNorm's gain and bias projection weight in G. */
-export function bsaTrainableNames(G: Module): string[] {
+/**
+ * The trainable parameters: every conditional BatchNorm's gain and bias projection weight in G; with `output`, also
+ * the class embedding (only the rows of the folder's classes receive gradient) and the layers that make colour, the
+ * output BatchNorm's gain and bias and the to-RGB conv. A G trained on grey images draws its three channels alike
+ * through one to-RGB conv; the projections only rescale features before it, so without `output` no step can turn
+ * grey into orange, and the class row stays where it was copied from.
+ */
+export function bsaTrainableNames(G: Module, output = true): string[] {
   const names: string[] = []
   const walk = (m: Module): void => {
     if (m instanceof ConditionalBatchNorm) names.push(`${m.gain.name}.weight`, `${m.bias.name}.weight`)
     m.children.forEach(walk)
   }
   walk(G)
-  return names
+  if (!output) return names
+  const has = new Set(G.specs().map((spec) => spec.name))
+  return [...names, ...outputParameters.filter((name) => has.has(name))]
 }
+
+/** The class embedding and G's colour-making output layers (both architectures name them alike). */
+const outputParameters = ['G.sharedEmbedding.weight', 'G.outputBn.gain', 'G.outputBn.bias', 'G.toRgb.weight', 'G.toRgb.bias']
 
 /** A NEW model to adapt: G holds the weights that render (the EMA where the model has one), D is copied unchanged,
  *  and there is no EMA (an unadapted one would go on rendering the old domain). `model` stays the caller's. */
@@ -119,7 +137,7 @@ export class BsaState {
     }
     oneHot(images.labels, numClasses, 'BSA labels') // checks every label
     this.labels = Int32Array.from(images.labels)
-    this.trainable = bsaTrainableNames(model.G)
+    this.trainable = bsaTrainableNames(model.G, this.settings.adaptOutput)
     this.rng = new Random(this.settings.seed)
     const z = truncatedNormal(this.rng, this.count * model.config.zDim, 2) // ψ = 1: TN(−2, 2), the released convention
     tf.tidy(() => this.latentStore.set(latentsName, tf.tensor2d(z, [this.count, model.config.zDim]), true))
@@ -175,7 +193,7 @@ function checkSettings(s: BsaSettings): Required<BsaSettings> {
   positive(latentLr, 'latentLr')
   const latentWeight = s.latentWeight ?? bsaDefaults.latentWeight
   if (!(Number.isFinite(latentWeight) && latentWeight >= 0)) throw new Error(`BSA latentWeight must be ≥ 0, got ${latentWeight}`)
-  return { steps: s.steps, lr: s.lr, batch: s.batch, seed: s.seed, latentLr, latentWeight }
+  return { steps: s.steps, lr: s.lr, batch: s.batch, seed: s.seed, latentLr, latentWeight, adaptOutput: s.adaptOutput ?? true }
 }
 
 /** A new adaptation of `model` (trained in place: pass bsaStartingModel(yours)). */
@@ -299,7 +317,8 @@ export function restoreBsaState(model: BigGANModel, images: BsaImages, checkpoin
   if (json.count !== images.count) {
     throw new Error(`the BSA checkpoint has latents for ${json.count} images, but ${images.count} were given: resume with the same folder`)
   }
-  const state = new BsaState(model, images, json.settings)
+  const saved: BsaSettings = json.settings // a run saved before adaptOutput existed adapted the projections alone
+  const state = new BsaState(model, images, { ...saved, adaptOutput: saved.adaptOutput ?? false })
   try {
     const assign = (target: tf.Variable, key: string): void => {
       const raw = tensors.get(key)

@@ -75,7 +75,7 @@ export function chooseMethod(inputs: MethodInputs): MethodChoice {
       : `the model has no discriminator and none can be built for it`
     return {
       method: 'bsa', freezeDBlocks: 0, augment: false, augmentPolicies: [], newClasses,
-      reason: `${capitalise(why)}: adapting G's BatchNorm scales and shifts to reconstruct each image (BSA)${classNote}; stable, but less varied than adversarial training`,
+      reason: `${capitalise(why)}: adapting G's BatchNorm scales and shifts, class rows and output layers to reconstruct each image (BSA)${classNote}; stable, but less varied than adversarial training`,
     }
   }
 

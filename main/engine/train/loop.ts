@@ -100,8 +100,9 @@ export async function train(session: TrainingSession, sink: TrainingSink, option
     options.onProgress?.(progress(session, losses, clock))
 
     const scheduled = step % s.checkpointEvery === 0 || step === s.steps
-    // the preview first: the copying check of its samples goes into this step's record
-    const previewed = step % s.previewEvery === 0 || step === s.steps ? await preview(session, sink) : undefined
+    // the preview first: the copying check of its samples goes into this step's record; every checkpoint has one, so
+    // each checkpoint shows what its target classes draw
+    const previewed = step % s.previewEvery === 0 || step === s.steps || scheduled ? await preview(session, sink) : undefined
     const memorisation = previewed && isDue(memorisationSettings(s).every, step, s.steps) ? await copyingCheck(session, sink, previewed) : undefined
     let best = false
     if (step % s.logEvery === 0 || scheduled) {

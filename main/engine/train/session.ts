@@ -97,7 +97,7 @@ export interface SessionState {
   bestStep: number | null
 }
 
-const RANDOM_STREAMS = { data: 0, latents: 1, augment: 2, preview: 3 } as const
+export const RANDOM_STREAMS = { data: 0, latents: 1, augment: 2, preview: 3 } as const
 
 export class TrainingSession {
   private readonly Gt: Trainee<GeneratorNetwork>

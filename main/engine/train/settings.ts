@@ -9,7 +9,7 @@
 //   Adam lr G / D         1e-4 / 4e-4                      2e-5 / 8e-5                      BigGAN-PyTorch; recipe [ours]
 //   Adam β1, β2, ε        0, 0.999, 1e-6                   same                             BigGAN-PyTorch
 //   orthogonal reg. β     1e-4                             0                                paper; released weights had none
-//   EMA decay / start     0.999 / 10 % of steps            0.5^(batch/10k) / 0              paper 0.9999/20k; ADA half-life
+//   EMA decay / start     0.999 / 10 % of steps            half-life ≤ 10k images / 0       paper 0.9999/20k; ADA half-life
 //   augmentation          DiffAugment + ADA p (target 0.6) same                             DiffAugment, ADA
 //   FreezeD               0                                3 (≤ D blocks − 1)               FreezeD --layer 3
 //
@@ -59,7 +59,7 @@ export interface TrainSettings {
   /** a checkpoint every N steps (and at the last step); the newest `keepCheckpoints` are kept */
   checkpointEvery: number
   keepCheckpoints: number
-  /** a preview grid of fixed latents with the EMA generator every N steps (and at steps 0 and the last) */
+  /** a preview grid of fixed latents with the EMA generator every N steps (and at steps 0, the last, and every checkpoint) */
   previewEvery: number
   previewCount: number
   /** one metrics record every N steps (and at every scheduled checkpoint) */
@@ -155,8 +155,10 @@ export function resolveTrainSettings(mode: TrainMode, o: TrainOptions, context: 
     adam: { G: adam(o.lrG ?? (finetune ? 2e-5 : 1e-4)), D: adam(o.lrD ?? (finetune ? 8e-5 : 4e-4)) },
     orthogonalRegularisation: o.orthogonalRegularisation ?? (finetune ? 0 : 1e-4),
     ema: {
-      // ADA's half-life of 10k images for fine-tuning; 0.999 (half-life ~700 steps) for short runs from scratch
-      decay: o.emaDecay ?? (finetune ? 0.5 ** (effective / 10_000) : 0.999),
+      // ADA's half-life of 10k images for fine-tuning, at most a tenth of the run's images (ADA ramps its half-life up
+      // the same way early in a run): with 10k, a 1 000-step fine-tune at batch 8 would render 57 % pretrained weights
+      // [ours]; 0.999 (half-life ~700 steps) for short runs from scratch
+      decay: o.emaDecay ?? (finetune ? 0.5 ** (effective / Math.min(10_000, 0.1 * Math.max(1, o.steps) * effective)) : 0.999),
       startStep: o.emaStart ?? (finetune ? 0 : Math.round(0.1 * o.steps)),
     },
     augment: {
