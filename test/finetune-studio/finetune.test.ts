@@ -124,7 +124,8 @@ describe('reading a folder and planning a fine-tune', () => {
       freezeD: 3, // FreezeD: 4 under 500 images, kept below D's 4 blocks
       augmentPolicies: ['color', 'translation', 'cutout'],
       augmentAdaptive: true,
-      emaDecay: 0.5 ** (8 / 10_000),
+      // the EMA's half-life: at most a tenth of the run's images (10 steps × 8), so it follows G within the run
+      emaDecay: 0.5 ** (8 / Math.min(10_000, 0.1 * 10 * 8)),
       emaStart: 0,
       keepCheckpoints: 10,
       classStepFactor: null,

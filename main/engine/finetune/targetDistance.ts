@@ -4,7 +4,13 @@
 // ratio of the medians, sample → folder over held-out → folder, is scale-free: about 1 when the samples sit among
 // the folder's images as a new one of them would, and far above it when they stay what the model drew before (a
 // grey sandal against orange ones). Copies show up at the other end (well below 1), which the copying check judges.
-import type { MemorisationResult, MemorisationSummary } from '../train/memorisation'
+
+/** The part of a copying check (train/memorisation.ts) the distance reads, stated here so that the main thread's
+ *  run views can compute it without reaching the engine's TensorFlow.js modules. */
+interface DistanceSummary {
+  medianSample: number
+  medianHeldOut: number
+}
 
 export interface TargetDistance {
   step: number
@@ -23,9 +29,9 @@ export interface TargetDistance {
  *  that drew no orange; after 200 BSA steps that drew 100 % orange sandals, 0.77]. */
 export const farRatio = 1.8
 
-export function targetDistance(result: Pick<MemorisationResult, 'step' | 'pixels' | 'features'>): TargetDistance {
+export function targetDistance(result: { step: number; pixels: DistanceSummary; features?: DistanceSummary }): TargetDistance {
   const space = result.features ? 'features' : 'pixels'
-  const s = (result.features ?? result.pixels) as MemorisationSummary
+  const s = result.features ?? result.pixels
   const ratio = s.medianHeldOut > 0 ? s.medianSample / s.medianHeldOut : Number.POSITIVE_INFINITY
   return { step: result.step, space, ratio, medianSample: s.medianSample, medianHeldOut: s.medianHeldOut, far: ratio > farRatio }
 }
