@@ -25,6 +25,7 @@ export interface Ops<T> {
   div(a: T | number, b: T | number): T
   maximum(a: T, b: number): T
   neg(x: T): T
+  abs(x: T): T
   relu(x: T): T
   tanh(x: T): T
   sqrt(x: T): T

@@ -40,6 +40,7 @@ const cases: Case[] = [
   { name: 'Div', inputs: { a: [2, 3], b: [2, 1] }, positive: ['b'], onnx: (g, x) => g.op('Div', [x.a, x.b], 'y'), tfjs: (x) => tf.div(x.a, x.b) },
   { name: 'Neg', inputs: { a: [5] }, onnx: (g, x) => g.op('Neg', [x.a], 'y'), tfjs: (x) => tf.neg(x.a) },
   { name: 'Relu', inputs: { a: [3, 4] }, onnx: (g, x) => g.relu(x.a, 'y'), tfjs: (x) => tf.relu(x.a) },
+  { name: 'Abs', inputs: { a: [3, 4] }, onnx: (g, x) => g.op('Abs', [x.a], 'y'), tfjs: (x) => tf.abs(x.a) },
   { name: 'Tanh', inputs: { a: [3, 4] }, onnx: (g, x) => g.op('Tanh', [x.a], 'y'), tfjs: (x) => tf.tanh(x.a) },
   { name: 'Sigmoid', inputs: { a: [3, 4] }, onnx: (g, x) => g.op('Sigmoid', [x.a], 'y'), tfjs: (x) => tf.sigmoid(x.a) },
   { name: 'Exp', inputs: { a: [6] }, onnx: (g, x) => g.op('Exp', [x.a], 'y'), tfjs: (x) => tf.exp(x.a) },

@@ -31,7 +31,8 @@ import type { TensorMap } from '../../tensors/tensor'
 import { ConditionalBatchNorm } from '../layers/batchNorm'
 import { BigGANModel } from '../model'
 import { forwardContext, ParamStore, type Module } from '../module'
-import { avgPool2x2 } from '../ops/resample'
+import type { Ops } from '../forward'
+import { tfjsOps } from '../ops/tfjs'
 import { Random, type RandomState } from '../sampling/random'
 import { truncatedNormal } from '../sampling/truncation'
 import { tf } from '../tf'
@@ -233,16 +234,9 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
         // a product with one-hot rows rather than tf.gather, whose gradient (UnsortedSegmentSum) wasm lacks
         const z: tf.Tensor2D = tf.matMul(tf.tensor2d(select, [b, count]), state.latents as tf.Tensor2D) // [b, zDim]
         const fake = model.G.apply(ctx, z, tf.tensor2d(y, [b, numClasses])) // [b, R, R, 3]
-        const l1 = tf.mean(tf.abs(tf.sub(fake, x))) as tf.Scalar
-        const fake2 = avgPool2x2(fake)
-        const x2 = avgPool2x2(x)
-        const multiScale = tf.add(
-          tf.mean(tf.abs(tf.sub(fake2, x2))),
-          tf.mean(tf.abs(tf.sub(avgPool2x2(fake2), avgPool2x2(x2)))),
-        ) as tf.Scalar
-        const prior = tf.mean(tf.square(z)) as tf.Scalar
-        parts = [tf.keep(l1), tf.keep(multiScale), tf.keep(prior)]
-        return tf.add(tf.add(l1, multiScale), tf.mul(prior, state.settings.latentWeight)) as tf.Scalar
+        const loss = reconstructionLoss<tf.Tensor>(tfjsOps, fake, x, z, state.settings.latentWeight)
+        parts = [loss.l1, loss.multiScaleL1, loss.latentPrior].map((t) => tf.keep(t) as tf.Scalar)
+        return loss.total as tf.Scalar
       }),
     variables,
   )
@@ -263,6 +257,20 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
   } finally {
     tf.dispose([value, ...Object.values(grads), ...parts])
   }
+}
+
+/** BSA's loss on any executor: L1(G(z), x) + L1 at ½ and ¼ size + λ · mean(z²), with its parts.
+ *  fake, x: [batch, R, R, 3]; z: [batch, zDim]. */
+export function reconstructionLoss<T>(
+  ops: Ops<T>, fake: T, x: T, z: T, latentWeight: number,
+): { total: T; l1: T; multiScaleL1: T; latentPrior: T } {
+  const l1Between = (a: T, b: T): T => ops.mean(ops.abs(ops.sub(a, b)))
+  const l1 = l1Between(fake, x)
+  const fake2 = ops.avgPool2x2(fake)
+  const x2 = ops.avgPool2x2(x)
+  const multiScaleL1 = ops.add(l1Between(fake2, x2), l1Between(ops.avgPool2x2(fake2), ops.avgPool2x2(x2)))
+  const latentPrior = ops.mean(ops.square(z))
+  return { total: ops.add(ops.add(l1, multiScaleL1), ops.mul(latentPrior, latentWeight)), l1, multiScaleL1, latentPrior }
 }
 
 // ─────────────────────────────────────────── resumable state ───────────────────────────────────────────

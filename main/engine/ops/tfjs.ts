@@ -21,6 +21,7 @@ export const tfjsOps: Ops<T> = {
   div: (a, b) => tf.div(a, b),
   maximum: (a, b) => tf.maximum(a, b),
   neg: (x) => tf.neg(x),
+  abs: (x) => tf.abs(x),
   relu: (x) => tf.relu(x),
   tanh: (x) => tf.tanh(x),
   sqrt: (x) => tf.sqrt(x),

@@ -40,6 +40,8 @@ const unary: Record<string, GradientRule> = {
   Identity: (_, dy) => [one(dy)],
   Cast: (_, dy) => [one(dy)],
   Neg: (c, dy) => [c.g.op('Neg', [one(dy)], c.name('dx'))],
+  // sign(x), 0 at 0 (as TensorFlow.js's gradient of abs)
+  Abs: elementwise((c, x) => c.g.op('Sign', [x], c.name('sign'))),
   Relu: elementwise((c, x) => c.g.op('Cast', [c.g.op('Greater', [x, c.g.scalar(0)], c.name('x>0'))], c.name('step'), { to: int(FLOAT) })),
   // 1 − y²
   Tanh: elementwise((c, _, y) => c.g.sub(c.g.scalar(1), c.g.mul(y, y, c.name('y²')), c.name('1-y²'))),

@@ -81,6 +81,7 @@ function outputShapes(node: Node, inputs: (Shape | undefined)[], constant: (name
     case 'Log':
     case 'Neg':
     case 'Abs':
+    case 'Sign':
     case 'Sqrt':
     case 'Reciprocal':
     case 'Softmax':

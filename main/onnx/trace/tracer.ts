@@ -125,6 +125,10 @@ export class Tracer implements Ops<Value> {
     return this.unary('Neg', x, tfjsOps.neg)
   }
 
+  abs(x: Value): Value {
+    return this.unary('Abs', x, tfjsOps.abs)
+  }
+
   relu(x: Value): Value {
     return this.unary('Relu', x, tfjsOps.relu)
   }
