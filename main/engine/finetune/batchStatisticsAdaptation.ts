@@ -259,6 +259,50 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
   }
 }
 
+/** BSA's gradients from a compiled step (main/onnx/training): the loss and its parts, the gradient of every trained
+ *  parameter, and of the batch's latents [batch, zDim], for G at its weights as they stand. */
+export interface BsaCompiledStep {
+  readonly label: string
+  gradients(
+    params: ParamStore, z: Float32Array, y: Float32Array, x: Float32Array,
+  ): Promise<{ losses: BsaLosses; grads: Map<string, tf.Tensor>; dz: Float32Array }>
+  dispose(): Promise<void>
+}
+
+/** bsaStep with the gradients from a compiled step: the same batch draw, learning rates and Adam updates. The
+ *  batch's latent gradients land in their rows of the latents' gradient (zero elsewhere), as the TensorFlow.js
+ *  step's one-hot product gives them. */
+export async function compiledBsaStep(state: BsaState, compiled: BsaCompiledStep, batch?: readonly number[]): Promise<BsaLosses> {
+  const indices = batch ?? state.drawBatch()
+  const { model, count } = state
+  const { resolution: r, numClasses, zDim } = model.config
+  if (indices.length === 0) throw new Error('bsaStep: empty batch')
+  const pixel = r * r * 3
+  const x = new Float32Array(indices.length * pixel)
+  const latents = state.latents.dataSync() as Float32Array
+  const z = new Float32Array(indices.length * zDim)
+  indices.forEach((index, i) => {
+    if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new Error(`bsaStep: image ${index} of ${count} does not exist`)
+    x.set(state.pixels.subarray(index * pixel, (index + 1) * pixel), i * pixel)
+    z.set(latents.subarray(index * zDim, (index + 1) * zDim), i * zDim)
+  })
+  const y = oneHot(indices.map((i) => state.labels[i]), numClasses)
+  state.setLearningRates(state.learningRateFactor())
+  const { losses, grads, dz } = await compiled.gradients(model.params, z, y, x)
+  try {
+    const latentGrad = new Float32Array(count * zDim)
+    indices.forEach((index, i) => {
+      for (let k = 0; k < zDim; k++) latentGrad[index * zDim + k] += dz[i * zDim + k]
+    })
+    state.projectionAdam.apply(grads)
+    tf.tidy(() => state.latentAdam.apply(new Map([[latentsName, tf.tensor2d(latentGrad, [count, zDim])]])))
+    state.step++
+    return losses
+  } finally {
+    tf.dispose([...grads.values()])
+  }
+}
+
 /** BSA's loss on any executor: L1(G(z), x) + L1 at ½ and ¼ size + λ · mean(z²), with its parts.
  *  fake, x: [batch, R, R, 3]; z: [batch, zDim]. */
 export function reconstructionLoss<T>(
@@ -375,6 +419,8 @@ export interface BsaRunOptions extends BsaSettings {
   onProgress?: (progress: BsaProgress, state: BsaState) => void
   /** continue this run instead of starting one; its settings win over the ones given here */
   resume?: BsaCheckpoint
+  /** where the steps' gradients come from a compiled step (onnxruntime) rather than TensorFlow.js; the caller owns it */
+  compiled?: BsaCompiledStep
   /** onCheckpoint runs after every `checkpointEvery`-th step (none between when absent) */
   checkpointEvery?: number
   /** awaited before the next step: after every `checkpointEvery`-th step, and once the run stops (completed or
@@ -409,7 +455,7 @@ export async function runBsa(model: BigGANModel, images: BsaImages, options: Bsa
         cancelled = true
         break
       }
-      const losses = bsaStep(state)
+      const losses = options.compiled ? await compiledBsaStep(state, options.compiled) : bsaStep(state)
       options.onProgress?.({ step: state.step, steps, losses }, state)
       if (options.onCheckpoint && every && state.step % every === 0) {
         await options.onCheckpoint(state)

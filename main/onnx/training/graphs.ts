@@ -9,7 +9,8 @@
 // so the caller lands them after the step exactly as the TensorFlow.js step does (engine/train/step.ts).
 import type { ModelConfig } from '../../engine/config.ts'
 import type { Forward } from '../../engine/forward.ts'
-import { trainableRoles, type ParamSpec } from '../../engine/module.ts'
+import { trainableRoles, type ParamSpec, type ParamStore } from '../../engine/module.ts'
+import { reconstructionLoss } from '../../engine/finetune/batchStatisticsAdaptation.ts'
 import type { Discriminator, Generator } from '../../engine/networks/index.ts'
 import { applyDrawn, augmentInputShapes, type AugmentInputName, type AugmentPolicy } from '../../engine/train/augment.ts'
 import { discriminatorHinge, generatorHinge } from '../../engine/train/hingeLoss.ts'
@@ -156,6 +157,77 @@ export function generatorStepGraph(G: Generator, D: Discriminator, config: Model
     const inputs = new InputForward(t, [...G.specs(), ...D.specs()])
     const logits = D.forward(inputs.forward, augmented(t, G.forward(inputs.forward, z, y), batch.augment), y)
     return finish(g, t, generatorHinge(t, logits), inputs, trainableOf(G.specs()), [], batch.augment ?? [])
+  } finally {
+    t.dispose()
+  }
+}
+
+/** The names a BSA step graph's inputs and outputs carry besides the trained parameters' own. */
+export const bsaStepNames = {
+  z: 'z',
+  y: 'y',
+  x: 'x',
+  loss: 'loss',
+  l1: 'l1',
+  multiScaleL1: 'multi_scale_l1',
+  latentPrior: 'latent_prior',
+  grad: (name: string): string => `grad:${name}`,
+} as const
+
+/** A BSA step graph: which parameters it takes as inputs (the trained ones; the rest are folded in as constants). */
+export interface BsaStepGraph {
+  graph: Graph
+  trained: string[]
+}
+
+/**
+ * BSA's step (engine/finetune/batchStatisticsAdaptation.ts) as a graph: G in eval mode at ψ = 1 on the batch's
+ * latents z [batch, zDim] and classes, the reconstruction loss against x [batch, R, R, 3], and its gradient with
+ * respect to the trained parameters (graph inputs) and to z (named `grad:z`). G's other weights are constants: BSA
+ * never changes them, so their spectral norms and statistics fold into the graph as in inference.
+ */
+export function bsaStepGraph(
+  G: Generator, config: ModelConfig, store: ParamStore, trained: readonly string[], batch: number, latentWeight: number,
+): BsaStepGraph {
+  const g = new GraphBuilder(`BigGAN Studio BSA step ${config.arch}-${config.resolution}`)
+  const t = new Tracer(g)
+  try {
+    const R = config.resolution
+    const z = t.input(bsaStepNames.z, [batch, config.zDim])
+    const y = t.input(bsaStepNames.y, [batch, config.numClasses])
+    const x = t.input(bsaStepNames.x, [batch, R, R, 3])
+    const wanted = new Set(trained)
+    const inputs = new Map<string, Value>()
+    const forward: Forward<Value> = {
+      ops: t,
+      mode: 'eval',
+      truncation: 1,
+      param: (name) => {
+        t.enter(name.slice(0, name.lastIndexOf('.')))
+        if (!wanted.has(name)) return t.constant(store.get(name))
+        let v = inputs.get(name)
+        if (!v) {
+          v = t.input(name, store.get(name).shape)
+          inputs.set(name, v)
+        }
+        return v
+      },
+      record: (name) => {
+        throw new Error(`BSA's G runs in eval mode and records no state, but ${name} was recorded`)
+      },
+    }
+    const fake = G.forward(forward, z, y)
+    t.enter('loss')
+    const loss = reconstructionLoss(t, fake, x, z, latentWeight)
+    t.output(loss.total, bsaStepNames.loss)
+    t.output(loss.l1, bsaStepNames.l1)
+    t.output(loss.multiScaleL1, bsaStepNames.multiScaleL1)
+    t.output(loss.latentPrior, bsaStepNames.latentPrior)
+    const present = trained.filter((name) => inputs.has(name))
+    const grads = differentiate(g, t.stored(loss.total, []), [...present, bsaStepNames.z], { stop: t.stops })
+    for (const name of present) g.output(grads.get(name)!, bsaStepNames.grad(name), 'float', [...inputs.get(name)!.shape])
+    g.output(grads.get(bsaStepNames.z)!, bsaStepNames.grad(bsaStepNames.z), 'float', [batch, config.zDim])
+    return { graph: pruned(g.graph()), trained: present }
   } finally {
     t.dispose()
   }
