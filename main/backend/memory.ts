@@ -11,19 +11,16 @@ export function isWasmOutOfMemory(err: unknown): boolean {
 }
 
 /** The error a person should read: for the wasm heap running out, what happened and what to do (the backend's own
- *  words kept at the end); any other error as it is. `compiledStep`: whether onnxruntime's compiled step could
- *  compute this kind of run instead (the adversarial methods; not BSA). */
-export function explainBackendFailure(err: unknown, compiledStep = true): unknown {
+ *  words kept at the end); any other error as it is. */
+export function explainBackendFailure(err: unknown): unknown {
   if (!isWasmOutOfMemory(err)) return err
   const said = (err as Error).message.split('\n', 1)[0]
   const explained = new Error(
     'the wasm backend ran out of memory: everything a TensorFlow.js training step holds (weights, Adam moments, ' +
       'activations) must fit its heap of at most 4 GiB, and this model at this batch does not. ' +
-      (compiledStep
-        ? "Let onnxruntime compute the steps (--executor onnx, or 'Steps computed by' in the Models view), whose " +
-          'activations live outside that heap; or train'
-        : 'Train') +
-      " with a smaller batch (--batch, or Batch size in the fine-tune form's advanced settings) or a smaller model; " +
+      "Let onnxruntime compute the steps (--executor onnx, or 'Steps computed by' in the Models view), whose " +
+      'activations live outside that heap; or train with a smaller batch (--batch, or Batch size in the fine-tune ' +
+      "form's advanced settings) or a smaller model; " +
       'or install the native backend (npm install @tensorflow/tfjs-node). ' +
       `(wasm said: ${said})`,
   )

@@ -11,7 +11,7 @@
 import { explainBackendFailure } from '../backend/memory.ts'
 import { loadCheckpoint } from '../disk/modelFolder.ts'
 import {
-  bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaImages, type BsaLosses, type BsaState,
+  bsaDefaults, runBsa, saveBsaState, type BsaCheckpoint, type BsaCompiledStep, type BsaImages, type BsaLosses, type BsaState,
 } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import { targetDistance, type TargetDistance } from '../engine/finetune/targetDistance.ts'
 import type { ImageFolder } from '../engine/images.ts'
@@ -19,6 +19,8 @@ import type { BigGANModel } from '../engine/model.ts'
 import { Random } from '../engine/sampling/random.ts'
 import { defaultMemorisation, memorisationAt } from '../engine/train/memorisation.ts'
 import { RANDOM_STREAMS } from '../engine/train/session.ts'
+import { chooseBsaStep } from './executor.ts'
+import { requestedExecutor, type ExecutorRequest } from './executorNames.ts'
 import { RunError, RunFolder, type NewRun, type RunKind, type RunRecord } from './folder.ts'
 
 export interface BsaRunSettings {
@@ -104,6 +106,13 @@ export interface BsaRunHooks {
   onMemorisation?: (step: number) => void
   /** how close that preview came to the folder (targetDistance.ts) */
   onDistance?: (distance: TargetDistance) => void
+  /** a line worth telling: what computes the steps, and why */
+  onNote?: (line: string) => void
+  /** the run begins its steps: run.json says what computes them (the untouched class's preview follows) */
+  onBegin?: (info: BsaRunInfo) => void
+  /** what computes a new run's steps (default: --executor's rule, main/runs/executor.ts); a resumed run keeps the
+   *  executor its run.json records */
+  executor?: ExecutorRequest
 }
 
 const bsaRun: RunKind<BsaRunInfo> = {
@@ -261,9 +270,29 @@ export async function adaptInto(
     distance = targetDistance(check)
     hooks.onDistance?.(distance)
   }
+  // what computes the steps: as run.json records it for a run that computed before (runs from before the choice
+  // adapted on TensorFlow.js), else as asked
+  const recorded = run.info.executor
+  const request: ExecutorRequest = recorded
+    ? { name: recorded.name, source: 'the run', ...(recorded.threads !== undefined ? { threads: recorded.threads } : {}) }
+    : resume
+      ? { name: 'tfjs', source: 'the run' }
+      : (hooks.executor ?? requestedExecutor())
+  const beforeSteps = async (state: BsaState): Promise<BsaCompiledStep | undefined> => {
+    const { compiled, record } = await chooseBsaStep(state, request)
+    try {
+      hooks.onNote?.(recorded ? `steps computed by ${record.label}, as the run started` : `steps computed by ${record.label}: ${record.reason}`)
+      await run.update({ executor: record })
+      hooks.onBegin?.(run.info)
+      if (!resume) await preview(0, model) // the untouched class: what the run starts from
+    } catch (e) {
+      await compiled?.dispose()
+      throw e
+    }
+    return compiled
+  }
   try {
     await run.update({ status: 'running', reasons: [] })
-    if (!resume) await preview(0, model) // the untouched class: what the run starts from
     const checkpoint = async (state: BsaState): Promise<void> => {
       await preview(state.step, state.model)
       await logged
@@ -281,6 +310,7 @@ export async function adaptInto(
       ...settings,
       ...(resume ? { resume } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
+      beforeSteps,
       checkpointEvery: settings.checkpointEvery,
       onCheckpoint: checkpoint,
       onProgress: ({ step, steps, losses }) => {
@@ -296,7 +326,7 @@ export async function adaptInto(
     await run.update({ status, step: result.steps, bestStep: result.steps })
     return { status, step: result.steps, ...(distance ? { distance } : {}) }
   } catch (caught) {
-    const e = explainBackendFailure(caught, false) // BSA adapts on TensorFlow.js only
+    const e = explainBackendFailure(caught)
     await run.update({ status: 'failed', reasons: [(e as Error).message] }).catch(() => undefined)
     throw e
   } finally {

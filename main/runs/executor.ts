@@ -8,6 +8,7 @@
 // not be installed where this was measured, so nothing says onnxruntime beats it. DiffAugment is compiled into the
 // step (its draws come from the run's augmentation stream as on TensorFlow.js), so every method trains on either.
 import { availableParallelism } from 'node:os'
+import type { BsaCompiledStep, BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import type { BigGANModel } from '../engine/model.ts'
 import { trainableRoles } from '../engine/module.ts'
 import { frozenDiscriminatorParameters, type TrainSettings } from '../engine/train/settings.ts'
@@ -43,6 +44,35 @@ export async function chooseStepExecutor(
     return { executor, record: { name: 'onnx', label: executor.label, reason, threads: executor.provider.threads } }
   } catch (err) {
     const why = `onnxruntime could not compile the training step (${(err as Error).message.split('\n', 1)[0]})`
+    if (forced) throw new Error(why)
+    return tfjs(`${why}, so TensorFlow.js computes it`)
+  }
+}
+
+/** What computes a BSA run's steps, by the same rule: BSA's step compiled for onnxruntime (with the run's state, for
+ *  the state's model), or TensorFlow.js (compiled undefined). */
+export async function chooseBsaStep(
+  state: BsaState, requested: ExecutorRequest,
+): Promise<{ compiled: BsaCompiledStep | undefined; record: ExecutorRecord }> {
+  const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
+    compiled: undefined, record: { name: 'tfjs', label: `TensorFlow.js (${tf.getBackend()})`, reason },
+  })
+  if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
+  const forced = requested.name === 'onnx'
+  const backend = tf.getBackend()
+  if (!forced && backend !== 'wasm' && backend !== 'cpu') {
+    return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
+  }
+  try {
+    const { OnnxBsaStep } = await import('../onnx/training/bsaExecutor.ts')
+    const batch = Math.min(state.settings.batch, state.count)
+    const compiled = await OnnxBsaStep.create(state.model, state.trainable, batch, state.settings.latentWeight, {
+      threads: requested.threads ?? availableParallelism(),
+    })
+    const reason = forced ? `asked for (${requested.source})` : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
+    return { compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads } }
+  } catch (err) {
+    const why = `onnxruntime could not compile BSA's step (${(err as Error).message.split('\n', 1)[0]})`
     if (forced) throw new Error(why)
     return tfjs(`${why}, so TensorFlow.js computes it`)
   }

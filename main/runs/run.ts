@@ -195,8 +195,12 @@ export async function startFinetune(request: FinetuneRequest, listener: RunListe
     if (settings.bsa) {
       const run = await createBsaRun(request.runDir, bsaRunInfo(model, images, classMap, settings.bsa, parent))
       await writeSkipped(run.dir, images, listener)
-      listener.onStarted?.({ dir: run.dir, method: 'bsa', record: run.info, settings: { bsa: settings.bsa }, step: 0, steps: settings.bsa.steps, resumed: false })
-      return outcomeOf(run.dir, 'bsa', settings.bsa.steps, await adaptInto(run, model, images, settings.bsa, undefined, bsaHooks(listener)))
+      const hooks: BsaRunHooks = {
+        ...bsaHooks(listener),
+        ...(request.executor ? { executor: request.executor } : {}),
+        onBegin: (record) => listener.onStarted?.({ dir: run.dir, method: 'bsa', record, settings: { bsa: settings.bsa }, step: 0, steps: settings.bsa.steps, resumed: false }),
+      }
+      return outcomeOf(run.dir, 'bsa', settings.bsa.steps, await adaptInto(run, model, images, settings.bsa, undefined, hooks))
     }
     if (settings.warmupSteps !== undefined) {
       listener.onNote?.(`D warms up for ${settings.warmupSteps} steps against the frozen G, then G and D train together for ${request.options.steps}`)
@@ -342,8 +346,11 @@ async function resumeBsa(runDir: string, options: { steps?: number; dataDir?: st
   }
   for (const line of point.skipped) listener.onWarning?.(`checkpoint ${line}; trying an older one`)
   const step = point.checkpoint.json.step
-  listener.onStarted?.({ dir: run.dir, method: 'bsa', record: run.info, settings: { bsa: run.info.bsa }, step, steps: point.steps, resumed: true })
-  return outcomeOf(run.dir, 'bsa', point.steps, await continueBsaRun(run, images, point, bsaHooks(listener)))
+  const hooks: BsaRunHooks = {
+    ...bsaHooks(listener),
+    onBegin: (record) => listener.onStarted?.({ dir: run.dir, method: 'bsa', record, settings: { bsa: run.info.bsa }, step, steps: point.steps, resumed: true }),
+  }
+  return outcomeOf(run.dir, 'bsa', point.steps, await continueBsaRun(run, images, point, hooks))
 }
 
 // ——— training, told as it goes ———
@@ -407,6 +414,7 @@ function bsaHooks(listener: RunListener): BsaRunHooks {
     onPreview: (step) => listener.onPreview?.(step),
     onMemorisation: (step) => listener.onMemorisation?.(step),
     onDistance: (distance) => tellDistance(listener, distance),
+    onNote: (line) => listener.onNote?.(line),
   }
 }
 

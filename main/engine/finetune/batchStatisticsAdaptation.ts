@@ -419,8 +419,9 @@ export interface BsaRunOptions extends BsaSettings {
   onProgress?: (progress: BsaProgress, state: BsaState) => void
   /** continue this run instead of starting one; its settings win over the ones given here */
   resume?: BsaCheckpoint
-  /** where the steps' gradients come from a compiled step (onnxruntime) rather than TensorFlow.js; the caller owns it */
-  compiled?: BsaCompiledStep
+  /** awaited once the run's state exists, before its first step: returns the step compiled for the state's model
+   *  (onnxruntime) where one computes the gradients, else undefined (TensorFlow.js). The run releases it. */
+  beforeSteps?: (state: BsaState) => Promise<BsaCompiledStep | undefined>
   /** onCheckpoint runs after every `checkpointEvery`-th step (none between when absent) */
   checkpointEvery?: number
   /** awaited before the next step: after every `checkpointEvery`-th step, and once the run stops (completed or
@@ -444,8 +445,10 @@ export interface BsaResult {
 export async function runBsa(model: BigGANModel, images: BsaImages, options: BsaRunOptions): Promise<BsaResult> {
   const adapted = bsaStartingModel(model)
   let state: BsaState | undefined
+  let compiled: BsaCompiledStep | undefined
   try {
     state = options.resume ? restoreBsaState(adapted, images, options.resume) : createBsaState(adapted, images, options)
+    compiled = await options.beforeSteps?.(state)
     const { steps } = state.settings
     const every = options.checkpointEvery
     let saved = options.resume ? state.step : -1 // the step of the last checkpoint: a resumed run starts from one
@@ -455,7 +458,7 @@ export async function runBsa(model: BigGANModel, images: BsaImages, options: Bsa
         cancelled = true
         break
       }
-      const losses = options.compiled ? await compiledBsaStep(state, options.compiled) : bsaStep(state)
+      const losses = compiled ? await compiledBsaStep(state, compiled) : bsaStep(state)
       options.onProgress?.({ step: state.step, steps, losses }, state)
       if (options.onCheckpoint && every && state.step % every === 0) {
         await options.onCheckpoint(state)
@@ -470,6 +473,7 @@ export async function runBsa(model: BigGANModel, images: BsaImages, options: Bsa
     adapted.dispose()
     throw e
   } finally {
+    await compiled?.dispose()
     state?.dispose()
   }
 }
