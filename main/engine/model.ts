@@ -26,6 +26,13 @@ export interface ModelTensors {
   ema?: TensorMap
 }
 
+/** How many images one forward takes when a run renders or scores many (previews, copying checks): `at32` at 32 px,
+ *  fewer as the images grow (activations grow with the pixels), at least 1. On the wasm backend a paper-size G at
+ *  128 px already fills most of the 4 GiB heap with one image. */
+export function boundedBatch(resolution: number, at32: number): number {
+  return Math.max(1, Math.floor(at32 * (32 / resolution) ** 2))
+}
+
 export class BigGANModel {
   private constructor(
     readonly config: ModelConfig,

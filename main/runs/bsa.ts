@@ -15,7 +15,7 @@ import {
 } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import { targetDistance, type TargetDistance } from '../engine/finetune/targetDistance.ts'
 import type { ImageFolder } from '../engine/images.ts'
-import type { BigGANModel } from '../engine/model.ts'
+import { boundedBatch, type BigGANModel } from '../engine/model.ts'
 import { Random } from '../engine/sampling/random.ts'
 import { defaultMemorisation, memorisationAt } from '../engine/train/memorisation.ts'
 import { RANDOM_STREAMS } from '../engine/train/session.ts'
@@ -346,8 +346,9 @@ async function targetPreview(
   const classes = Array.from({ length: n }, (_, i) => targets[i % targets.length])
   const z = new Random(settings.seed + RANDOM_STREAMS.preview).normals(n * zDim)
   const images = new Float32Array(n * resolution * resolution * 3)
-  for (let i = 0; i < n; i += 16) {
-    const k = Math.min(16, n - i) // bounded batches keep memory flat
+  const batch = boundedBatch(resolution, 16)
+  for (let i = 0; i < n; i += batch) {
+    const k = Math.min(batch, n - i) // bounded batches keep memory flat
     const y = new Float32Array(k * numClasses)
     for (let j = 0; j < k; j++) y[j * numClasses + classes[i + j]] = 1
     images.set(await model.generate(z.subarray(i * zDim, (i + k) * zDim), y), i * resolution * resolution * 3)

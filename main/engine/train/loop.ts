@@ -6,7 +6,7 @@
 // best/ is chosen among the scheduled checkpoints (a best record between checkpoints has no weights saved): the
 // first, then each whose record the monitor calls best, so once a collapse signal rises it stays before it.
 import type { TensorMap } from '../../tensors/tensor'
-import type { BigGANModel } from '../model'
+import { boundedBatch, type BigGANModel } from '../model'
 import { memorisationAt, type MemorisationResult } from './memorisation'
 import { metricsLine, type JsonValue, type MonitorDecision, type TrainingRecord } from './monitor'
 import type { TrainingSession } from './session'
@@ -156,8 +156,9 @@ async function preview(session: TrainingSession, sink: TrainingSink): Promise<{ 
   const { zDim, numClasses, resolution } = session.model.config
   const n = classes.length
   const images = new Float32Array(n * resolution * resolution * 3)
-  for (let i = 0; i < n; i += 16) {
-    const k = Math.min(16, n - i) // bounded batches keep memory flat
+  const batch = boundedBatch(resolution, 16)
+  for (let i = 0; i < n; i += batch) {
+    const k = Math.min(batch, n - i) // bounded batches keep memory flat
     const part = await session.model.generate(z.subarray(i * zDim, (i + k) * zDim), y.subarray(i * numClasses, (i + k) * numClasses))
     images.set(part, i * resolution * resolution * 3)
   }

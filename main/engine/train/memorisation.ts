@@ -7,7 +7,7 @@
 // a check stays bounded on a large folder (Fashion-MNIST's 60 000) and covers a small one entirely.
 import type { ImageSplit } from '../images'
 import { memorisationCheck, type MemorisationSpace } from '../inspect/nearestNeighbours'
-import type { BigGANModel } from '../model'
+import { boundedBatch, type BigGANModel } from '../model'
 
 export interface MemorisationSettings {
   /** a check every N steps, at a preview (a multiple of previewEvery); 0 = never */
@@ -116,11 +116,12 @@ function floats(split: ImageSplit, indices: number[], size: number): Float32Arra
   return out
 }
 
-/** D's features in batches of 64, so memory stays flat whatever the number of images. */
+/** D's features in bounded batches (64 at 32 px), so memory stays flat whatever the number of images. */
 async function featuresInBatches(model: BigGANModel, images: Float32Array, size: number): Promise<Float32Array> {
   const n = images.length / size
+  const batch = boundedBatch(model.config.resolution, 64)
   const parts: Float32Array[] = []
-  for (let i = 0; i < n; i += 64) parts.push(await model.discriminatorFeatures(images.subarray(i * size, Math.min(n, i + 64) * size)))
+  for (let i = 0; i < n; i += batch) parts.push(await model.discriminatorFeatures(images.subarray(i * size, Math.min(n, i + batch) * size)))
   const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0))
   parts.reduce((o, p) => (out.set(p, o), o + p.length), 0)
   return out
