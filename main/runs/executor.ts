@@ -16,64 +16,64 @@ import { tfjsStepExecutor, type StepExecutor } from '../engine/train/step.ts'
 import { tf } from '../engine/tf.ts'
 import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
 
-/** The executor a run's steps compute on, and why; `requested` 'onnx' that cannot run is an error saying why. */
-export async function chooseStepExecutor(
-  model: BigGANModel, settings: TrainSettings, requested: ExecutorRequest,
-): Promise<{ executor: StepExecutor; record: ExecutorRecord }> {
-  const tfjs = (reason: string): { executor: StepExecutor; record: ExecutorRecord } => {
-    const executor = tfjsStepExecutor()
-    return { executor, record: { name: 'tfjs', label: executor.label, reason } }
-  }
+/** A step compiled for onnxruntime, as the choice needs to know it. */
+interface Compiled {
+  readonly label: string
+  readonly provider: { threads: number }
+}
+
+/**
+ * The rule both kinds of run follow: TensorFlow.js where asked for or where a native backend runs it, else the step
+ * `compile` builds (its threads from the request, else one per core); where that fails, TensorFlow.js with the
+ * reason, unless onnxruntime was asked for, which is then an error saying why. `what` names the step in reasons.
+ */
+async function choose<C extends Compiled>(
+  requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>,
+): Promise<{ compiled: C | undefined; record: ExecutorRecord }> {
+  const backend = tf.getBackend()
+  const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
+    compiled: undefined, record: { name: 'tfjs', label: `TensorFlow.js (${backend})`, reason },
+  })
   if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
   const forced = requested.name === 'onnx'
-  const backend = tf.getBackend()
   if (!forced && backend !== 'wasm' && backend !== 'cpu') {
     return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
   }
   try {
-    const { OnnxStepExecutor } = await import('../onnx/training/executor.ts')
-    const executor = await OnnxStepExecutor.create(model.G, model.D!, model.config, {
-      batchSize: settings.batchSize,
-      augment: settings.augment.policies,
-      frozen: frozenDiscriminatorParameters(model.D!.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name), settings.freezeD),
-      session: { threads: requested.threads ?? availableParallelism() },
-    })
-    const reason = forced
-      ? `asked for (${requested.source})`
-      : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
-    return { executor, record: { name: 'onnx', label: executor.label, reason, threads: executor.provider.threads } }
+    const compiled = await compile(requested.threads ?? availableParallelism())
+    const reason = forced ? `asked for (${requested.source})` : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
+    return { compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads } }
   } catch (err) {
-    const why = `onnxruntime could not compile the training step (${(err as Error).message.split('\n', 1)[0]})`
+    const why = `onnxruntime could not compile ${what} (${(err as Error).message.split('\n', 1)[0]})`
     if (forced) throw new Error(why)
     return tfjs(`${why}, so TensorFlow.js computes it`)
   }
 }
 
-/** What computes a BSA run's steps, by the same rule: BSA's step compiled for onnxruntime (with the run's state, for
- *  the state's model), or TensorFlow.js (compiled undefined). */
+/** The executor a run's D and G steps compute on, and why. */
+export async function chooseStepExecutor(
+  model: BigGANModel, settings: TrainSettings, requested: ExecutorRequest,
+): Promise<{ executor: StepExecutor; record: ExecutorRecord }> {
+  const { compiled, record } = await choose(requested, 'the training step', async (threads) => {
+    const { OnnxStepExecutor } = await import('../onnx/training/executor.ts')
+    return OnnxStepExecutor.create(model.G, model.D!, model.config, {
+      batchSize: settings.batchSize,
+      augment: settings.augment.policies,
+      frozen: frozenDiscriminatorParameters(model.D!.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name), settings.freezeD),
+      session: { threads },
+    })
+  })
+  return { executor: compiled ?? tfjsStepExecutor(), record }
+}
+
+/** What computes a BSA run's steps, by the same rule: BSA's step compiled for the state's model, or TensorFlow.js
+ *  (compiled undefined). */
 export async function chooseBsaStep(
   state: BsaState, requested: ExecutorRequest,
 ): Promise<{ compiled: BsaCompiledStep | undefined; record: ExecutorRecord }> {
-  const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
-    compiled: undefined, record: { name: 'tfjs', label: `TensorFlow.js (${tf.getBackend()})`, reason },
-  })
-  if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
-  const forced = requested.name === 'onnx'
-  const backend = tf.getBackend()
-  if (!forced && backend !== 'wasm' && backend !== 'cpu') {
-    return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
-  }
-  try {
+  return choose(requested, "BSA's step", async (threads) => {
     const { OnnxBsaStep } = await import('../onnx/training/bsaExecutor.ts')
     const batch = Math.min(state.settings.batch, state.count)
-    const compiled = await OnnxBsaStep.create(state.model, state.trainable, batch, state.settings.latentWeight, {
-      threads: requested.threads ?? availableParallelism(),
-    })
-    const reason = forced ? `asked for (${requested.source})` : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
-    return { compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads } }
-  } catch (err) {
-    const why = `onnxruntime could not compile BSA's step (${(err as Error).message.split('\n', 1)[0]})`
-    if (forced) throw new Error(why)
-    return tfjs(`${why}, so TensorFlow.js computes it`)
-  }
+    return OnnxBsaStep.create(state.model, state.trainable, batch, state.settings.latentWeight, { threads })
+  })
 }
