@@ -27,7 +27,7 @@ describe.skipIf(!chromium)('forms that say what they do with a value, in Chromiu
   const text = async (testid: string): Promise<string> => ((await e2e.page.getByTestId(testid).textContent()) ?? '').trim()
 
   it('the header says both what computes and what serves previews', async () => {
-    expect(await text('engine-backend')).toMatch(/^computes on (wasm|cpu|tfjs-node|tfjs-node-gpu)$/)
+    expect(await text('engine-backend')).toMatch(/^TensorFlow\.js on (wasm|cpu|tfjs-node|tfjs-node-gpu)$/)
     expect(await text('engine-previews')).toMatch(/^previews on (onnxruntime \(|TensorFlow\.js )/)
   })
 
