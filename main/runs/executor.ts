@@ -5,7 +5,10 @@
 // 'auto' takes onnxruntime where it loads, on the wasm and cpu backends: there its native kernels train the default
 // model's shape several times faster than TensorFlow.js's (`npm run bench:train`), and a model too large for the
 // wasm heap trains at all. A native TensorFlow.js backend (tfjs-node, tfjs-node-gpu) keeps TensorFlow.js: it could
-// not be installed where this was measured, so nothing says onnxruntime beats it. DiffAugment is compiled into the
+// not be installed where this was measured, so nothing says onnxruntime beats it. 'auto' is this measured rule
+// rather than a timing of both on the user's machine (as inference's runtime choice does): a trial TensorFlow.js
+// step of a model that does not fit the wasm heap aborts the wasm module for the rest of the process, which a trial
+// must never do. DiffAugment is compiled into the
 // step (its draws come from the run's augmentation stream as on TensorFlow.js), so every method trains on either.
 import { availableParallelism } from 'node:os'
 import type { BsaCompiledStep, BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
