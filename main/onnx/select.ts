@@ -3,7 +3,7 @@
 // with one per core), once per machine and model size, keeps the timings in <cacheDir>/runtime-timings.json, and
 // takes the fastest; 'onnx' and 'tfjs' force one ('onnx' still times its thread counts where threads are 'auto').
 // The choice comes from a flag (--runtime), else BIGGAN_RUNTIME, else the studio setting or 'auto'
-// (runtime-names.ts). Training always stays in TensorFlow.js: this is inference only.
+// (runtime-names.ts). This is inference only: what computes training steps is chosen in main/runs/executor.ts.
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, homedir } from 'node:os'
