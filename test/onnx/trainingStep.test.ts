@@ -9,9 +9,8 @@ import { trainableRoles } from '../../main/engine/module'
 import { Random } from '../../main/engine/sampling/random'
 import { tf } from '../../main/engine/tf'
 import { discriminatorStep, generatorStep, type TrainingBatch } from '../../main/engine/train/step'
-import { OPSET } from '../../main/onnx/graph'
-import { concatChunks, encodeModel } from '../../main/onnx/proto'
-import { createSession, loadOrt } from '../../main/onnx/runtime'
+import { loadOrt } from '../../main/onnx/runtime'
+import { compileStep, parameterFeeds } from '../../main/onnx/training/compiled'
 import { discriminatorStepGraph, generatorStepGraph, stepNames, type StepGraph } from '../../main/onnx/training/graphs'
 
 beforeAll(async () => {
@@ -71,15 +70,10 @@ function tfBatch(config: ModelConfig, b: Batch): TrainingBatch {
 /** Runs a step graph on onnxruntime with the model's current parameters. */
 async function runStep(step: StepGraph, model: BigGANModel, feeds: Record<string, [Float32Array, number[]]>): Promise<Record<string, Float32Array>> {
   const ort = loadOrt()
-  const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'test', version: '0' }, docString: '', metadata: {} }))
-  const { session } = await createSession(bytes, { threads: 1, providers: [] })
+  const { session } = await compileStep(step.graph, { threads: 1, providers: [] })
   try {
-    const inputs: Record<string, InstanceType<typeof ort.Tensor>> = {}
+    const inputs = parameterFeeds(step.params, model.params)
     for (const [name, [data, shape]] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', data, shape)
-    for (const name of step.params) {
-      const p = model.params.get(name)
-      inputs[name] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
-    }
     const out = await session.run(inputs)
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]))
   } finally {

@@ -2,14 +2,13 @@
 // fed the trained parameters as they stand before each step; the loss, its parts and the gradients come back for the
 // run's own Adam (engine/finetune/batchStatisticsAdaptation.ts, compiledBsaStep). G's other weights are folded into
 // the graph, and the activations live outside TensorFlow.js's wasm heap, which a paper-size G's BSA step outgrows.
-import type { InferenceSession, Tensor } from 'onnxruntime-node'
+import type { InferenceSession } from 'onnxruntime-node'
 import type { BsaCompiledStep, BsaLosses } from '../../engine/finetune/batchStatisticsAdaptation.ts'
 import type { BigGANModel } from '../../engine/model.ts'
 import type { ParamStore } from '../../engine/module.ts'
 import { tf } from '../../engine/tf.ts'
-import { OPSET } from '../graph.ts'
-import { concatChunks, encodeModel } from '../proto.ts'
-import { createSession, describeProvider, loadOrt, type ProviderInfo, type SessionOptions } from '../runtime.ts'
+import { describeProvider, loadOrt, type ProviderInfo, type SessionOptions } from '../runtime.ts'
+import { compileStep, gradientTensors, parameterFeeds } from './compiled.ts'
 import { bsaStepGraph, bsaStepNames } from './graphs.ts'
 
 export class OnnxBsaStep implements BsaCompiledStep {
@@ -30,8 +29,7 @@ export class OnnxBsaStep implements BsaCompiledStep {
   ): Promise<OnnxBsaStep> {
     const { config } = model
     const step = bsaStepGraph(model.G, config, model.params, trained, batch, latentWeight)
-    const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'BigGAN Studio', version: '1' }, docString: '', metadata: {} }))
-    const { session: compiled, info } = await createSession(bytes, session)
+    const { session: compiled, info } = await compileStep(step.graph, session)
     return new OnnxBsaStep(compiled, step.trained, { batch, zDim: config.zDim, numClasses: config.numClasses, resolution: config.resolution }, info)
   }
 
@@ -40,19 +38,14 @@ export class OnnxBsaStep implements BsaCompiledStep {
   ): Promise<{ losses: BsaLosses; grads: Map<string, tf.Tensor>; dz: Float32Array }> {
     const ort = loadOrt()
     const { batch, zDim, numClasses, resolution: R } = this.shapes
-    const feeds: Record<string, Tensor> = {
+    const out = await this.session.run({
+      ...parameterFeeds(this.trained, params),
       [bsaStepNames.z]: new ort.Tensor('float32', z, [batch, zDim]),
       [bsaStepNames.y]: new ort.Tensor('float32', y, [batch, numClasses]),
       [bsaStepNames.x]: new ort.Tensor('float32', x, [batch, R, R, 3]),
-    }
-    for (const name of this.trained) {
-      const p = params.get(name)
-      feeds[name] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
-    }
-    const out = await this.session.run(feeds)
+    })
     const scalar = (name: string): number => (out[name].data as Float32Array)[0]
-    const grads = new Map<string, tf.Tensor>()
-    for (const name of this.trained) grads.set(name, tf.tensor(out[bsaStepNames.grad(name)].data as Float32Array, params.get(name).shape))
+    const grads = gradientTensors(this.trained, params, out, bsaStepNames.grad)
     return {
       losses: {
         total: scalar(bsaStepNames.loss),

@@ -14,9 +14,8 @@ import type {
   Augment, DiscriminatorLogits, DiscriminatorNetwork, GeneratorNetwork, Gradients, StepExecutor, Trainee, TrainingBatch,
 } from '../../engine/train/step.ts'
 import { tf } from '../../engine/tf.ts'
-import { OPSET } from '../graph.ts'
-import { concatChunks, encodeModel } from '../proto.ts'
-import { createSession, describeProvider, loadOrt, type ProviderInfo, type SessionOptions } from '../runtime.ts'
+import { describeProvider, loadOrt, type ProviderInfo, type SessionOptions } from '../runtime.ts'
+import { compileStep, gradientTensors, parameterFeeds } from './compiled.ts'
 import { discriminatorStepGraph, generatorStepGraph, stepNames, type StepGraph } from './graphs.ts'
 
 /** A compiled step: its graph's bookkeeping and the session that runs it. */
@@ -60,10 +59,7 @@ export class OnnxStepExecutor implements StepExecutor {
     // the arena ran the default model's step ~6 % faster. It grows by doubling, though, so a paper-size step could
     // hold up to twice its peak: large models allocate op by op.
     const arena = countParameters([...G.specs(), ...D.specs()]) < ARENA_PARAMETERS
-    const compile = async (step: StepGraph): Promise<{ session: InferenceSession; info: ProviderInfo }> => {
-      const bytes = concatChunks(encodeModel({ graph: step.graph, opset: OPSET, producer: { name: 'BigGAN Studio', version: '1' }, docString: '', metadata: {} }))
-      return createSession(bytes, { arena, ...options.session })
-    }
+    const compile = (step: StepGraph): ReturnType<typeof compileStep> => compileStep(step.graph, { arena, ...options.session })
     const augment = options.augment ?? []
     const dStep = discriminatorStepGraph(G, D, config, { fakes: b, reals: b, augment, frozen: options.frozen ?? [] })
     const d = await compile(dStep)
@@ -86,8 +82,8 @@ export class OnnxStepExecutor implements StepExecutor {
       [stepNames.x]: batch.x,
       [stepNames.yReal]: batch.yReal,
     }, drawn(this.d.step, augment, batch.z.shape[0] + batch.x.shape[0], batch.x.shape[1], batch.x.shape[2]))
-    const real = out.get(stepNames.realLogits)!
-    const fake = out.get(stepNames.fakeLogits)!
+    const real = out[stepNames.realLogits]
+    const fake = out[stepNames.fakeLogits]
     return {
       ...landed(this.d.step, G.params, out),
       logits: { real: tf.tensor1d(real.data as Float32Array), fake: tf.tensor1d(fake.data as Float32Array) },
@@ -125,29 +121,20 @@ function drawn(step: StepGraph, augment: Augment | undefined, batch: number, hei
 /** Runs a compiled step on the batch, its augmentation draws and the weights as they stand; its outputs by name. */
 async function run(
   compiled: CompiledStep, params: ParamStore, batch: Record<string, tf.Tensor>, extra: Map<string, [Float32Array, number[]]>,
-): Promise<Map<string, Tensor>> {
+): Promise<Record<string, Tensor>> {
   const ort = loadOrt()
-  const feeds: Record<string, Tensor> = {}
+  const feeds = parameterFeeds(compiled.step.params, params)
   for (const [name, t] of Object.entries(batch)) feeds[name] = new ort.Tensor('float32', t.dataSync() as Float32Array, t.shape)
   for (const [name, [data, shape]] of extra) feeds[name] = new ort.Tensor('float32', data, shape)
-  for (const name of compiled.step.params) {
-    const p = params.get(name)
-    feeds[name] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
-  }
-  const out = await compiled.session.run(feeds)
-  return new Map(Object.entries(out))
+  return compiled.session.run(feeds)
 }
 
 /** Lands the step's state updates in `params` and hands back its loss and gradients as tensors. */
-function landed(step: StepGraph, params: ParamStore, out: Map<string, Tensor>): Gradients {
+function landed(step: StepGraph, params: ParamStore, out: Record<string, Tensor>): Gradients {
   for (const name of step.updated) {
-    const value = out.get(stepNames.update(name))!
     const target = params.get(name)
-    tf.tidy(() => target.assign(tf.tensor(value.data as Float32Array, target.shape)))
+    tf.tidy(() => target.assign(tf.tensor(out[stepNames.update(name)].data as Float32Array, target.shape)))
   }
-  const grads = new Map<string, tf.Tensor>()
-  for (const name of step.trained) {
-    grads.set(name, tf.tensor(out.get(stepNames.grad(name))!.data as Float32Array, params.get(name).shape))
-  }
-  return { loss: tf.scalar((out.get(stepNames.loss)!.data as Float32Array)[0]), grads }
+  const grads = gradientTensors(step.trained, params, out, stepNames.grad)
+  return { loss: tf.scalar((out[stepNames.loss].data as Float32Array)[0]), grads }
 }
