@@ -211,16 +211,9 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
   const indices = batch ?? state.drawBatch()
   const { model, count } = state
   const { resolution: r, numClasses } = model.config
-  if (indices.length === 0) throw new Error('bsaStep: empty batch')
-  const pixel = r * r * 3
-  const xData = new Float32Array(indices.length * pixel)
+  const { x: xData, y } = stepImages(state, indices)
   const select = new Float32Array(indices.length * count) // one-hot rows picking each image's latent
-  indices.forEach((index, i) => {
-    if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new Error(`bsaStep: image ${index} of ${count} does not exist`)
-    xData.set(state.pixels.subarray(index * pixel, (index + 1) * pixel), i * pixel)
-    select[i * count + index] = 1
-  })
-  const y = oneHot(indices.map((i) => state.labels[i]), numClasses)
+  indices.forEach((index, i) => (select[i * count + index] = 1))
   const b = indices.length
 
   state.setLearningRates(state.learningRateFactor())
@@ -259,6 +252,19 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
   }
 }
 
+/** The images of a step's batch (image indices) and their one-hot classes; an index that names no image is refused. */
+function stepImages(state: BsaState, indices: readonly number[]): { x: Float32Array; y: Float32Array } {
+  const { resolution: r, numClasses } = state.model.config
+  if (indices.length === 0) throw new Error('bsaStep: empty batch')
+  const pixel = r * r * 3
+  const x = new Float32Array(indices.length * pixel)
+  indices.forEach((index, i) => {
+    if (!(Number.isInteger(index) && index >= 0 && index < state.count)) throw new Error(`bsaStep: image ${index} of ${state.count} does not exist`)
+    x.set(state.pixels.subarray(index * pixel, (index + 1) * pixel), i * pixel)
+  })
+  return { x, y: oneHot(indices.map((i) => state.labels[i]), numClasses) }
+}
+
 /** BSA's gradients from a compiled step (main/onnx/training): the loss and its parts, the gradient of every trained
  *  parameter, and of the batch's latents [batch, zDim], for G at its weights as they stand. */
 export interface BsaCompiledStep {
@@ -275,18 +281,11 @@ export interface BsaCompiledStep {
 export async function compiledBsaStep(state: BsaState, compiled: BsaCompiledStep, batch?: readonly number[]): Promise<BsaLosses> {
   const indices = batch ?? state.drawBatch()
   const { model, count } = state
-  const { resolution: r, numClasses, zDim } = model.config
-  if (indices.length === 0) throw new Error('bsaStep: empty batch')
-  const pixel = r * r * 3
-  const x = new Float32Array(indices.length * pixel)
+  const { zDim } = model.config
+  const { x, y } = stepImages(state, indices)
   const latents = state.latents.dataSync() as Float32Array
   const z = new Float32Array(indices.length * zDim)
-  indices.forEach((index, i) => {
-    if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new Error(`bsaStep: image ${index} of ${count} does not exist`)
-    x.set(state.pixels.subarray(index * pixel, (index + 1) * pixel), i * pixel)
-    z.set(latents.subarray(index * zDim, (index + 1) * zDim), i * zDim)
-  })
-  const y = oneHot(indices.map((i) => state.labels[i]), numClasses)
+  indices.forEach((index, i) => z.set(latents.subarray(index * zDim, (index + 1) * zDim), i * zDim))
   state.setLearningRates(state.learningRateFactor())
   const { losses, grads, dz } = await compiled.gradients(model.params, z, y, x)
   try {
