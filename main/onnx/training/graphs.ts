@@ -62,20 +62,23 @@ export interface StepGraph {
   augment: readonly AugmentPolicy[]
 }
 
-/** A train-mode forward whose parameters are graph inputs (created on first use) and whose recorded state updates
- *  are collected for the graph's outputs. */
+/** A forward whose parameters are graph inputs (created on first use) and whose recorded state updates are
+ *  collected for the graph's outputs: train mode for the D and G steps; eval mode at ψ = 1 for BSA, whose
+ *  parameters outside `inputs` are the store's tensors as constants. */
 class InputForward {
   readonly params = new Map<string, Value>()
   readonly updates = new Map<string, Value>()
   readonly forward: Forward<Value>
 
-  constructor(readonly t: Tracer, specs: readonly ParamSpec[]) {
+  constructor(readonly t: Tracer, specs: readonly ParamSpec[], evaluate?: { store: ParamStore; inputs: ReadonlySet<string> }) {
     const shapes = new Map(specs.map((s) => [s.name, s.shape]))
     this.forward = {
       ops: t,
-      mode: 'train',
+      mode: evaluate ? 'eval' : 'train',
+      ...(evaluate ? { truncation: 1 } : {}),
       param: (name) => {
         t.enter(name.slice(0, name.lastIndexOf('.')))
+        if (evaluate && !evaluate.inputs.has(name)) return t.constant(evaluate.store.get(name))
         let v = this.params.get(name)
         if (!v) {
           const shape = shapes.get(name)
@@ -86,6 +89,7 @@ class InputForward {
         return v
       },
       record: (name, value) => {
+        if (evaluate) throw new Error(`an eval-mode forward records no state, but ${name} was recorded`)
         this.updates.set(name, value)
       },
     }
@@ -196,26 +200,7 @@ export function bsaStepGraph(
     const z = t.input(bsaStepNames.z, [batch, config.zDim])
     const y = t.input(bsaStepNames.y, [batch, config.numClasses])
     const x = t.input(bsaStepNames.x, [batch, R, R, 3])
-    const wanted = new Set(trained)
-    const inputs = new Map<string, Value>()
-    const forward: Forward<Value> = {
-      ops: t,
-      mode: 'eval',
-      truncation: 1,
-      param: (name) => {
-        t.enter(name.slice(0, name.lastIndexOf('.')))
-        if (!wanted.has(name)) return t.constant(store.get(name))
-        let v = inputs.get(name)
-        if (!v) {
-          v = t.input(name, store.get(name).shape)
-          inputs.set(name, v)
-        }
-        return v
-      },
-      record: (name) => {
-        throw new Error(`BSA's G runs in eval mode and records no state, but ${name} was recorded`)
-      },
-    }
+    const { params: inputs, forward } = new InputForward(t, G.specs(), { store, inputs: new Set(trained) })
     const fake = G.forward(forward, z, y)
     t.enter('loss')
     const loss = reconstructionLoss(t, fake, x, z, latentWeight)
