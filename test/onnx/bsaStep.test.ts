@@ -11,6 +11,7 @@ import { Random } from '../../main/engine/sampling/random'
 import { OnnxBsaStep } from '../../main/onnx/training/bsaExecutor'
 import { toFloat32 } from '../../main/tensors/convert'
 import { testModel } from '../finetune/helpers'
+import { relativeNormError } from './helpers'
 
 beforeAll(async () => {
   await initBackend()
@@ -47,15 +48,7 @@ describe('BSA on onnxruntime', () => {
       let worst = 0
       let worstName = ''
       for (const [name, raw] of a.tensors) {
-        const r = toFloat32(raw)
-        const o = toFloat32(b.tensors.get(name)!)
-        let diff = 0
-        let norm = 0
-        for (let i = 0; i < r.length; i++) {
-          diff += (o[i] - r[i]) ** 2
-          norm += r[i] ** 2
-        }
-        const e = Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
+        const e = relativeNormError(toFloat32(b.tensors.get(name)!), toFloat32(raw))
         if (e > worst) [worst, worstName] = [e, name]
       }
       console.log(`${arch}: after 3 steps, worst relative difference ${worst.toExponential(2)} (${worstName})`)

@@ -50,3 +50,14 @@ export function classVectors(numClasses: number, rows: (number | [number, number
   })
   return y
 }
+
+/** ‖ours − reference‖ / ‖reference‖ (a floor of 1e-12 under the reference's norm). */
+export function relativeNormError(ours: Float32Array, reference: Float32Array): number {
+  let diff = 0
+  let norm = 0
+  for (let i = 0; i < reference.length; i++) {
+    diff += (ours[i] - reference[i]) ** 2
+    norm += reference[i] ** 2
+  }
+  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
+}

@@ -16,6 +16,7 @@ import { OnnxStepExecutor } from '../../main/onnx/training/executor'
 import { toFloat32 } from '../../main/tensors/convert'
 import type { TensorMap } from '../../main/tensors/tensor'
 import { tinyData } from '../train/helpers'
+import { relativeNormError } from './helpers'
 
 beforeAll(async () => {
   await initBackend()
@@ -109,15 +110,7 @@ function worstRelative(ours: TensorMap, reference: TensorMap, skip: ReadonlySet<
   let worst = { error: 0, name: '' }
   for (const [name, raw] of reference) {
     if (skip.has(name.replace(/\.[mv]$/, ''))) continue
-    const r = toFloat32(raw)
-    const o = toFloat32(ours.get(name)!)
-    let diff = 0
-    let norm = 0
-    for (let i = 0; i < r.length; i++) {
-      diff += (o[i] - r[i]) ** 2
-      norm += r[i] ** 2
-    }
-    const error = Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
+    const error = relativeNormError(toFloat32(ours.get(name)!), toFloat32(raw))
     if (error > worst.error) worst = { error, name }
   }
   return worst

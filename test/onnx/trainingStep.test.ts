@@ -12,6 +12,7 @@ import { discriminatorStep, generatorStep, type TrainingBatch } from '../../main
 import { loadOrt } from '../../main/onnx/runtime'
 import { compileStep, parameterFeeds } from '../../main/onnx/training/compiled'
 import { discriminatorStepGraph, generatorStepGraph, stepNames, type StepGraph } from '../../main/onnx/training/graphs'
+import { relativeNormError } from './helpers'
 
 beforeAll(async () => {
   await initBackend()
@@ -85,16 +86,6 @@ function norm(v: Float32Array): number {
   return Math.sqrt(v.reduce((n, x) => n + x * x, 0))
 }
 
-function relativeError(ours: Float32Array, reference: Float32Array): number {
-  let diff = 0
-  let norm = 0
-  for (let i = 0; i < ours.length; i++) {
-    diff += (ours[i] - reference[i]) ** 2
-    norm += reference[i] ** 2
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
-}
-
 const cases: [string, ModelConfig][] = [
   ['BigGAN-32 with attention, hierarchical z', defaultConfig('biggan', 32, 8, 5, 16)],
   ['BigGAN-64 without attention', { ...defaultConfig('biggan', 64, 8, 5, 0) }],
@@ -136,12 +127,12 @@ describe('training steps traced to onnxruntime', () => {
       expect(Math.abs(dOut[stepNames.loss][0] - d.loss.dataSync()[0]), 'D loss').toBeLessThanOrEqual(1e-5)
       expect([...dGraph.trained].sort()).toEqual([...d.grads.keys()].sort())
       let worst = 0
-      for (const name of dGraph.trained) worst = Math.max(worst, relativeError(dOut[stepNames.grad(name)], d.grads.get(name)!.dataSync() as Float32Array))
+      for (const name of dGraph.trained) worst = Math.max(worst, relativeNormError(dOut[stepNames.grad(name)], d.grads.get(name)!.dataSync() as Float32Array))
       report.push(`D grads ${worst.toExponential(2)}`)
       expect(worst, 'D gradients').toBeLessThanOrEqual(1e-3)
       let worstState = 0
       for (const name of dGraph.updated) {
-        worstState = Math.max(worstState, relativeError(dOut[stepNames.update(name)], reference.params.get(name).dataSync() as Float32Array))
+        worstState = Math.max(worstState, relativeNormError(dOut[stepNames.update(name)], reference.params.get(name).dataSync() as Float32Array))
       }
       report.push(`D-step state ${worstState.toExponential(2)} (${dGraph.updated.length} tensors)`)
       expect(worstState, 'state after the D step').toBeLessThanOrEqual(1e-4)
@@ -177,14 +168,14 @@ describe('training steps traced to onnxruntime', () => {
           vanishing++
           continue
         }
-        const e = relativeError(ours, theirs)
+        const e = relativeNormError(ours, theirs)
         if (e > worst) [worst, worstName] = [e, name]
       }
       report.push(`G grads ${worst.toExponential(2)} (${worstName}; ${vanishing} vanishing)`)
       expect(worst, 'G gradients').toBeLessThanOrEqual(1e-3)
       worstState = 0
       for (const name of gGraph.updated) {
-        worstState = Math.max(worstState, relativeError(gOut[stepNames.update(name)], reference.params.get(name).dataSync() as Float32Array))
+        worstState = Math.max(worstState, relativeNormError(gOut[stepNames.update(name)], reference.params.get(name).dataSync() as Float32Array))
       }
       report.push(`G-step state ${worstState.toExponential(2)}`)
       expect(worstState, 'state after the G step').toBeLessThanOrEqual(1e-4)
