@@ -18,13 +18,15 @@ export default defineConfig({
   main: {
     build: {
       // index: Electron's main process; web: web mode's server (plain Node, no Electron); engineWorker: the worker
-      // thread that owns the previewed model in both; trainWorker: the worker thread a fine-tuning run trains in.
+      // thread that owns the previewed model in both; trainWorker: the worker thread a fine-tuning run trains in;
+      // tfjsTrialWorker: the thread where a run's 'auto' times a TensorFlow.js step on the wasm backend.
       lib: {
         entry: {
           index: r('main/index.ts'),
           web: r('main/web/main.ts'),
           engineWorker: r('main/engine-host/worker/engineWorker.ts'),
           trainWorker: r('main/engine-host/worker/trainWorker.ts'),
+          tfjsTrialWorker: r('main/runs/tfjsTrialWorker.ts'),
         },
       },
       externalizeDeps: {

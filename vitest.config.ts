@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -11,6 +13,11 @@ export default defineConfig({
     // Tests compute on wasm unless the environment asks for another backend (e.g. BIGGAN_BACKEND=cpu npm test), and
     // infer on TensorFlow.js itself unless it asks for another runtime: the tests that pin pixels against the engine
     // hold exactly there, and test/onnx/ asks for onnxruntime explicitly.
-    env: { BIGGAN_BACKEND: process.env.BIGGAN_BACKEND || 'wasm', BIGGAN_RUNTIME: process.env.BIGGAN_RUNTIME || 'tfjs' },
+    // Measured choices (a run's 'auto' executor times both) go to a cache folder of the suite's own, never the user's.
+    env: {
+      BIGGAN_BACKEND: process.env.BIGGAN_BACKEND || 'wasm',
+      BIGGAN_RUNTIME: process.env.BIGGAN_RUNTIME || 'tfjs',
+      BIGGAN_CACHE_DIR: process.env.BIGGAN_CACHE_DIR || join(tmpdir(), `biggan-test-cache-${process.pid}`),
+    },
   },
 })

@@ -4,15 +4,14 @@
 // takes the fastest; 'onnx' and 'tfjs' force one ('onnx' still times its thread counts where threads are 'auto').
 // The choice comes from a flag (--runtime), else BIGGAN_RUNTIME, else the studio setting or 'auto'
 // (runtime-names.ts). This is inference only: what computes training steps is chosen in main/runs/executor.ts.
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { availableParallelism, cpus, homedir } from 'node:os'
+import { availableParallelism, homedir } from 'node:os'
 import { join } from 'node:path'
 import type { ModelConfig } from '../engine/config.ts'
 import type { BigGANModel } from '../engine/model.ts'
 import { countParameters } from '../engine/module.ts'
 import { Random } from '../engine/sampling/random.ts'
 import { cachedNetworkFile, exportNetworkBytes, type Network } from './export.ts'
+import { machineKey, readTimings, writeTiming } from './timings.ts'
 import { requestedRuntime, RUNTIME_ENV_VAR, type OrtThreads, type RuntimeName } from './runtime-names.ts'
 import {
   describeProvider, loadOrt, OnnxDiscriminator, OnnxGenerator, ortVersion, providerAvailability, type ProviderAttempt, type ProviderInfo,
@@ -85,7 +84,7 @@ export async function openInference(model: BigGANModel, options: InferenceOption
   if (candidates.length === 1) return onnxInference(model, options, (candidates[0] as { threads: number }).threads, asked)
 
   const size = sizeKey(model.config, countParameters(model.G.specs()))
-  const timings = await readTimings(options.cacheDir)
+  const timings = await readTimings(options.cacheDir, TIMINGS_FILE)
   // the provider a session runs on names its timings; until one is open, the one it will most likely get
   let provider = expectedProvider()
   const timed: { c: Candidate; ms: number; measuredAt: string; now: boolean }[] = []
@@ -110,7 +109,7 @@ export async function openInference(model: BigGANModel, options: InferenceOption
         generate = (z, y) => model.generate(z, y, { useEma: options.useEma !== false })
       }
       const timing = { ms: await timeOneImage(model, generate), measuredAt: new Date().toISOString() }
-      await writeTiming(options.cacheDir, timingKey(c, provider, options.tfjsBackend, size), timing)
+      await writeTiming(options.cacheDir, TIMINGS_FILE, timingKey(c, provider, options.tfjsBackend, size), timing)
       timed.push({ c, ...timing, now: true })
     }
     const best = timed.reduce((a, b) => (b.ms < a.ms ? b : a))
@@ -178,7 +177,7 @@ export async function describeRuntimes(options: {
   const report: RuntimeReport = { requested, onnxruntime }
   if (!options.model) return report
   const size = sizeKey(options.model.config, options.model.parametersG)
-  const timings = await readTimings(options.cacheDir)
+  const timings = await readTimings(options.cacheDir, TIMINGS_FILE)
   if (requested.name === 'tfjs') {
     report.previews = { runtime: 'tfjs', reason: `TensorFlow.js was asked for (${requested.source})`, timings: [] }
     return report
@@ -272,12 +271,6 @@ async function onnxInference(model: BigGANModel, options: InferenceOptions, thre
 
 // ───────────────────────────────────────────── measuring ─────────────────────────────────────────────
 
-interface Timing {
-  /** ms per image, batch 1 */
-  ms: number
-  measuredAt: string
-}
-
 /** One image per forward: a warm-up, then the median of up to 3 timed runs (at most ~10 s). */
 async function timeOneImage(model: BigGANModel, generate: Inference['generate']): Promise<number> {
   const { zDim, numClasses } = model.config
@@ -305,32 +298,8 @@ function timingKey(c: Candidate, provider: string, tfjsBackend: string, size: st
   return `${machineKey()} | ${what} | ${size}`
 }
 
-function machineKey(): string {
-  return `${process.platform}-${process.arch} ${cpus()[0]?.model ?? 'unknown CPU'} ×${availableParallelism()}`
-}
-
-function sizeKey(c: ModelConfig, parametersG: number): string {
+export function sizeKey(c: ModelConfig, parametersG: number): string {
   return `${c.arch}-${c.resolution} ch${c.gChannels} G ${parametersG}`
 }
 
 const TIMINGS_FILE = 'runtime-timings.json'
-
-async function readTimings(cacheDir: string): Promise<Record<string, Timing>> {
-  try {
-    const value = JSON.parse(await readFile(join(cacheDir, TIMINGS_FILE), 'utf8')) as unknown
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return {}
-    const valid = Object.entries(value as Record<string, Timing>).filter(([, t]) => Number.isFinite(t?.ms) && typeof t?.measuredAt === 'string')
-    return Object.fromEntries(valid)
-  } catch {
-    return {} // none yet, or unreadable: measured again
-  }
-}
-
-async function writeTiming(cacheDir: string, key: string, timing: Timing): Promise<void> {
-  await mkdir(cacheDir, { recursive: true })
-  const all = { ...(await readTimings(cacheDir)), [key]: timing }
-  const file = join(cacheDir, TIMINGS_FILE)
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
-  await writeFile(tmp, JSON.stringify(all, null, 1) + '\n')
-  await rename(tmp, file)
-}

@@ -2,36 +2,50 @@
 // onnxruntime (main/onnx/training) or TensorFlow.js on the engine's backend. The choice is written into run.json and
 // a resumed run keeps it, because an exact resume needs the same kernels in the same order.
 //
-// 'auto' takes onnxruntime where it loads, on the wasm and cpu backends: there its native kernels train the default
-// model's shape several times faster than TensorFlow.js's (`npm run bench:train`), and a model too large for the
-// wasm heap trains at all. A native TensorFlow.js backend (tfjs-node, tfjs-node-gpu) keeps TensorFlow.js: it could
-// not be installed where this was measured, so nothing says onnxruntime beats it. 'auto' is this measured rule
-// rather than a timing of both on the user's machine (as inference's runtime choice does): a trial TensorFlow.js
-// step of a model that does not fit the wasm heap aborts the wasm module for the rest of the process, which a trial
-// must never do. DiffAugment is compiled into the
-// step (its draws come from the run's augmentation stream as on TensorFlow.js), so every method trains on either.
+// 'auto', for a run of the paper's loop (train and the adversarial fine-tunes), is the faster here, timed once per
+// machine and step shape: the step compiled for onnxruntime and the TensorFlow.js step each time one step of the
+// run's shape (stepTiming.ts), and the timings are kept in <cacheDir>/training-timings.json, so later runs of that
+// shape choose without timing. TensorFlow.js's trial on the wasm backend runs in a thread of its own (tfjsTrial.ts):
+// a step too large for the wasm heap aborts that thread's wasm module, never the run's, and counts as not running.
+// BSA's runs (no D, a different step) follow a measured rule instead: onnxruntime on the wasm and cpu backends, where
+// it trained every BSA shape measured faster, TensorFlow.js on a native backend, which could not be measured.
+// DiffAugment is compiled into the step (its draws come from the run's augmentation stream as on TensorFlow.js), so
+// every method trains on either.
 import { availableParallelism } from 'node:os'
+import { backendInfo } from '../backend/backend.ts'
 import type { BsaCompiledStep, BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import type { BigGANModel } from '../engine/model.ts'
-import { trainableRoles } from '../engine/module.ts'
+import { countParameters, trainableRoles } from '../engine/module.ts'
 import { frozenDiscriminatorParameters, type TrainSettings } from '../engine/train/settings.ts'
 import { tfjsStepExecutor, type StepExecutor } from '../engine/train/step.ts'
+import { timeTrainingStep, type StepShape } from '../engine/train/stepTiming.ts'
 import { tf } from '../engine/tf.ts'
+import { machineKey, readTimings, writeTiming, type Timing } from '../onnx/timings.ts'
 import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
+import { timeTfjsTrainingStep } from './tfjsTrial.ts'
 
 /** A step compiled for onnxruntime, as the choice needs to know it. */
 interface Compiled {
   readonly label: string
   readonly provider: { threads: number }
+  dispose(): Promise<void>
+}
+
+/** What 'auto' concluded from timing the compiled step against TensorFlow.js's: which computes, and why. */
+interface Timed {
+  onnx: boolean
+  reason: string
 }
 
 /**
- * The rule both kinds of run follow: TensorFlow.js where asked for or where a native backend runs it, else the step
- * `compile` builds (its threads from the request, else one per core); where that fails, TensorFlow.js with the
- * reason, unless onnxruntime was asked for, which is then an error saying why. `what` names the step in reasons.
+ * The rule both kinds of run follow: TensorFlow.js where asked for; else the step `compile` builds (its threads from
+ * the request, else one per core), kept where onnxruntime was asked for, and under 'auto' kept or passed over as
+ * `timed` finds (without `timed`: kept on the wasm and cpu backends, and not compiled at all on a native one). Where
+ * it does not compile, TensorFlow.js with the reason, unless onnxruntime was asked for, which is then an error
+ * saying why. `what` names the step in reasons.
  */
 async function choose<C extends Compiled>(
-  requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>,
+  requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>, timed?: (compiled: C) => Promise<Timed>,
 ): Promise<{ compiled: C | undefined; record: ExecutorRecord }> {
   const backend = tf.getBackend()
   const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
@@ -39,25 +53,39 @@ async function choose<C extends Compiled>(
   })
   if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
   const forced = requested.name === 'onnx'
-  if (!forced && backend !== 'wasm' && backend !== 'cpu') {
+  if (!forced && !timed && backend !== 'wasm' && backend !== 'cpu') {
     return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
   }
+  let compiled: C
   try {
-    const compiled = await compile(requested.threads ?? availableParallelism())
-    const reason = forced ? `asked for (${requested.source})` : `onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`
-    return { compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads } }
+    compiled = await compile(requested.threads ?? availableParallelism())
   } catch (err) {
     const why = `onnxruntime could not compile ${what} (${(err as Error).message.split('\n', 1)[0]})`
     if (forced) throw new Error(why)
     return tfjs(`${why}, so TensorFlow.js computes it`)
   }
+  const onnx = (reason: string): { compiled: C; record: ExecutorRecord } => ({
+    compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads },
+  })
+  if (forced) return onnx(`asked for (${requested.source})`)
+  if (!timed) return onnx(`onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`)
+  let choice: Timed
+  try {
+    choice = await timed(compiled)
+  } catch (err) {
+    await compiled.dispose()
+    throw err
+  }
+  if (choice.onnx) return onnx(choice.reason)
+  await compiled.dispose()
+  return tfjs(choice.reason)
 }
 
-/** The executor a run's D and G steps compute on, and why. */
+/** The executor a run's D and G steps compute on, and why. `say` hears what takes time (timing the executors). */
 export async function chooseStepExecutor(
-  model: BigGANModel, settings: TrainSettings, requested: ExecutorRequest,
+  model: BigGANModel, settings: TrainSettings, requested: ExecutorRequest, say?: (line: string) => void,
 ): Promise<{ executor: StepExecutor; record: ExecutorRecord }> {
-  const { compiled, record } = await choose(requested, 'the training step', async (threads) => {
+  const compile = async (threads: number): Promise<StepExecutor & Compiled> => {
     const { OnnxStepExecutor } = await import('../onnx/training/executor.ts')
     return OnnxStepExecutor.create(model.G, model.D!, model.config, {
       batchSize: settings.batchSize,
@@ -65,11 +93,73 @@ export async function chooseStepExecutor(
       frozen: frozenDiscriminatorParameters(model.D!.specs().filter((s) => trainableRoles.has(s.role)).map((s) => s.name), settings.freezeD),
       session: { threads },
     })
-  })
+  }
+  const { compiled, record } = await choose(requested, 'the training step', compile, (c) => timeExecutors(model, settings, c, say))
   return { executor: compiled ?? tfjsStepExecutor(), record }
 }
 
-/** What computes a BSA run's steps, by the same rule: BSA's step compiled for the state's model, or TensorFlow.js
+/** Where 'auto' keeps the training steps' timings, in the cache folder. */
+export const TRAINING_TIMINGS_FILE = 'training-timings.json'
+
+/**
+ * Times one step of the run's shape on the compiled step and on TensorFlow.js, each once per machine and step shape
+ * (kept in the cache folder; a timing found there is not taken again), and takes the faster. A TensorFlow.js step
+ * that does not run here (the wasm heap) loses; so does a compiled step that fails at its first run.
+ */
+async function timeExecutors(model: BigGANModel, settings: TrainSettings, compiled: StepExecutor, say?: (line: string) => void): Promise<Timed> {
+  const { defaultCacheDir } = await import('../onnx/select.ts')
+  const cacheDir = defaultCacheDir()
+  const shape: StepShape = { batchSize: settings.batchSize, dSteps: settings.dStepsPerGStep, augment: settings.augment.policies }
+  const backend = backendInfo()
+  const tfjsLabel = `TensorFlow.js (${backend.name}${backend.name === 'wasm' ? `, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : ''})`
+  const what = stepKey(model, settings)
+  const known = await readTimings(cacheDir, TRAINING_TIMINGS_FILE)
+  const candidates = [
+    {
+      onnx: true,
+      label: compiled.label,
+      key: `${machineKey()} | ${compiled.label} | ${what}`,
+      time: () => timeTrainingStep(compiled, { net: model.G, params: model.params }, { net: model.D!, params: model.params }, model.config, shape),
+    },
+    { onnx: false, label: tfjsLabel, key: `${machineKey()} | ${tfjsLabel} | ${what}`, time: () => timeTfjsTrainingStep(model, shape, backend) },
+  ]
+  const timings: (Timing & { onnx: boolean; label: string; now: boolean })[] = []
+  for (const c of candidates) {
+    const kept = known[c.key]
+    if (kept) {
+      timings.push({ ...kept, onnx: c.onnx, label: c.label, now: false })
+      continue
+    }
+    say?.(`timing one training step on ${c.label} (once per machine and step shape)`)
+    let timing: Timing
+    try {
+      timing = { ms: await c.time(), measuredAt: new Date().toISOString() }
+    } catch (err) {
+      timing = { ms: Infinity, measuredAt: new Date().toISOString(), failed: (err as Error).message.split('\n', 1)[0] }
+    }
+    await writeTiming(cacheDir, TRAINING_TIMINGS_FILE, c.key, timing)
+    timings.push({ ...timing, onnx: c.onnx, label: c.label, now: true })
+  }
+  const [onnx, tfjs] = timings
+  const when = (t: Timing & { now: boolean }): string => (t.now ? 'now' : t.measuredAt.slice(0, 10))
+  const said = (t: (typeof timings)[number]): string =>
+    t.failed === undefined ? `${t.label} ${t.ms.toFixed(0)} ms per step (measured ${when(t)})` : `${t.label} did not run a step (measured ${when(t)}: ${t.failed})`
+  if (onnx.failed !== undefined && tfjs.failed !== undefined) throw new Error(`no executor runs this step here: ${said(onnx)}; ${said(tfjs)}`)
+  const faster = onnx.ms <= tfjs.ms ? onnx : tfjs
+  const other = faster === onnx ? tfjs : onnx
+  return { onnx: faster.onnx, reason: `faster here: ${said(faster)}, ${said(other)}` }
+}
+
+/** What a step's time depends on, besides the machine and the executor: the networks' sizes and the step's shape. */
+function stepKey(model: BigGANModel, settings: TrainSettings): string {
+  const c = model.config
+  const G = countParameters(model.G.specs())
+  const D = countParameters(model.D!.specs())
+  const policies = settings.augment.policies.length > 0 ? settings.augment.policies.join('+') : 'none'
+  return `${c.arch}-${c.resolution} ch${c.gChannels}/${c.dChannels} G ${G} D ${D} | batch ${settings.batchSize}, ${settings.dStepsPerGStep} D step(s), augment ${policies}, freezeD ${settings.freezeD}`
+}
+
+/** What computes a BSA run's steps, by the rule: BSA's step compiled for the state's model, or TensorFlow.js
  *  (compiled undefined). */
 export async function chooseBsaStep(
   state: BsaState, requested: ExecutorRequest,

@@ -240,7 +240,7 @@ async function startLoop(
 ): Promise<RunOutcome> {
   // a pretrained D may start near-saturated: the D-collapse and r_t rules wait for the first tenth of a fine-tune
   const monitor = mode === 'finetune' ? { graceSteps: Math.round(settings.steps / 10) } : {}
-  const { executor, record: executorRecord } = await chooseStepExecutor(model, settings, executorRequest)
+  const { executor, record: executorRecord } = await chooseStepExecutor(model, settings, executorRequest, (line) => listener.onNote?.(line))
   listener.onNote?.(`steps computed by ${executorRecord.label}: ${executorRecord.reason}`)
   const session = TrainingSession.create(model, trainingData(images, classMap), settings, monitor, executor)
   try {

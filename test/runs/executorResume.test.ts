@@ -1,15 +1,19 @@
 // A run whose steps onnxruntime computes resumes exactly as one on TensorFlow.js does: run.json records the executor
 // and its threads, `resume` takes them again, and a run cancelled half-way and resumed ends with the same weights,
-// EMA and optimiser moments, bit for bit, as one that never stopped — DiffAugment's draws included. 'auto' takes
-// onnxruntime on the wasm backend and says why.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+// EMA and optimiser moments, bit for bit, as one that never stopped — DiffAugment's draws included. 'auto' times
+// both executors once per machine and step shape (TensorFlow.js's trial in a thread of its own) and takes the faster.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { initBackend } from '../../main/backend/backend.ts'
+import { backendInfo, initBackend } from '../../main/backend/backend.ts'
 import { loadCheckpoint } from '../../main/disk/modelFolder.ts'
 import type { TrainOptions } from '../../main/engine/train/settings.ts'
+import { defaultConfig } from '../../main/engine/config.ts'
+import { BigGANModel } from '../../main/engine/model.ts'
+import { TRAINING_TIMINGS_FILE } from '../../main/runs/executor.ts'
 import type { ExecutorRequest } from '../../main/runs/executorNames.ts'
+import { timeTfjsTrainingStep } from '../../main/runs/tfjsTrial.ts'
 import { resumeRun, startTraining, type RunListener, type TrainRequest } from '../../main/runs/run.ts'
 import { tinyImageFolder } from '../finetune-studio/helpers.ts'
 import { differing } from '../train/helpers.ts'
@@ -20,8 +24,12 @@ beforeAll(async () => {
   await initBackend()
   work = await mkdtemp(join(tmpdir(), 'biggan-executor-'))
   images = await tinyImageFolder(join(work, 'images'))
+  process.env.BIGGAN_CACHE_DIR = join(work, 'cache') // 'auto''s timings: this test's own
 })
 afterAll(() => rm(work, { recursive: true, force: true }))
+
+const cacheFile = (): string => join(work, 'cache', TRAINING_TIMINGS_FILE)
+const cachedTimings = async (): Promise<Record<string, { ms: number }>> => JSON.parse(await readFile(cacheFile(), 'utf8'))
 
 const options: TrainOptions = {
   steps: 4, batchSize: 4, augmentPolicies: ['color', 'translation', 'cutout'], augmentP: 0.5, orthogonalRegularisation: 1e-4, emaStart: 1, logEvery: 1, spectraEvery: 2,
@@ -67,10 +75,61 @@ describe('a run on onnxruntime', () => {
     }
   })
 
-  it("'auto' takes onnxruntime on the wasm backend, says why, and records it", async () => {
+  it("'auto' times both executors once per machine and step shape, takes the faster, says why and records it", async () => {
+    const auto: ExecutorRequest = { name: 'auto', source: 'the default' }
     const notes: string[] = []
-    await startTraining(request('auto', { ...options, steps: 1 }, { name: 'auto', source: 'the default' }), { onNote: (l) => notes.push(l) })
-    expect(notes.find((l) => l.startsWith('steps computed by'))).toMatch(/^steps computed by onnxruntime \(CPU, \d threads?\): onnxruntime's native kernels train faster than TensorFlow\.js's wasm backend$/)
-    expect((await runJson('auto')).executor).toMatchObject({ name: 'onnx' })
+    await startTraining(request('auto', { ...options, steps: 1 }, auto), { onNote: (l) => notes.push(l) })
+    expect(notes.filter((l) => l.startsWith('timing one training step on'))).toEqual([
+      expect.stringMatching(/^timing one training step on onnxruntime \(CPU, \d threads?\) \(once per machine and step shape\)$/),
+      expect.stringMatching(/^timing one training step on TensorFlow\.js \(wasm, \d threads?\) \(once per machine and step shape\)$/),
+    ])
+    const timings = await cachedTimings()
+    expect(Object.keys(timings)).toHaveLength(2)
+    const [onnxMs, tfjsMs] = ['onnxruntime', 'TensorFlow.js'].map((w) => Object.entries(timings).find(([k]) => k.includes(`| ${w} (`))![1].ms)
+    const faster = onnxMs <= tfjsMs ? 'onnx' : 'tfjs'
+    const said = notes.find((l) => l.startsWith('steps computed by'))!
+    expect(said).toMatch(/^steps computed by (onnxruntime|TensorFlow\.js) .*: faster here: .* \d+ ms per step \(measured now\), .* \d+ ms per step \(measured now\)$/)
+    expect((await runJson('auto')).executor).toMatchObject({ name: faster, reason: said.slice(said.indexOf('faster here')) })
+
+    // a second run of that shape takes the kept timings without timing again
+    const again: string[] = []
+    await startTraining(request('auto-again', { ...options, steps: 1 }, auto), { onNote: (l) => again.push(l) })
+    expect(again.some((l) => l.startsWith('timing'))).toBe(false)
+    expect(again.find((l) => l.startsWith('steps computed by'))).toMatch(/faster here: .*\(measured \d{4}-\d{2}-\d{2}\), .*\(measured \d{4}-\d{2}-\d{2}\)$/)
+    expect((await runJson('auto-again')).executor).toMatchObject({ name: faster })
+  })
+
+  it("'auto' follows the timings: TensorFlow.js where it is faster, onnxruntime where TensorFlow.js's step does not run", async () => {
+    const auto: ExecutorRequest = { name: 'auto', source: 'the default' }
+    const timings = await cachedTimings()
+    const onnxKey = Object.keys(timings).find((k) => k.includes('| onnxruntime ('))!
+    const tfjsKey = Object.keys(timings).find((k) => k.includes('| TensorFlow.js ('))!
+    await writeFile(cacheFile(), JSON.stringify({ [onnxKey]: { ms: 900, measuredAt: '2026-01-02T00:00:00Z' }, [tfjsKey]: { ms: 300, measuredAt: '2026-01-02T00:00:00Z' } }))
+    await startTraining(request('tfjs-faster', { ...options, steps: 1 }, auto))
+    expect((await runJson('tfjs-faster')).executor).toMatchObject({
+      name: 'tfjs',
+      reason: expect.stringMatching(/^faster here: TensorFlow\.js \(wasm, \d threads?\) 300 ms per step \(measured 2026-01-02\), onnxruntime \(CPU, \d threads?\) 900 ms per step \(measured 2026-01-02\)$/),
+    })
+    await writeFile(cacheFile(), JSON.stringify({ [onnxKey]: { ms: 900, measuredAt: '2026-01-02T00:00:00Z' }, [tfjsKey]: { failed: 'it ran out of memory', measuredAt: '2026-01-02T00:00:00Z' } }))
+    await startTraining(request('tfjs-fails', { ...options, steps: 1 }, auto))
+    expect((await runJson('tfjs-fails')).executor).toMatchObject({ name: 'onnx', reason: expect.stringMatching(/TensorFlow\.js \(wasm, \d threads?\) did not run a step \(measured 2026-01-02: it ran out of memory\)$/) })
+  })
+})
+
+describe("'auto''s TensorFlow.js trial", () => {
+  it('times a step in a thread of its own on wasm, where a step too large for the heap fails without harming this process', async () => {
+    const small = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3, 16), 0)
+    const big = BigGANModel.initialise(defaultConfig('biggan', 64, 4, 3, 0), 0)
+    try {
+      expect(await timeTfjsTrainingStep(small, { batchSize: 4, dSteps: 1, augment: ['translation'] }, backendInfo())).toBeGreaterThan(0)
+      await expect(timeTfjsTrainingStep(big, { batchSize: 16384, dSteps: 1, augment: [] }, backendInfo())).rejects.toThrow(
+        /^its step does not fit the wasm backend's heap of at most 4 GiB \(wasm said: /,
+      )
+      // this process's wasm module carries on
+      expect((await small.generate(new Float32Array(small.config.zDim), Float32Array.of(1, 0, 0))).length).toBe(32 * 32 * 3)
+    } finally {
+      small.dispose()
+      big.dispose()
+    }
   })
 })

@@ -1,0 +1,35 @@
+// One TensorFlow.js training step, timed for a run's 'auto' choice of executor (executor.ts). On the wasm backend
+// the trial runs in a worker thread of its own (tfjsTrialWorker.ts): a step too large for the wasm heap aborts the
+// wasm module it runs in for the rest of that thread's life, which must never be the run's. Elsewhere (a native
+// TensorFlow.js backend, or the plain-JavaScript cpu one) there is no such heap, and the trial times the run's own
+// model in place (timeTrainingStep puts its state back).
+import type { BackendInfo } from '../backend/backend.ts'
+import { spawnThread } from '../engine-host/client/spawn.ts'
+import type { BigGANModel } from '../engine/model.ts'
+import { tfjsStepExecutor } from '../engine/train/step.ts'
+import { timeTrainingStep, type StepShape } from '../engine/train/stepTiming.ts'
+import type { TrialReply, TrialRequest } from './tfjsTrialWorker.ts'
+
+/** The bundled worker beside the bundled main (electron.vite.config.ts: entry tfjsTrialWorker); a variable, so that
+ *  the bundler leaves the URL alone. */
+const BUNDLED_WORKER = './tfjsTrialWorker.js'
+
+/** Milliseconds per training step of `model` at `shape` on TensorFlow.js's `backend`; rejects with what the backend
+ *  said where the step does not run (the wasm heap's limit, explained). */
+export async function timeTfjsTrainingStep(model: BigGANModel, shape: StepShape, backend: BackendInfo): Promise<number> {
+  if (backend.name !== 'wasm') {
+    const G = { net: model.G, params: model.params }
+    const D = { net: model.D!, params: model.params }
+    return timeTrainingStep(tfjsStepExecutor(), G, D, model.config, shape)
+  }
+  const request: TrialRequest = { config: model.config, shape, wasmThreads: backend.threads }
+  const worker = spawnThread(import.meta.url, './tfjsTrialWorker.ts', BUNDLED_WORKER, request)
+  const reply = await new Promise<TrialReply>((resolve, reject) => {
+    worker.once('message', resolve)
+    worker.once('error', reject)
+    worker.once('exit', (code) => reject(new Error(`the trial thread ended (exit code ${code}) before it timed a step`)))
+  })
+  await worker.terminate()
+  if (!reply.ok) throw new Error(reply.error)
+  return reply.ms
+}
