@@ -39,7 +39,7 @@ export const trainingOptions: OptionSpec[] = [
   { name: 'seed', value: 'S', help: 'seed of initialisation, data order, latents, augmentation and held-out split (default 0)' },
   {
     name: 'executor', value: 'auto|onnx|tfjs',
-    help: "what computes the training steps: onnxruntime's compiled step or TensorFlow.js (default auto, or BIGGAN_EXECUTOR: the faster here, timed once per machine and step shape; BSA: onnx where it loads, on the wasm and cpu backends); run.json records it and --resume keeps it",
+    help: "what computes the training steps: onnxruntime's compiled step or TensorFlow.js (default auto, or BIGGAN_EXECUTOR: the faster here, timed once per machine and step shape); run.json records it and --resume keeps it",
   },
 ]
 

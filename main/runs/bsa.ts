@@ -279,7 +279,7 @@ export async function adaptInto(
       ? { name: 'tfjs', source: 'the run' }
       : (hooks.executor ?? requestedExecutor())
   const beforeSteps = async (state: BsaState): Promise<BsaCompiledStep | undefined> => {
-    const { compiled, record } = await chooseBsaStep(state, request)
+    const { compiled, record } = await chooseBsaStep(state, request, (line) => hooks.onNote?.(line))
     try {
       hooks.onNote?.(recorded ? `steps computed by ${record.label}, as the run started` : `steps computed by ${record.label}: ${record.reason}`)
       await run.update({ executor: record })

@@ -2,18 +2,16 @@
 // onnxruntime (main/onnx/training) or TensorFlow.js on the engine's backend. The choice is written into run.json and
 // a resumed run keeps it, because an exact resume needs the same kernels in the same order.
 //
-// 'auto', for a run of the paper's loop (train and the adversarial fine-tunes), is the faster here, timed once per
-// machine and step shape: the step compiled for onnxruntime and the TensorFlow.js step each time one step of the
-// run's shape (stepTiming.ts), and the timings are kept in <cacheDir>/training-timings.json, so later runs of that
-// shape choose without timing. TensorFlow.js's trial on the wasm backend runs in a thread of its own (tfjsTrial.ts):
-// a step too large for the wasm heap aborts that thread's wasm module, never the run's, and counts as not running.
-// BSA's runs (no D, a different step) follow a measured rule instead: onnxruntime on the wasm and cpu backends, where
-// it trained every BSA shape measured faster, TensorFlow.js on a native backend, which could not be measured.
+// 'auto' is the faster here, timed once per machine and step shape: the step compiled for onnxruntime and the
+// TensorFlow.js step each time one step of the run's shape (the loop's D and G steps, stepTiming.ts, or BSA's
+// gradients), and the timings are kept in <cacheDir>/training-timings.json, so later runs of that shape choose
+// without timing. TensorFlow.js's trial on the wasm backend runs in a thread of its own (tfjsTrial.ts): a step too
+// large for the wasm heap aborts that thread's wasm module, never the run's, and counts as not running.
 // DiffAugment is compiled into the step (its draws come from the run's augmentation stream as on TensorFlow.js), so
 // every method trains on either.
 import { availableParallelism } from 'node:os'
 import { backendInfo } from '../backend/backend.ts'
-import type { BsaCompiledStep, BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
+import { timeBsaGradients, type BsaCompiledStep, type BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import type { BigGANModel } from '../engine/model.ts'
 import { countParameters, trainableRoles } from '../engine/module.ts'
 import { frozenDiscriminatorParameters, type TrainSettings } from '../engine/train/settings.ts'
@@ -22,7 +20,7 @@ import { timeTrainingStep, type StepShape } from '../engine/train/stepTiming.ts'
 import { tf } from '../engine/tf.ts'
 import { machineKey, readTimings, writeTiming, type Timing } from '../onnx/timings.ts'
 import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
-import { timeTfjsTrainingStep } from './tfjsTrial.ts'
+import { timeTfjsBsaStep, timeTfjsTrainingStep } from './tfjsTrial.ts'
 
 /** A step compiled for onnxruntime, as the choice needs to know it. */
 interface Compiled {
@@ -38,14 +36,13 @@ interface Timed {
 }
 
 /**
- * The rule both kinds of run follow: TensorFlow.js where asked for; else the step `compile` builds (its threads from
+ * The choice both kinds of run make: TensorFlow.js where asked for; else the step `compile` builds (its threads from
  * the request, else one per core), kept where onnxruntime was asked for, and under 'auto' kept or passed over as
- * `timed` finds (without `timed`: kept on the wasm and cpu backends, and not compiled at all on a native one). Where
- * it does not compile, TensorFlow.js with the reason, unless onnxruntime was asked for, which is then an error
- * saying why. `what` names the step in reasons.
+ * `timed` finds. Where it does not compile, TensorFlow.js with the reason, unless onnxruntime was asked for, which
+ * is then an error saying why. `what` names the step in reasons.
  */
 async function choose<C extends Compiled>(
-  requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>, timed?: (compiled: C) => Promise<Timed>,
+  requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>, timed: (compiled: C) => Promise<Timed>,
 ): Promise<{ compiled: C | undefined; record: ExecutorRecord }> {
   const backend = tf.getBackend()
   const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
@@ -53,9 +50,6 @@ async function choose<C extends Compiled>(
   })
   if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
   const forced = requested.name === 'onnx'
-  if (!forced && !timed && backend !== 'wasm' && backend !== 'cpu') {
-    return tfjs(`TensorFlow.js runs on the native '${backend}' backend here, which the compiled step has not been measured against`)
-  }
   let compiled: C
   try {
     compiled = await compile(requested.threads ?? availableParallelism())
@@ -68,7 +62,6 @@ async function choose<C extends Compiled>(
     compiled, record: { name: 'onnx', label: compiled.label, reason, threads: compiled.provider.threads },
   })
   if (forced) return onnx(`asked for (${requested.source})`)
-  if (!timed) return onnx(`onnxruntime's native kernels train faster than TensorFlow.js's ${backend} backend`)
   let choice: Timed
   try {
     choice = await timed(compiled)
@@ -101,33 +94,33 @@ export async function chooseStepExecutor(
 /** Where 'auto' keeps the training steps' timings, in the cache folder. */
 export const TRAINING_TIMINGS_FILE = 'training-timings.json'
 
+/** One side of 'auto''s comparison: what computes, for a person, and a timing of one step on it (ms). */
+interface Candidate {
+  label: string
+  time: () => Promise<number>
+}
+
+/** TensorFlow.js's side, as the timings and reasons name it: the backend, and the wasm backend's threads. */
+function tfjsLabel(): string {
+  const backend = backendInfo()
+  return `TensorFlow.js (${backend.name}${backend.name === 'wasm' ? `, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : ''})`
+}
+
 /**
- * Times one step of the run's shape on the compiled step and on TensorFlow.js, each once per machine and step shape
- * (kept in the cache folder; a timing found there is not taken again), and takes the faster. A TensorFlow.js step
- * that does not run here (the wasm heap) loses; so does a compiled step that fails at its first run.
+ * Times one step on the compiled step and on TensorFlow.js, each once per machine and step (`what`: the model's
+ * size and the step's shape; kept in the cache folder, and a timing found there is not taken again), and takes the
+ * faster. A step that does not run (TensorFlow.js's beyond the wasm heap, a compiled one that fails) loses.
  */
-async function timeExecutors(model: BigGANModel, settings: TrainSettings, compiled: StepExecutor, say?: (line: string) => void): Promise<Timed> {
+async function timeBoth(what: string, onnx: Candidate, tfjs: Candidate, say?: (line: string) => void): Promise<Timed> {
   const { defaultCacheDir } = await import('../onnx/select.ts')
   const cacheDir = defaultCacheDir()
-  const shape: StepShape = { batchSize: settings.batchSize, dSteps: settings.dStepsPerGStep, augment: settings.augment.policies }
-  const backend = backendInfo()
-  const tfjsLabel = `TensorFlow.js (${backend.name}${backend.name === 'wasm' ? `, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : ''})`
-  const what = stepKey(model, settings)
   const known = await readTimings(cacheDir, TRAINING_TIMINGS_FILE)
-  const candidates = [
-    {
-      onnx: true,
-      label: compiled.label,
-      key: `${machineKey()} | ${compiled.label} | ${what}`,
-      time: () => timeTrainingStep(compiled, { net: model.G, params: model.params }, { net: model.D!, params: model.params }, model.config, shape),
-    },
-    { onnx: false, label: tfjsLabel, key: `${machineKey()} | ${tfjsLabel} | ${what}`, time: () => timeTfjsTrainingStep(model, shape, backend) },
-  ]
-  const timings: (Timing & { onnx: boolean; label: string; now: boolean })[] = []
-  for (const c of candidates) {
-    const kept = known[c.key]
+  const timings: (Timing & { label: string; now: boolean })[] = []
+  for (const c of [onnx, tfjs]) {
+    const key = `${machineKey()} | ${c.label} | ${what}`
+    const kept = known[key]
     if (kept) {
-      timings.push({ ...kept, onnx: c.onnx, label: c.label, now: false })
+      timings.push({ ...kept, label: c.label, now: false })
       continue
     }
     say?.(`timing one training step on ${c.label} (once per machine and step shape)`)
@@ -137,17 +130,30 @@ async function timeExecutors(model: BigGANModel, settings: TrainSettings, compil
     } catch (err) {
       timing = { ms: Infinity, measuredAt: new Date().toISOString(), failed: (err as Error).message.split('\n', 1)[0] }
     }
-    await writeTiming(cacheDir, TRAINING_TIMINGS_FILE, c.key, timing)
-    timings.push({ ...timing, onnx: c.onnx, label: c.label, now: true })
+    await writeTiming(cacheDir, TRAINING_TIMINGS_FILE, key, timing)
+    timings.push({ ...timing, label: c.label, now: true })
   }
-  const [onnx, tfjs] = timings
-  const when = (t: Timing & { now: boolean }): string => (t.now ? 'now' : t.measuredAt.slice(0, 10))
-  const said = (t: (typeof timings)[number]): string =>
-    t.failed === undefined ? `${t.label} ${t.ms.toFixed(0)} ms per step (measured ${when(t)})` : `${t.label} did not run a step (measured ${when(t)}: ${t.failed})`
-  if (onnx.failed !== undefined && tfjs.failed !== undefined) throw new Error(`no executor runs this step here: ${said(onnx)}; ${said(tfjs)}`)
-  const faster = onnx.ms <= tfjs.ms ? onnx : tfjs
-  const other = faster === onnx ? tfjs : onnx
-  return { onnx: faster.onnx, reason: `faster here: ${said(faster)}, ${said(other)}` }
+  const said = (t: (typeof timings)[number]): string => {
+    const when = t.now ? 'now' : t.measuredAt.slice(0, 10)
+    return t.failed === undefined ? `${t.label} ${t.ms.toFixed(0)} ms per step (measured ${when})` : `${t.label} did not run a step (measured ${when}: ${t.failed})`
+  }
+  const [o, t] = timings
+  if (o.failed !== undefined && t.failed !== undefined) throw new Error(`no executor runs this step here: ${said(o)}; ${said(t)}`)
+  const onnxFaster = o.ms <= t.ms
+  return { onnx: onnxFaster, reason: `faster here: ${onnxFaster ? `${said(o)}, ${said(t)}` : `${said(t)}, ${said(o)}`}` }
+}
+
+/** The loop's step timed on both executors (stepTiming.ts; TensorFlow.js's on wasm in a thread of its own). */
+function timeExecutors(model: BigGANModel, settings: TrainSettings, compiled: StepExecutor & Compiled, say?: (line: string) => void): Promise<Timed> {
+  const shape: StepShape = { batchSize: settings.batchSize, dSteps: settings.dStepsPerGStep, augment: settings.augment.policies }
+  const G = { net: model.G, params: model.params }
+  const D = { net: model.D!, params: model.params }
+  return timeBoth(
+    stepKey(model, settings),
+    { label: compiled.label, time: () => timeTrainingStep(compiled, G, D, model.config, shape) },
+    { label: tfjsLabel(), time: () => timeTfjsTrainingStep(model, shape, backendInfo()) },
+    say,
+  )
 }
 
 /** What a step's time depends on, besides the machine and the executor: the networks' sizes and the step's shape. */
@@ -159,14 +165,19 @@ function stepKey(model: BigGANModel, settings: TrainSettings): string {
   return `${c.arch}-${c.resolution} ch${c.gChannels}/${c.dChannels} G ${G} D ${D} | batch ${settings.batchSize}, ${settings.dStepsPerGStep} D step(s), augment ${policies}, freezeD ${settings.freezeD}`
 }
 
-/** What computes a BSA run's steps, by the rule: BSA's step compiled for the state's model, or TensorFlow.js
+/** What computes a BSA run's steps, by the same choice: BSA's step compiled for the state's model, or TensorFlow.js
  *  (compiled undefined). */
 export async function chooseBsaStep(
-  state: BsaState, requested: ExecutorRequest,
+  state: BsaState, requested: ExecutorRequest, say?: (line: string) => void,
 ): Promise<{ compiled: BsaCompiledStep | undefined; record: ExecutorRecord }> {
-  return choose(requested, "BSA's step", async (threads) => {
+  const batch = Math.min(state.settings.batch, state.count)
+  const compile = async (threads: number): Promise<BsaCompiledStep & Compiled> => {
     const { OnnxBsaStep } = await import('../onnx/training/bsaExecutor.ts')
-    const batch = Math.min(state.settings.batch, state.count)
     return OnnxBsaStep.create(state.model, state.trainable, batch, state.settings.latentWeight, { threads })
-  })
+  }
+  const c = state.model.config
+  const what = `bsa ${c.arch}-${c.resolution} ch${c.gChannels} G ${countParameters(state.model.G.specs())} | batch ${batch}, ${state.trainable.length} adapted, latent weight ${state.settings.latentWeight}`
+  return choose(requested, "BSA's step", compile, (compiled) =>
+    timeBoth(what, { label: compiled.label, time: () => timeBsaGradients(state, compiled) }, { label: tfjsLabel(), time: () => timeTfjsBsaStep(state, backendInfo()) }, say),
+  )
 }

@@ -11,7 +11,8 @@ import { loadCheckpoint } from '../../main/disk/modelFolder.ts'
 import type { TrainOptions } from '../../main/engine/train/settings.ts'
 import { defaultConfig } from '../../main/engine/config.ts'
 import { BigGANModel } from '../../main/engine/model.ts'
-import { TRAINING_TIMINGS_FILE } from '../../main/runs/executor.ts'
+import { bsaStartingModel, createBsaState } from '../../main/engine/finetune/batchStatisticsAdaptation.ts'
+import { chooseBsaStep, TRAINING_TIMINGS_FILE } from '../../main/runs/executor.ts'
 import type { ExecutorRequest } from '../../main/runs/executorNames.ts'
 import { timeTfjsTrainingStep } from '../../main/runs/tfjsTrial.ts'
 import { resumeRun, startTraining, type RunListener, type TrainRequest } from '../../main/runs/run.ts'
@@ -113,6 +114,33 @@ describe('a run on onnxruntime', () => {
     await writeFile(cacheFile(), JSON.stringify({ [onnxKey]: { ms: 900, measuredAt: '2026-01-02T00:00:00Z' }, [tfjsKey]: { failed: 'it ran out of memory', measuredAt: '2026-01-02T00:00:00Z' } }))
     await startTraining(request('tfjs-fails', { ...options, steps: 1 }, auto))
     expect((await runJson('tfjs-fails')).executor).toMatchObject({ name: 'onnx', reason: expect.stringMatching(/TensorFlow\.js \(wasm, \d threads?\) did not run a step \(measured 2026-01-02: it ran out of memory\)$/) })
+  })
+})
+
+describe("BSA's 'auto'", () => {
+  it('times BSA\'s gradients on both executors without changing the state, and takes the faster', async () => {
+    const model = BigGANModel.initialise(defaultConfig('biggan', 32, 4, 3, 16), 0)
+    const pixels = Float32Array.from({ length: 6 * 32 * 32 * 3 }, (_, i) => Math.sin(i) * 0.9)
+    const state = createBsaState(bsaStartingModel(model), { pixels, labels: [0, 1, 2, 0, 1, 2], count: 6 }, { steps: 4, lr: 1e-3, batch: 4, seed: 1 })
+    try {
+      const before = { G: state.model.tensors().G, latents: state.latents.dataSync().slice() }
+      const notes: string[] = []
+      const { compiled, record } = await chooseBsaStep(state, { name: 'auto', source: 'the default' }, (l) => notes.push(l))
+      await compiled?.dispose()
+      expect(notes).toEqual([
+        expect.stringMatching(/^timing one training step on onnxruntime \(CPU, \d threads?\)/),
+        expect.stringMatching(/^timing one training step on TensorFlow\.js \(wasm, \d threads?\)/),
+      ])
+      expect(record.reason).toMatch(/^faster here: .* \d+ ms per step \(measured now\), .* \d+ ms per step \(measured now\)$/)
+      expect(record.name).toBe(record.reason.startsWith('faster here: onnxruntime') ? 'onnx' : 'tfjs')
+      expect(compiled === undefined).toBe(record.name === 'tfjs')
+      expect(differing(before.G, state.model.tensors().G)).toEqual([])
+      expect(state.latents.dataSync()).toEqual(before.latents)
+      expect(state.step).toBe(0)
+    } finally {
+      state.dispose()
+      model.dispose()
+    }
   })
 })
 

@@ -37,6 +37,7 @@ import { Random, type RandomState } from '../sampling/random'
 import { truncatedNormal } from '../sampling/truncation'
 import { tf } from '../tf'
 import { Adam, type AdamSettings, type AdamState } from '../train/optimiser'
+import { timeWarm } from '../train/stepTiming'
 import { modelPixels, oneHot } from '../images'
 
 export interface BsaImages {
@@ -209,14 +210,29 @@ export function createBsaState(model: BigGANModel, images: BsaImages, settings: 
  */
 export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
   const indices = batch ?? state.drawBatch()
+  state.setLearningRates(state.learningRateFactor())
+  const g = bsaGradients(state, indices)
+  try {
+    state.projectionAdam.apply(g.projections)
+    state.latentAdam.apply(g.latents)
+    state.step++
+    return g.losses
+  } finally {
+    g.dispose()
+  }
+}
+
+/** The TensorFlow.js step's losses and gradients for a batch (image indices): of the trained parameters, and of the
+ *  latents [count, zDim] (the batch's rows). Nothing is updated; `dispose` frees the gradients. */
+function bsaGradients(
+  state: BsaState, indices: readonly number[],
+): { losses: BsaLosses; projections: Map<string, tf.Tensor>; latents: Map<string, tf.Tensor>; dispose(): void } {
   const { model, count } = state
   const { resolution: r, numClasses } = model.config
   const { x: xData, y } = stepImages(state, indices)
   const select = new Float32Array(indices.length * count) // one-hot rows picking each image's latent
   indices.forEach((index, i) => (select[i * count + index] = 1))
   const b = indices.length
-
-  state.setLearningRates(state.learningRateFactor())
   const ctx = forwardContext(model.params, 'eval', 1)
   const variables = [...state.trainable.map((n) => model.params.get(n)), state.latents]
   let parts: tf.Scalar[] = []
@@ -233,23 +249,36 @@ export function bsaStep(state: BsaState, batch?: readonly number[]): BsaLosses {
       }),
     variables,
   )
-  try {
-    const byName = (names: string[], vars: tf.Variable[]): Map<string, tf.Tensor> => {
-      const out = new Map<string, tf.Tensor>()
-      names.forEach((name, i) => {
-        const g = grads[vars[i].name]
-        if (g) out.set(name, g)
-      })
-      return out
-    }
-    state.projectionAdam.apply(byName(state.trainable, variables.slice(0, state.trainable.length)))
-    state.latentAdam.apply(byName([latentsName], [state.latents]))
-    state.step++
-    const [l1, multiScaleL1, latentPrior] = parts.map((t) => t.dataSync()[0])
-    return { total: value.dataSync()[0], l1, multiScaleL1, latentPrior }
-  } finally {
-    tf.dispose([value, ...Object.values(grads), ...parts])
+  const byName = (names: string[], vars: tf.Variable[]): Map<string, tf.Tensor> => {
+    const out = new Map<string, tf.Tensor>()
+    names.forEach((name, i) => {
+      const g = grads[vars[i].name]
+      if (g) out.set(name, g)
+    })
+    return out
   }
+  const [l1, multiScaleL1, latentPrior] = parts.map((t) => t.dataSync()[0])
+  return {
+    losses: { total: value.dataSync()[0], l1, multiScaleL1, latentPrior },
+    projections: byName(state.trainable, variables.slice(0, state.trainable.length)),
+    latents: byName([latentsName], [state.latents]),
+    dispose: () => tf.dispose([value, ...Object.values(grads), ...parts]),
+  }
+}
+
+/**
+ * Milliseconds per BSA step's gradients (the part an executor computes; Adam runs the same after either) on
+ * TensorFlow.js, or on `compiled`, for a run's 'auto' choice: the state's first batch of images, timed after a
+ * warm-up (stepTiming.ts). Nothing in the state changes.
+ */
+export async function timeBsaGradients(state: BsaState, compiled?: BsaCompiledStep): Promise<number> {
+  const indices = Array.from({ length: Math.min(state.settings.batch, state.count) }, (_, i) => i)
+  return timeWarm(async () => {
+    if (!compiled) return bsaGradients(state, indices).dispose()
+    const { x, y, z } = compiledInputs(state, indices)
+    const { grads } = await compiled.gradients(state.model.params, z, y, x)
+    tf.dispose([...grads.values()])
+  })
 }
 
 /** The images of a step's batch (image indices) and their one-hot classes; an index that names no image is refused. */
@@ -282,10 +311,7 @@ export async function compiledBsaStep(state: BsaState, compiled: BsaCompiledStep
   const indices = batch ?? state.drawBatch()
   const { model, count } = state
   const { zDim } = model.config
-  const { x, y } = stepImages(state, indices)
-  const latents = state.latents.dataSync() as Float32Array
-  const z = new Float32Array(indices.length * zDim)
-  indices.forEach((index, i) => z.set(latents.subarray(index * zDim, (index + 1) * zDim), i * zDim))
+  const { x, y, z } = compiledInputs(state, indices)
   state.setLearningRates(state.learningRateFactor())
   const { losses, grads, dz } = await compiled.gradients(model.params, z, y, x)
   try {
@@ -300,6 +326,15 @@ export async function compiledBsaStep(state: BsaState, compiled: BsaCompiledStep
   } finally {
     tf.dispose([...grads.values()])
   }
+}
+
+/** A compiled step's inputs for a batch (image indices): its images, one-hot classes and latents. */
+function compiledInputs(state: BsaState, indices: readonly number[]): { x: Float32Array; y: Float32Array; z: Float32Array } {
+  const { zDim } = state.model.config
+  const latents = state.latents.dataSync() as Float32Array
+  const z = new Float32Array(indices.length * zDim)
+  indices.forEach((index, i) => z.set(latents.subarray(index * zDim, (index + 1) * zDim), i * zDim))
+  return { ...stepImages(state, indices), z }
 }
 
 /** BSA's loss on any executor: L1(G(z), x) + L1 at ½ and ¼ size + λ · mean(z²), with its parts.

@@ -1,7 +1,6 @@
 // How long one training step's computation takes on a step executor: what a run's 'auto' compares to pick what
 // computes its steps (TensorFlow.js or the step compiled for onnxruntime). A trial batch of the run's shape (its own
-// seed, never the run's random streams), a warm-up step, then the faster of two timed steps (one where the warm-up
-// took over two seconds: a paper-size step's time varies little, and each costs seconds). A step is what the
+// seed, never the run's random streams), timed once warm (timeWarm). A step is what the
 // loop runs per G step: `dSteps` D steps and one G step, DiffAugment's policies included. The optimiser and the EMA
 // are not timed: they run the same whichever executor computes the gradients.
 //
@@ -48,24 +47,32 @@ export async function timeTrainingStep(
   }
   const state = [...stateOf(G), ...stateOf(D)]
   const kept = state.map(([, v]) => v.clone())
-  const step = async (): Promise<number> => {
-    const t0 = performance.now()
-    for (let i = 0; i < shape.dSteps; i++) {
-      const d = await executor.discriminatorStep(G, D, batch, augment)
-      tf.dispose([d.loss, ...d.grads.values(), d.logits.real, d.logits.fake])
-    }
-    const g = await executor.generatorStep(G, D, batch, augment)
-    tf.dispose([g.loss, ...g.grads.values()])
-    return performance.now() - t0
-  }
   try {
-    const warmUp = await step()
-    const first = await step()
-    return warmUp > 2000 ? first : Math.min(first, await step())
+    return await timeWarm(async () => {
+      for (let i = 0; i < shape.dSteps; i++) {
+        const d = await executor.discriminatorStep(G, D, batch, augment)
+        tf.dispose([d.loss, ...d.grads.values(), d.logits.real, d.logits.fake])
+      }
+      const g = await executor.generatorStep(G, D, batch, augment)
+      tf.dispose([g.loss, ...g.grads.values()])
+    })
   } finally {
     state.forEach(([, v], i) => v.assign(kept[i]))
     tf.dispose([...kept, ...Object.values(batch)])
   }
+}
+
+/** Milliseconds `step` takes once warm: a warm-up run, then the faster of two timed runs, or one where the warm-up
+ *  took over two seconds (a paper-size step's time varies little, and each costs seconds). */
+export async function timeWarm(step: () => Promise<void>): Promise<number> {
+  const once = async (): Promise<number> => {
+    const t0 = performance.now()
+    await step()
+    return performance.now() - t0
+  }
+  const warmUp = await once()
+  const first = await once()
+  return warmUp > 2000 ? first : Math.min(first, await once())
 }
 
 /** A network's state parameters (what its training forwards update), as variables. */
