@@ -4,7 +4,7 @@
 // the run's. Elsewhere (a native TensorFlow.js backend, or the plain-JavaScript cpu one) there is no such heap, and
 // the trial times the run's own model in place (the timings put back what they touch).
 import type { BackendInfo } from '../backend/backend.ts'
-import { spawnThread } from '../engine-host/client/spawn.ts'
+import { spawnThread } from '../threads/spawnThread.ts'
 import { timeBsaGradients, type BsaState } from '../engine/finetune/batchStatisticsAdaptation.ts'
 import type { BigGANModel } from '../engine/model.ts'
 import { tfjsStepExecutor } from '../engine/train/step.ts'

@@ -15,7 +15,8 @@ import { DEFAULT_RUNTIME_SETTING, studioRuntime, type RuntimeRequest } from '../
 import type { AnyRequest, FromWorker, ModelRecord, Op, RequestOf, ResultOf, ToWorker, WorkerData } from '../protocol/engine.ts'
 import { HostError } from '../protocol/errors.ts'
 import type { PackedPoint, PackedPoints } from '../protocol/points.ts'
-import { deliver, spawnThread, watchedSettlers } from './spawn.ts'
+import { spawnThread } from '../../threads/spawnThread.ts'
+import { deliver, watchedSettlers } from './spawn.ts'
 
 export interface Progress {
   label: string

@@ -1,37 +1,8 @@
 // The main thread's half of a worker thread's plumbing, shared by the engine client and the training client:
-// starting a worker from source or from the bundle, and handing each message the worker sends to the request it
-// answers (worker/serve.ts is the other half).
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+// handing each message the worker sends to the request it answers (worker/serve.ts is the other half). Starting
+// the worker, from source or from the bundle, is main/threads/spawnThread.ts.
 import { HostError } from '../protocol/errors.ts'
 import type { FromWorker } from '../protocol/messages.ts'
-
-/**
- * Starts a worker thread. `from` is the caller's import.meta.url. From source (a .ts caller: vitest, tsx) the
- * worker is `sourceEntry` (e.g. '../worker/engineWorker.ts'), compiled on the fly by tsx's loader registered inside the worker
- * before the entry is imported: Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's own
- * entry (ERR_UNKNOWN_FILE_EXTENSION). Bundled, it is `bundledEntry` (e.g. './engineWorker.js') beside the bundle.
- */
-export function spawnThread(from: string, sourceEntry: string, bundledEntry: string, workerData: unknown): Worker {
-  if (from.endsWith('.ts')) {
-    const entry = new URL(sourceEntry, from).href
-    const tsx = tsxEsmApi(from)
-    const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-    return new Worker(bootstrap, { eval: true, workerData })
-  }
-  return new Worker(new URL(bundledEntry, from), { workerData })
-}
-
-/** The file URL of tsx's ESM register API, from its package's export map (require.resolve would give the CommonJS
- *  build, which cannot register the ESM hooks). */
-function tsxEsmApi(from: string): string {
-  const manifest = createRequire(from).resolve('tsx/package.json')
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports
-  return pathToFileURL(join(dirname(manifest), exports['./esm/api'].import.default)).href
-}
 
 /**
  * A request's settlers, wrapped so that a cancel can learn how it ended: `cancelled` resolves true once it is

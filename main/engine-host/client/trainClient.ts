@@ -13,7 +13,8 @@ import type {
   RunCompute,
   AnyTrainRequest, FromTrainWorker, RunEvent, RunOutcome, ToTrainWorker, TrainOp, TrainRequestOf, TrainResultOf, TrainWorkerData,
 } from '../protocol/training.ts'
-import { deliver, spawnThread, watchedSettlers } from './spawn.ts'
+import { spawnThread } from '../../threads/spawnThread.ts'
+import { deliver, watchedSettlers } from './spawn.ts'
 
 /** A worker stopped while a request was pending on it (a crash, or close()). */
 export class TrainWorkerGone extends HostError {
