@@ -62,8 +62,9 @@ export async function timeTrainingStep(
   }
 }
 
-/** Milliseconds `step` takes once warm: a warm-up run, then the faster of two timed runs, or one where the warm-up
- *  took over two seconds (a paper-size step's time varies little, and each costs seconds). */
+/** Milliseconds `step` takes once warm: a warm-up run, then the faster of two timed runs (the first after a warm-up
+ *  can still be slow: one alone read twice the steady step of the default model's shape), or one where the warm-up
+ *  took over ten seconds (a paper-size step, whose time varies little and costs many seconds a run). */
 export async function timeWarm(step: () => Promise<void>): Promise<number> {
   const once = async (): Promise<number> => {
     const t0 = performance.now()
@@ -72,7 +73,7 @@ export async function timeWarm(step: () => Promise<void>): Promise<number> {
   }
   const warmUp = await once()
   const first = await once()
-  return warmUp > 2000 ? first : Math.min(first, await once())
+  return warmUp > 10_000 ? first : Math.min(first, await once())
 }
 
 /** A network's state parameters (what its training forwards update), as variables. */
