@@ -146,11 +146,9 @@ async function timeBoth(what: string, onnx: Candidate, tfjs: Candidate, say?: (l
 /** The loop's step timed on both executors (stepTiming.ts; TensorFlow.js's on wasm in a thread of its own). */
 function timeExecutors(model: BigGANModel, settings: TrainSettings, compiled: StepExecutor & Compiled, say?: (line: string) => void): Promise<Timed> {
   const shape: StepShape = { batchSize: settings.batchSize, dSteps: settings.dStepsPerGStep, augment: settings.augment.policies }
-  const G = { net: model.G, params: model.params }
-  const D = { net: model.D!, params: model.params }
   return timeBoth(
     stepKey(model, settings),
-    { label: compiled.label, time: () => timeTrainingStep(compiled, G, D, model.config, shape) },
+    { label: compiled.label, time: () => timeTrainingStep(compiled, model, shape) },
     { label: tfjsLabel(), time: () => timeTfjsTrainingStep(model, shape, backendInfo()) },
     say,
   )

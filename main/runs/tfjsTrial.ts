@@ -19,9 +19,7 @@ const BUNDLED_WORKER = './tfjsTrialWorker.js'
  *  said where the step does not run (the wasm heap's limit, said as such). */
 export async function timeTfjsTrainingStep(model: BigGANModel, shape: StepShape, backend: BackendInfo): Promise<number> {
   if (backend.name === 'wasm') return inTrialThread({ kind: 'loop', config: model.config, shape, wasmThreads: backend.threads })
-  const G = { net: model.G, params: model.params }
-  const D = { net: model.D!, params: model.params }
-  return timeTrainingStep(tfjsStepExecutor(), G, D, model.config, shape)
+  return timeTrainingStep(tfjsStepExecutor(), model, shape)
 }
 
 /** Milliseconds per BSA step's gradients for `state`'s model and batch on TensorFlow.js's `backend`; rejects as

@@ -47,9 +47,7 @@ async function trial(request: TrialRequest): Promise<TrialReply> {
       const specs = [...model.G.specs(), ...model.D!.specs()].filter((s) => trainableRoles.has(s.role))
       const moments = specs.flatMap((s) => [tf.zeros(s.shape), tf.zeros(s.shape)])
       try {
-        const G = { net: model.G, params: model.params }
-        const D = { net: model.D!, params: model.params }
-        return { ok: true, ms: await timeTrainingStep(tfjsStepExecutor(), G, D, config, request.shape) }
+        return { ok: true, ms: await timeTrainingStep(tfjsStepExecutor(), model, request.shape) }
       } finally {
         tf.dispose(moments)
       }

@@ -20,13 +20,12 @@ import { trainableRoles, type ParamStore } from '../module'
 import { Random, type RandomState } from '../sampling/random'
 import { tf } from '../tf'
 import { AdaptiveAugmentation, type AdaptiveAugmentState } from './adaptiveAugment'
-import { applyAugmentation, drawAugmentation, type AugmentDraw } from './augment'
 import { updateEmaGenerator } from './ema'
 import { TrainingMonitor, type MonitorOverrides, type MonitorState } from './monitor'
 import { Adam } from './optimiser'
 import { orthogonalRegularisationGradients } from './orthogonalRegularisation'
 import { checkTrainSettings, discriminatorBlocks, frozenDiscriminatorParameters, type TrainSettings } from './settings'
-import { tfjsStepExecutor, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type StepExecutor, type Trainee } from './step'
+import { augmentation, tfjsStepExecutor, type Augment, type DiscriminatorNetwork, type GeneratorNetwork, type StepExecutor, type Trainee } from './step'
 
 /** The images a run trains on, with labels already in the model's class indices. */
 export interface TrainingData {
@@ -316,9 +315,7 @@ export class TrainingSession {
   private augment(): Augment | undefined {
     const { policies } = this.settings.augment
     if (policies.length === 0) return undefined
-    const p = this.augmentP
-    const draw = (batch: number, height: number, width: number): AugmentDraw[] => drawAugmentation(batch, height, width, policies, p, this.augmentRng)
-    return Object.assign((x: tf.Tensor4D) => applyAugmentation(x, draw(x.shape[0], x.shape[1], x.shape[2])), { policies, draw })
+    return augmentation(policies, this.augmentP, this.augmentRng)
   }
 
   /** Reals from the batch stream, fakes' latents and classes from the latent stream. */

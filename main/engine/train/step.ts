@@ -12,7 +12,8 @@
 // gradient tape, so G's gradient flows back through it; the D step also hands back D's logits for ADA's r_t.
 import { applyUpdates, forwardContext, trainableRoles, type ForwardContext, type Module, type ParamStore } from '../module'
 import { tf } from '../tf'
-import type { AugmentDraw, AugmentPolicy } from './augment'
+import type { Random } from '../sampling/random'
+import { applyAugmentation, drawAugmentation, type AugmentDraw, type AugmentPolicy } from './augment'
 import { discriminatorHingeLoss, generatorHingeLoss } from './hingeLoss'
 import { orthogonalRegularisationGradients } from './orthogonalRegularisation'
 
@@ -59,6 +60,12 @@ export interface Augment {
   (x: tf.Tensor4D): tf.Tensor4D
   readonly policies: readonly AugmentPolicy[]
   draw(batch: number, height: number, width: number): AugmentDraw[]
+}
+
+/** DiffAugment with `policies` at probability `p`, drawing from `rng`: what a step takes as its Augment. */
+export function augmentation(policies: readonly AugmentPolicy[], p: number, rng: Random): Augment {
+  const draw = (batch: number, height: number, width: number): AugmentDraw[] => drawAugmentation(batch, height, width, [...policies], p, rng)
+  return Object.assign((x: tf.Tensor4D) => applyAugmentation(x, draw(x.shape[0], x.shape[1], x.shape[2])), { policies, draw })
 }
 
 /** D's logits in the D step (after augmentation), owned with the gradients. */

@@ -7,13 +7,12 @@
 // The trial's forwards record state as any training forward does (one spectral-norm power step, BatchNorm running
 // statistics); it is put back afterwards, so a trial on the run's own model leaves it exactly as it was.
 import type { AugmentPolicy } from './augment'
-import { applyAugmentation, drawAugmentation } from './augment'
-import type { ModelConfig } from '../config'
 import { oneHot } from '../images'
+import type { BigGANModel } from '../model'
 import { trainableRoles } from '../module'
 import { Random } from '../sampling/random'
 import { tf } from '../tf'
-import type { Augment, DiscriminatorNetwork, GeneratorNetwork, StepExecutor, Trainee } from './step'
+import { augmentation, type DiscriminatorNetwork, type GeneratorNetwork, type StepExecutor, type Trainee } from './step'
 
 /** The shape of the run's step: what changes its cost. */
 export interface StepShape {
@@ -22,23 +21,17 @@ export interface StepShape {
   augment: readonly AugmentPolicy[]
 }
 
-/** Milliseconds per training step (`dSteps` D steps and one G step) on `executor`, timed after a warm-up; G's and
- *  D's state is as it was when this returns. */
-export async function timeTrainingStep(
-  executor: StepExecutor, G: Trainee<GeneratorNetwork>, D: Trainee<DiscriminatorNetwork>, config: ModelConfig, shape: StepShape,
-): Promise<number> {
+/** Milliseconds per training step (`dSteps` D steps and one G step) of `model` on `executor`, timed after a warm-up;
+ *  G's and D's state is as it was when this returns. */
+export async function timeTrainingStep(executor: StepExecutor, model: BigGANModel, shape: StepShape): Promise<number> {
+  const { config } = model
+  const G: Trainee<GeneratorNetwork> = { net: model.G, params: model.params }
+  const D: Trainee<DiscriminatorNetwork> = { net: model.D!, params: model.params }
   const rng = new Random(0x7e57)
   const { batchSize: b } = shape
   const { resolution: r, zDim, numClasses } = config
   const labels = Array.from({ length: b }, (_, i) => i % numClasses)
-  const policies = [...shape.augment]
-  const augment: Augment | undefined =
-    policies.length === 0
-      ? undefined
-      : Object.assign((x: tf.Tensor4D) => applyAugmentation(x, drawAugmentation(x.shape[0], x.shape[1], x.shape[2], policies, 0.5, rng)), {
-          policies,
-          draw: (batch: number, height: number, width: number) => drawAugmentation(batch, height, width, policies, 0.5, rng),
-        })
+  const augment = shape.augment.length === 0 ? undefined : augmentation(shape.augment, 0.5, rng)
   const batch = {
     z: tf.randomNormal([b, zDim], 0, 1, 'float32', 1) as tf.Tensor2D,
     y: tf.tensor2d(oneHot(labels, numClasses), [b, numClasses]),
