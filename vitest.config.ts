@@ -2,6 +2,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
 
+// The suite's own cache folder (unless BIGGAN_CACHE_DIR names one): created by the tests that time executors, removed
+// by test/suiteCache.ts when the run ends.
+const suiteCache = process.env.BIGGAN_CACHE_DIR ? undefined : join(tmpdir(), `biggan-test-cache-${process.pid}`)
+if (suiteCache) process.env.BIGGAN_SUITE_CACHE_DIR = suiteCache
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -17,7 +22,8 @@ export default defineConfig({
     env: {
       BIGGAN_BACKEND: process.env.BIGGAN_BACKEND || 'wasm',
       BIGGAN_RUNTIME: process.env.BIGGAN_RUNTIME || 'tfjs',
-      BIGGAN_CACHE_DIR: process.env.BIGGAN_CACHE_DIR || join(tmpdir(), `biggan-test-cache-${process.pid}`),
+      BIGGAN_CACHE_DIR: process.env.BIGGAN_CACHE_DIR || suiteCache!,
     },
+    globalSetup: ['test/suiteCache.ts'],
   },
 })

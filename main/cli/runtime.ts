@@ -23,7 +23,8 @@ export function runtimeRequest(args: ParsedArgs): { name: RuntimeName; source: s
 /** G and D of `model` on the requested runtime; the TensorFlow.js backend is already up (openModel started it). */
 export async function openCommandInference(model: BigGANModel, request: { name: RuntimeName; source: string }): Promise<Inference> {
   // loaded here: onnxruntime's native binding is only needed once a model runs
-  const { defaultCacheDir, openInference } = await import('../onnx/select.ts')
+  const { openInference } = await import('../onnx/select.ts')
+  const { defaultCacheDir } = await import('../onnx/cacheFolder.ts')
   const { backendInfo } = await import('../backend/backend.ts')
   return openInference(model, { runtime: request.name, source: request.source, cacheDir: defaultCacheDir(), tfjsBackend: backendInfo().name })
 }

@@ -4,7 +4,7 @@
 // takes the fastest; 'onnx' and 'tfjs' force one ('onnx' still times its thread counts where threads are 'auto').
 // The choice comes from a flag (--runtime), else BIGGAN_RUNTIME, else the studio setting or 'auto'
 // (runtime-names.ts). This is inference only: what computes training steps is chosen in main/runs/executor.ts.
-import { availableParallelism, homedir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import type { ModelConfig } from '../engine/config.ts'
 import type { BigGANModel } from '../engine/model.ts'
@@ -17,17 +17,6 @@ import {
   describeProvider, loadOrt, OnnxDiscriminator, OnnxGenerator, ortVersion, providerAvailability, type ProviderAttempt, type ProviderInfo,
   type SessionOptions,
 } from './runtime.ts'
-
-/** Where exported graphs and the measured choices live (default: the platform's cache folder). */
-export const CACHE_ENV_VAR = 'BIGGAN_CACHE_DIR'
-
-/** The platform's cache folder for BigGAN Studio, or BIGGAN_CACHE_DIR. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (env[CACHE_ENV_VAR]) return env[CACHE_ENV_VAR]!
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'BigGAN Studio', 'Cache')
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Caches', 'BigGAN Studio')
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'biggan-studio')
-}
 
 /** G and D inference through one runtime, with the engine's conventions (typed arrays in and out). */
 export interface Inference {

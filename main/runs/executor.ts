@@ -17,7 +17,7 @@ import { countParameters, trainableRoles } from '../engine/module.ts'
 import { frozenDiscriminatorParameters, type TrainSettings } from '../engine/train/settings.ts'
 import { tfjsStepExecutor, type StepExecutor } from '../engine/train/step.ts'
 import { timeTrainingStep, type StepShape } from '../engine/train/stepTiming.ts'
-import { tf } from '../engine/tf.ts'
+import { defaultCacheDir } from '../onnx/cacheFolder.ts'
 import { machineKey, readTimings, writeTiming, type Timing } from '../onnx/timings.ts'
 import type { ExecutorRecord, ExecutorRequest } from './executorNames.ts'
 import { timeTfjsBsaStep, timeTfjsTrainingStep } from './tfjsTrial.ts'
@@ -44,9 +44,8 @@ interface Timed {
 async function choose<C extends Compiled>(
   requested: ExecutorRequest, what: string, compile: (threads: number) => Promise<C>, timed: (compiled: C) => Promise<Timed>,
 ): Promise<{ compiled: C | undefined; record: ExecutorRecord }> {
-  const backend = tf.getBackend()
   const tfjs = (reason: string): { compiled: undefined; record: ExecutorRecord } => ({
-    compiled: undefined, record: { name: 'tfjs', label: `TensorFlow.js (${backend})`, reason },
+    compiled: undefined, record: { name: 'tfjs', label: tfjsLabel(), reason },
   })
   if (requested.name === 'tfjs') return tfjs(`asked for (${requested.source})`)
   const forced = requested.name === 'onnx'
@@ -100,7 +99,7 @@ interface Candidate {
   time: () => Promise<number>
 }
 
-/** TensorFlow.js's side, as the timings and reasons name it: the backend, and the wasm backend's threads. */
+/** TensorFlow.js as run.json, the timings and the reasons name it: the backend, and the wasm backend's threads. */
 function tfjsLabel(): string {
   const backend = backendInfo()
   return `TensorFlow.js (${backend.name}${backend.name === 'wasm' ? `, ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : ''})`
@@ -112,7 +111,6 @@ function tfjsLabel(): string {
  * faster. A step that does not run (TensorFlow.js's beyond the wasm heap, a compiled one that fails) loses.
  */
 async function timeBoth(what: string, onnx: Candidate, tfjs: Candidate, say?: (line: string) => void): Promise<Timed> {
-  const { defaultCacheDir } = await import('../onnx/select.ts')
   const cacheDir = defaultCacheDir()
   const known = await readTimings(cacheDir, TRAINING_TIMINGS_FILE)
   const timings: (Timing & { label: string; now: boolean })[] = []

@@ -68,7 +68,7 @@ describe.skipIf(!chromium)('fine-tuning in the studio, in Chromium', () => {
     // onnxruntime, on the setting's threads, and TensorFlow.js's
     const onWasm = (process.env.BIGGAN_BACKEND ?? 'wasm') === 'wasm'
     await expect.poll(async () => (await e2e.page.getByTestId('run-monitor').textContent()) ?? '', { timeout: 60_000 }).toMatch(
-      onWasm ? / · on (onnxruntime \(CPU, 2 threads\)|TensorFlow\.js \(wasm\))/ : / · on /,
+      onWasm ? / · on (onnxruntime \(CPU, 2 threads\)|TensorFlow\.js \(wasm, \d+ threads?\))/ : / · on /,
     )
     // the charts grow as records arrive
     await expect.poll(() => points('chart-loss'), { timeout: 300_000 }).toBeGreaterThanOrEqual(1)

@@ -39,7 +39,8 @@ function describeModel(dir: string, model: Awaited<ReturnType<typeof readModel>>
 
 /** The inference runtime: the request, onnxruntime's providers, and for a model what serves it and why. */
 async function runtimeReport(tfjsBackend: string, model?: { config: ModelConfig; parametersG: number }) {
-  const { defaultCacheDir, describeRuntimes } = await import('../../onnx/select.ts')
+  const { describeRuntimes } = await import('../../onnx/select.ts')
+  const { defaultCacheDir } = await import('../../onnx/cacheFolder.ts')
   return describeRuntimes({ cacheDir: defaultCacheDir(), tfjsBackend, ...(model ? { model } : {}) })
 }
 
