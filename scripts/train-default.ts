@@ -8,9 +8,7 @@
 //
 // Options: --steps N (total, default 20000), --run DIR (default .cache/default-model-run), --publish-only,
 // --publish-to DIR (publish a progress check elsewhere: no sample sheet, resources/ untouched),
-// --threads N (wasm threads, default max: one per core; the threads change the speed, never a number),
-// --scaled (the paper's batch and D steps instead of the bundled model's recipe, in .cache/default-model-run-scaled;
-// it never publishes to resources/: --scaled --publish-to DIR publishes its best checkpoint to DIR).
+// --threads N (wasm threads, default max: one per core; the threads change the speed, never a number).
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
@@ -27,9 +25,8 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] ? args[i + 1] : fallback
 }
 const steps = option('steps', '20000')
-const scaled = args.includes('--scaled')
 const threads = ['--threads', option('threads', 'max')]
-const run = resolve(option('run', join(root, scaled ? '.cache/default-model-run-scaled' : '.cache/default-model-run')))
+const run = resolve(option('run', join(root, '.cache/default-model-run')))
 const images = join(root, '.cache/fashion-mnist-png')
 const publishTo = option('publish-to', '')
 const target = publishTo ? resolve(publishTo) : join(root, 'resources/default-model')
@@ -40,22 +37,16 @@ const sampleSheet = join(root, 'resources/default-model-samples.png')
 const architecture = ['--arch', 'biggan', '--res', '32', '--ch', '16', '--attention', '16']
 
 /**
- * The recipe of the bundled model, scaled to a CPU budget: one D step per G step at equal learning rates (2e-4,
- * BigGAN-PyTorch's CIFAR rates) halves the cost of a step against the paper's two D steps, EMA from step 300, and no
+ * The recipe of the bundled model: what the paper scales, as far as a CPU's hours allow — batch 32 and two D steps
+ * per G step (the paper's), equal learning rates (2e-4, BigGAN-PyTorch's CIFAR rates), EMA from step 300, and no
  * mirroring: Fashion-MNIST's shoes all face one way, and flipping them would move the model off the test
- * distribution.
+ * distribution. The copying check (each preview sample's nearest training images and the samples' distance to the
+ * folder, in D's features of 2 000 references) runs every 1 000 steps rather than at every preview. Width stays at
+ * ch 16: on the development machine's two cores a step took 1.2 s at ch 16 and 2.2 s at ch 24 (the steps on
+ * onnxruntime, the run's 'auto'), and the same hours bought twice the G steps at ch 16. A first recipe (batch 16, one
+ * D step per G step) scored worse at the same step; the README's "The default model" has both.
  */
-const recipe = ['--d-steps', '1', '--lr-g', '2e-4', '--lr-d', '2e-4', '--ema-start', '300', '--no-mirror']
-
-/**
- * --scaled: what the paper scales, as far as a CPU's afternoon allows — batch 32 (twice) and two D steps per G step
- * (the paper's), the rest as above; the copying check (each preview sample's nearest training images and the
- * samples' distance to the folder, in D's features of 2 000 references) every 1 000 steps rather than at every
- * preview. Width stays at ch 16: on the development machine's two cores a step took 1.2 s at ch 16 and 2.2 s at
- * ch 24 (onnxruntime, the run's 'auto'). Measured in the README's "The default model"; the bundled model is still
- * the recipe above's, which scored better at ψ = 1 within the steps this one had.
- */
-const scaledRecipe = ['--batch', '32', '--d-steps', '2', '--lr-g', '2e-4', '--lr-d', '2e-4', '--ema-start', '300', '--no-mirror', '--memorisation-every', '1000']
+const recipe = ['--batch', '32', '--d-steps', '2', '--lr-g', '2e-4', '--lr-d', '2e-4', '--ema-start', '300', '--no-mirror', '--memorisation-every', '1000']
 
 async function exportImages(): Promise<void> {
   const done = join(images, '.complete')
@@ -97,7 +88,7 @@ async function publish(): Promise<void> {
       source: 'train',
       from: `scripts/train-default.ts (${relative(root, source)}, step ${step})`,
       notes:
-        `Fashion-MNIST (Debian dataset-fashion-mnist), 28×28 padded to 32×32 RGB; BigGAN ch ${model.config.gChannels}${scaled ? ', batch 32, 2 D steps per G step' : ''}, step ${step}; ` +
+        `Fashion-MNIST (Debian dataset-fashion-mnist), 28×28 padded to 32×32 RGB; BigGAN ch ${model.config.gChannels}, batch 32, 2 D steps per G step, step ${step}; ` +
         'standing statistics (32 × 32); npm run train:default reproduces it',
     })
     console.log(`published ${source} → ${target} (content hash ${manifest.contentHash})`)
@@ -137,9 +128,8 @@ if (!args.includes('--publish-only') && !publishTo) {
   const code = await biggan(
     resume
       ? [...threads, 'train', '--resume', '--out', run, '--steps', steps]
-      : [...threads, 'train', '--data', images, ...architecture, ...(scaled ? scaledRecipe : recipe), '--steps', steps, '--out', run, '--checkpoint-every', '100', '--preview-every', '100', '--keep', '2'],
+      : [...threads, 'train', '--data', images, ...architecture, ...recipe, '--steps', steps, '--out', run, '--checkpoint-every', '100', '--preview-every', '100', '--keep', '2'],
   )
   if (code !== 0 && code !== 130) process.exit(code)
 }
-if (scaled && !publishTo) console.log(`trained ${run}; publish it with --scaled --publish-to DIR (resources/ keeps the bundled model)`)
-else await publish()
+await publish()
