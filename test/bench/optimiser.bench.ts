@@ -135,17 +135,20 @@ async function measure(key: keyof typeof subjects, runs: number, threads: number
     let m: Float32Array[] = params.map((p) => new Float32Array(p.size))
     let v: Float32Array[] = params.map((p) => new Float32Array(p.size))
     let t = 0
-    const graphStep = async (): Promise<void> => {
-      const k = adamScalars(settings, ++t)
+    // the graph's feeds at step t: the weights and gradients read out of TensorFlow.js, the moments as they are held
+    const graphFeeds = (t: number): Record<string, Tensor> => {
       const feeds: Record<string, Tensor> = {}
-      for (const [n, x] of Object.entries(k)) feeds[n] = new ort.Tensor('float32', new Float32Array([x]), [])
+      for (const [n, x] of Object.entries(adamScalars(settings, t))) feeds[n] = new ort.Tensor('float32', new Float32Array([x]), [])
       params.forEach((p, i) => {
         feeds[`p${i}`] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
         feeds[`g${i}`] = new ort.Tensor('float32', grads.get(names[i])!.dataSync() as Float32Array, p.shape)
         feeds[`m${i}`] = new ort.Tensor('float32', m[i], p.shape)
         feeds[`v${i}`] = new ort.Tensor('float32', v[i], p.shape)
       })
-      const out = await session.run(feeds)
+      return feeds
+    }
+    const graphStep = async (): Promise<void> => {
+      const out = await session.run(graphFeeds(++t))
       params.forEach((p, i) => {
         tf.tidy(() => p.assign(tf.tensor(out[`P${i}`].data as Float32Array, p.shape)))
         m[i] = out[`M${i}`].data as Float32Array
@@ -177,14 +180,7 @@ async function measure(key: keyof typeof subjects, runs: number, threads: number
     process.stderr.write(`${label}: G ${model.parameterCounts().G}, D ${model.parameterCounts().D} parameters\n`)
     row('Adam, TensorFlow.js ops (what runs)', await time(runs, () => reference.apply(grads)), 'the reference')
     row(`Adam, one onnxruntime graph (${threads} threads), weights and gradients read out of TensorFlow.js and written back`, await time(runs, graphStep), graphExact)
-    const feeds: Record<string, Tensor> = {}
-    for (const [n, x] of Object.entries(adamScalars(settings, 3))) feeds[n] = new ort.Tensor('float32', new Float32Array([x]), [])
-    params.forEach((p, i) => {
-      feeds[`p${i}`] = new ort.Tensor('float32', p.dataSync() as Float32Array, p.shape)
-      feeds[`g${i}`] = new ort.Tensor('float32', grads.get(names[i])!.dataSync() as Float32Array, p.shape)
-      feeds[`m${i}`] = new ort.Tensor('float32', m[i], p.shape)
-      feeds[`v${i}`] = new ort.Tensor('float32', v[i], p.shape)
-    })
+    const feeds = graphFeeds(3)
     row('  of which the graph alone (everything resident)', await time(runs, () => session.run(feeds)))
     row('Adam, JavaScript loop rounding to float32', await time(runs, loopStep), loopExact)
     reference.dispose()
