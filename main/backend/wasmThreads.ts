@@ -4,7 +4,8 @@
 // tensorflow/tfjs#3830). The threaded build itself runs fine there: what stops it is how it starts its pthread
 // workers. It hands Emscripten two Blob URLs (the worker script and the module's main script), and Node's Worker
 // takes only file paths. For the duration of the backend's start, this module
-//   - turns each of those Blobs into a file in a private temporary folder (0700), so that the Worker gets a path;
+//   - turns each of those Blobs into a file in a private temporary folder (0700), so that the Worker gets a path
+//     (the folder is removed at exit, or by a later start once its process is gone);
 //     the worker file gets a short prelude that resolves those paths inside the worker too;
 //   - points the workers at the package's own copy of the threaded module (wasm-out/…-threaded-simd.js) rather than
 //     at the text tfjs builds from its bundle, whose free variables only exist inside that bundle;
@@ -16,13 +17,10 @@
 //
 // Measured on the 2-core development box, the default model's training step (batch 16, npm run bench:train): 3.14 s
 // on one thread, 2.31 s on two (1.36×).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { join } from 'node:path'
-
-
-
 
 /** What must happen around tf.setBackend('wasm') for the threaded build to start; undo() puts Node back. */
 export interface ThreadedStart {
@@ -56,13 +54,57 @@ const WORKER_PRELUDE =
   'URL.createObjectURL=function(b){return b&&typeof b.bigganPath==="string"?b.bigganPath:__bigganCreate(b)};' +
   'URL.revokeObjectURL=function(u){if(typeof u==="string"&&u.startsWith("blob:"))__bigganRevoke(u)};\n'
 
+// The temporary folders are named for the process that made them, biggan-wasm-threads-<pid>-XXXXXX. A process
+// removes its own at exit, but one that is killed, or a worker thread that is terminated, cannot: each start sweeps
+// the folders of processes that no longer run, so they do not pile up in the temporary directory.
+const FOLDER_PREFIX = 'biggan-wasm-threads-'
+const FOLDER_NAME = /^biggan-wasm-threads-(\d+)-[A-Za-z0-9]{6}$/
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Removes the worker folders in `parent` left by processes of this user that no longer run; returns their names.
+ *  A folder of a running process, another user's, or any other name is left alone. */
+export function sweepStaleThreadFolders(parent: string = os.tmpdir()): string[] {
+  const uid = process.getuid?.()
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(parent)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const m = FOLDER_NAME.exec(name)
+    if (!m || Number(m[1]) === process.pid || processRuns(Number(m[1]))) continue
+    const path = join(parent, name)
+    try {
+      const stat = statSync(path)
+      if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) continue
+      rmSync(path, { recursive: true, force: true })
+      removed.push(name)
+    } catch {
+      // gone already, or not ours to remove: either way nothing to do
+    }
+  }
+  return removed
+}
+
 /** Prepares the process for starting the threaded wasm build with `threads` threads. Call undo() once
  *  tf.setBackend('wasm') has settled, whether or not it worked. */
 export function prepareThreadedStart(threads: number): ThreadedStart {
   if (!Number.isInteger(threads) || threads < 2) throw new Error(`a threaded start needs 2 or more threads, got ${threads}`)
   const require = createRequire(import.meta.url)
   const moduleScript = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')
-  const dir = mkdtempSync(join(os.tmpdir(), 'biggan-wasm-threads-'))
+  sweepStaleThreadFolders()
+  const dir = mkdtempSync(join(os.tmpdir(), `${FOLDER_PREFIX}${process.pid}-`))
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
 
   const RealBlob = globalThis.Blob

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { maxWasmThreads, parseWasmThreads, trainingThreads } from '../../main/backend/threadCounts.ts'
-import { wasmThreadsSupported } from '../../main/backend/wasmThreads.ts'
+import { sweepStaleThreadFolders, wasmThreadsSupported } from '../../main/backend/wasmThreads.ts'
 
 // Each run is a process of its own: a started wasm backend keeps its thread pool for the life of the process.
 function probe(threads: number): { threads: number; notes: string[]; images: string; paramsAfterStep: string } {
@@ -34,6 +37,31 @@ describe('wasm threads under Node', () => {
       threads: 3,
       override: "wasm threads must be a whole number from 1 to 64 or 'max', not 'x' (from BIGGAN_WASM_THREADS): it is ignored, and the setting serves",
     })
+  })
+
+  it("sweeps the worker folders of processes that no longer run, and only those", () => {
+    const parent = mkdtempSync(join(tmpdir(), 'biggan-sweep-'))
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid // exited before spawnSync returned
+      expect(gone).toBeGreaterThan(0)
+      const names = {
+        dead: `biggan-wasm-threads-${gone}-AbC123`,
+        mine: `biggan-wasm-threads-${process.pid}-AbC123`,
+        parent: `biggan-wasm-threads-${process.ppid}-AbC123`,
+        other: 'biggan-wasm-threads-keep',
+      }
+      for (const name of Object.values(names)) {
+        mkdirSync(join(parent, name))
+        writeFileSync(join(parent, name, 'worker-0.cjs'), '')
+      }
+      writeFileSync(join(parent, `biggan-wasm-threads-${gone}-File12`), 'a file, not a folder')
+      expect(sweepStaleThreadFolders(parent)).toEqual([names.dead])
+      expect(existsSync(join(parent, names.dead))).toBe(false)
+      expect(readdirSync(parent).sort()).toEqual([names.mine, names.parent, names.other, `biggan-wasm-threads-${gone}-File12`].sort())
+      expect(sweepStaleThreadFolders(join(parent, 'missing'))).toEqual([])
+    } finally {
+      rmSync(parent, { recursive: true, force: true })
+    }
   })
 
   it('runs the threaded build on two threads with outputs and a training step identical to one thread', () => {
