@@ -87,7 +87,7 @@ export async function chooseStepExecutor(
     })
   }
   const { compiled, record } = await choose(requested, 'the training step', compile, (c) => timeExecutors(model, settings, c, say))
-  return { executor: compiled ?? tfjsStepExecutor(), record }
+  return { executor: compiled ?? tfjsStepExecutor(tfjsLabel()), record }
 }
 
 /** Where 'auto' keeps the training steps' timings, in the cache folder. */

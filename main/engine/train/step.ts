@@ -176,11 +176,12 @@ export interface StepExecutor {
   dispose(): Promise<void>
 }
 
-/** The step on TensorFlow.js: the reference the compiled steps are tested against, and the fallback. */
-export function tfjsStepExecutor(): StepExecutor {
+/** The step on TensorFlow.js: the reference the compiled steps are tested against, and the fallback. `label` is
+ *  what a person is told computes (the runs layer adds the wasm backend's threads, which the engine does not know). */
+export function tfjsStepExecutor(label = `TensorFlow.js (${tf.getBackend()})`): StepExecutor {
   return {
     name: 'tfjs',
-    label: `TensorFlow.js (${tf.getBackend()})`,
+    label,
     discriminatorStep: async (G, D, batch, augment) => discriminatorStep(G, D, batch, augment),
     generatorStep: async (G, D, batch, augment) => generatorStep(G, D, batch, 0, augment),
     dispose: async () => {},
