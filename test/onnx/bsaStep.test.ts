@@ -11,7 +11,7 @@ import { Random } from '../../main/engine/sampling/random'
 import { OnnxBsaStep } from '../../main/onnx/training/bsaExecutor'
 import { toFloat32 } from '../../main/tensors/convert'
 import { testModel } from '../finetune/helpers'
-import { relativeNormError } from './helpers'
+import { relativeNormError, reportParity } from './helpers'
 
 beforeAll(async () => {
   await initBackend()
@@ -51,7 +51,7 @@ describe('BSA on onnxruntime', () => {
         const e = relativeNormError(toFloat32(b.tensors.get(name)!), toFloat32(raw))
         if (e > worst) [worst, worstName] = [e, name]
       }
-      console.log(`${arch}: after 3 steps, worst relative difference ${worst.toExponential(2)} (${worstName})`)
+      reportParity(`BSA's compiled step vs TensorFlow.js's, ${arch}: after 3 steps, worst relative difference ${worst.toExponential(2)} (${worstName})`)
       expect(worst).toBeLessThanOrEqual(1e-4)
     } finally {
       await compiled.dispose()

@@ -61,3 +61,8 @@ export function relativeNormError(ours: Float32Array, reference: Float32Array): 
   }
   return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
 }
+
+/** Prints a parity test's figures on a line that `npm run bench:train` collects into its report. */
+export function reportParity(line: string): void {
+  console.log(`parity: ${line}`)
+}

@@ -12,7 +12,7 @@ import { discriminatorStep, generatorStep, type TrainingBatch } from '../../main
 import { loadOrt } from '../../main/onnx/runtime'
 import { compileStep, parameterFeeds } from '../../main/onnx/training/compiled'
 import { discriminatorStepGraph, generatorStepGraph, stepNames, type StepGraph } from '../../main/onnx/training/graphs'
-import { relativeNormError } from './helpers'
+import { relativeNormError, reportParity } from './helpers'
 
 beforeAll(async () => {
   await initBackend()
@@ -180,7 +180,7 @@ describe('training steps traced to onnxruntime', () => {
       report.push(`G-step state ${worstState.toExponential(2)}`)
       expect(worstState, 'state after the G step').toBeLessThanOrEqual(1e-4)
       tf.dispose([gs.loss, ...gs.grads.values(), batch.z, batch.y, batch.x, batch.yReal])
-      console.log(`${label}: ${report.join(', ')}`)
+      reportParity(`compiled D and G steps vs TensorFlow.js's, ${label}: ${report.join(', ')}`)
     }, 120_000)
   }
 })
