@@ -21,9 +21,8 @@ export function tinyModel(classes = 2, seed = 1): BigGANModel {
 
 const colours: [number, number, number][] = [[220, 40, 40], [40, 60, 220], [40, 200, 60], [230, 220, 50]]
 
-/** n images of 32×32, class i % classes, each a class colour with seeded noise. */
-export function split(n: number, classes: number, seed: number): ImageSplit {
-  const r = 32
+/** n images of r×r (32 unless asked), class i % classes, each a class colour with seeded noise. */
+export function split(n: number, classes: number, seed: number, r = 32): ImageSplit {
   const rng = new Random(seed)
   const pixels = new Uint8Array(n * r * r * 3)
   const labels = new Int32Array(n)
@@ -37,8 +36,8 @@ export function split(n: number, classes: number, seed: number): ImageSplit {
   return { resolution: r, count: n, pixels, labels, relPaths: Array.from({ length: n }, (_, i) => `c${labels[i]}/${i}.png`) }
 }
 
-export function tinyData(classes = 2): TrainingData {
-  return { train: split(12, classes, 7), heldOut: split(4, classes, 8) }
+export function tinyData(classes = 2, resolution = 32): TrainingData {
+  return { train: split(12, classes, 7, resolution), heldOut: split(4, classes, 8, resolution) }
 }
 
 /** A sink that keeps metrics lines and counts previews and checkpoints, writing nothing. */
