@@ -26,6 +26,7 @@
 // Options: --only a,b,c  --backends wasm,onnx[,cpu]  --runs N  --torch-steps N  --torch-threads 1,2|none
 //          --reference DIR  --ch128 N  --deep-wasm  --onnx-threads N  --timeout-min N (per child, default 30)
 //          --wasm-threads N|max (wasm's threaded build, main/backend/wasmThreads.ts)
+//          --no-parity (skip the parity tests, which run after the timings and print their figures: about 3 minutes)
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
@@ -256,10 +257,55 @@ async function main(): Promise<void> {
       }
     }
   }
-  process.stdout.write(`${report(rows, subjects, torchThreads, { loadAtStart, seconds: (performance.now() - t0) / 1000, reference })}\n`)
+  const parity = process.argv.includes('--no-parity') ? undefined : await parityFigures(timeoutMs)
+  process.stdout.write(`${report(rows, subjects, torchThreads, { loadAtStart, seconds: (performance.now() - t0) / 1000, reference, parity })}\n`)
 }
 
-function report(rows: Row[], subjects: Subject[], torchThreads: number[], run: { loadAtStart: string; seconds: number; reference?: string }): string {
+// The parity of the compiled step is measured by the tests that hold it to its tolerances, each of which prints its
+// figures on a line starting 'parity: ': the step on onnxruntime and on TensorFlow.js against BigGAN-PyTorch's own
+// training step (the fixture), the compiled D and G steps against TensorFlow.js's for BigGAN and BigGAN-deep at two
+// resolutions with and without attention, a whole session step (Adam moments, the EMA) likewise, and BSA's step.
+const parityTests = [
+  'test/engine/bigganPytorch.test.ts',
+  'test/onnx/trainingStep.test.ts',
+  'test/onnx/trainingExecutor.test.ts',
+  'test/onnx/bsaStep.test.ts',
+]
+
+interface Parity {
+  lines: string[]
+  /** vitest's summary ('Tests  31 passed (31)'), or why the tests did not finish */
+  outcome: string
+  passed: boolean
+}
+
+/** Runs the parity tests (after the timings, so they do not share the cores with a timed step); their figures. */
+function parityFigures(timeoutMs: number): Promise<Parity> {
+  progress(`parity: ${parityTests.join(', ')} …`)
+  return new Promise((resolve) => {
+    const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
+    const child = spawn(process.execPath, [vitest, 'run', ...parityTests], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const finish = (outcome: string, passed: boolean): void => {
+      clearTimeout(timer)
+      const lines = out.split('\n').filter((l) => l.startsWith('parity: ')).map((l) => l.slice('parity: '.length).trim())
+      progress(`  ${outcome}`)
+      resolve({ lines, outcome, passed })
+    }
+    child.on('error', (e) => finish(`did not start: ${e.message}`, false))
+    child.on('close', (code, signal) => {
+      const summary = out.split('\n').map((l) => l.trim()).filter((l) => /^Tests\s/.test(l)).pop()
+      finish(signal ? `killed (${signal}) before the tests finished` : `${summary ?? 'no summary'}${code === 0 ? '' : ` (exit ${code}: a tolerance was missed, or a test broke)`}`, code === 0)
+    })
+  })
+}
+
+function report(
+  rows: Row[], subjects: Subject[], torchThreads: number[], run: { loadAtStart: string; seconds: number; reference?: string; parity?: Parity },
+): string {
   const torchRow = (s: Subject, threads: number): Row | undefined =>
     rows.find((r) => r.subject === s && r.side === 'PyTorch' && r.ms !== null && r.threads === threads)
   // the target is checked against PyTorch at its best thread count here: on a loaded machine more threads can be slower
@@ -313,6 +359,14 @@ function report(rows: Row[], subjects: Subject[], torchThreads: number[], run: {
   const setups = rows.filter((r) => r.setupMs !== undefined).map((r) => `(${r.subject.key}) ${r.label} ${(r.setupMs! / 1000).toFixed(1)} s`)
   if (setups.length) lines.push(`Engine set-up (model init${rows.some((r) => r.label.startsWith('onnxruntime')) ? ', onnx compile' : ''}), untimed: ${setups.join('; ')}.`)
   lines.push('')
+  if (run.parity) {
+    lines.push(`Parity of the compiled step (${parityTests.join(', ')}: ${run.parity.outcome}). Each test fails beyond its tolerance:`)
+    lines.push('losses 1e-5 absolute, gradients 1e-3 relative norm, spectral-norm and BatchNorm state 1e-4, weights and the EMA 1e-5,')
+    lines.push('Adam moments 1e-5 over each network. Worst figures, as the tests measured them:')
+    for (const line of run.parity.lines) lines.push(`- ${line}`)
+    if (!run.parity.passed) lines.push('PARITY NOT MET: rerun the tests above to see which tolerance failed.')
+    lines.push('')
+  }
   const args = process.argv.slice(2).join(' ')
   const env = args.includes('--reference') ? '' : 'BIGGAN_PYTORCH_DIR=<checkout of ajbrock/BigGAN-PyTorch> '
   lines.push(`Rerun: ${env}npm run bench:train${args ? ` -- ${args}` : ''}`)
