@@ -200,7 +200,6 @@ export class BigGANModel {
     })
   }
 
-  /** D's logits [batch] for images x [batch·R·R·3] in [−1, 1] with class vectors y. */
   /** D's pooled features φ(x) [batch, C] for images x [batch, R, R, 3] in [−1, 1] (eval mode: no SN power step). */
   async discriminatorFeatures(x: Float32Array): Promise<Float32Array> {
     if (!this.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none)')
@@ -215,6 +214,7 @@ export class BigGANModel {
     }
   }
 
+  /** D's logits [batch] for images x [batch·R·R·3] in [−1, 1] with class vectors y. */
   async discriminate(x: Float32Array, y: Float32Array): Promise<Float32Array> {
     if (!this.D) throw new Error('this model has no discriminator (the released BigGAN-deep weights have none)')
     const D = this.D

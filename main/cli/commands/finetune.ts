@@ -18,7 +18,8 @@ images like these. The method follows from the model and the folder (printed wit
                DiffAugment runs on everything D sees with ADA adapting its strength towards r_t = 0.6, G and D train
                with Adam at a quarter of BigGAN's rates, and the EMA of G is what latest/ and best/ render.
   new-class    as adversarial, after adding a class row for each folder class the model lacks (started from the
-               nearest class by D's projection evidence); latest/ then has the new class names.
+               class whose samples lie nearest the folder's images in D's features); latest/ then has the new
+               class names.
   fresh-d      for a generator-only model (the released BigGAN-deep weights): a new D is first trained alone against
                the frozen G (--warmup G steps, default 10% of --steps, 100 to 2 000), then G and D train together for
                --steps more.

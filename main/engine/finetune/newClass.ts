@@ -1,7 +1,7 @@
 // A new class for a folder the model has never seen (how ajbrock answers "map an unlabelled folder onto a
 // class-conditional G" in BigGAN-PyTorch's issues, with BSA's port): one more row in G's shared embedding and in D's
-// projection embedding, started as a copy of the nearest existing class or as the mean of all rows (the BSA port's
-// choice), and trained faster than the rest (×10: a new row starts far from where the folder needs it, the old ones
+// projection embedding, started as a copy of the nearest existing class (nearestClass.ts) or as the mean of all rows
+// (the BSA port's choice), and trained faster than the rest (×10: a new row starts far from where the folder needs it, the old ones
 // should barely move). The original rows are copied bit for bit,
 // so every old class keeps rendering exactly the same images (BSA: "add a new class without disturbing the original
 // domain").
@@ -27,7 +27,7 @@ export const projectionEmbedding = 'D.embedding'
 export interface NewClassOptions {
   /** shown wherever class names are (must differ from every existing name) */
   name: string
-  /** where the new rows start: a copy of this existing class's rows (see nearestClass), or the mean of all rows */
+  /** where the new rows start: a copy of this existing class's rows (nearestClass.ts chooses it), or the mean of all rows */
   initFrom: 'mean' | number
 }
 
@@ -182,18 +182,4 @@ export async function classEvidence(
     }
   }
   return evidence
-}
-
-/**
- * The existing class a folder is closest to, by D's projection evidence summed over its images (classEvidence);
- * 'mean' for a generator-only model, which has no D to ask. The result feeds addClass's `initFrom`.
- */
-export async function nearestClass(
-  model: BigGANModel, images: Float32Array | Uint8Array, count: number,
-): Promise<'mean' | number> {
-  if (!model.D) return 'mean'
-  const evidence = await classEvidence(model, images, count)
-  let best = 0
-  for (let k = 1; k < evidence.length; k++) if (evidence[k] > evidence[best]) best = k
-  return best
 }

@@ -13,7 +13,8 @@ import type { BigGANModel } from '../model'
 import { discriminatorBlocks, type TrainOptions } from '../train/settings'
 import { chooseMethod, matchFolderClasses, type FinetuneMethod, type MethodChoice } from './chooseMethod'
 import { discriminatorWarmup, freshDiscriminatorProblem, withFreshDiscriminator } from './freshDiscriminator'
-import { addClass, nearestClass } from './newClass'
+import { addClass } from './newClass'
+import { nearestClass } from './nearestClass'
 
 export const FINETUNE_METHODS: readonly FinetuneMethod[] = ['adversarial', 'new-class', 'fresh-d', 'bsa']
 
@@ -198,8 +199,13 @@ export async function prepareFinetuneModel(
     const askD = plan.method !== 'fresh-d' && trained.D !== undefined // a fresh D's class evidence would be noise
     for (const name of plan.newClasses) {
       const { pixels, count } = imagesOfClass(dataset.train, plan.folderClasses.indexOf(name))
-      const initFrom = askD && count > 0 ? await nearestClass(trained, pixels, count) : 'mean'
-      const start = initFrom === 'mean' ? 'the mean of all classes' : `class ${initFrom} (${classNames(trained.config)[initFrom]})`
+      const nearest = askD && count > 0 ? await nearestClass(trained, pixels, count, { seed: options.seed }) : undefined
+      const initFrom = nearest?.initFrom ?? 'mean'
+      const names = classNames(trained.config)
+      const why = nearest && nearest.scores.length > 1
+        ? ` (nearest in D's features${nearest.grey ? ', compared in grey: the model draws grey' : ''}; then ${nearest.scores.slice(1, 3).map((s) => names[s.k]).join(', ')})`
+        : ''
+      const start = initFrom === 'mean' ? 'the mean of all classes' : `class ${initFrom} (${names[initFrom]})${why}`
       replace(addClass(trained, { name, initFrom }))
       options.onNote?.(`new class ${trained.config.numClasses - 1} '${name}', started from ${start}`)
     }

@@ -117,7 +117,7 @@ function floats(split: ImageSplit, indices: number[], size: number): Float32Arra
 }
 
 /** D's features in bounded batches (64 at 32 px), so memory stays flat whatever the number of images. */
-async function featuresInBatches(model: BigGANModel, images: Float32Array, size: number): Promise<Float32Array> {
+export async function featuresInBatches(model: BigGANModel, images: Float32Array, size: number): Promise<Float32Array> {
   const n = images.length / size
   const batch = boundedBatch(model.config.resolution, 64)
   const parts: Float32Array[] = []
