@@ -284,20 +284,22 @@ function parityFigures(timeoutMs: number): Promise<Parity> {
   progress(`parity: ${parityTests.join(', ')} …`)
   return new Promise((resolve) => {
     const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
-    const child = spawn(process.execPath, [vitest, 'run', ...parityTests], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } })
+    const child = spawn(process.execPath, [vitest, 'run', ...parityTests], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.stderr.on('data', (d: Buffer) => (out += d.toString()))
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    // vitest's reporter may still colour its lines: the escape codes are taken out before reading them
+    const plain = (): string[] => out.replace(/\x1b\[[0-9;]*m/g, '').split('\n')
     const finish = (outcome: string, passed: boolean): void => {
       clearTimeout(timer)
-      const lines = out.split('\n').filter((l) => l.startsWith('parity: ')).map((l) => l.slice('parity: '.length).trim())
+      const lines = plain().filter((l) => l.startsWith('parity: ')).map((l) => l.slice('parity: '.length).trim())
       progress(`  ${outcome}`)
       resolve({ lines, outcome, passed })
     }
     child.on('error', (e) => finish(`did not start: ${e.message}`, false))
     child.on('close', (code, signal) => {
-      const summary = out.split('\n').map((l) => l.trim()).filter((l) => /^Tests\s/.test(l)).pop()
+      const summary = plain().map((l) => l.trim()).filter((l) => /^Tests\s/.test(l)).pop()
       finish(signal ? `killed (${signal}) before the tests finished` : `${summary ?? 'no summary'}${code === 0 ? '' : ` (exit ${code}: a tolerance was missed, or a test broke)`}`, code === 0)
     })
   })
