@@ -26,13 +26,23 @@ import { Random } from '../sampling/random'
 import { sampleLatents } from '../sampling/truncation'
 
 export interface NearestClassOptions {
-  /** G's samples per candidate class (default 16) */
+  /** G's samples per candidate class (default 16 up to 64 px, 8 above: a 128-px G is ~20× the work per image) */
   samplesPerClass?: number
-  /** classes sampled, the ones with the most projection evidence (default 16: every class of a small model) */
+  /** classes sampled, the ones with the most projection evidence (default 16 up to 64 px, 8 above; every class of a
+   *  small model) */
   candidates?: number
   /** images per G forward and per projection-evidence batch (default 8) */
   batch?: number
   seed?: number
+}
+
+/** What nearestClass will sample for this model: candidate classes × samples each. */
+export function nearestClassWork(model: BigGANModel, options: NearestClassOptions = {}): { candidates: number; samplesPerClass: number } {
+  const small = model.config.resolution <= 64
+  return {
+    candidates: Math.max(1, Math.min(model.config.numClasses, options.candidates ?? (small ? 16 : 8))),
+    samplesPerClass: options.samplesPerClass ?? (small ? 16 : 8),
+  }
 }
 
 /** A grey model's samples differ between channels by float noise only: the default model's by 0.005 on average. */
@@ -82,12 +92,11 @@ export async function nearestClass(
 ): Promise<NearestClass> {
   if (!model.D) return { initFrom: 'mean', scores: [], grey: false }
   const { numClasses, zDim, resolution } = model.config
-  const m = options.samplesPerClass ?? 16
+  const { candidates: wanted, samplesPerClass: m } = nearestClassWork(model, options)
   const batch = options.batch ?? 8
   const seed = options.seed ?? 0
   const grey = await drawsGrey(model, seed)
   const folder = grey ? greyValue(modelPixels(images, count, resolution)) : modelPixels(images, count, resolution)
-  const wanted = Math.max(1, Math.min(numClasses, options.candidates ?? 16))
   let candidates = [...Array(numClasses).keys()]
   if (wanted < numClasses) {
     const evidence = await classEvidence(model, folder, count, batch)

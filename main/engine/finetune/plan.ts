@@ -14,7 +14,7 @@ import { discriminatorBlocks, type TrainOptions } from '../train/settings'
 import { chooseMethod, matchFolderClasses, type FinetuneMethod, type MethodChoice } from './chooseMethod'
 import { discriminatorWarmup, freshDiscriminatorProblem, withFreshDiscriminator } from './freshDiscriminator'
 import { addClass } from './newClass'
-import { nearestClass } from './nearestClass'
+import { nearestClass, nearestClassWork, type NearestClass } from './nearestClass'
 
 export const FINETUNE_METHODS: readonly FinetuneMethod[] = ['adversarial', 'new-class', 'fresh-d', 'bsa']
 
@@ -199,7 +199,12 @@ export async function prepareFinetuneModel(
     const askD = plan.method !== 'fresh-d' && trained.D !== undefined // a fresh D's class evidence would be noise
     for (const name of plan.newClasses) {
       const { pixels, count } = imagesOfClass(dataset.train, plan.folderClasses.indexOf(name))
-      const nearest = askD && count > 0 ? await nearestClass(trained, pixels, count, { seed: options.seed }) : undefined
+      let nearest: NearestClass | undefined
+      if (askD && count > 0) {
+        const work = nearestClassWork(trained)
+        options.onNote?.(`finding the class '${name}' starts from: ${work.candidates} classes × ${work.samplesPerClass} samples against the folder, in D's features`)
+        nearest = await nearestClass(trained, pixels, count, { seed: options.seed })
+      }
       const initFrom = nearest?.initFrom ?? 'mean'
       const names = classNames(trained.config)
       const why = nearest && nearest.scores.length > 1
