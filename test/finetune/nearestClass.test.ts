@@ -15,7 +15,7 @@ import { Random } from '../../main/engine/sampling/random'
 import { sampleLatents } from '../../main/engine/sampling/truncation'
 import { tf } from '../../main/engine/tf'
 import { classEvidence } from '../../main/engine/finetune/newClass'
-import { drawsGrey, greyValue, meanChroma, nearestClass } from '../../main/engine/finetune/nearestClass'
+import { drawsGrey, greyValue, meanChroma, nearestClass, nearestClassWork } from '../../main/engine/finetune/nearestClass'
 import { spectralState } from '../../main/engine/finetune/powerIteration'
 import { testModel } from './helpers'
 
@@ -127,6 +127,13 @@ describe('the nearest class of a folder', () => {
     expect(tf.memory().numTensors).toBe(before)
     model.dispose()
     plantedModel.dispose()
+  })
+
+  it('samples every class of a small model, and fewer classes and samples at 128 px', () => {
+    expect(nearestClassWork(defaultConfig('biggan', 32, 16, 10))).toEqual({ candidates: 10, samplesPerClass: 16 })
+    expect(nearestClassWork(defaultConfig('biggan', 64, 16, 40))).toEqual({ candidates: 16, samplesPerClass: 16 })
+    expect(nearestClassWork(defaultConfig('biggan-deep', 128, 128, 1000))).toEqual({ candidates: 8, samplesPerClass: 8 })
+    expect(nearestClassWork(defaultConfig('biggan', 32, 16, 10), { candidates: 0, samplesPerClass: 4 })).toEqual({ candidates: 1, samplesPerClass: 4 })
   })
 
   it('falls back to the mean of all rows for a generator-only model', async () => {

@@ -18,6 +18,7 @@
 // 2.0, then Ankle boot 2.5), where the projection evidence said Bag; its own samples of each class, tinted orange or
 // not, find their class for 8 of 10 classes (Pullover and Shirt go to Coat, the garment whose samples vary most).
 import { classEvidence } from './newClass'
+import type { ModelConfig } from '../config'
 import type { BigGANModel } from '../model'
 import { modelPixels } from '../images'
 import { nearestDistances, nearestNeighbours } from '../inspect/nearestNeighbours'
@@ -37,10 +38,10 @@ export interface NearestClassOptions {
 }
 
 /** What nearestClass will sample for this model: candidate classes × samples each. */
-export function nearestClassWork(model: BigGANModel, options: NearestClassOptions = {}): { candidates: number; samplesPerClass: number } {
-  const small = model.config.resolution <= 64
+export function nearestClassWork(config: ModelConfig, options: NearestClassOptions = {}): { candidates: number; samplesPerClass: number } {
+  const small = config.resolution <= 64
   return {
-    candidates: Math.max(1, Math.min(model.config.numClasses, options.candidates ?? (small ? 16 : 8))),
+    candidates: Math.max(1, Math.min(config.numClasses, options.candidates ?? (small ? 16 : 8))),
     samplesPerClass: options.samplesPerClass ?? (small ? 16 : 8),
   }
 }
@@ -92,7 +93,7 @@ export async function nearestClass(
 ): Promise<NearestClass> {
   if (!model.D) return { initFrom: 'mean', scores: [], grey: false }
   const { numClasses, zDim, resolution } = model.config
-  const { candidates: wanted, samplesPerClass: m } = nearestClassWork(model, options)
+  const { candidates: wanted, samplesPerClass: m } = nearestClassWork(model.config, options)
   const batch = options.batch ?? 8
   const seed = options.seed ?? 0
   const grey = await drawsGrey(model, seed)

@@ -201,7 +201,7 @@ export async function prepareFinetuneModel(
       const { pixels, count } = imagesOfClass(dataset.train, plan.folderClasses.indexOf(name))
       let nearest: NearestClass | undefined
       if (askD && count > 0) {
-        const work = nearestClassWork(trained)
+        const work = nearestClassWork(trained.config)
         options.onNote?.(`finding the class '${name}' starts from: ${work.candidates} classes × ${work.samplesPerClass} samples against the folder, in D's features`)
         nearest = await nearestClass(trained, pixels, count, { seed: options.seed })
       }
