@@ -1,10 +1,9 @@
 // A new class for a folder the model has never seen (how ajbrock answers "map an unlabelled folder onto a
 // class-conditional G" in BigGAN-PyTorch's issues, with BSA's port): one more row in G's shared embedding and in D's
 // projection embedding, started as a copy of the nearest existing class (nearestClass.ts) or as the mean of all rows
-// (the BSA port's choice), and trained faster than the rest (×10: a new row starts far from where the folder needs it, the old ones
-// should barely move). The original rows are copied bit for bit,
-// so every old class keeps rendering exactly the same images (BSA: "add a new class without disturbing the original
-// domain").
+// (the BSA port's choice), and trained faster than the rest (×10: a new row starts far from where the folder needs
+// it, the old ones should barely move). The original rows are copied bit for bit, so every old class keeps rendering
+// exactly the same images (BSA: "add a new class without disturbing the original domain").
 //
 // D's embedding is spectrally normalised with W_mat = E [numClasses, C], so its σ belongs to the whole matrix: a new
 // row changes σ, and with it D's projection term for every class by σ_old / σ_new. That is unavoidable (the first
