@@ -26,7 +26,7 @@
 // Options: --only a,b,c  --backends wasm,onnx[,cpu]  --runs N  --torch-steps N  --torch-threads 1,2|none
 //          --reference DIR  --ch128 N  --deep-wasm  --onnx-threads N  --timeout-min N (per child, default 30)
 //          --wasm-threads N|max (wasm's threaded build, main/backend/wasmThreads.ts)
-//          --no-parity (skip the parity tests, which run after the timings and print their figures: about 3 minutes)
+//          --no-parity (skip the parity tests, which run after the timings and print their figures: about 2 minutes)
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
