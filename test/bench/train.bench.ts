@@ -98,10 +98,18 @@ function progress(message: string): void {
   process.stderr.write(`${message}\n`)
 }
 
-/** Runs a child to its end; its last stdout line parsed as JSON, or an error with the tail of its stderr. */
-function runChild(command: string, args: string[], timeoutMs: number): Promise<unknown> {
+interface ChildEnd {
+  out: string
+  /** the tail of its stderr */
+  err: string
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** Runs a child to its end (killed past `timeoutMs`) and keeps what it printed. */
+function runToEnd(command: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<ChildEnd> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -113,13 +121,19 @@ function runChild(command: string, args: string[], timeoutMs: number): Promise<u
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      const last = out.trim().split('\n').pop() ?? ''
-      if (code === 0 && last.startsWith('{')) return resolve(JSON.parse(last))
-      const why = signal === 'SIGKILL' ? `killed (past --timeout-min, or out of memory)` : `exit ${code ?? signal}`
-      const lastError = err.trim().split('\n').filter((l) => !l.startsWith('    at ')).slice(-2).join(' / ')
-      reject(new Error(`${why}${lastError ? `: ${lastError}` : ''}`))
+      resolve({ out, err, code, signal })
     })
   })
+}
+
+/** Runs a child to its end; its last stdout line parsed as JSON, or an error with the tail of its stderr. */
+async function runChild(command: string, args: string[], timeoutMs: number): Promise<unknown> {
+  const { out, err, code, signal } = await runToEnd(command, args, timeoutMs)
+  const last = out.trim().split('\n').pop() ?? ''
+  if (code === 0 && last.startsWith('{')) return JSON.parse(last)
+  const why = signal === 'SIGKILL' ? `killed (past --timeout-min, or out of memory)` : `exit ${code ?? signal}`
+  const lastError = err.trim().split('\n').filter((l) => !l.startsWith('    at ')).slice(-2).join(' / ')
+  throw new Error(`${why}${lastError ? `: ${lastError}` : ''}`)
 }
 
 function engineStep(s: Subject, backend: string, options: { wasmThreads?: number; onnxThreads?: number }, timeoutMs: number): Promise<StepResult> {
@@ -280,29 +294,26 @@ interface Parity {
 }
 
 /** Runs the parity tests (after the timings, so they do not share the cores with a timed step); their figures. */
-function parityFigures(timeoutMs: number): Promise<Parity> {
+async function parityFigures(timeoutMs: number): Promise<Parity> {
   progress(`parity: ${parityTests.join(', ')} …`)
-  return new Promise((resolve) => {
-    const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
-    const child = spawn(process.execPath, [vitest, 'run', ...parityTests], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    // vitest's reporter may still colour its lines: the escape codes are taken out before reading them
-    const plain = (): string[] => out.replace(/\x1b\[[0-9;]*m/g, '').split('\n')
-    const finish = (outcome: string, passed: boolean): void => {
-      clearTimeout(timer)
-      const lines = plain().filter((l) => l.startsWith('parity: ')).map((l) => l.slice('parity: '.length).trim())
-      progress(`  ${outcome}`)
-      resolve({ lines, outcome, passed })
-    }
-    child.on('error', (e) => finish(`did not start: ${e.message}`, false))
-    child.on('close', (code, signal) => {
-      const summary = plain().map((l) => l.trim()).filter((l) => /^Tests\s/.test(l)).pop()
-      finish(signal ? `killed (${signal}) before the tests finished` : `${summary ?? 'no summary'}${code === 0 ? '' : ` (exit ${code}: a tolerance was missed, or a test broke)`}`, code === 0)
-    })
-  })
+  const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
+  let end: ChildEnd
+  try {
+    end = await runToEnd(process.execPath, [vitest, 'run', ...parityTests], timeoutMs, { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' })
+  } catch (e) {
+    const outcome = `did not start: ${firstLine(e)}`
+    progress(`  ${outcome}`)
+    return { lines: [], outcome, passed: false }
+  }
+  // vitest's reporter may still colour its lines: the escape codes are taken out before reading them
+  const lines = end.out.replace(/\x1b\[[0-9;]*m/g, '').split('\n')
+  const figures = lines.filter((l) => l.startsWith('parity: ')).map((l) => l.slice('parity: '.length).trim())
+  const summary = lines.map((l) => l.trim()).filter((l) => /^Tests\s/.test(l)).pop()
+  const outcome = end.signal
+    ? `killed (${end.signal}) before the tests finished`
+    : `${summary ?? 'no summary'}${end.code === 0 ? '' : ` (exit ${end.code}: a tolerance was missed, or a test broke)`}`
+  progress(`  ${outcome}`)
+  return { lines: figures, outcome, passed: end.code === 0 }
 }
 
 function report(
@@ -363,8 +374,9 @@ function report(
   lines.push('')
   if (run.parity) {
     lines.push(`Parity of the compiled step (${parityTests.join(', ')}: ${run.parity.outcome}). Each test fails beyond its tolerance:`)
-    lines.push('losses 1e-5 absolute, gradients 1e-3 relative norm, spectral-norm and BatchNorm state 1e-4, weights and the EMA 1e-5,')
-    lines.push('Adam moments 1e-5 over each network. Worst figures, as the tests measured them:')
+    lines.push('losses 1e-5 absolute, gradients 1e-3 relative norm (G\'s against BigGAN-PyTorch: of its step in float64, or no further')
+    lines.push('from it than its float32 step is), spectral-norm and BatchNorm state 1e-4, weights and the EMA 1e-5, Adam moments 1e-5')
+    lines.push('over each network. Worst figures, as the tests measured them:')
     for (const line of run.parity.lines) lines.push(`- ${line}`)
     if (!run.parity.passed) lines.push('PARITY NOT MET: rerun the tests above to see which tolerance failed.')
     lines.push('')
